@@ -1,0 +1,1 @@
+"""Xinyidai (信易贷): credit-first SME financing platform."""

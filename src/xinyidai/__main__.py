@@ -1,0 +1,3 @@
+from xinyidai.cli import main
+
+main()

@@ -1,0 +1,127 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+import structlog
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+
+from xinyidai.domain.accounts.controllers import AuthController
+from xinyidai.domain.accounts.guards import provide_principal
+from xinyidai.domain.accounts.sessions import SESSION_COOKIE, SessionStore
+from xinyidai.domain.banks.controllers import BankController
+from xinyidai.domain.enterprises.controllers import EnterpriseController
+from xinyidai.domain.health.controllers import HealthController
+from xinyidai.domain.health.home import home
+from xinyidai.infra.crypto import FieldCipher
+from xinyidai.infra.db import provide_transaction, sqlalchemy_config
+from xinyidai.infra.http import Metrics, RequestContext, problem_handler
+from xinyidai.infra.logging import configure_logging
+from xinyidai.infra.redis import create_redis
+from xinyidai.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+__version__ = "0.1.0"
+log = structlog.get_logger(__name__)
+
+
+def _openapi() -> OpenAPIConfig:
+    import swagger_ui_bundle
+
+    del swagger_ui_bundle  # only its files are served, below
+    return OpenAPIConfig(
+        title="信易贷 Xinyidai API",
+        version=__version__,
+        description="Credit-first SME financing: registry, accounts, authorised credit data, "
+        "scoring, matching and the bank API.",
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                path="/",
+                js_url="/schema-assets/swagger-ui-bundle.js",
+                css_url="/schema-assets/swagger-ui.css",
+                standalone_preset_js_url="/schema-assets/swagger-ui-standalone-preset.js",
+            )
+        ],
+        components=Components(
+            security_schemes={
+                "session": SecurityScheme(type="apiKey", name=SESSION_COOKIE, security_scheme_in="cookie",
+                                          description="Session cookie set by /api/v1/auth/login"),
+            }
+        ),
+        security=[{"session": []}],
+        create_examples=False,
+    )
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the platform's ASGI app. ``settings`` must name the database and Redis."""
+    if not settings.database_url or not settings.redis_url:
+        raise ValueError("create_app needs settings with database_url and redis_url; "
+                         "`xinyidai run` starts embedded engines when they are unset")
+    import swagger_ui_bundle
+
+    configure_logging(settings.log_level, json=settings.json_logs)
+    redis = create_redis(settings.redis_url)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        log.info("startup", env=settings.env.value)
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            log.info("shutdown")
+
+    app = Litestar(
+        route_handlers=[
+            home,
+            HealthController,
+            AuthController,
+            EnterpriseController,
+            BankController,
+            create_static_files_router(
+                path="/schema-assets", directories=[swagger_ui_bundle.swagger_ui_path],
+                include_in_schema=False, send_as_attachment=False,
+            ),
+        ],
+        plugins=[SQLAlchemyPlugin(config=sqlalchemy_config(settings, settings.database_url))],
+        dependencies={
+            "db": Provide(provide_transaction),
+            "principal": Provide(provide_principal),
+        },
+        exception_handlers={Exception: problem_handler},
+        lifespan=[lifespan],
+        openapi_config=_openapi(),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        state=State({
+            "settings": settings,
+            "redis": redis,
+            "metrics": metrics,
+            "sessions": SessionStore(redis, settings.session_max_age),
+            "cipher": FieldCipher(settings.data_key_bytes),
+        }),
+        debug=False,
+        request_max_body_size=2 * 1024 * 1024,
+    )
+    # Outermost layer, so that even responses for unknown routes carry a request id.
+    app.asgi_handler = RequestContext(app.asgi_handler, metrics)
+    return app
+
+
+def create_app_from_env() -> Litestar:
+    """Factory for ASGI servers (``uvicorn --factory xinyidai.app:create_app_from_env``)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,69 @@
+"""Who is calling: the authenticated principal, role guards and CSRF."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from xinyidai.domain.accounts.sessions import CSRF_HEADER, SESSION_COOKIE, SessionData, SessionStore
+from xinyidai.infra.errors import Forbidden, NotAuthenticated
+from xinyidai.models import Role, User
+
+if TYPE_CHECKING:
+    from litestar import Request
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: UUID
+    email: str
+    role: Role
+    enterprise_id: UUID | None
+    bank_id: UUID | None
+    session: SessionData | None = None
+    session_token: str | None = None
+
+    def may_read_enterprise(self, enterprise_id: UUID) -> bool:
+        return self.role is Role.OFFICE or (
+            self.role is Role.SME and self.enterprise_id == enterprise_id
+        )
+
+    def may_edit_enterprise(self, enterprise_id: UUID) -> bool:
+        return self.role is Role.SME and self.enterprise_id == enterprise_id
+
+
+def principal_of(user: User, session: SessionData | None = None,
+                 token: str | None = None) -> Principal:
+    return Principal(user_id=user.id, email=user.email, role=Role(user.role),
+                     enterprise_id=user.enterprise_id, bank_id=user.bank_id,
+                     session=session, session_token=token)
+
+
+async def provide_principal(request: Request[Any, Any, Any], db_session: AsyncSession) -> Principal:
+    """The logged-in user, from the session cookie; unsafe methods must carry the CSRF token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise NotAuthenticated("log in first")
+    sessions: SessionStore = request.app.state.sessions
+    data = await sessions.load(token)
+    if data is None:
+        raise NotAuthenticated("the session has ended; log in again")
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), data.csrf.encode()):
+            raise Forbidden("missing or wrong X-CSRF-Token header")
+    user = await db_session.get(User, UUID(data.user_id))
+    if user is None or not user.is_active:
+        await sessions.destroy(token, data.user_id)
+        raise NotAuthenticated("the account is no longer active")
+    return principal_of(user, data, token)
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        raise Forbidden("this action is not open to your role")

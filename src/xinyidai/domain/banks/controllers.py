@@ -1,0 +1,38 @@
+"""Bank catalogue endpoints."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import Controller, get, patch
+from litestar.di import Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinyidai.domain.accounts.guards import Principal
+from xinyidai.domain.banks.schemas import BankOut, BankUpdate
+from xinyidai.domain.banks.services import BankService
+from xinyidai.infra.http import problem_responses
+
+
+def provide_banks(db: AsyncSession) -> BankService:
+    return BankService(db)
+
+
+class BankController(Controller):
+    path = "/api/v1/banks"
+    tags = ["banks"]
+    dependencies = {"banks": Provide(provide_banks, sync_to_thread=False)}
+
+    @get("/", summary="All banks on the platform", responses=problem_responses(401, 503))
+    async def list_banks(self, principal: Principal, banks: BankService) -> list[BankOut]:
+        return await banks.list()
+
+    @get("/{bank_id:uuid}", summary="One bank", responses=problem_responses(400, 401, 404, 503))
+    async def read(self, bank_id: UUID, principal: Principal, banks: BankService) -> BankOut:
+        return await banks.get(bank_id)
+
+    @patch("/{bank_id:uuid}", summary="Update the bank's own API URL and contact",
+           responses=problem_responses(400, 401, 403, 404, 422, 503))
+    async def update(self, bank_id: UUID, data: BankUpdate, principal: Principal,
+                     banks: BankService) -> BankOut:
+        return await banks.update(bank_id, data, principal)

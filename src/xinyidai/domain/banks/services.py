@@ -1,0 +1,109 @@
+"""Banks: the catalogue every logged-in user can browse, and each bank's own contact details."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import msgspec
+import structlog
+from advanced_alchemy.exceptions import DuplicateKeyError
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import select
+
+from xinyidai.domain.accounts.services import normalise_email
+from xinyidai.domain.banks.schemas import BankOut, BankUpdate
+from xinyidai.infra.errors import Conflict, Forbidden, InvalidInput, NotFound
+from xinyidai.models import Bank, Role
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from xinyidai.domain.accounts.guards import Principal
+
+log = structlog.get_logger(__name__)
+_SHORT_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9\- ]{4,30}$")
+
+
+class BankRepository(SQLAlchemyAsyncRepository[Bank]):
+    model_type = Bank
+
+
+def validate_api_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
+    if parts.scheme not in {"https", "http"} or not parts.hostname or \
+            (parts.scheme == "http" and not loopback) or parts.username or parts.password:
+        raise InvalidInput.field("api_base_url", "the API base URL must be https:// "
+                                 "(http:// only on loopback) without credentials", "url_invalid")
+    return url.strip().rstrip("/")
+
+
+def to_out(bank: Bank) -> BankOut:
+    return BankOut(id=bank.id, name=bank.name, short_code=bank.short_code,
+                   api_base_url=bank.api_base_url, contact_name=bank.contact_name,
+                   contact_email=bank.contact_email, contact_phone=bank.contact_phone,
+                   created_at=bank.created_at, updated_at=bank.updated_at)
+
+
+class BankService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.repo = BankRepository(session=session, auto_commit=False)
+
+    async def create(self, *, name: str, short_code: str, api_base_url: str | None = None,
+                     contact_name: str | None = None, contact_email: str | None = None,
+                     contact_phone: str | None = None) -> Bank:
+        code = short_code.strip().upper()
+        if not _SHORT_CODE.match(code):
+            raise InvalidInput.field("short_code", "a short code is 2-32 upper-case letters, "
+                                     "digits or _ starting with a letter", "short_code_format")
+        if not name.strip():
+            raise InvalidInput.field("name", "the bank's name is blank", "text_blank")
+        bank = Bank(name=name.strip(), short_code=code,
+                    api_base_url=validate_api_url(api_base_url) if api_base_url else None,
+                    contact_name=contact_name,
+                    contact_email=normalise_email(contact_email) if contact_email else None,
+                    contact_phone=contact_phone)
+        if await self.repo.exists(short_code=code):
+            raise Conflict(f"a bank with short code {code} exists")
+        try:
+            return await self.repo.add(bank)
+        except DuplicateKeyError as exc:
+            raise Conflict(f"a bank with short code {code} exists") from exc
+
+    async def list(self) -> list[BankOut]:
+        rows = await self.session.scalars(select(Bank).order_by(Bank.short_code))
+        return [to_out(b) for b in rows]
+
+    async def get(self, bank_id: UUID) -> BankOut:
+        bank = await self.repo.get_one_or_none(id=bank_id)
+        if bank is None:
+            raise NotFound("no such bank")
+        return to_out(bank)
+
+    async def update(self, bank_id: UUID, data: BankUpdate, principal: Principal) -> BankOut:
+        bank = await self.repo.get_one_or_none(id=bank_id)
+        if bank is None:
+            raise NotFound("no such bank")
+        if principal.role is not Role.BANK or principal.bank_id != bank_id:
+            raise Forbidden("only the bank's own users may change its details")
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        if "api_base_url" in changes:
+            bank.api_base_url = validate_api_url(changes["api_base_url"])
+        if "contact_name" in changes:
+            bank.contact_name = changes["contact_name"].strip()
+        if "contact_email" in changes:
+            bank.contact_email = normalise_email(changes["contact_email"])
+        if "contact_phone" in changes:
+            if not _PHONE.match(changes["contact_phone"]):
+                raise InvalidInput.field("contact_phone", "not a phone number", "phone_format")
+            bank.contact_phone = changes["contact_phone"]
+        if changes:
+            await self.session.flush()
+            await self.session.refresh(bank)
+            log.info("bank_updated", bank_id=str(bank_id), fields=sorted(changes))
+        return to_out(bank)

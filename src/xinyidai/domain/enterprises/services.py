@@ -1,0 +1,203 @@
+"""The SME registry: registration, reads scoped to who may see them, and updates by the SME."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import msgspec
+import structlog
+from advanced_alchemy.exceptions import DuplicateKeyError
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import func, or_, select
+
+from xinyidai.domain.enterprises import codes
+from xinyidai.domain.enterprises.schemas import (
+    EnterpriseCreate,
+    EnterpriseOut,
+    EnterprisePage,
+    EnterpriseUpdate,
+    Industry,
+)
+from xinyidai.infra.crypto import FieldCipher
+from xinyidai.infra.errors import Conflict, FieldError, InvalidInput, NotFound
+from xinyidai.models import Enterprise, Role
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from xinyidai.domain.accounts.guards import Principal
+
+log = structlog.get_logger(__name__)
+
+
+class EnterpriseRepository(SQLAlchemyAsyncRepository[Enterprise]):
+    model_type = Enterprise
+
+
+def _field_error(field: str, exc: codes.CodeError) -> InvalidInput:
+    return InvalidInput(exc.message, errors=[FieldError(field=field, message=exc.message,
+                                                         code=exc.rule)])
+
+
+def _check(field: str, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except codes.CodeError as exc:
+        raise _field_error(field, exc) from exc
+
+
+def _clean_text(field: str, value: str, min_len: int) -> str:
+    cleaned = " ".join(value.split())
+    if len(cleaned) < min_len or any(ord(ch) < 32 for ch in value):
+        raise InvalidInput.field(field, f"{field} must have at least {min_len} visible characters",
+                                 "text_blank")
+    return cleaned
+
+
+_MAX_CAPITAL = Decimal("9999999999999999.99")
+
+
+def _check_capital(value: Decimal) -> Decimal:
+    if not value.is_finite() or value < 0 or value > _MAX_CAPITAL:
+        raise InvalidInput.field("registered_capital",
+                                 "registered capital is an amount in yuan from 0 to 10^16",
+                                 "money_range")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
+        raise InvalidInput.field("registered_capital", "money has at most 2 decimal places",
+                                 "money_precision")
+    return value.quantize(Decimal("0.01"))
+
+
+def to_out(e: Enterprise) -> EnterpriseOut:
+    section = codes.SECTION_BY_CODE[e.industry_section]
+    return EnterpriseOut(
+        id=e.id,
+        name=e.name,
+        uscc=e.uscc,
+        legal_rep_name=e.legal_rep_name,
+        legal_rep_id_masked=e.legal_rep_id_masked,
+        registered_capital=e.registered_capital,
+        founded_on=e.founded_on,
+        industry=Industry(section=section.code, division=e.industry_division,
+                          section_name_zh=section.zh, section_name_en=section.en),
+        district_code=e.district_code,
+        status=e.status,
+        created_at=e.created_at,
+        updated_at=e.updated_at,
+    )
+
+
+class EnterpriseService:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self.session = session
+        self.repo = EnterpriseRepository(session=session, auto_commit=False)
+        self.cipher = cipher
+
+    def _seal_id(self, uscc: str, id_number: str) -> tuple[bytes, str]:
+        valid = _check("legal_rep_id_number", codes.validate_resident_id, id_number)
+        return self.cipher.encrypt(valid, f"enterprise:{uscc}:legal_rep_id"), \
+            codes.mask_resident_id(valid)
+
+    async def register(self, data: EnterpriseCreate) -> Enterprise:
+        """Validate and add an enterprise (flushed, not committed)."""
+        uscc = _check("uscc", codes.validate_uscc, data.uscc)
+        section, division = _check("industry_division", codes.validate_industry, None,
+                                   data.industry_division)
+        district = _check("district_code", codes.validate_district, data.district_code)
+        if data.founded_on.year < 1949:
+            raise InvalidInput.field("founded_on", "the founding date is before 1949", "date_range")
+        cipher, masked = self._seal_id(uscc, data.legal_rep_id_number)
+        if await self.repo.exists(uscc=uscc):
+            raise Conflict(f"an enterprise with USCC {uscc} is already registered")
+        enterprise = Enterprise(
+            name=_clean_text("name", data.name, 2),
+            uscc=uscc,
+            legal_rep_name=_clean_text("legal_rep_name", data.legal_rep_name, 1),
+            legal_rep_id_cipher=cipher,
+            legal_rep_id_masked=masked,
+            registered_capital=_check_capital(data.registered_capital),
+            founded_on=data.founded_on,
+            industry_section=section,
+            industry_division=division,
+            district_code=district,
+        )
+        try:
+            return await self.repo.add(enterprise)
+        except DuplicateKeyError as exc:  # a concurrent registration won the race
+            raise Conflict(f"an enterprise with USCC {uscc} is already registered") from exc
+
+    async def _visible(self, enterprise_id: UUID, principal: Principal) -> Enterprise:
+        """The enterprise if ``principal`` may read it; otherwise NotFound, as if it did not exist."""
+        if not principal.may_read_enterprise(enterprise_id):
+            raise NotFound("no such enterprise")
+        enterprise = await self.repo.get_one_or_none(id=enterprise_id)
+        if enterprise is None:
+            raise NotFound("no such enterprise")
+        if principal.role is not Role.SME:
+            log.info("data_access", resource="enterprise", enterprise_id=str(enterprise_id),
+                     reader_id=str(principal.user_id), reader_role=principal.role.value)
+        return enterprise
+
+    async def get(self, enterprise_id: UUID, principal: Principal) -> EnterpriseOut:
+        return to_out(await self._visible(enterprise_id, principal))
+
+    async def update(self, enterprise_id: UUID, data: EnterpriseUpdate,
+                     principal: Principal) -> EnterpriseOut:
+        enterprise = await self._visible(enterprise_id, principal)
+        if not principal.may_edit_enterprise(enterprise_id):
+            # The office may read but not change an SME's registration.
+            raise NotFound("no such enterprise")
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        if "name" in changes:
+            enterprise.name = _clean_text("name", changes["name"], 2)
+        if "legal_rep_name" in changes:
+            enterprise.legal_rep_name = _clean_text("legal_rep_name", changes["legal_rep_name"], 1)
+        if "legal_rep_id_number" in changes:
+            enterprise.legal_rep_id_cipher, enterprise.legal_rep_id_masked = self._seal_id(
+                enterprise.uscc, changes["legal_rep_id_number"])
+        if "registered_capital" in changes:
+            enterprise.registered_capital = _check_capital(changes["registered_capital"])
+        if "founded_on" in changes:
+            if changes["founded_on"].year < 1949:
+                raise InvalidInput.field("founded_on", "the founding date is before 1949",
+                                         "date_range")
+            enterprise.founded_on = changes["founded_on"]
+        if "industry_division" in changes:
+            enterprise.industry_section, enterprise.industry_division = _check(
+                "industry_division", codes.validate_industry, None, changes["industry_division"])
+        if "district_code" in changes:
+            enterprise.district_code = _check("district_code", codes.validate_district,
+                                              changes["district_code"])
+        if changes:
+            await self.session.flush()
+            await self.session.refresh(enterprise)
+            log.info("enterprise_updated", enterprise_id=str(enterprise_id),
+                     fields=sorted(changes), by=str(principal.user_id))
+        return to_out(enterprise)
+
+    async def search(self, principal: Principal, *, q: str | None, district: str | None,
+                     section: str | None, limit: int, offset: int) -> EnterprisePage:
+        """The registry as the credit office sees it."""
+        if principal.role is not Role.OFFICE:
+            raise NotFound("no such resource")
+        stmt = select(Enterprise)
+        if q:
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            stmt = stmt.where(or_(Enterprise.name.ilike(pattern), Enterprise.uscc.ilike(pattern)))
+        if district:
+            stmt = stmt.where(Enterprise.district_code == district)
+        if section:
+            stmt = stmt.where(Enterprise.industry_section == section.upper())
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = await self.session.scalars(
+            stmt.order_by(Enterprise.name, Enterprise.id).limit(limit).offset(offset))
+        log.info("data_access", resource="enterprise_registry", reader_id=str(principal.user_id),
+                 reader_role=principal.role.value, count=total)
+        return EnterprisePage(items=[to_out(e) for e in rows], total=int(total or 0),
+                              limit=limit, offset=offset)
+
+    async def by_uscc(self, uscc: str) -> Enterprise | None:
+        return await self.repo.get_one_or_none(uscc=uscc)

@@ -1,0 +1,73 @@
+"""Database engine configuration and the request transaction boundary."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    EngineConfig,
+    SQLAlchemyAsyncConfig,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+if TYPE_CHECKING:
+    from xinyidai.settings import Settings
+
+
+def async_url(url: str) -> str:
+    """``postgresql://…`` as SQLAlchemy's asyncpg URL."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+
+def sync_url(url: str) -> str:
+    """The same database for synchronous tools (Alembic runs through asyncpg too, so unused)."""
+    return async_url(url)
+
+
+def engine_kwargs(settings: Settings) -> dict[str, object]:
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_pool_size,
+        "pool_pre_ping": True,
+        "pool_timeout": 5,
+        "connect_args": {"timeout": 5, "command_timeout": 30},
+    }
+
+
+def sqlalchemy_config(settings: Settings, database_url: str) -> SQLAlchemyAsyncConfig:
+    return SQLAlchemyAsyncConfig(
+        connection_string=async_url(database_url),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        engine_config=EngineConfig(**engine_kwargs(settings)),  # type: ignore[arg-type]
+        create_all=False,
+        set_default_exception_handler=False,
+    )
+
+
+def create_engine(settings: Settings, database_url: str) -> AsyncEngine:
+    """An engine for CLI commands and jobs (outside a request)."""
+    return create_async_engine(async_url(database_url), **engine_kwargs(settings))  # type: ignore[arg-type]
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def provide_transaction(db_session: AsyncSession) -> AsyncGenerator[AsyncSession, None]:
+    """The request's unit of work: commit when the handler succeeds, roll back when it raises.
+
+    Services never commit; this boundary does, before the response is sent, so a failed commit
+    becomes an error response instead of a success that did not happen.
+    """
+    try:
+        yield db_session
+    except BaseException:
+        await db_session.rollback()
+        raise
+    else:
+        await db_session.commit()

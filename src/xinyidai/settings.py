@@ -1,0 +1,159 @@
+"""All configuration, read from the environment in one place.
+
+Every setting is declared once in ``FIELDS`` with its environment variable, default and meaning;
+the README's configuration table is generated from it (``xinyidai config docs``) and a test keeps
+the two in step. No other module reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Env(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SettingsError(ValueError):
+    """Raised when the environment holds an invalid or missing setting."""
+
+
+_DEV_SECRET = "xinyidai-development-secret-do-not-use-in-production"
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"not a boolean: {raw!r}")
+
+
+def _opt_str(raw: str) -> str | None:
+    return raw or None
+
+
+def _meta(env: str, doc: str, parse: Callable[[str], Any] = str) -> dict[str, Any]:
+    return {"env": env, "doc": doc, "parse": parse}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: Env = field(default=Env.DEVELOPMENT, metadata=_meta(
+        "ENV", "`development`, `test` or `production`; production refuses development secrets "
+        "and the demo seed", Env))
+    host: str = field(default="127.0.0.1", metadata=_meta("HOST", "Address `xinyidai run` binds"))
+    port: int = field(default=8000, metadata=_meta("PORT", "Port `xinyidai run` binds", int))
+    database_url: str | None = field(default=None, metadata=_meta(
+        "DATABASE_URL", "PostgreSQL URL (`postgresql://…`); unset: embedded PostgreSQL under "
+        "`DATA_DIR`", _opt_str))
+    redis_url: str | None = field(default=None, metadata=_meta(
+        "REDIS_URL", "Redis URL (`redis://…` or `unix://…`); unset: embedded Redis under "
+        "`DATA_DIR`", _opt_str))
+    data_dir: Path = field(default=Path(".data"), metadata=_meta(
+        "DATA_DIR", "Where embedded PostgreSQL and Redis keep their files", Path))
+    secret_key: str = field(default=_DEV_SECRET, metadata=_meta(
+        "SECRET_KEY", "Signs CSRF tokens; required outside development"))
+    data_key: str | None = field(default=None, metadata=_meta(
+        "DATA_KEY", "Base64 32-byte AES-256-GCM key for personal data at rest; required outside "
+        "development (development derives one from `SECRET_KEY`)", _opt_str))
+    session_max_age: int = field(default=8 * 3600, metadata=_meta(
+        "SESSION_MAX_AGE", "Seconds a login session lives without activity", int))
+    cookie_secure: bool | None = field(default=None, metadata=_meta(
+        "COOKIE_SECURE", "Send cookies only over HTTPS; unset: on outside development", _bool))
+    login_max_failures: int = field(default=5, metadata=_meta(
+        "LOGIN_MAX_FAILURES", "Failed logins for one account before it is locked", int))
+    login_lockout_seconds: int = field(default=900, metadata=_meta(
+        "LOGIN_LOCKOUT_SECONDS", "How long an account stays locked after too many failures", int))
+    login_ip_limit: int = field(default=30, metadata=_meta(
+        "LOGIN_IP_LIMIT", "Login attempts allowed from one address per `LOGIN_IP_WINDOW`", int))
+    login_ip_window: int = field(default=300, metadata=_meta(
+        "LOGIN_IP_WINDOW", "Seconds of the per-address login window", int))
+    log_level: str = field(default="INFO", metadata=_meta("LOG_LEVEL", "Log level"))
+    log_json: bool | None = field(default=None, metadata=_meta(
+        "LOG_JSON", "JSON log lines; unset: on outside development", _bool))
+    db_pool_size: int = field(default=10, metadata=_meta(
+        "DB_POOL_SIZE", "Database connections per process", int))
+    trusted_proxies: bool = field(default=False, metadata=_meta(
+        "TRUSTED_PROXIES", "Take the client address from `X-Forwarded-For` (behind a proxy)",
+        _bool))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f.metadata["env"])
+            if raw is not None and raw != "":
+                try:
+                    values[f.name] = f.metadata["parse"](raw)
+                except (ValueError, SettingsError) as exc:
+                    raise SettingsError(f"{f.metadata['env']}: {exc}") from exc
+        values.update(overrides)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST:
+            if self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
+                raise SettingsError("SECRET_KEY must be set to at least 32 characters outside "
+                                    "development")
+            if not self.data_key:
+                raise SettingsError("DATA_KEY must be set outside development")
+        if self.data_key:
+            try:
+                key = base64.b64decode(self.data_key, validate=True)
+            except ValueError as exc:
+                raise SettingsError("DATA_KEY is not valid base64") from exc
+            if len(key) != 32:
+                raise SettingsError("DATA_KEY must decode to 32 bytes")
+
+    @property
+    def is_development(self) -> bool:
+        return self.env is Env.DEVELOPMENT
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.env is Env.PRODUCTION
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_json is not None:
+            return self.log_json
+        return self.env is Env.PRODUCTION
+
+    @property
+    def data_key_bytes(self) -> bytes:
+        if self.data_key:
+            return base64.b64decode(self.data_key)
+        return hashlib.sha256(b"xinyidai-data-key:" + self.secret_key.encode()).digest()
+
+
+def settings_table() -> str:
+    """The README's configuration table, generated from the declarations above."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for f in fields(Settings):
+        default = f.default
+        if f.name == "secret_key":
+            shown = "development-only value"
+        elif default is None:
+            shown = "unset"
+        elif isinstance(default, StrEnum):
+            shown = f"`{default.value}`"
+        else:
+            shown = f"`{default}`"
+        lines.append(f"| `{f.metadata['env']}` | {shown} | {f.metadata['doc']} |")
+    return "\n".join(lines)
