@@ -76,6 +76,7 @@ def create_app(settings: Settings) -> Litestar:
     configure_logging(settings.log_level, json=settings.json_logs)
     redis = create_redis(settings.redis_url)
     metrics = Metrics()
+    alchemy = sqlalchemy_config(settings, settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -98,7 +99,7 @@ def create_app(settings: Settings) -> Litestar:
                 include_in_schema=False, send_as_attachment=False,
             ),
         ],
-        plugins=[SQLAlchemyPlugin(config=sqlalchemy_config(settings, settings.database_url))],
+        plugins=[SQLAlchemyPlugin(config=alchemy)],
         dependencies={
             "db": Provide(provide_transaction),
             "principal": Provide(provide_principal),
@@ -111,6 +112,7 @@ def create_app(settings: Settings) -> Litestar:
             "settings": settings,
             "redis": redis,
             "metrics": metrics,
+            "alchemy": alchemy,
             "sessions": SessionStore(redis, settings.session_max_age),
             "cipher": FieldCipher(settings.data_key_bytes),
         }),

@@ -28,7 +28,7 @@ _CHECK_TIMEOUT = 2.0
 
 
 async def _database_ok(request: Request[Any, Any, Any]) -> bool:
-    engine = request.app.state.db_engine
+    engine = request.app.state.alchemy.get_engine()
     try:
         async with asyncio.timeout(_CHECK_TIMEOUT), engine.connect() as conn:
             await conn.execute(text("SELECT 1"))

@@ -1,0 +1,165 @@
+"""Fixtures: real PostgreSQL and Redis, the app, HTTP clients and logged-in users."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.engines import TestEngines, start_engines, with_database
+from xinyidai.app import create_app
+from xinyidai.domain.accounts.services import AccountService
+from xinyidai.domain.accounts.sessions import CSRF_COOKIE, CSRF_HEADER
+from xinyidai.domain.banks.services import BankService
+from xinyidai.domain.demo.city import make_resident_id, make_uscc
+from xinyidai.domain.enterprises.schemas import EnterpriseCreate
+from xinyidai.domain.enterprises.services import EnterpriseService
+from xinyidai.infra.crypto import FieldCipher
+from xinyidai.infra.db import create_engine, session_factory
+from xinyidai.models import Role
+from xinyidai.settings import Env, Settings
+
+PASSWORD = "Correct-Horse-42"
+
+
+@pytest.fixture(scope="session")
+def engines() -> Iterator[TestEngines]:
+    started = start_engines()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture
+async def database_url(engines: TestEngines) -> AsyncIterator[str]:
+    name = await engines.fresh_database()
+    try:
+        yield with_database(engines.database_url, name)
+    finally:
+        await engines.drop_database(name)
+
+
+@pytest.fixture
+async def redis_url(engines: TestEngines) -> AsyncIterator[str]:
+    client = Redis.from_url(engines.redis_url)
+    await client.flushdb()
+    await client.aclose()
+    yield engines.redis_url
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> Settings:
+    return Settings(env=Env.TEST, database_url=database_url, redis_url=redis_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+        yield c
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session on the test database for arranging data; the caller commits."""
+    assert settings.database_url
+    engine = create_engine(settings, settings.database_url)
+    async with session_factory(engine)() as session:
+        yield session
+    await engine.dispose()
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+# --- building a small world ---------------------------------------------------------------------
+_seq = iter(range(10_000_000))
+
+
+def enterprise_payload(**overrides: Any) -> dict[str, Any]:
+    import random
+
+    rng = random.Random(next(_seq))
+    district = overrides.pop("district_code", "440106")
+    payload = {
+        "name": f"广州测试{rng.randrange(10**6):06d}科技有限公司",
+        "uscc": make_uscc(rng, district),
+        "legal_rep_name": "张伟",
+        "legal_rep_id_number": make_resident_id(rng, district),
+        "registered_capital": "1000000.00",
+        "founded_on": "2015-06-01",
+        "industry_division": "39",
+        "district_code": district,
+    }
+    payload.update(overrides)
+    return payload
+
+
+@dataclass
+class World:
+    """Arranges enterprises, banks and users directly through the services."""
+
+    session: AsyncSession
+    redis: Redis
+    settings: Settings
+
+    @property
+    def cipher(self) -> FieldCipher:
+        return FieldCipher(self.settings.data_key_bytes)
+
+    async def enterprise(self, **overrides: Any) -> Any:
+        payload = enterprise_payload(**overrides)
+        payload["registered_capital"] = Decimal(payload["registered_capital"])
+        payload["founded_on"] = dt.date.fromisoformat(payload["founded_on"])
+        ent = await EnterpriseService(self.session, self.cipher).register(EnterpriseCreate(**payload))
+        await self.session.commit()
+        return ent
+
+    async def bank(self, code: str, name: str | None = None) -> Any:
+        bank = await BankService(self.session).create(name=name or f"{code} bank", short_code=code)
+        await self.session.commit()
+        return bank
+
+    async def user(self, email: str, role: Role, org: str | None = None,
+                   password: str = PASSWORD) -> Any:
+        accounts = AccountService(self.session, self.redis, self.settings, self.cipher)
+        user = await accounts.create_user(email=email, password=password, display_name=email,
+                                          role=role, org=org)
+        await self.session.commit()
+        return user
+
+
+@pytest.fixture
+def world(db: AsyncSession, redis: Redis, settings: Settings) -> World:
+    return World(db, redis, settings)
+
+
+async def login(client: AsyncTestClient[Litestar], email: str,
+                password: str = PASSWORD) -> dict[str, Any]:
+    """Log in; afterwards the client sends the session cookie and the CSRF header."""
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    client.headers[CSRF_HEADER] = response.cookies.get(CSRF_COOKIE) or response.json()["csrf_token"]
+    return response.json()
+
+
+@pytest.fixture
+def login_as():
+    return login

@@ -1,0 +1,112 @@
+"""USCC (GB 32100-2015), resident ID (GB 11643-1999) and GB/T 4754 rules."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xinyidai.domain.enterprises.codes import (
+    USCC_ALPHABET,
+    CodeError,
+    mask_resident_id,
+    section_of_division,
+    uscc_check_char,
+    validate_district,
+    validate_industry,
+    validate_resident_id,
+    validate_uscc,
+)
+
+prefixes = st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17)
+
+# Published codes of real companies.
+REAL_CODES = [
+    "914403001922038216",  # Huawei Technologies Co., Ltd.
+    "91330100716105852F",  # Alibaba (China) Co., Ltd.
+    "91440300708461136T",  # Shenzhen Tencent Computer Systems Co., Ltd.
+    "91110108551385082Q",  # Beijing Xiaomi Technology Co., Ltd.
+    "91110000100010433L",
+]
+
+
+@given(prefixes)
+def test_any_prefix_with_its_computed_check_character_is_valid(prefix: str) -> None:
+    code = prefix + uscc_check_char(prefix)
+    assert validate_uscc(code) == code
+
+
+@given(prefixes, st.integers(min_value=0, max_value=17), st.data())
+def test_any_single_character_change_is_invalid(prefix: str, position: int,
+                                                data: st.DataObject) -> None:
+    code = prefix + uscc_check_char(prefix)
+    replacement = data.draw(st.sampled_from([c for c in USCC_ALPHABET if c != code[position]]))
+    changed = code[:position] + replacement + code[position + 1:]
+    with pytest.raises(CodeError) as err:
+        validate_uscc(changed)
+    assert err.value.rule == "uscc_check_character"
+
+
+@given(prefixes, st.integers(min_value=0, max_value=17), st.sampled_from("IOZSV*a"))
+def test_characters_outside_the_alphabet_are_named(prefix: str, position: int, bad: str) -> None:
+    code = prefix + uscc_check_char(prefix)
+    changed = code[:position] + bad + code[position + 1:]
+    if bad == "a":  # lower case is accepted and normalised only if it is a valid letter
+        changed = changed.upper()
+        if changed == code:
+            return
+    with pytest.raises(CodeError) as err:
+        validate_uscc(changed)
+    assert err.value.rule in {"uscc_alphabet", "uscc_check_character"}
+    if bad in "IOZSV*":
+        assert err.value.rule == "uscc_alphabet"
+        assert f"character {position + 1}" in err.value.message
+
+
+@pytest.mark.parametrize("code", REAL_CODES)
+def test_real_codes_are_accepted(code: str) -> None:
+    assert validate_uscc(code) == code
+    assert validate_uscc(" " + code.lower() + " ") == code
+
+
+@pytest.mark.parametrize(("code", "rule"), [
+    ("91440300708461136", "uscc_length"),
+    ("91440300708461136TT", "uscc_length"),
+    ("91440300708461136S", "uscc_alphabet"),
+    ("91440300708461136U", "uscc_check_character"),
+])
+def test_broken_codes_name_the_rule_they_break(code: str, rule: str) -> None:
+    with pytest.raises(CodeError) as err:
+        validate_uscc(code)
+    assert err.value.rule == rule
+
+
+def test_resident_id_check_digit_and_masking() -> None:
+    assert validate_resident_id("11010519491231002X") == "11010519491231002X"
+    with pytest.raises(CodeError) as err:
+        validate_resident_id("110105194912310021")
+    assert err.value.rule == "id_check_character"
+    with pytest.raises(CodeError):
+        validate_resident_id("110105194913310021")  # month 13
+    assert mask_resident_id("11010519491231002X") == "110***********002X"
+
+
+def test_divisions_map_to_their_gbt_4754_section() -> None:
+    assert section_of_division("01") == "A"
+    assert section_of_division("39") == "C"
+    assert section_of_division("43") == "C"
+    assert section_of_division("52") == "F"
+    assert section_of_division("65") == "I"
+    assert section_of_division("97") == "T"
+    with pytest.raises(CodeError):
+        section_of_division("98")
+    with pytest.raises(CodeError) as err:
+        validate_industry("F", "39")
+    assert err.value.rule == "industry_section_mismatch"
+
+
+def test_district_codes_need_a_real_province_prefix() -> None:
+    assert validate_district("440106") == "440106"
+    for bad in ("000000", "990101", "44010", "4401066", "44O106"):
+        with pytest.raises(CodeError):
+            validate_district(bad)
