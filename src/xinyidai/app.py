@@ -61,7 +61,6 @@ def _openapi() -> OpenAPIConfig:
                                           description="Session cookie set by /api/v1/auth/login"),
             }
         ),
-        security=[{"session": []}],
         create_examples=False,
     )
 

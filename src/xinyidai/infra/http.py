@@ -170,6 +170,10 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
+SESSION_SECURITY: list[dict[str, list[str]]] = [{"session": []}]
+"""OpenAPI security requirement of operations that need a logged-in session."""
+
+
 class Metrics:
     """The Prometheus metrics the HTTP layer keeps, in a registry of their own per app."""
 

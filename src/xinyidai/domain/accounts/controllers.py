@@ -13,7 +13,7 @@ from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.accounts.schemas import LoginRequest, LoginResponse, Me, RegisterRequest
 from xinyidai.domain.accounts.services import AccountService
 from xinyidai.domain.accounts.sessions import CSRF_COOKIE, SESSION_COOKIE, NewSession
-from xinyidai.infra.http import problem_responses
+from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 from xinyidai.settings import Settings
 
 
@@ -72,7 +72,7 @@ class AuthController(Controller):
                              expires_in=settings.session_max_age)
         return Response(body, cookies=_session_cookies(settings, result.session))
 
-    @post("/auth/logout", status_code=204, summary="End this session",
+    @post("/auth/logout", status_code=204, summary="End this session", security=SESSION_SECURITY,
           responses=problem_responses(401, 403, 503))
     async def logout(self, principal: Principal, accounts: AccountService,
                      request: Request[Any, Any, Any]) -> Response[None]:
@@ -80,7 +80,7 @@ class AuthController(Controller):
         return Response(None, status_code=204,
                         cookies=_cleared_cookies(request.app.state.settings))
 
-    @get("/me", summary="The logged-in user and their organisation",
+    @get("/me", summary="The logged-in user and their organisation", security=SESSION_SECURITY,
          responses=problem_responses(401, 503))
     async def me(self, principal: Principal, accounts: AccountService) -> Me:
         return await accounts.me(principal.user_id)

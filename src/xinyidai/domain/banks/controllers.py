@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.banks.schemas import BankOut, BankUpdate
 from xinyidai.domain.banks.services import BankService
-from xinyidai.infra.http import problem_responses
+from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 
 
 def provide_banks(db: AsyncSession) -> BankService:
@@ -21,6 +21,7 @@ def provide_banks(db: AsyncSession) -> BankService:
 class BankController(Controller):
     path = "/api/v1/banks"
     tags = ["banks"]
+    security = SESSION_SECURITY
     dependencies = {"banks": Provide(provide_banks, sync_to_thread=False)}
 
     @get("/", summary="All banks on the platform", responses=problem_responses(401, 503))

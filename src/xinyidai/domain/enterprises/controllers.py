@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.enterprises.schemas import EnterpriseOut, EnterprisePage, EnterpriseUpdate
 from xinyidai.domain.enterprises.services import EnterpriseService
-from xinyidai.infra.http import problem_responses
+from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 
 
 def provide_enterprises(request: Request[Any, Any, Any], db: AsyncSession) -> EnterpriseService:
@@ -23,6 +23,7 @@ def provide_enterprises(request: Request[Any, Any, Any], db: AsyncSession) -> En
 class EnterpriseController(Controller):
     path = "/api/v1/enterprises"
     tags = ["enterprises"]
+    security = SESSION_SECURITY
     dependencies = {"enterprises": Provide(provide_enterprises, sync_to_thread=False)}
 
     @get("/", summary="Search the SME registry (credit office)",
