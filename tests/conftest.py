@@ -49,11 +49,11 @@ async def database_url(engines: TestEngines) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def redis_url(engines: TestEngines) -> AsyncIterator[str]:
+async def redis_url(engines: TestEngines) -> str:
     client = Redis.from_url(engines.redis_url)
     await client.flushdb()
     await client.aclose()
-    yield engines.redis_url
+    return engines.redis_url
 
 
 @pytest.fixture
@@ -128,7 +128,9 @@ class World:
         payload = enterprise_payload(**overrides)
         payload["registered_capital"] = Decimal(payload["registered_capital"])
         payload["founded_on"] = dt.date.fromisoformat(payload["founded_on"])
-        ent = await EnterpriseService(self.session, self.cipher).register(EnterpriseCreate(**payload))
+        ent = await EnterpriseService(self.session, self.cipher).register(
+            EnterpriseCreate(**payload)
+        )
         await self.session.commit()
         return ent
 
@@ -137,11 +139,13 @@ class World:
         await self.session.commit()
         return bank
 
-    async def user(self, email: str, role: Role, org: str | None = None,
-                   password: str = PASSWORD) -> Any:
+    async def user(
+        self, email: str, role: Role, org: str | None = None, password: str = PASSWORD
+    ) -> Any:
         accounts = AccountService(self.session, self.redis, self.settings, self.cipher)
-        user = await accounts.create_user(email=email, password=password, display_name=email,
-                                          role=role, org=org)
+        user = await accounts.create_user(
+            email=email, password=password, display_name=email, role=role, org=org
+        )
         await self.session.commit()
         return user
 
@@ -151,8 +155,9 @@ def world(db: AsyncSession, redis: Redis, settings: Settings) -> World:
     return World(db, redis, settings)
 
 
-async def login(client: AsyncTestClient[Litestar], email: str,
-                password: str = PASSWORD) -> dict[str, Any]:
+async def login(
+    client: AsyncTestClient[Litestar], email: str, password: str = PASSWORD
+) -> dict[str, Any]:
     """Log in; afterwards the client sends the session cookie and the CSRF header."""
     response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text

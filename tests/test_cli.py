@@ -28,19 +28,50 @@ def test_config_docs_prints_the_settings_table() -> None:
 async def test_banks_and_bank_users_are_created_from_the_command_line(cli_env, db) -> None:
     import anyio.to_thread
 
-    bank = await anyio.to_thread.run_sync(lambda: cli_env.invoke(
-        main, ["banks", "create", "--name", "测试银行", "--code", "TEST_BANK"]))
+    bank = await anyio.to_thread.run_sync(
+        lambda: cli_env.invoke(
+            main, ["banks", "create", "--name", "测试银行", "--code", "TEST_BANK"]
+        )
+    )
     assert bank.exit_code == 0, bank.output
-    user = await anyio.to_thread.run_sync(lambda: cli_env.invoke(main, [
-        "users", "create", "--role", "bank", "--org", "TEST_BANK", "--email", "ops@test-bank.cn",
-        "--password", "Bank-Pass-2026"]))
+    user = await anyio.to_thread.run_sync(
+        lambda: cli_env.invoke(
+            main,
+            [
+                "users",
+                "create",
+                "--role",
+                "bank",
+                "--org",
+                "TEST_BANK",
+                "--email",
+                "ops@test-bank.cn",
+                "--password",
+                "Bank-Pass-2026",
+            ],
+        )
+    )
     assert user.exit_code == 0, user.output
     stored = await db.scalar(select(User).where(User.email == "ops@test-bank.cn"))
     assert stored is not None and stored.role == Role.BANK
     assert stored.bank_id == await db.scalar(select(Bank.id).where(Bank.short_code == "TEST_BANK"))
-    unknown = await anyio.to_thread.run_sync(lambda: cli_env.invoke(main, [
-        "users", "create", "--role", "bank", "--org", "NO_SUCH", "--email", "x@test-bank.cn",
-        "--password", "Bank-Pass-2026"]))
+    unknown = await anyio.to_thread.run_sync(
+        lambda: cli_env.invoke(
+            main,
+            [
+                "users",
+                "create",
+                "--role",
+                "bank",
+                "--org",
+                "NO_SUCH",
+                "--email",
+                "x@test-bank.cn",
+                "--password",
+                "Bank-Pass-2026",
+            ],
+        )
+    )
     assert unknown.exit_code != 0
     assert "no bank with short code" in unknown.output
 
@@ -49,6 +80,8 @@ def test_the_demo_seed_is_refused_in_production(monkeypatch) -> None:
     monkeypatch.setenv("ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATA_KEY", "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")
     result = CliRunner().invoke(main, ["demo", "seed"])
     assert result.exit_code != 0
     assert "refused" in result.output

@@ -19,7 +19,8 @@ async def _tables(url: str) -> set[str]:
     try:
         async with engine.connect() as conn:
             rows = await conn.exec_driver_sql(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            )
             return {r[0] for r in rows}
     finally:
         await engine.dispose()
@@ -50,7 +51,9 @@ async def test_models_and_migrations_agree(database_url: str) -> None:
         async with engine.connect() as conn:
             diff = await conn.run_sync(
                 lambda sync: compare_metadata(
-                    MigrationContext.configure(sync, opts={"compare_type": True}), metadata))
+                    MigrationContext.configure(sync, opts={"compare_type": True}), metadata
+                )
+            )
     finally:
         await engine.dispose()
     assert diff == []

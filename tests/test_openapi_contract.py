@@ -34,8 +34,10 @@ class Caller:
     def login(self) -> None:
         self.client.cookies.clear()
         self.client.headers.pop("x-csrf-token", None)
-        response = self.client.post("http://testserver/api/v1/auth/login",
-                                    json={"email": "sme@example.com", "password": PASSWORD})
+        response = self.client.post(
+            "http://testserver/api/v1/auth/login",
+            json={"email": "sme@example.com", "password": PASSWORD},
+        )
         assert response.status_code == 200, response.text
         self.client.headers["x-csrf-token"] = response.json()["csrf_token"]
 
@@ -46,8 +48,9 @@ class Caller:
 
 def _document() -> dict[str, Any]:
     """The app's OpenAPI document, built without engines (only the routes matter here)."""
-    offline = Settings(env=Env.TEST, database_url="postgresql://unused@/unused",
-                       redis_url="redis://127.0.0.1:1/0")
+    offline = Settings(
+        env=Env.TEST, database_url="postgresql://unused@/unused", redis_url="redis://127.0.0.1:1/0"
+    )
     return create_app(offline).openapi_schema.to_schema()
 
 
@@ -80,8 +83,13 @@ def caller(_arranged) -> Iterator[Caller]:
 
 def test_the_document_covers_every_api_route() -> None:
     paths = set(DOCUMENT["paths"])
-    assert {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/me",
-            "/api/v1/enterprises/{enterprise_id}", "/health/ready"} <= paths
+    assert {
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/enterprises/{enterprise_id}",
+        "/health/ready",
+    } <= paths
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
@@ -90,11 +98,16 @@ def test_every_operation_honours_the_document(method: str, path: str, caller: Ca
     checks = [check for check in CHECKS.get_all() if check.__name__ not in EXCLUDED]
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.generate],
+    )
     def exercise(case: Any) -> None:
         caller.ensure_logged_in()
-        case.call_and_validate(base_url="http://testserver", session=caller.client,
-                               checks=checks)
+        case.call_and_validate(base_url="http://testserver", session=caller.client, checks=checks)
 
     exercise()

@@ -37,17 +37,34 @@ def test_production_refuses_development_secrets() -> None:
     with pytest.raises(SettingsError, match="DATA_KEY"):
         Settings.from_env({"ENV": "production", "SECRET_KEY": "s" * 40})
     with pytest.raises(SettingsError, match="32 bytes"):
-        Settings.from_env({"ENV": "production", "SECRET_KEY": "s" * 40,
-                           "DATA_KEY": base64.b64encode(b"short").decode()})
-    production = Settings.from_env({"ENV": "production", "SECRET_KEY": "s" * 40, "DATA_KEY": key})
+        Settings.from_env(
+            {
+                "ENV": "production",
+                "SECRET_KEY": "s" * 40,
+                "DATA_KEY": base64.b64encode(b"short").decode(),
+            }
+        )
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        Settings.from_env({"ENV": "production", "SECRET_KEY": "s" * 40, "DATA_KEY": key})
+    production = Settings.from_env(
+        {
+            "ENV": "production",
+            "SECRET_KEY": "s" * 40,
+            "DATA_KEY": key,
+            "DATABASE_URL": "postgresql://db/x",
+            "REDIS_URL": "redis://r",
+        }
+    )
     assert production.secure_cookies and production.json_logs
     assert production.data_key_bytes == b"k" * 32
 
 
 def test_the_readme_configuration_table_matches_settings() -> None:
     text = README.read_text(encoding="utf-8")
-    match = re.search(r"<!-- settings-table:start -->\n(.*?)\n<!-- settings-table:end -->", text,
-                      re.S)
+    match = re.search(
+        r"<!-- settings-table:start -->\n(.*?)\n<!-- settings-table:end -->", text, re.S
+    )
     assert match, "README lacks the generated settings table"
-    assert match.group(1).strip() == settings_table().strip(), \
+    assert match.group(1).strip() == settings_table().strip(), (
         "README settings table is stale: paste the output of `xinyidai config docs`"
+    )

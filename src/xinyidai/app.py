@@ -57,8 +57,12 @@ def _openapi() -> OpenAPIConfig:
         ],
         components=Components(
             security_schemes={
-                "session": SecurityScheme(type="apiKey", name=SESSION_COOKIE, security_scheme_in="cookie",
-                                          description="Session cookie set by /api/v1/auth/login"),
+                "session": SecurityScheme(
+                    type="apiKey",
+                    name=SESSION_COOKIE,
+                    security_scheme_in="cookie",
+                    description="Session cookie set by /api/v1/auth/login",
+                ),
             }
         ),
         create_examples=False,
@@ -68,8 +72,10 @@ def _openapi() -> OpenAPIConfig:
 def create_app(settings: Settings) -> Litestar:
     """Build the platform's ASGI app. ``settings`` must name the database and Redis."""
     if not settings.database_url or not settings.redis_url:
-        raise ValueError("create_app needs settings with database_url and redis_url; "
-                         "`xinyidai run` starts embedded engines when they are unset")
+        raise ValueError(
+            "create_app needs settings with database_url and redis_url; "
+            "`xinyidai run` starts embedded engines when they are unset"
+        )
     import swagger_ui_bundle
 
     configure_logging(settings.log_level, json=settings.json_logs)
@@ -94,8 +100,10 @@ def create_app(settings: Settings) -> Litestar:
             EnterpriseController,
             BankController,
             create_static_files_router(
-                path="/schema-assets", directories=[swagger_ui_bundle.swagger_ui_path],
-                include_in_schema=False, send_as_attachment=False,
+                path="/schema-assets",
+                directories=[swagger_ui_bundle.swagger_ui_path],
+                include_in_schema=False,
+                send_as_attachment=False,
             ),
         ],
         plugins=[SQLAlchemyPlugin(config=alchemy)],
@@ -107,14 +115,16 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         openapi_config=_openapi(),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
-        state=State({
-            "settings": settings,
-            "redis": redis,
-            "metrics": metrics,
-            "alchemy": alchemy,
-            "sessions": SessionStore(redis, settings.session_max_age),
-            "cipher": FieldCipher(settings.data_key_bytes),
-        }),
+        state=State(
+            {
+                "settings": settings,
+                "redis": redis,
+                "metrics": metrics,
+                "alchemy": alchemy,
+                "sessions": SessionStore(redis, settings.session_max_age),
+                "cipher": FieldCipher(settings.data_key_bytes),
+            }
+        ),
         debug=False,
         request_max_body_size=2 * 1024 * 1024,
     )

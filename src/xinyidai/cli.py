@@ -26,8 +26,7 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
-def _in_session(settings: Settings, work: Callable[..., Awaitable[T]], *,
-                redis: bool = False) -> T:
+def _in_session(settings: Settings, work: Callable[..., Awaitable[T]], *, redis: bool = False) -> T:
     """Run ``work(session, redis)`` in one transaction, committed only if it succeeds."""
 
     async def go() -> T:
@@ -78,13 +77,22 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
             _print_seed(_seed(settings))
         app = create_app(settings)
         bind_host, bind_port = host or settings.host, port or settings.port
-        console.print(f"[bold green]serving[/] http://{bind_host}:{bind_port}  "
-                      f"(API docs: http://{bind_host}:{bind_port}/schema) — Ctrl-C stops")
-        uvicorn.Server(uvicorn.Config(
-            app, host=bind_host, port=bind_port, access_log=False, lifespan="on",
-            log_level="warning", proxy_headers=settings.trusted_proxies,
-            server_header=False,
-        )).run()
+        console.print(
+            f"[bold green]serving[/] http://{bind_host}:{bind_port}  "
+            f"(API docs: http://{bind_host}:{bind_port}/schema) — Ctrl-C stops"
+        )
+        uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=bind_host,
+                port=bind_port,
+                access_log=False,
+                lifespan="on",
+                log_level="warning",
+                proxy_headers=settings.trusted_proxies,
+                server_header=False,
+            )
+        ).run()
     console.print("stopped")
 
 
@@ -139,8 +147,14 @@ def users() -> None:
 @click.option("--org", default=None, help="Enterprise USCC (sme) or bank short code (bank).")
 @click.option("--email", required=True)
 @click.option("--name", "display_name", default="", help="Display name.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              envvar="XINYIDAI_NEW_PASSWORD", show_envvar=True)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    envvar="XINYIDAI_NEW_PASSWORD",
+    show_envvar=True,
+)
 def create_user(role: str, org: str | None, email: str, display_name: str, password: str) -> None:
     """Create a user; bank, office and admin users are only made here."""
     from xinyidai.domain.accounts.services import AccountService
@@ -150,8 +164,9 @@ def create_user(role: str, org: str | None, email: str, display_name: str, passw
     async def work(session: Any, redis: Any) -> str:
         settings = current
         service = AccountService(session, redis, settings, FieldCipher(settings.data_key_bytes))
-        user = await service.create_user(email=email, password=password,
-                                         display_name=display_name, role=Role(role), org=org)
+        user = await service.create_user(
+            email=email, password=password, display_name=display_name, role=Role(role), org=org
+        )
         return str(user.id)
 
     with engines(_settings(), need_redis=False) as current:
@@ -171,15 +186,26 @@ def banks() -> None:
 @click.option("--contact-name", default=None)
 @click.option("--contact-email", default=None)
 @click.option("--contact-phone", default=None)
-def create_bank(name: str, short_code: str, api_url: str | None, contact_name: str | None,
-                contact_email: str | None, contact_phone: str | None) -> None:
+def create_bank(
+    name: str,
+    short_code: str,
+    api_url: str | None,
+    contact_name: str | None,
+    contact_email: str | None,
+    contact_phone: str | None,
+) -> None:
     """Add a bank."""
     from xinyidai.domain.banks.services import BankService
 
     async def work(session: Any, _: Any) -> str:
         bank = await BankService(session).create(
-            name=name, short_code=short_code, api_base_url=api_url, contact_name=contact_name,
-            contact_email=contact_email, contact_phone=contact_phone)
+            name=name,
+            short_code=short_code,
+            api_base_url=api_url,
+            contact_name=contact_name,
+            contact_email=contact_email,
+            contact_phone=contact_phone,
+        )
         return str(bank.id)
 
     with engines(_settings(), need_redis=False) as settings:
@@ -227,8 +253,9 @@ def demo_seed() -> None:
         migrate.upgrade(settings.database_url)
         report = _seed(settings)
     if not report.created:
-        console.print(f"the database already holds {report.enterprises} enterprises; "
-                      "nothing seeded")
+        console.print(
+            f"the database already holds {report.enterprises} enterprises; nothing seeded"
+        )
     _print_seed(report)
 
 

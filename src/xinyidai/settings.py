@@ -27,7 +27,7 @@ class SettingsError(ValueError):
     """Raised when the environment holds an invalid or missing setting."""
 
 
-_DEV_SECRET = "xinyidai-development-secret-do-not-use-in-production"
+_DEV_SECRET = "xinyidai-development-secret-do-not-use-in-production"  # noqa: S105
 
 
 def _bool(raw: str) -> bool:
@@ -49,44 +49,98 @@ def _meta(env: str, doc: str, parse: Callable[[str], Any] = str) -> dict[str, An
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    env: Env = field(default=Env.DEVELOPMENT, metadata=_meta(
-        "ENV", "`development`, `test` or `production`; production refuses development secrets "
-        "and the demo seed", Env))
+    env: Env = field(
+        default=Env.DEVELOPMENT,
+        metadata=_meta(
+            "ENV",
+            "`development`, `test` or `production`; production refuses development secrets "
+            "and the demo seed",
+            Env,
+        ),
+    )
     host: str = field(default="127.0.0.1", metadata=_meta("HOST", "Address `xinyidai run` binds"))
     port: int = field(default=8000, metadata=_meta("PORT", "Port `xinyidai run` binds", int))
-    database_url: str | None = field(default=None, metadata=_meta(
-        "DATABASE_URL", "PostgreSQL URL (`postgresql://…`); unset: embedded PostgreSQL under "
-        "`DATA_DIR`", _opt_str))
-    redis_url: str | None = field(default=None, metadata=_meta(
-        "REDIS_URL", "Redis URL (`redis://…` or `unix://…`); unset: embedded Redis under "
-        "`DATA_DIR`", _opt_str))
-    data_dir: Path = field(default=Path(".data"), metadata=_meta(
-        "DATA_DIR", "Where embedded PostgreSQL and Redis keep their files", Path))
-    secret_key: str = field(default=_DEV_SECRET, metadata=_meta(
-        "SECRET_KEY", "Signs CSRF tokens; required outside development"))
-    data_key: str | None = field(default=None, metadata=_meta(
-        "DATA_KEY", "Base64 32-byte AES-256-GCM key for personal data at rest; required outside "
-        "development (development derives one from `SECRET_KEY`)", _opt_str))
-    session_max_age: int = field(default=8 * 3600, metadata=_meta(
-        "SESSION_MAX_AGE", "Seconds a login session lives without activity", int))
-    cookie_secure: bool | None = field(default=None, metadata=_meta(
-        "COOKIE_SECURE", "Send cookies only over HTTPS; unset: on outside development", _bool))
-    login_max_failures: int = field(default=5, metadata=_meta(
-        "LOGIN_MAX_FAILURES", "Failed logins for one account before it is locked", int))
-    login_lockout_seconds: int = field(default=900, metadata=_meta(
-        "LOGIN_LOCKOUT_SECONDS", "How long an account stays locked after too many failures", int))
-    login_ip_limit: int = field(default=30, metadata=_meta(
-        "LOGIN_IP_LIMIT", "Login attempts allowed from one address per `LOGIN_IP_WINDOW`", int))
-    login_ip_window: int = field(default=300, metadata=_meta(
-        "LOGIN_IP_WINDOW", "Seconds of the per-address login window", int))
+    database_url: str | None = field(
+        default=None,
+        metadata=_meta(
+            "DATABASE_URL",
+            "PostgreSQL URL (`postgresql://…`); unset: embedded PostgreSQL under `DATA_DIR`",
+            _opt_str,
+        ),
+    )
+    redis_url: str | None = field(
+        default=None,
+        metadata=_meta(
+            "REDIS_URL",
+            "Redis URL (`redis://…` or `unix://…`); unset: embedded Redis under `DATA_DIR`",
+            _opt_str,
+        ),
+    )
+    data_dir: Path = field(
+        default=Path(".data"),
+        metadata=_meta("DATA_DIR", "Where embedded PostgreSQL and Redis keep their files", Path),
+    )
+    secret_key: str = field(
+        default=_DEV_SECRET,
+        metadata=_meta("SECRET_KEY", "Signs CSRF tokens; required outside development"),
+    )
+    data_key: str | None = field(
+        default=None,
+        metadata=_meta(
+            "DATA_KEY",
+            "Base64 32-byte AES-256-GCM key for personal data at rest; required outside "
+            "development (development derives one from `SECRET_KEY`)",
+            _opt_str,
+        ),
+    )
+    session_max_age: int = field(
+        default=8 * 3600,
+        metadata=_meta("SESSION_MAX_AGE", "Seconds a login session lives without activity", int),
+    )
+    cookie_secure: bool | None = field(
+        default=None,
+        metadata=_meta(
+            "COOKIE_SECURE", "Send cookies only over HTTPS; unset: on outside development", _bool
+        ),
+    )
+    login_max_failures: int = field(
+        default=5,
+        metadata=_meta(
+            "LOGIN_MAX_FAILURES", "Failed logins for one account before it is locked", int
+        ),
+    )
+    login_lockout_seconds: int = field(
+        default=900,
+        metadata=_meta(
+            "LOGIN_LOCKOUT_SECONDS", "How long an account stays locked after too many failures", int
+        ),
+    )
+    login_ip_limit: int = field(
+        default=30,
+        metadata=_meta(
+            "LOGIN_IP_LIMIT", "Login attempts allowed from one address per `LOGIN_IP_WINDOW`", int
+        ),
+    )
+    login_ip_window: int = field(
+        default=300,
+        metadata=_meta("LOGIN_IP_WINDOW", "Seconds of the per-address login window", int),
+    )
     log_level: str = field(default="INFO", metadata=_meta("LOG_LEVEL", "Log level"))
-    log_json: bool | None = field(default=None, metadata=_meta(
-        "LOG_JSON", "JSON log lines; unset: on outside development", _bool))
-    db_pool_size: int = field(default=10, metadata=_meta(
-        "DB_POOL_SIZE", "Database connections per process", int))
-    trusted_proxies: bool = field(default=False, metadata=_meta(
-        "TRUSTED_PROXIES", "Take the client address from `X-Forwarded-For` (behind a proxy)",
-        _bool))
+    log_json: bool | None = field(
+        default=None,
+        metadata=_meta("LOG_JSON", "JSON log lines; unset: on outside development", _bool),
+    )
+    db_pool_size: int = field(
+        default=10, metadata=_meta("DB_POOL_SIZE", "Database connections per process", int)
+    )
+    trusted_proxies: bool = field(
+        default=False,
+        metadata=_meta(
+            "TRUSTED_PROXIES",
+            "Take the client address from `X-Forwarded-For` (behind a proxy)",
+            _bool,
+        ),
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -107,10 +161,16 @@ class Settings:
     def check(self) -> None:
         if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST:
             if self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
-                raise SettingsError("SECRET_KEY must be set to at least 32 characters outside "
-                                    "development")
+                raise SettingsError(
+                    "SECRET_KEY must be set to at least 32 characters outside development"
+                )
             if not self.data_key:
                 raise SettingsError("DATA_KEY must be set outside development")
+        if self.env is Env.PRODUCTION and (not self.database_url or not self.redis_url):
+            raise SettingsError(
+                "production needs DATABASE_URL and REDIS_URL; the embedded "
+                "engines are for development and tests"
+            )
         if self.data_key:
             try:
                 key = base64.b64decode(self.data_key, validate=True)

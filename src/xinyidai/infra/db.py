@@ -10,7 +10,12 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 if TYPE_CHECKING:
     from xinyidai.settings import Settings
@@ -20,7 +25,7 @@ def async_url(url: str) -> str:
     """``postgresql://…`` as SQLAlchemy's asyncpg URL."""
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return "postgresql+asyncpg://" + url[len(prefix) :]
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
 
 
@@ -51,7 +56,7 @@ def sqlalchemy_config(settings: Settings, database_url: str) -> SQLAlchemyAsyncC
 
 def create_engine(settings: Settings, database_url: str) -> AsyncEngine:
     """An engine for CLI commands and jobs (outside a request)."""
-    return create_async_engine(async_url(database_url), **engine_kwargs(settings))  # type: ignore[arg-type]
+    return create_async_engine(async_url(database_url), **engine_kwargs(settings))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

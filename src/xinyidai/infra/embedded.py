@@ -18,6 +18,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -49,7 +50,7 @@ class EmbeddedPostgres:
     def __init__(self, root: Path, database: str = "xinyidai") -> None:
         self.root = root.resolve()
         self.database = database
-        self._server = None
+        self._server: Any = None
 
     def start(self) -> str:
         with warnings.catch_warnings():
@@ -59,8 +60,10 @@ class EmbeddedPostgres:
 
         self.root.parent.mkdir(parents=True, exist_ok=True)
         self._server = pgserver.get_server(self.root, cleanup_mode="stop")
+        if not self.database.isidentifier():
+            raise ValueError(f"not a plain database name: {self.database!r}")
         exists = self._server.psql(
-            f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';"
+            f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';"  # noqa: S608
         )
         if "(1 row)" not in exists:
             self._server.psql(f'CREATE DATABASE "{self.database}";')
@@ -108,7 +111,7 @@ class EmbeddedRedis:
             f"logfile {self.root.resolve() / 'redis.log'}",
             "databases 64",
         ]
-        lines += ['save 60 1', 'save 300 10'] if self.persist else ['save ""', "appendonly no"]
+        lines += ["save 60 1", "save 300 10"] if self.persist else ['save ""', "appendonly no"]
         return "\n".join(lines) + "\n"
 
     def start(self, timeout: float = 10.0) -> str:

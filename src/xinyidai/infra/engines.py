@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -21,7 +22,7 @@ def engines(settings: Settings, *, need_redis: bool = True) -> Iterator[Settings
     PostgreSQL / Redis under ``settings.data_dir`` for whichever is unset, and stopping on exit
     whatever was started here."""
     started: list[EmbeddedPostgres | EmbeddedRedis] = []
-    overrides: dict[str, str] = {}
+    overrides: dict[str, Any] = {}
     data_dir = Path(settings.data_dir)
     try:
         if not settings.database_url:

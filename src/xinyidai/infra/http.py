@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -55,7 +55,9 @@ def _unavailable(exc: BaseException) -> str | None:
     from sqlalchemy.exc import InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    if isinstance(exc, (redis_exc.ConnectionError, redis_exc.TimeoutError, redis_exc.BusyLoadingError)):
+    if isinstance(
+        exc, (redis_exc.ConnectionError, redis_exc.TimeoutError, redis_exc.BusyLoadingError)
+    ):
         return "redis"
     if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)):
         return "database"
@@ -98,7 +100,8 @@ def problem_for(exc: BaseException) -> tuple[Problem, dict[str, str]]:
         status = 400 if malformed else 422
         return (
             Problem(
-                type="urn:xinyidai:problem:" + ("malformed-request" if malformed else "invalid-input"),
+                type="urn:xinyidai:problem:"
+                + ("malformed-request" if malformed else "invalid-input"),
                 title=_TITLES[status],
                 status=status,
                 detail=detail,
@@ -249,11 +252,12 @@ class RequestContext:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "<unmatched>"
-            self.metrics.observe(scope["method"], route, status, elapsed)
+            method: str = scope["method"]  # type: ignore[typeddict-item]
+            self.metrics.observe(method, route, status, elapsed)
             if scope["path"] not in QUIET_PATHS:
                 log.info(
                     "request",
-                    method=scope["method"],
+                    method=method,
                     path=scope["path"],
                     route=route,
                     status=status,

@@ -43,4 +43,6 @@ class User(Base):
         ForeignKey("banks.id", ondelete="RESTRICT"), index=True, default=None
     )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), default=None
+    )

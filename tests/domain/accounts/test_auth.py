@@ -11,8 +11,12 @@ from xinyidai.models import Enterprise, Role, User
 
 
 def register_payload(**overrides: Any) -> dict[str, Any]:
-    payload = {"email": "owner@example.com", "password": PASSWORD, "display_name": "王老板",
-               "enterprise": enterprise_payload()}
+    payload = {
+        "email": "owner@example.com",
+        "password": PASSWORD,
+        "display_name": "王老板",
+        "enterprise": enterprise_payload(),
+    }
     payload.update(overrides)
     return payload
 
@@ -29,8 +33,10 @@ async def test_an_sme_registers_and_is_logged_in(client) -> None:
     assert body["user"]["role"] == "sme"
     assert body["user"]["organisation"]["name"] == payload["enterprise"]["name"]
     session_cookie = response.headers.get_list("set-cookie")
-    assert any("xyd_session=" in c and "HttpOnly" in c and "SameSite=lax" in c.replace("Lax", "lax")
-               for c in session_cookie)
+    assert any(
+        "xyd_session=" in c and "HttpOnly" in c and "SameSite=lax" in c.replace("Lax", "lax")
+        for c in session_cookie
+    )
     me = await client.get("/api/v1/me")
     assert me.status_code == 200
     assert me.json()["email"] == "owner@example.com"
@@ -54,8 +60,9 @@ async def test_an_already_registered_uscc_gets_409_and_leaves_nothing_behind(cli
     first = await client.post("/api/v1/auth/register", json=register_payload(enterprise=ent))
     assert first.status_code == 201
     client.cookies.clear()
-    second = await client.post("/api/v1/auth/register",
-                               json=register_payload(email="other@example.com", enterprise=ent))
+    second = await client.post(
+        "/api/v1/auth/register", json=register_payload(email="other@example.com", enterprise=ent)
+    )
     assert second.status_code == 409
     assert await db.scalar(select(func.count()).select_from(User)) == 1
 
@@ -63,27 +70,31 @@ async def test_an_already_registered_uscc_gets_409_and_leaves_nothing_behind(cli
 async def test_a_duplicate_email_gets_409_without_creating_the_enterprise(client, db) -> None:
     assert (await client.post("/api/v1/auth/register", json=register_payload())).status_code == 201
     client.cookies.clear()
-    again = await client.post("/api/v1/auth/register",
-                              json=register_payload(email="OWNER@example.com"))
+    again = await client.post(
+        "/api/v1/auth/register", json=register_payload(email="OWNER@example.com")
+    )
     assert again.status_code == 409
     assert await db.scalar(select(func.count()).select_from(Enterprise)) == 1
 
 
 async def test_weak_passwords_are_refused_with_reasons(client) -> None:
-    response = await client.post("/api/v1/auth/register",
-                                 json=register_payload(password="abcdefghijk"))
+    response = await client.post(
+        "/api/v1/auth/register", json=register_payload(password="abcdefghijk")
+    )
     assert response.status_code == 422
     assert "digit or symbol" in response.json()["detail"]
 
 
 async def test_wrong_password_is_401_and_right_password_logs_in(client, world) -> None:
     await world.user("office@example.com", Role.OFFICE)
-    wrong = await client.post("/api/v1/auth/login",
-                              json={"email": "office@example.com", "password": "nope-nope-1"})
+    wrong = await client.post(
+        "/api/v1/auth/login", json={"email": "office@example.com", "password": "nope-nope-1"}
+    )
     assert wrong.status_code == 401
     assert wrong.json()["detail"] == "wrong e-mail or password"
-    unknown = await client.post("/api/v1/auth/login",
-                                json={"email": "ghost@example.com", "password": PASSWORD})
+    unknown = await client.post(
+        "/api/v1/auth/login", json={"email": "ghost@example.com", "password": PASSWORD}
+    )
     assert unknown.status_code == 401
     assert unknown.json()["detail"] == wrong.json()["detail"]
     body = await login(client, "Office@Example.com")
@@ -91,18 +102,23 @@ async def test_wrong_password_is_401_and_right_password_logs_in(client, world) -
 
 
 async def test_repeated_failures_lock_the_account_even_for_the_right_password(
-        client, world, settings) -> None:
+    client, world, settings
+) -> None:
     await world.user("bank.user@example.com", Role.OFFICE)
     for _ in range(settings.login_max_failures - 1):
-        r = await client.post("/api/v1/auth/login",
-                              json={"email": "bank.user@example.com", "password": "wrong-pass-1"})
+        r = await client.post(
+            "/api/v1/auth/login",
+            json={"email": "bank.user@example.com", "password": "wrong-pass-1"},
+        )
         assert r.status_code == 401
-    locking = await client.post("/api/v1/auth/login",
-                                json={"email": "bank.user@example.com", "password": "wrong-pass-1"})
+    locking = await client.post(
+        "/api/v1/auth/login", json={"email": "bank.user@example.com", "password": "wrong-pass-1"}
+    )
     assert locking.status_code == 429
     assert int(locking.headers["retry-after"]) == settings.login_lockout_seconds
-    right = await client.post("/api/v1/auth/login",
-                              json={"email": "bank.user@example.com", "password": PASSWORD})
+    right = await client.post(
+        "/api/v1/auth/login", json={"email": "bank.user@example.com", "password": PASSWORD}
+    )
     assert right.status_code == 429
     assert "locked" in right.json()["detail"]
 
@@ -110,8 +126,9 @@ async def test_repeated_failures_lock_the_account_even_for_the_right_password(
 async def test_lockout_ends_when_its_time_is_up(client, world, redis) -> None:
     await world.user("someone@example.com", Role.OFFICE)
     for _ in range(5):
-        await client.post("/api/v1/auth/login",
-                          json={"email": "someone@example.com", "password": "wrong-pass-1"})
+        await client.post(
+            "/api/v1/auth/login", json={"email": "someone@example.com", "password": "wrong-pass-1"}
+        )
     keys = [k async for k in redis.scan_iter("xyd:login:lock:*")]
     assert len(keys) == 1
     await redis.delete(*keys)  # the lock's TTL running out
@@ -132,11 +149,14 @@ async def test_one_address_is_throttled_across_accounts(settings) -> None:
 
 async def _spray(client, limit: int) -> None:
     for i in range(limit):
-        r = await client.post("/api/v1/auth/login",
-                              json={"email": f"spray{i}@example.com", "password": "wrong-pass-1"})
+        r = await client.post(
+            "/api/v1/auth/login",
+            json={"email": f"spray{i}@example.com", "password": "wrong-pass-1"},
+        )
         assert r.status_code == 401
-    blocked = await client.post("/api/v1/auth/login",
-                                json={"email": "another@example.com", "password": "wrong-pass-1"})
+    blocked = await client.post(
+        "/api/v1/auth/login", json={"email": "another@example.com", "password": "wrong-pass-1"}
+    )
     assert blocked.status_code == 429
     assert "address" in blocked.json()["detail"]
     assert int(blocked.headers["retry-after"]) > 0
@@ -192,8 +212,9 @@ async def test_passwords_and_id_numbers_never_reach_the_logs(client, capsys) -> 
     payload = register_payload()
     await client.post("/api/v1/auth/register", json=payload)
     client.cookies.clear()
-    await client.post("/api/v1/auth/login",
-                      json={"email": payload["email"], "password": "Wrong-Guess-99"})
+    await client.post(
+        "/api/v1/auth/login", json={"email": payload["email"], "password": "Wrong-Guess-99"}
+    )
     captured = capsys.readouterr()
     logs = captured.out + captured.err
     assert "login_failed" in logs

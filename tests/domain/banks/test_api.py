@@ -31,12 +31,18 @@ async def test_a_bank_updates_its_own_contact_and_api_url(client, world) -> None
     a = await world.bank("BANK_A")
     await world.user("a@bank.example.com", Role.BANK, "BANK_A")
     await login(client, "a@bank.example.com")
-    response = await client.patch(f"/api/v1/banks/{a.id}", json={
-        "api_base_url": "https://api.bank-a.example.com/v1/", "contact_phone": "020-1234-5678"})
+    response = await client.patch(
+        f"/api/v1/banks/{a.id}",
+        json={
+            "api_base_url": "https://api.bank-a.example.com/v1/",
+            "contact_phone": "020-1234-5678",
+        },
+    )
     assert response.status_code == 200, response.text
     assert response.json()["api_base_url"] == "https://api.bank-a.example.com/v1"
-    plain = await client.patch(f"/api/v1/banks/{a.id}",
-                               json={"api_base_url": "http://api.bank-a.example.com"})
+    plain = await client.patch(
+        f"/api/v1/banks/{a.id}", json={"api_base_url": "http://api.bank-a.example.com"}
+    )
     assert plain.status_code == 422
     assert plain.json()["errors"][0]["code"] == "url_invalid"
 
@@ -48,7 +54,14 @@ async def test_users_belong_to_the_organisation_their_role_names(world, db) -> N
     from xinyidai.models import User
 
     bank = await world.bank("BANK_A")
-    db.add(User(email="x@example.com", display_name="x", password_hash="x", role=Role.SME,
-                bank_id=bank.id))
+    db.add(
+        User(
+            email="x@example.com",
+            display_name="x",
+            password_hash="x",
+            role=Role.SME,
+            bank_id=bank.id,
+        )
+    )
     with pytest.raises(IntegrityError):
         await db.flush()

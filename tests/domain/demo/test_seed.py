@@ -10,7 +10,11 @@ from sqlalchemy import func, select
 from tests.conftest import login
 from xinyidai.domain.demo.city import DISTRICTS, demo_enterprises
 from xinyidai.domain.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
-from xinyidai.domain.enterprises.codes import section_of_division, validate_resident_id, validate_uscc
+from xinyidai.domain.enterprises.codes import (
+    section_of_division,
+    validate_resident_id,
+    validate_uscc,
+)
 from xinyidai.infra.errors import Forbidden
 from xinyidai.models import Bank, Enterprise, Role, User
 from xinyidai.settings import Env
@@ -30,8 +34,9 @@ def test_the_city_is_the_same_every_time_and_its_codes_are_valid() -> None:
     assert len({section_of_division(e.industry_division) for e in city}) >= 8
 
 
-async def test_seeding_creates_the_city_once_and_its_logins_work(client, db, redis,
-                                                                 settings) -> None:
+async def test_seeding_creates_the_city_once_and_its_logins_work(
+    client, db, redis, settings
+) -> None:
     report = await seed_demo(db, redis, settings)
     await db.commit()
     assert report.created and report.enterprises == 200 and report.banks == 5

@@ -27,8 +27,12 @@ async def test_an_sme_reads_its_own_enterprise_with_the_id_number_masked(client,
     assert body["uscc"] == a.uscc
     assert body["legal_rep_id_masked"].count("*") == 11
     assert "legal_rep_id_number" not in body
-    assert body["industry"] == {"section": "C", "division": "39", "section_name_zh": "制造业",
-                                "section_name_en": "Manufacturing"}
+    assert body["industry"] == {
+        "section": "C",
+        "division": "39",
+        "section_name_zh": "制造业",
+        "section_name_en": "Manufacturing",
+    }
 
 
 async def test_sme_a_cannot_see_or_change_sme_b(client, two_smes) -> None:
@@ -73,8 +77,14 @@ async def test_the_office_reads_but_cannot_change(client, world, two_smes) -> No
 async def test_an_sme_corrects_its_own_registration(client, two_smes) -> None:
     a, _ = two_smes
     await login(client, "a@example.com")
-    response = await client.patch(f"/api/v1/enterprises/{a.id}", json={
-        "registered_capital": "2500000.5", "industry_division": "52", "district_code": "440113"})
+    response = await client.patch(
+        f"/api/v1/enterprises/{a.id}",
+        json={
+            "registered_capital": "2500000.5",
+            "industry_division": "52",
+            "district_code": "440113",
+        },
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["registered_capital"] == "2500000.50"
@@ -84,8 +94,10 @@ async def test_an_sme_corrects_its_own_registration(client, two_smes) -> None:
     assert again.json()["registered_capital"] == "2500000.50"
 
 
-@pytest.mark.parametrize("field", ["status", "uscc", "id", "owner_id", "enterprise_id",
-                                   "legal_rep_id_masked", "created_at"])
+@pytest.mark.parametrize(
+    "field",
+    ["status", "uscc", "id", "owner_id", "enterprise_id", "legal_rep_id_masked", "created_at"],
+)
 async def test_mass_assignment_through_patch_is_refused(client, two_smes, field) -> None:
     a, _ = two_smes
     await login(client, "a@example.com")
@@ -121,9 +133,14 @@ async def test_the_id_number_is_encrypted_at_rest(client, db) -> None:
     payload = register_payload()
     assert (await client.post("/api/v1/auth/register", json=payload)).status_code == 201
     id_number = payload["enterprise"]["legal_rep_id_number"]
-    row = (await db.execute(text(
-        "SELECT legal_rep_id_cipher, legal_rep_id_masked, "
-        "row_to_json(enterprises)::text AS everything FROM enterprises"))).one()
+    row = (
+        await db.execute(
+            text(
+                "SELECT legal_rep_id_cipher, legal_rep_id_masked, "
+                "row_to_json(enterprises)::text AS everything FROM enterprises"
+            )
+        )
+    ).one()
     assert id_number.encode() not in bytes(row.legal_rep_id_cipher)
     assert id_number not in row.everything
     assert row.legal_rep_id_masked == id_number[:3] + "*" * 11 + id_number[-4:]

@@ -37,11 +37,12 @@ def test_any_prefix_with_its_computed_check_character_is_valid(prefix: str) -> N
 
 
 @given(prefixes, st.integers(min_value=0, max_value=17), st.data())
-def test_any_single_character_change_is_invalid(prefix: str, position: int,
-                                                data: st.DataObject) -> None:
+def test_any_single_character_change_is_invalid(
+    prefix: str, position: int, data: st.DataObject
+) -> None:
     code = prefix + uscc_check_char(prefix)
     replacement = data.draw(st.sampled_from([c for c in USCC_ALPHABET if c != code[position]]))
-    changed = code[:position] + replacement + code[position + 1:]
+    changed = code[:position] + replacement + code[position + 1 :]
     with pytest.raises(CodeError) as err:
         validate_uscc(changed)
     assert err.value.rule == "uscc_check_character"
@@ -50,7 +51,7 @@ def test_any_single_character_change_is_invalid(prefix: str, position: int,
 @given(prefixes, st.integers(min_value=0, max_value=17), st.sampled_from("IOZSV*a"))
 def test_characters_outside_the_alphabet_are_named(prefix: str, position: int, bad: str) -> None:
     code = prefix + uscc_check_char(prefix)
-    changed = code[:position] + bad + code[position + 1:]
+    changed = code[:position] + bad + code[position + 1 :]
     if bad == "a":  # lower case is accepted and normalised only if it is a valid letter
         changed = changed.upper()
         if changed == code:
@@ -69,12 +70,15 @@ def test_real_codes_are_accepted(code: str) -> None:
     assert validate_uscc(" " + code.lower() + " ") == code
 
 
-@pytest.mark.parametrize(("code", "rule"), [
-    ("91440300708461136", "uscc_length"),
-    ("91440300708461136TT", "uscc_length"),
-    ("91440300708461136S", "uscc_alphabet"),
-    ("91440300708461136U", "uscc_check_character"),
-])
+@pytest.mark.parametrize(
+    ("code", "rule"),
+    [
+        ("91440300708461136", "uscc_length"),
+        ("91440300708461136TT", "uscc_length"),
+        ("91440300708461136S", "uscc_alphabet"),
+        ("91440300708461136U", "uscc_check_character"),
+    ],
+)
 def test_broken_codes_name_the_rule_they_break(code: str, rule: str) -> None:
     with pytest.raises(CodeError) as err:
         validate_uscc(code)

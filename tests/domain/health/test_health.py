@@ -22,7 +22,8 @@ async def test_live_and_ready_answer_when_everything_is_up(client) -> None:
 
 
 async def test_losing_redis_makes_ready_and_login_503_until_it_returns(
-        settings, world, tmp_path_factory) -> None:
+    settings, world, tmp_path_factory
+) -> None:
     await world.user("office@example.com", Role.OFFICE)
     root = tmp_path_factory.mktemp("r")
     own = EmbeddedRedis(root, persist=False)
@@ -52,8 +53,7 @@ async def test_losing_redis_makes_ready_and_login_503_until_it_returns(
 
 
 async def test_losing_the_database_makes_ready_503(settings) -> None:
-    broken = dataclasses.replace(
-        settings, database_url="postgresql://nobody@127.0.0.1:9/nothing")
+    broken = dataclasses.replace(settings, database_url="postgresql://nobody@127.0.0.1:9/nothing")
     async with AsyncTestClient(app=create_app(broken)) as client:
         ready = await client.get("/health/ready")
         assert ready.status_code == 503

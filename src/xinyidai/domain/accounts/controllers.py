@@ -31,8 +31,12 @@ def client_address(request: Request[Any, Any, Any], settings: Settings) -> str:
 
 
 def _session_cookies(settings: Settings, new: NewSession) -> list[Cookie]:
-    common: dict[str, Any] = {"path": "/", "secure": settings.secure_cookies, "samesite": "lax",
-                              "max_age": settings.session_max_age}
+    common: dict[str, Any] = {
+        "path": "/",
+        "secure": settings.secure_cookies,
+        "samesite": "lax",
+        "max_age": settings.session_max_age,
+    }
     return [
         Cookie(key=SESSION_COOKIE, value=new.token, httponly=True, **common),
         Cookie(key=CSRF_COOKIE, value=new.data.csrf, httponly=False, **common),
@@ -40,9 +44,19 @@ def _session_cookies(settings: Settings, new: NewSession) -> list[Cookie]:
 
 
 def _cleared_cookies(settings: Settings) -> list[Cookie]:
-    return [Cookie(key=name, value="", path="/", max_age=0, expires=0,
-                   secure=settings.secure_cookies, samesite="lax", httponly=name == SESSION_COOKIE)
-            for name in (SESSION_COOKIE, CSRF_COOKIE)]
+    return [
+        Cookie(
+            key=name,
+            value="",
+            path="/",
+            max_age=0,
+            expires=0,
+            secure=settings.secure_cookies,
+            samesite="lax",
+            httponly=name == SESSION_COOKIE,
+        )
+        for name in (SESSION_COOKIE, CSRF_COOKIE)
+    ]
 
 
 class AuthController(Controller):
@@ -50,37 +64,61 @@ class AuthController(Controller):
     tags = ["accounts"]
     dependencies = {"accounts": Provide(provide_accounts, sync_to_thread=False)}
 
-    @post("/auth/register", status_code=201, summary="Register an SME and its first user",
-          responses=problem_responses(400, 409, 422, 503))
-    async def register(self, data: RegisterRequest, accounts: AccountService,
-                       request: Request[Any, Any, Any]) -> Response[LoginResponse]:
+    @post(
+        "/auth/register",
+        status_code=201,
+        summary="Register an SME and its first user",
+        responses=problem_responses(400, 409, 422, 503),
+    )
+    async def register(
+        self, data: RegisterRequest, accounts: AccountService, request: Request[Any, Any, Any]
+    ) -> Response[LoginResponse]:
         settings: Settings = request.app.state.settings
         user = await accounts.register_sme(data)
         new = await accounts.sessions.create(str(user.id), user.role)
-        body = LoginResponse(user=await accounts.me(user.id), csrf_token=new.data.csrf,
-                             expires_in=settings.session_max_age)
+        body = LoginResponse(
+            user=await accounts.me(user.id),
+            csrf_token=new.data.csrf,
+            expires_in=settings.session_max_age,
+        )
         return Response(body, status_code=201, cookies=_session_cookies(settings, new))
 
-    @post("/auth/login", status_code=200, summary="Log in with e-mail and password",
-          responses=problem_responses(400, 401, 422, 429, 503))
-    async def login(self, data: LoginRequest, accounts: AccountService,
-                    request: Request[Any, Any, Any]) -> Response[LoginResponse]:
+    @post(
+        "/auth/login",
+        status_code=200,
+        summary="Log in with e-mail and password",
+        responses=problem_responses(400, 401, 422, 429, 503),
+    )
+    async def login(
+        self, data: LoginRequest, accounts: AccountService, request: Request[Any, Any, Any]
+    ) -> Response[LoginResponse]:
         settings: Settings = request.app.state.settings
         result = await accounts.login(data, client_address(request, settings))
-        body = LoginResponse(user=await accounts.me(result.user.id),
-                             csrf_token=result.session.data.csrf,
-                             expires_in=settings.session_max_age)
+        body = LoginResponse(
+            user=await accounts.me(result.user.id),
+            csrf_token=result.session.data.csrf,
+            expires_in=settings.session_max_age,
+        )
         return Response(body, cookies=_session_cookies(settings, result.session))
 
-    @post("/auth/logout", status_code=204, summary="End this session", security=SESSION_SECURITY,
-          responses=problem_responses(401, 403, 503))
-    async def logout(self, principal: Principal, accounts: AccountService,
-                     request: Request[Any, Any, Any]) -> Response[None]:
+    @post(
+        "/auth/logout",
+        status_code=204,
+        summary="End this session",
+        security=SESSION_SECURITY,
+        responses=problem_responses(401, 403, 503),
+    )
+    async def logout(
+        self, principal: Principal, accounts: AccountService, request: Request[Any, Any, Any]
+    ) -> Response[None]:
         await accounts.logout(principal)
-        return Response(None, status_code=204,
-                        cookies=_cleared_cookies(request.app.state.settings))
+        return Response(None, status_code=204, cookies=_cleared_cookies(request.app.state.settings))
 
-    @get("/me", summary="The logged-in user and their organisation", security=SESSION_SECURITY,
-         responses=problem_responses(401, 503))
+    @get(
+        "/me",
+        summary="The logged-in user and their organisation",
+        security=SESSION_SECURITY,
+        responses=problem_responses(401, 503),
+    )
     async def me(self, principal: Principal, accounts: AccountService) -> Me:
         return await accounts.me(principal.user_id)

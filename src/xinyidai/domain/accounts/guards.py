@@ -37,11 +37,18 @@ class Principal:
         return self.role is Role.SME and self.enterprise_id == enterprise_id
 
 
-def principal_of(user: User, session: SessionData | None = None,
-                 token: str | None = None) -> Principal:
-    return Principal(user_id=user.id, email=user.email, role=Role(user.role),
-                     enterprise_id=user.enterprise_id, bank_id=user.bank_id,
-                     session=session, session_token=token)
+def principal_of(
+    user: User, session: SessionData | None = None, token: str | None = None
+) -> Principal:
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        role=Role(user.role),
+        enterprise_id=user.enterprise_id,
+        bank_id=user.bank_id,
+        session=session,
+        session_token=token,
+    )
 
 
 async def provide_principal(request: Request[Any, Any, Any], db_session: AsyncSession) -> Principal:

@@ -14,8 +14,12 @@ from xinyidai.models.accounts import Role
 Email = Annotated[str, Meta(min_length=3, max_length=254, examples=["owner@example.com"])]
 Password = Annotated[str, Meta(min_length=1, max_length=128)]
 NewPassword = Annotated[
-    str, Meta(min_length=10, max_length=128,
-              description="10 to 128 characters, with letters and at least one digit or symbol")
+    str,
+    Meta(
+        min_length=10,
+        max_length=128,
+        description="10 to 128 characters, with letters and at least one digit or symbol",
+    ),
 ]
 
 

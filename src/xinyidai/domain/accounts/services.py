@@ -31,13 +31,30 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
-                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+$")
-_COMMON = frozenset({
-    "password123", "password1234", "1234567890", "qwertyuiop", "iloveyou123", "abc1234567",
-    "12345678910", "admin12345", "welcome123", "a123456789", "aa12345678", "qwerty1234",
-    "1q2w3e4r5t", "zxcvbnm123", "woaini1314", "password!1",
-})
+_EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+$"
+)
+_COMMON = frozenset(
+    {
+        "password123",
+        "password1234",
+        "1234567890",
+        "qwertyuiop",
+        "iloveyou123",
+        "abc1234567",
+        "12345678910",
+        "admin12345",
+        "welcome123",
+        "a123456789",
+        "aa12345678",
+        "qwerty1234",
+        "1q2w3e4r5t",
+        "zxcvbnm123",
+        "woaini1314",
+        "password!1",
+    }
+)
 
 
 class UserRepository(SQLAlchemyAsyncRepository[User]):
@@ -65,8 +82,9 @@ def check_password_policy(password: str, email: str) -> None:
     if password.lower() in _COMMON:
         problems.append("not a commonly used password")
     if problems:
-        raise InvalidInput.field("password", "the password needs " + ", ".join(problems),
-                                 "password_policy")
+        raise InvalidInput.field(
+            "password", "the password needs " + ", ".join(problems), "password_policy"
+        )
 
 
 def _digest(value: str) -> str:
@@ -80,8 +98,9 @@ class LoginResult:
 
 
 class AccountService:
-    def __init__(self, session: AsyncSession, redis: Redis, settings: Settings,
-                 cipher: FieldCipher) -> None:
+    def __init__(
+        self, session: AsyncSession, redis: Redis, settings: Settings, cipher: FieldCipher
+    ) -> None:
         self.session = session
         self.redis = redis
         self.settings = settings
@@ -99,9 +118,13 @@ class AccountService:
         if await self.users.exists(email=email):
             raise Conflict("an account with this e-mail already exists")
         enterprise = await EnterpriseService(self.session, self.cipher).register(data.enterprise)
-        user = User(email=email, display_name=display_name,
-                    password_hash=await passwords.hash_password(data.password),
-                    role=Role.SME, enterprise_id=enterprise.id)
+        user = User(
+            email=email,
+            display_name=display_name,
+            password_hash=await passwords.hash_password(data.password),
+            role=Role.SME,
+            enterprise_id=enterprise.id,
+        )
         try:
             user = await self.users.add(user)
         except DuplicateKeyError as exc:
@@ -109,15 +132,17 @@ class AccountService:
         log.info("sme_registered", user_id=str(user.id), enterprise_id=str(enterprise.id))
         return user
 
-    async def create_user(self, *, email: str, password: str, display_name: str, role: Role,
-                          org: str | None) -> User:
+    async def create_user(
+        self, *, email: str, password: str, display_name: str, role: Role, org: str | None
+    ) -> User:
         """Create a user of any role. ``org`` is the enterprise's USCC or the bank's short code."""
         email = normalise_email(email)
         check_password_policy(password, email)
         enterprise_id = bank_id = None
         if role is Role.SME:
             enterprise = await self.session.scalar(
-                select(Enterprise).where(Enterprise.uscc == (org or "").upper()))
+                select(Enterprise).where(Enterprise.uscc == (org or "").upper())
+            )
             if enterprise is None:
                 raise InvalidInput.field("org", f"no enterprise with USCC {org!r}", "org_unknown")
             enterprise_id = enterprise.id
@@ -127,13 +152,19 @@ class AccountService:
                 raise InvalidInput.field("org", f"no bank with short code {org!r}", "org_unknown")
             bank_id = bank.id
         elif org:
-            raise InvalidInput.field("org", f"{role.value} users belong to no organisation",
-                                     "org_not_allowed")
+            raise InvalidInput.field(
+                "org", f"{role.value} users belong to no organisation", "org_not_allowed"
+            )
         if await self.users.exists(email=email):
             raise Conflict("an account with this e-mail already exists")
-        user = User(email=email, display_name=display_name or email, role=role,
-                    password_hash=await passwords.hash_password(password),
-                    enterprise_id=enterprise_id, bank_id=bank_id)
+        user = User(
+            email=email,
+            display_name=display_name or email,
+            role=role,
+            password_hash=await passwords.hash_password(password),
+            enterprise_id=enterprise_id,
+            bank_id=bank_id,
+        )
         return await self.users.add(user)
 
     # --- login --------------------------------------------------------------------------------
@@ -147,15 +178,18 @@ class AccountService:
             _, count, ttl = await pipe.execute()
         if count > self.settings.login_ip_limit:
             log.warning("login_throttled", scope="address")
-            raise TooManyRequests("too many login attempts from this address; wait and retry",
-                                  retry_after=max(int(ttl), 1))
+            raise TooManyRequests(
+                "too many login attempts from this address; wait and retry",
+                retry_after=max(int(ttl), 1),
+            )
 
     async def _check_lock(self, email: str) -> None:
         ttl = await self.redis.ttl(f"xyd:login:lock:{_digest(email)}")
         if ttl and ttl > 0:
             raise TooManyRequests(
                 "this account is temporarily locked after repeated failed logins",
-                retry_after=int(ttl))
+                retry_after=int(ttl),
+            )
 
     async def _record_failure(self, email: str) -> None:
         fail_key = f"xyd:login:fail:{_digest(email)}"
@@ -172,7 +206,8 @@ class AccountService:
             log.warning("account_locked", email_digest=_digest(email), seconds=lockout)
             raise TooManyRequests(
                 "this account is temporarily locked after repeated failed logins",
-                retry_after=lockout)
+                retry_after=lockout,
+            )
 
     async def login(self, data: LoginRequest, address: str) -> LoginResult:
         await self._throttle_address(address)
@@ -204,11 +239,18 @@ class AccountService:
         user = await self.users.get(user_id)
         if user.role == Role.SME and user.enterprise_id is not None:
             ent = await self.session.get(Enterprise, user.enterprise_id)
-            org = Organisation(kind="enterprise", id=user.enterprise_id, name=ent.name if ent else "")
+            org = Organisation(
+                kind="enterprise", id=user.enterprise_id, name=ent.name if ent else ""
+            )
         elif user.role == Role.BANK and user.bank_id is not None:
             bank = await self.session.get(Bank, user.bank_id)
             org = Organisation(kind="bank", id=user.bank_id, name=bank.name if bank else "")
         else:
             org = Organisation(kind="platform", name="信易贷平台 Xinyidai")
-        return Me(id=user.id, email=user.email, display_name=user.display_name,
-                  role=Role(user.role), organisation=org)
+        return Me(
+            id=user.id,
+            email=user.email,
+            display_name=user.display_name,
+            role=Role(user.role),
+            organisation=org,
+        )

@@ -52,8 +52,9 @@ class SessionStore:
 
     async def create(self, user_id: str, role: str) -> NewSession:
         token = secrets.token_urlsafe(32)
-        data = SessionData(user_id=user_id, role=role, csrf=secrets.token_urlsafe(24),
-                           created=time.time())
+        data = SessionData(
+            user_id=user_id, role=role, csrf=secrets.token_urlsafe(24), created=time.time()
+        )
         key = _key(token)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(key, msgspec.msgpack.encode(data), ex=self.max_age)
@@ -70,7 +71,8 @@ class SessionStore:
         if raw is None:
             return None
         try:
-            return msgspec.msgpack.decode(raw, type=SessionData)
+            payload = raw.encode() if isinstance(raw, str) else raw
+            return msgspec.msgpack.decode(payload, type=SessionData)
         except msgspec.DecodeError:
             await self.redis.delete(key)
             return None

@@ -32,8 +32,12 @@ class BankController(Controller):
     async def read(self, bank_id: UUID, principal: Principal, banks: BankService) -> BankOut:
         return await banks.get(bank_id)
 
-    @patch("/{bank_id:uuid}", summary="Update the bank's own API URL and contact",
-           responses=problem_responses(400, 401, 403, 404, 422, 503))
-    async def update(self, bank_id: UUID, data: BankUpdate, principal: Principal,
-                     banks: BankService) -> BankOut:
+    @patch(
+        "/{bank_id:uuid}",
+        summary="Update the bank's own API URL and contact",
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
+    )
+    async def update(
+        self, bank_id: UUID, data: BankUpdate, principal: Principal, banks: BankService
+    ) -> BankOut:
         return await banks.update(bank_id, data, principal)

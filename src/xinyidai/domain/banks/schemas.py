@@ -9,8 +9,14 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-Url = Annotated[str, Meta(min_length=8, max_length=500, description="https:// base URL of the "
-                          "bank's API (http:// allowed for loopback only)")]
+Url = Annotated[
+    str,
+    Meta(
+        min_length=8,
+        max_length=500,
+        description="https:// base URL of the bank's API (http:// allowed for loopback only)",
+    ),
+]
 ContactName = Annotated[str, Meta(min_length=1, max_length=100)]
 ContactEmail = Annotated[str, Meta(min_length=3, max_length=254)]
 ContactPhone = Annotated[str, Meta(min_length=5, max_length=32)]

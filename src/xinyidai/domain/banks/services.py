@@ -35,18 +35,33 @@ class BankRepository(SQLAlchemyAsyncRepository[Bank]):
 def validate_api_url(url: str) -> str:
     parts = urlsplit(url.strip())
     loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
-    if parts.scheme not in {"https", "http"} or not parts.hostname or \
-            (parts.scheme == "http" and not loopback) or parts.username or parts.password:
-        raise InvalidInput.field("api_base_url", "the API base URL must be https:// "
-                                 "(http:// only on loopback) without credentials", "url_invalid")
+    if (
+        parts.scheme not in {"https", "http"}
+        or not parts.hostname
+        or (parts.scheme == "http" and not loopback)
+        or parts.username
+        or parts.password
+    ):
+        raise InvalidInput.field(
+            "api_base_url",
+            "the API base URL must be https:// (http:// only on loopback) without credentials",
+            "url_invalid",
+        )
     return url.strip().rstrip("/")
 
 
 def to_out(bank: Bank) -> BankOut:
-    return BankOut(id=bank.id, name=bank.name, short_code=bank.short_code,
-                   api_base_url=bank.api_base_url, contact_name=bank.contact_name,
-                   contact_email=bank.contact_email, contact_phone=bank.contact_phone,
-                   created_at=bank.created_at, updated_at=bank.updated_at)
+    return BankOut(
+        id=bank.id,
+        name=bank.name,
+        short_code=bank.short_code,
+        api_base_url=bank.api_base_url,
+        contact_name=bank.contact_name,
+        contact_email=bank.contact_email,
+        contact_phone=bank.contact_phone,
+        created_at=bank.created_at,
+        updated_at=bank.updated_at,
+    )
 
 
 class BankService:
@@ -54,20 +69,33 @@ class BankService:
         self.session = session
         self.repo = BankRepository(session=session, auto_commit=False)
 
-    async def create(self, *, name: str, short_code: str, api_base_url: str | None = None,
-                     contact_name: str | None = None, contact_email: str | None = None,
-                     contact_phone: str | None = None) -> Bank:
+    async def create(
+        self,
+        *,
+        name: str,
+        short_code: str,
+        api_base_url: str | None = None,
+        contact_name: str | None = None,
+        contact_email: str | None = None,
+        contact_phone: str | None = None,
+    ) -> Bank:
         code = short_code.strip().upper()
         if not _SHORT_CODE.match(code):
-            raise InvalidInput.field("short_code", "a short code is 2-32 upper-case letters, "
-                                     "digits or _ starting with a letter", "short_code_format")
+            raise InvalidInput.field(
+                "short_code",
+                "a short code is 2-32 upper-case letters, digits or _ starting with a letter",
+                "short_code_format",
+            )
         if not name.strip():
             raise InvalidInput.field("name", "the bank's name is blank", "text_blank")
-        bank = Bank(name=name.strip(), short_code=code,
-                    api_base_url=validate_api_url(api_base_url) if api_base_url else None,
-                    contact_name=contact_name,
-                    contact_email=normalise_email(contact_email) if contact_email else None,
-                    contact_phone=contact_phone)
+        bank = Bank(
+            name=name.strip(),
+            short_code=code,
+            api_base_url=validate_api_url(api_base_url) if api_base_url else None,
+            contact_name=contact_name,
+            contact_email=normalise_email(contact_email) if contact_email else None,
+            contact_phone=contact_phone,
+        )
         if await self.repo.exists(short_code=code):
             raise Conflict(f"a bank with short code {code} exists")
         try:

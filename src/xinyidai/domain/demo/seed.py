@@ -20,7 +20,7 @@ from xinyidai.settings import Env, Settings
 
 log = structlog.get_logger(__name__)
 
-DEMO_PASSWORD = "Xinyidai-Demo-2026"
+DEMO_PASSWORD = "Xinyidai-Demo-2026"  # noqa: S105 - published demo login
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +51,9 @@ def demo_logins() -> list[DemoLogin]:
     ]
 
 
-async def seed_demo(session: AsyncSession, redis: object, settings: Settings,
-                    count: int = 200) -> SeedReport:
+async def seed_demo(
+    session: AsyncSession, redis: object, settings: Settings, count: int = 200
+) -> SeedReport:
     """Create the demo city unless the registry already has enterprises. Does not commit."""
     if settings.env is Env.PRODUCTION:
         raise Forbidden("the demo seed is refused outside development")
@@ -63,23 +64,42 @@ async def seed_demo(session: AsyncSession, redis: object, settings: Settings,
     enterprises = EnterpriseService(session, cipher)
     firms = demo_enterprises(count)
     for firm in firms:
-        await enterprises.register(EnterpriseCreate(
-            name=firm.name, uscc=firm.uscc, legal_rep_name=firm.legal_rep_name,
-            legal_rep_id_number=firm.legal_rep_id_number,
-            registered_capital=firm.registered_capital, founded_on=firm.founded_on,
-            industry_division=firm.industry_division, district_code=firm.district_code))
+        await enterprises.register(
+            EnterpriseCreate(
+                name=firm.name,
+                uscc=firm.uscc,
+                legal_rep_name=firm.legal_rep_name,
+                legal_rep_id_number=firm.legal_rep_id_number,
+                registered_capital=firm.registered_capital,
+                founded_on=firm.founded_on,
+                industry_division=firm.industry_division,
+                district_code=firm.district_code,
+            )
+        )
     banks = BankService(session)
     for code, name, english in BANKS:
-        await banks.create(name=name, short_code=code, contact_name=english,
-                           contact_email=f"credit@{code.lower().replace('_', '-')}.demo.test",
-                           contact_phone="020-8888-0000")
+        await banks.create(
+            name=name,
+            short_code=code,
+            contact_name=english,
+            contact_email=f"credit@{code.lower().replace('_', '-')}.demo.test",
+            contact_phone="020-8888-0000",
+        )
     accounts = AccountService(session, redis, settings, cipher)  # type: ignore[arg-type]
-    orgs = {"sme@": firms[0].uscc, "sme2": firms[1].uscc, "bank@": BANKS[0][0],
-            "bank2": BANKS[1][0]}
+    orgs = {
+        "sme@": firms[0].uscc,
+        "sme2": firms[1].uscc,
+        "bank@": BANKS[0][0],
+        "bank2": BANKS[1][0],
+    }
     for login in demo_logins():
         org = next((v for k, v in orgs.items() if login.email.startswith(k)), None)
-        await accounts.create_user(email=login.email, password=DEMO_PASSWORD,
-                                   display_name=login.email.split("@")[0], role=login.role,
-                                   org=org)
+        await accounts.create_user(
+            email=login.email,
+            password=DEMO_PASSWORD,
+            display_name=login.email.split("@")[0],
+            role=login.role,
+            org=org,
+        )
     log.info("demo_seeded", enterprises=len(firms), banks=len(BANKS))
     return SeedReport(created=True, enterprises=len(firms), banks=len(BANKS), logins=demo_logins())

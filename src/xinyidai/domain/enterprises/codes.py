@@ -13,7 +13,7 @@ from dataclasses import dataclass
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, Z, S, V
 _USCC_VALUE = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-assert USCC_WEIGHTS == tuple(pow(3, i, 31) for i in range(17))
+assert tuple(pow(3, i, 31) for i in range(17)) == USCC_WEIGHTS
 
 
 class CodeError(ValueError):
@@ -66,8 +66,10 @@ def validate_resident_id(raw: str) -> str:
     """Validate an 18-digit resident identity card number (居民身份证号码)."""
     code = raw.strip().upper()
     if not _ID_RE.match(code):
-        raise CodeError("id_format", "an ID number has 17 digits and a check digit or X, "
-                        "with a valid birth date")
+        raise CodeError(
+            "id_format",
+            "an ID number has 17 digits and a check digit or X, with a valid birth date",
+        )
     if code[17] != resident_id_check_char(code[:17]):
         raise CodeError("id_check_character", "the ID number's check character is wrong")
     return code
@@ -92,26 +94,46 @@ SECTIONS: tuple[Section, ...] = (
     Section("A", 1, 5, "农、林、牧、渔业", "Agriculture, forestry, animal husbandry and fishery"),
     Section("B", 6, 12, "采矿业", "Mining"),
     Section("C", 13, 43, "制造业", "Manufacturing"),
-    Section("D", 44, 46, "电力、热力、燃气及水生产和供应业",
-            "Electricity, heat, gas and water production and supply"),
+    Section(
+        "D",
+        44,
+        46,
+        "电力、热力、燃气及水生产和供应业",
+        "Electricity, heat, gas and water production and supply",
+    ),
     Section("E", 47, 50, "建筑业", "Construction"),
     Section("F", 51, 52, "批发和零售业", "Wholesale and retail trade"),
     Section("G", 53, 60, "交通运输、仓储和邮政业", "Transport, storage and postal services"),
     Section("H", 61, 62, "住宿和餐饮业", "Accommodation and catering"),
-    Section("I", 63, 65, "信息传输、软件和信息技术服务业",
-            "Information transmission, software and IT services"),
+    Section(
+        "I",
+        63,
+        65,
+        "信息传输、软件和信息技术服务业",
+        "Information transmission, software and IT services",
+    ),
     Section("J", 66, 69, "金融业", "Finance"),
     Section("K", 70, 70, "房地产业", "Real estate"),
     Section("L", 71, 72, "租赁和商务服务业", "Leasing and business services"),
     Section("M", 73, 75, "科学研究和技术服务业", "Scientific research and technical services"),
-    Section("N", 76, 79, "水利、环境和公共设施管理业",
-            "Water conservancy, environment and public facilities management"),
+    Section(
+        "N",
+        76,
+        79,
+        "水利、环境和公共设施管理业",
+        "Water conservancy, environment and public facilities management",
+    ),
     Section("O", 80, 82, "居民服务、修理和其他服务业", "Resident, repair and other services"),
     Section("P", 83, 83, "教育", "Education"),
     Section("Q", 84, 85, "卫生和社会工作", "Health and social work"),
     Section("R", 86, 90, "文化、体育和娱乐业", "Culture, sports and entertainment"),
-    Section("S", 91, 96, "公共管理、社会保障和社会组织",
-            "Public administration, social security and social organisations"),
+    Section(
+        "S",
+        91,
+        96,
+        "公共管理、社会保障和社会组织",
+        "Public administration, social security and social organisations",
+    ),
     Section("T", 97, 97, "国际组织", "International organisations"),
 )
 SECTION_BY_CODE = {s.code: s for s in SECTIONS}

@@ -26,29 +26,47 @@ class EnterpriseController(Controller):
     security = SESSION_SECURITY
     dependencies = {"enterprises": Provide(provide_enterprises, sync_to_thread=False)}
 
-    @get("/", summary="Search the SME registry (credit office)",
-         responses=problem_responses(400, 401, 404, 503))
+    @get(
+        "/",
+        summary="Search the SME registry (credit office)",
+        responses=problem_responses(400, 401, 404, 503),
+    )
     async def search(
         self,
         principal: Principal,
         enterprises: EnterpriseService,
-        q: Annotated[str | None, Parameter(max_length=100, description="Name or USCC contains")] = None,
+        q: Annotated[
+            str | None, Parameter(max_length=100, description="Name or USCC contains")
+        ] = None,
         district: Annotated[str | None, Parameter(pattern=r"^\d{6}$")] = None,
         section: Annotated[str | None, Parameter(pattern=r"^[A-Ta-t]$")] = None,
         limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
         offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
     ) -> EnterprisePage:
-        return await enterprises.search(principal, q=q, district=district, section=section,
-                                        limit=limit, offset=offset)
+        return await enterprises.search(
+            principal, q=q, district=district, section=section, limit=limit, offset=offset
+        )
 
-    @get("/{enterprise_id:uuid}", summary="One enterprise (its own users and the credit office)",
-         responses=problem_responses(400, 401, 404, 503))
-    async def read(self, enterprise_id: UUID, principal: Principal,
-                   enterprises: EnterpriseService) -> EnterpriseOut:
+    @get(
+        "/{enterprise_id:uuid}",
+        summary="One enterprise (its own users and the credit office)",
+        responses=problem_responses(400, 401, 404, 503),
+    )
+    async def read(
+        self, enterprise_id: UUID, principal: Principal, enterprises: EnterpriseService
+    ) -> EnterpriseOut:
         return await enterprises.get(enterprise_id, principal)
 
-    @patch("/{enterprise_id:uuid}", summary="Correct the enterprise's own registration data",
-           responses=problem_responses(400, 401, 403, 404, 422, 503))
-    async def update(self, enterprise_id: UUID, data: EnterpriseUpdate, principal: Principal,
-                     enterprises: EnterpriseService) -> EnterpriseOut:
+    @patch(
+        "/{enterprise_id:uuid}",
+        summary="Correct the enterprise's own registration data",
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
+    )
+    async def update(
+        self,
+        enterprise_id: UUID,
+        data: EnterpriseUpdate,
+        principal: Principal,
+        enterprises: EnterpriseService,
+    ) -> EnterpriseOut:
         return await enterprises.update(enterprise_id, data, principal)

@@ -15,22 +15,38 @@ from xinyidai.models.enterprises import EnterpriseStatus
 Name = Annotated[str, Meta(min_length=2, max_length=200, description="Registered name (主体名称)")]
 USCCText = Annotated[
     str,
-    Meta(min_length=1, max_length=32, description="统一社会信用代码, 18 characters (GB 32100-2015)",
-         examples=["91440106MA59C4YQ8R"]),
+    Meta(
+        min_length=1,
+        max_length=32,
+        description="统一社会信用代码, 18 characters (GB 32100-2015)",
+        examples=["91440106MA59C4YQ8R"],
+    ),
 ]
 PersonName = Annotated[str, Meta(min_length=1, max_length=100)]
 IdNumber = Annotated[
     str,
-    Meta(min_length=1, max_length=32,
-         description="Legal representative's resident ID number (GB 11643-1999); stored encrypted, "
-                     "never returned"),
+    Meta(
+        min_length=1,
+        max_length=32,
+        description="Legal representative's resident ID number (GB 11643-1999); stored encrypted, "
+        "never returned",
+    ),
 ]
-Money = Annotated[Decimal, Meta(
-                                description="Amount in CNY (yuan)")]
-Division = Annotated[str, Meta(min_length=1, max_length=4,
-                               description="GB/T 4754-2017 division (大类), two digits, e.g. '39'")]
-District = Annotated[str, Meta(min_length=1, max_length=8,
-                               description="6-digit administrative division code, e.g. 440106")]
+Money = Annotated[Decimal, Meta(description="Amount in CNY (yuan)")]
+Division = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=4,
+        description="GB/T 4754-2017 division (大类), two digits, e.g. '39'",
+    ),
+]
+District = Annotated[
+    str,
+    Meta(
+        min_length=1, max_length=8, description="6-digit administrative division code, e.g. 440106"
+    ),
+]
 
 
 class EnterpriseCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

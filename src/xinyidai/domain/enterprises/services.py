@@ -37,8 +37,9 @@ class EnterpriseRepository(SQLAlchemyAsyncRepository[Enterprise]):
 
 
 def _field_error(field: str, exc: codes.CodeError) -> InvalidInput:
-    return InvalidInput(exc.message, errors=[FieldError(field=field, message=exc.message,
-                                                         code=exc.rule)])
+    return InvalidInput(
+        exc.message, errors=[FieldError(field=field, message=exc.message, code=exc.rule)]
+    )
 
 
 def _check(field: str, fn: Any, *args: Any) -> Any:
@@ -51,8 +52,9 @@ def _check(field: str, fn: Any, *args: Any) -> Any:
 def _clean_text(field: str, value: str, min_len: int) -> str:
     cleaned = " ".join(value.split())
     if len(cleaned) < min_len or any(ord(ch) < 32 for ch in value):
-        raise InvalidInput.field(field, f"{field} must have at least {min_len} visible characters",
-                                 "text_blank")
+        raise InvalidInput.field(
+            field, f"{field} must have at least {min_len} visible characters", "text_blank"
+        )
     return cleaned
 
 
@@ -61,13 +63,16 @@ _MAX_CAPITAL = Decimal("9999999999999999.99")
 
 def _check_capital(value: Decimal) -> Decimal:
     if not value.is_finite() or value < 0 or value > _MAX_CAPITAL:
-        raise InvalidInput.field("registered_capital",
-                                 "registered capital is an amount in yuan from 0 to 10^16",
-                                 "money_range")
+        raise InvalidInput.field(
+            "registered_capital",
+            "registered capital is an amount in yuan from 0 to 10^16",
+            "money_range",
+        )
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2 and value != value.quantize(Decimal("0.01")):
-        raise InvalidInput.field("registered_capital", "money has at most 2 decimal places",
-                                 "money_precision")
+        raise InvalidInput.field(
+            "registered_capital", "money has at most 2 decimal places", "money_precision"
+        )
     return value.quantize(Decimal("0.01"))
 
 
@@ -81,8 +86,12 @@ def to_out(e: Enterprise) -> EnterpriseOut:
         legal_rep_id_masked=e.legal_rep_id_masked,
         registered_capital=e.registered_capital,
         founded_on=e.founded_on,
-        industry=Industry(section=section.code, division=e.industry_division,
-                          section_name_zh=section.zh, section_name_en=section.en),
+        industry=Industry(
+            section=section.code,
+            division=e.industry_division,
+            section_name_zh=section.zh,
+            section_name_en=section.en,
+        ),
         district_code=e.district_code,
         status=e.status,
         created_at=e.created_at,
@@ -98,14 +107,16 @@ class EnterpriseService:
 
     def _seal_id(self, uscc: str, id_number: str) -> tuple[bytes, str]:
         valid = _check("legal_rep_id_number", codes.validate_resident_id, id_number)
-        return self.cipher.encrypt(valid, f"enterprise:{uscc}:legal_rep_id"), \
-            codes.mask_resident_id(valid)
+        return self.cipher.encrypt(
+            valid, f"enterprise:{uscc}:legal_rep_id"
+        ), codes.mask_resident_id(valid)
 
     async def register(self, data: EnterpriseCreate) -> Enterprise:
         """Validate and add an enterprise (flushed, not committed)."""
         uscc = _check("uscc", codes.validate_uscc, data.uscc)
-        section, division = _check("industry_division", codes.validate_industry, None,
-                                   data.industry_division)
+        section, division = _check(
+            "industry_division", codes.validate_industry, None, data.industry_division
+        )
         district = _check("district_code", codes.validate_district, data.district_code)
         if data.founded_on.year < 1949:
             raise InvalidInput.field("founded_on", "the founding date is before 1949", "date_range")
@@ -130,22 +141,28 @@ class EnterpriseService:
             raise Conflict(f"an enterprise with USCC {uscc} is already registered") from exc
 
     async def _visible(self, enterprise_id: UUID, principal: Principal) -> Enterprise:
-        """The enterprise if ``principal`` may read it; otherwise NotFound, as if it did not exist."""
+        """The enterprise if ``principal`` may read it; else NotFound, as if it did not exist."""
         if not principal.may_read_enterprise(enterprise_id):
             raise NotFound("no such enterprise")
         enterprise = await self.repo.get_one_or_none(id=enterprise_id)
         if enterprise is None:
             raise NotFound("no such enterprise")
         if principal.role is not Role.SME:
-            log.info("data_access", resource="enterprise", enterprise_id=str(enterprise_id),
-                     reader_id=str(principal.user_id), reader_role=principal.role.value)
+            log.info(
+                "data_access",
+                resource="enterprise",
+                enterprise_id=str(enterprise_id),
+                reader_id=str(principal.user_id),
+                reader_role=principal.role.value,
+            )
         return enterprise
 
     async def get(self, enterprise_id: UUID, principal: Principal) -> EnterpriseOut:
         return to_out(await self._visible(enterprise_id, principal))
 
-    async def update(self, enterprise_id: UUID, data: EnterpriseUpdate,
-                     principal: Principal) -> EnterpriseOut:
+    async def update(
+        self, enterprise_id: UUID, data: EnterpriseUpdate, principal: Principal
+    ) -> EnterpriseOut:
         enterprise = await self._visible(enterprise_id, principal)
         if not principal.may_edit_enterprise(enterprise_id):
             # The office may read but not change an SME's registration.
@@ -157,29 +174,45 @@ class EnterpriseService:
             enterprise.legal_rep_name = _clean_text("legal_rep_name", changes["legal_rep_name"], 1)
         if "legal_rep_id_number" in changes:
             enterprise.legal_rep_id_cipher, enterprise.legal_rep_id_masked = self._seal_id(
-                enterprise.uscc, changes["legal_rep_id_number"])
+                enterprise.uscc, changes["legal_rep_id_number"]
+            )
         if "registered_capital" in changes:
             enterprise.registered_capital = _check_capital(changes["registered_capital"])
         if "founded_on" in changes:
             if changes["founded_on"].year < 1949:
-                raise InvalidInput.field("founded_on", "the founding date is before 1949",
-                                         "date_range")
+                raise InvalidInput.field(
+                    "founded_on", "the founding date is before 1949", "date_range"
+                )
             enterprise.founded_on = changes["founded_on"]
         if "industry_division" in changes:
             enterprise.industry_section, enterprise.industry_division = _check(
-                "industry_division", codes.validate_industry, None, changes["industry_division"])
+                "industry_division", codes.validate_industry, None, changes["industry_division"]
+            )
         if "district_code" in changes:
-            enterprise.district_code = _check("district_code", codes.validate_district,
-                                              changes["district_code"])
+            enterprise.district_code = _check(
+                "district_code", codes.validate_district, changes["district_code"]
+            )
         if changes:
             await self.session.flush()
             await self.session.refresh(enterprise)
-            log.info("enterprise_updated", enterprise_id=str(enterprise_id),
-                     fields=sorted(changes), by=str(principal.user_id))
+            log.info(
+                "enterprise_updated",
+                enterprise_id=str(enterprise_id),
+                fields=sorted(changes),
+                by=str(principal.user_id),
+            )
         return to_out(enterprise)
 
-    async def search(self, principal: Principal, *, q: str | None, district: str | None,
-                     section: str | None, limit: int, offset: int) -> EnterprisePage:
+    async def search(
+        self,
+        principal: Principal,
+        *,
+        q: str | None,
+        district: str | None,
+        section: str | None,
+        limit: int,
+        offset: int,
+    ) -> EnterprisePage:
         """The registry as the credit office sees it."""
         if principal.role is not Role.OFFICE:
             raise NotFound("no such resource")
@@ -193,11 +226,18 @@ class EnterpriseService:
             stmt = stmt.where(Enterprise.industry_section == section.upper())
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
         rows = await self.session.scalars(
-            stmt.order_by(Enterprise.name, Enterprise.id).limit(limit).offset(offset))
-        log.info("data_access", resource="enterprise_registry", reader_id=str(principal.user_id),
-                 reader_role=principal.role.value, count=total)
-        return EnterprisePage(items=[to_out(e) for e in rows], total=int(total or 0),
-                              limit=limit, offset=offset)
+            stmt.order_by(Enterprise.name, Enterprise.id).limit(limit).offset(offset)
+        )
+        log.info(
+            "data_access",
+            resource="enterprise_registry",
+            reader_id=str(principal.user_id),
+            reader_role=principal.role.value,
+            count=total,
+        )
+        return EnterprisePage(
+            items=[to_out(e) for e in rows], total=int(total or 0), limit=limit, offset=offset
+        )
 
     async def by_uscc(self, uscc: str) -> Enterprise | None:
         return await self.repo.get_one_or_none(uscc=uscc)

@@ -54,16 +54,27 @@ class HealthController(Controller):
     async def live(self) -> Live:
         return _LIVE
 
-    @get("/health/ready", summary="The database and Redis answer",
-         responses={503: ResponseSpec(data_container=Ready, description="Something is down",
-                                      generate_examples=False)})
+    @get(
+        "/health/ready",
+        summary="The database and Redis answer",
+        responses={
+            503: ResponseSpec(
+                data_container=Ready, description="Something is down", generate_examples=False
+            )
+        },
+    )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[Ready]:
         database, redis = await asyncio.gather(_database_ok(request), _redis_ok(request))
         body = Ready(database="ok" if database else "down", redis="ok" if redis else "down")
         return Response(body, status_code=200 if database and redis else 503)
 
-    @get("/metrics", summary="Prometheus metrics", media_type=CONTENT_TYPE_LATEST,
-         include_in_schema=False)
+    @get(
+        "/metrics",
+        summary="Prometheus metrics",
+        media_type=CONTENT_TYPE_LATEST,
+        include_in_schema=False,
+    )
     async def metrics(self, request: Request[Any, Any, Any]) -> Response[bytes]:
-        return Response(generate_latest(request.app.state.metrics.registry),
-                        media_type=CONTENT_TYPE_LATEST)
+        return Response(
+            generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+        )

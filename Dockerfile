@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# Production image: the API under uvicorn as a non-root user. Migrations are a separate command:
+#   docker run --rm -e DATABASE_URL=... -e SECRET_KEY=... -e DATA_KEY=... IMAGE xinyidai db upgrade
+# Production needs DATABASE_URL and REDIS_URL; the embedded engines are for development only.
+
+FROM python:3.11-slim AS build
+ENV UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+RUN apt-get update && apt-get install -y --no-install-recommends gcc make libc6-dev \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install --no-cache-dir uv==0.13.8
+WORKDIR /app
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY src ./src
+COPY migrations ./migrations
+COPY alembic.ini ./
+RUN uv sync --frozen --no-dev
+
+FROM python:3.11-slim AS runtime
+# libgomp1: LightGBM's OpenMP runtime, absent from slim images.
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 --shell /usr/sbin/nologin xinyidai
+WORKDIR /app
+COPY --from=build --chown=root:root /app /app
+ENV PATH=/app/.venv/bin:$PATH ENV=production HOST=0.0.0.0 PORT=8000 LOG_JSON=true \
+    PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+USER xinyidai
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s CMD python -c "import urllib.request,sys; \
+sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health/live').status != 200)"
+CMD ["uvicorn", "--factory", "xinyidai.app:create_app_from_env", "--host", "0.0.0.0", \
+     "--port", "8000", "--proxy-headers", "--no-access-log", "--no-server-header"]
