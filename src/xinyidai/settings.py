@@ -166,11 +166,6 @@ class Settings:
                 )
             if not self.data_key:
                 raise SettingsError("DATA_KEY must be set outside development")
-        if self.env is Env.PRODUCTION and (not self.database_url or not self.redis_url):
-            raise SettingsError(
-                "production needs DATABASE_URL and REDIS_URL; the embedded "
-                "engines are for development and tests"
-            )
         if self.data_key:
             try:
                 key = base64.b64decode(self.data_key, validate=True)
@@ -178,6 +173,12 @@ class Settings:
                 raise SettingsError("DATA_KEY is not valid base64") from exc
             if len(key) != 32:
                 raise SettingsError("DATA_KEY must decode to 32 bytes")
+
+        if self.env is Env.PRODUCTION and (not self.database_url or not self.redis_url):
+            raise SettingsError(
+                "production needs DATABASE_URL and REDIS_URL; the embedded "
+                "engines are for development and tests"
+            )
 
     @property
     def is_development(self) -> bool:
