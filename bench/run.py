@@ -510,6 +510,8 @@ def _terminate(signum: int, _frame: object) -> None:
 def main() -> int:
     started = time.monotonic()
     signal.signal(signal.SIGTERM, _terminate)
+    # Even when started from a shell that ignores SIGINT (background jobs), clean up on it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         seconds = duration()
         wrk = ensure_wrk()

@@ -73,6 +73,17 @@ def _unavailable(exc: BaseException) -> str | None:
     return None
 
 
+def _unstorable(exc: BaseException) -> bool:
+    """Text the database cannot hold (NUL, invalid UTF-8): the client's input, so a 422."""
+    if isinstance(exc, UnicodeEncodeError):
+        return True
+    cause = getattr(exc, "orig", None) or exc.__cause__
+    name = type(cause).__name__ if cause is not None else ""
+    return name in {"CharacterNotInRepertoireError", "UntranslatableCharacterError"} or (
+        cause is not None and "invalid byte sequence" in str(cause)
+    )
+
+
 def _field_errors(exc: ValidationException) -> list[FieldError] | None:
     extra = exc.extra
     if not isinstance(extra, list):
@@ -122,6 +133,17 @@ def problem_for(exc: BaseException) -> tuple[Problem, dict[str, str]]:
                 request_id=request_id,
             ),
             dict(exc.headers or {}),
+        )
+    if _unstorable(exc):
+        return (
+            Problem(
+                type="urn:xinyidai:problem:invalid-input",
+                title=_TITLES[422],
+                status=422,
+                detail="the input contains characters that cannot be stored",
+                request_id=request_id,
+            ),
+            {},
         )
     service = _unavailable(exc)
     if service is not None:

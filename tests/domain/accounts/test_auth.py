@@ -220,3 +220,24 @@ async def test_passwords_and_id_numbers_never_reach_the_logs(client, capsys) -> 
     assert "login_failed" in logs
     for secret in (PASSWORD, "Wrong-Guess-99", payload["enterprise"]["legal_rep_id_number"]):
         assert secret not in logs
+
+
+async def test_unstorable_text_is_refused_not_crashed_on(client) -> None:
+    nul_login = await client.post(
+        "/api/v1/auth/login", json={"email": "a\u0000@example.com", "password": "x"}
+    )
+    assert nul_login.status_code == 401
+    surrogate = await client.post(
+        "/api/v1/auth/login",
+        content=b'{"email": "\\ud9f6@example.com", "password": "x"}',
+        headers={"content-type": "application/json"},
+    )
+    assert surrogate.status_code == 400  # not even valid JSON text: refused while decoding
+    ent = enterprise_payload(name="广州\u0000控制字符有限公司")
+    register = await client.post("/api/v1/auth/register", json=register_payload(enterprise=ent))
+    assert register.status_code == 422
+    assert register.json()["errors"][0] == {
+        "field": "name",
+        "code": "text_invalid",
+        "message": "name contains control or invalid characters",
+    }

@@ -144,3 +144,10 @@ async def test_the_id_number_is_encrypted_at_rest(client, db) -> None:
     assert id_number.encode() not in bytes(row.legal_rep_id_cipher)
     assert id_number not in row.everything
     assert row.legal_rep_id_masked == id_number[:3] + "*" * 11 + id_number[-4:]
+
+
+async def test_office_search_refuses_unstorable_text(client, world) -> None:
+    await world.user("office@example.com", Role.OFFICE)
+    await login(client, "office@example.com")
+    response = await client.get("/api/v1/enterprises", params={"q": "a\u0000b"})
+    assert response.status_code == 422

@@ -21,6 +21,7 @@ from xinyidai.domain.accounts.sessions import NewSession, SessionStore
 from xinyidai.domain.enterprises.services import EnterpriseService
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.errors import Conflict, InvalidInput, NotAuthenticated, TooManyRequests
+from xinyidai.infra.text import clean_text, storable
 from xinyidai.models import Bank, Enterprise, Role, User
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class UserRepository(SQLAlchemyAsyncRepository[User]):
 
 
 def normalise_email(raw: str) -> str:
-    email = raw.strip().lower()
+    email = raw.strip().lower() if storable(raw) else ""
     if not _EMAIL_RE.match(email) or ".." in email:
         raise InvalidInput.field("email", "this is not a valid e-mail address", "email_format")
     return email
@@ -112,9 +113,7 @@ class AccountService:
     async def register_sme(self, data: RegisterRequest) -> User:
         email = normalise_email(data.email)
         check_password_policy(data.password, email)
-        display_name = " ".join(data.display_name.split())
-        if not display_name:
-            raise InvalidInput.field("display_name", "the display name is blank", "text_blank")
+        display_name = clean_text("display_name", data.display_name)
         if await self.users.exists(email=email):
             raise Conflict("an account with this e-mail already exists")
         enterprise = await EnterpriseService(self.session, self.cipher).register(data.enterprise)
@@ -211,12 +210,17 @@ class AccountService:
 
     async def login(self, data: LoginRequest, address: str) -> LoginResult:
         await self._throttle_address(address)
-        email = data.email.strip().lower()
-        await self._check_lock(email)
-        user = await self.users.get_one_or_none(email=email)
+        try:
+            email = normalise_email(data.email)
+        except InvalidInput:
+            email = ""  # cannot name an account: fails like a wrong password, without a lookup
+        if email:
+            await self._check_lock(email)
+        user = await self.users.get_one_or_none(email=email) if email else None
         ok = await passwords.verify_password(user.password_hash if user else None, data.password)
         if not ok or user is None:
-            await self._record_failure(email)
+            if email:
+                await self._record_failure(email)
             log.info("login_failed", email_digest=_digest(email))
             raise NotAuthenticated("wrong e-mail or password")
         if not user.is_active:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from xinyidai.domain.accounts.services import normalise_email
 from xinyidai.domain.banks.schemas import BankOut, BankUpdate
 from xinyidai.infra.errors import Conflict, Forbidden, InvalidInput, NotFound
+from xinyidai.infra.text import clean_text, storable
 from xinyidai.models import Bank, Role
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ class BankRepository(SQLAlchemyAsyncRepository[Bank]):
 
 
 def validate_api_url(url: str) -> str:
+    if not storable(url) or any(ch.isspace() for ch in url.strip()):
+        raise InvalidInput.field("api_base_url", "the URL has invalid characters", "url_invalid")
     parts = urlsplit(url.strip())
     loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
     if (
@@ -123,7 +126,7 @@ class BankService:
         if "api_base_url" in changes:
             bank.api_base_url = validate_api_url(changes["api_base_url"])
         if "contact_name" in changes:
-            bank.contact_name = changes["contact_name"].strip()
+            bank.contact_name = clean_text("contact_name", changes["contact_name"])
         if "contact_email" in changes:
             bank.contact_email = normalise_email(changes["contact_email"])
         if "contact_phone" in changes:

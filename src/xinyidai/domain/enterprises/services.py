@@ -22,6 +22,7 @@ from xinyidai.domain.enterprises.schemas import (
 )
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.errors import Conflict, FieldError, InvalidInput, NotFound
+from xinyidai.infra.text import clean_text, storable
 from xinyidai.models import Enterprise, Role
 
 if TYPE_CHECKING:
@@ -47,15 +48,6 @@ def _check(field: str, fn: Any, *args: Any) -> Any:
         return fn(*args)
     except codes.CodeError as exc:
         raise _field_error(field, exc) from exc
-
-
-def _clean_text(field: str, value: str, min_len: int) -> str:
-    cleaned = " ".join(value.split())
-    if len(cleaned) < min_len or any(ord(ch) < 32 for ch in value):
-        raise InvalidInput.field(
-            field, f"{field} must have at least {min_len} visible characters", "text_blank"
-        )
-    return cleaned
 
 
 _MAX_CAPITAL = Decimal("9999999999999999.99")
@@ -124,9 +116,9 @@ class EnterpriseService:
         if await self.repo.exists(uscc=uscc):
             raise Conflict(f"an enterprise with USCC {uscc} is already registered")
         enterprise = Enterprise(
-            name=_clean_text("name", data.name, 2),
+            name=clean_text("name", data.name, min_length=2),
             uscc=uscc,
-            legal_rep_name=_clean_text("legal_rep_name", data.legal_rep_name, 1),
+            legal_rep_name=clean_text("legal_rep_name", data.legal_rep_name),
             legal_rep_id_cipher=cipher,
             legal_rep_id_masked=masked,
             registered_capital=_check_capital(data.registered_capital),
@@ -169,9 +161,9 @@ class EnterpriseService:
             raise NotFound("no such enterprise")
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         if "name" in changes:
-            enterprise.name = _clean_text("name", changes["name"], 2)
+            enterprise.name = clean_text("name", changes["name"], min_length=2)
         if "legal_rep_name" in changes:
-            enterprise.legal_rep_name = _clean_text("legal_rep_name", changes["legal_rep_name"], 1)
+            enterprise.legal_rep_name = clean_text("legal_rep_name", changes["legal_rep_name"])
         if "legal_rep_id_number" in changes:
             enterprise.legal_rep_id_cipher, enterprise.legal_rep_id_masked = self._seal_id(
                 enterprise.uscc, changes["legal_rep_id_number"]
@@ -217,6 +209,8 @@ class EnterpriseService:
         if principal.role is not Role.OFFICE:
             raise NotFound("no such resource")
         stmt = select(Enterprise)
+        if q and not storable(q):
+            raise InvalidInput.field("q", "the search text has invalid characters", "text_invalid")
         if q:
             pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             stmt = stmt.where(or_(Enterprise.name.ilike(pattern), Enterprise.uscc.ilike(pattern)))
