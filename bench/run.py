@@ -49,12 +49,17 @@ APP_FACTORY = "xinyidai.app:create_app_from_env"
 BARE_FACTORY = "bench.bare_app:create_app"
 # Identical for every server the benchmark starts; only the factory and the port differ.
 UVICORN_FLAGS = (
-    "--host", "127.0.0.1",
-    "--workers", "1",
-    "--loop", "uvloop",
-    "--http", "httptools",
+    "--host",
+    "127.0.0.1",
+    "--workers",
+    "1",
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
     "--no-access-log",
-    "--log-level", "warning",
+    "--log-level",
+    "warning",
 )
 
 # Wide enough for the results table when the output is a pipe or a log file (default 80).
@@ -82,7 +87,7 @@ class Scenario:
 
 
 SCENARIOS: list[Scenario] = [
-    Scenario("live", "/health/live", baseline="bare", target=0.8, rounds=2),
+    Scenario("live", "/health/live", baseline="bare", target=0.8, rounds=3),
     Scenario("ready", "/health/ready", baseline="bare", target=None, rounds=1),
 ]
 
@@ -116,8 +121,16 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
-        return [python_executable(), "-m", "uvicorn", "--factory", self.factory,
-                "--port", str(self.port), *UVICORN_FLAGS]
+        return [
+            python_executable(),
+            "-m",
+            "uvicorn",
+            "--factory",
+            self.factory,
+            "--port",
+            str(self.port),
+            *UVICORN_FLAGS,
+        ]
 
     def start(self, env: dict[str, str]) -> None:
         with self.log_path.open("wb") as log_file:
@@ -139,8 +152,10 @@ class Server:
         with httpx.Client(timeout=2.0) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
-                    raise BenchError(f"{self.name} server exited with {self.process.returncode}:\n"
-                                     f"{self.log_tail()}")
+                    raise BenchError(
+                        f"{self.name} server exited with {self.process.returncode}:\n"
+                        f"{self.log_tail()}"
+                    )
                 try:
                     response = client.get(self.base_url + "/health/live")
                     if response.status_code == 200:
@@ -149,8 +164,10 @@ class Server:
                 except httpx.HTTPError as exc:
                     last_error = type(exc).__name__
                 time.sleep(0.1)
-        raise BenchError(f"{self.name} server did not answer /health/live with 200 within "
-                         f"{timeout:.0f} s (last: {last_error}):\n{self.log_tail()}")
+        raise BenchError(
+            f"{self.name} server did not answer /health/live with 200 within "
+            f"{timeout:.0f} s (last: {last_error}):\n{self.log_tail()}"
+        )
 
     def log_lines(self) -> list[str]:
         try:
@@ -272,9 +289,11 @@ def ensure_wrk() -> str:
         found = shutil.which("wrk")
         if found:
             return found
-    raise BenchError("the load generator `wrk` is not installed and could not be installed "
-                     "automatically (needs root and apt-get); install it, e.g. "
-                     "`sudo apt-get install wrk`, and run again")
+    raise BenchError(
+        "the load generator `wrk` is not installed and could not be installed "
+        "automatically (needs root and apt-get); install it, e.g. "
+        "`sudo apt-get install wrk`, and run again"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,8 +357,9 @@ def parse_wrk(output: str) -> WrkResult:
 def run_wrk(wrk: str, url: str, seconds: int) -> WrkResult:
     command = [wrk, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency", url]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, check=False,
-                              timeout=seconds + 30)
+        done = subprocess.run(
+            command, capture_output=True, text=True, check=False, timeout=seconds + 30
+        )
     except subprocess.TimeoutExpired as exc:
         raise BenchError(f"wrk did not finish: {' '.join(command)}") from exc
     if done.returncode != 0:
@@ -354,8 +374,10 @@ def measure(wrk: str, server: Server, path: str, seconds: int) -> WrkResult:
     errors = f", non-2xx {result.non_2xx}" if result.non_2xx else ""
     if result.socket_error_total:
         errors += f", socket errors {result.socket_errors}"
-    console.print(f"  {server.name:5} {path:14} {result.rps:10,.0f} rps  "
-                  f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{errors}")
+    console.print(
+        f"  {server.name:5} {path:14} {result.rps:10,.0f} rps  "
+        f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{errors}"
+    )
     return result
 
 
@@ -401,8 +423,10 @@ class Row:
 
 
 def run_scenario(ctx: Context, wrk: str, scenario: Scenario, seconds: int) -> Row:
-    console.print(f"[bold]{scenario.name}[/bold]: app {scenario.app_path} vs "
-                  f"{scenario.baseline} {scenario.baseline_path}, {scenario.rounds} round(s)")
+    console.print(
+        f"[bold]{scenario.name}[/bold]: app {scenario.app_path} vs "
+        f"{scenario.baseline} {scenario.baseline_path}, {scenario.rounds} round(s)"
+    )
     baseline_server = BASELINES[scenario.baseline](ctx)
     app_server = start_app(ctx)
     check_status(app_server, scenario.app_path)
@@ -422,14 +446,26 @@ def best(runs: list[WrkResult]) -> WrkResult:
 def check_status(server: Server, path: str) -> None:
     response = httpx.get(server.base_url + path, timeout=5.0)
     if response.status_code // 100 != 2:
-        console.print(f"[yellow]warning: {server.name} {path} answers {response.status_code}: "
-                      f"{response.text[:300]}[/yellow]")
+        console.print(
+            f"[yellow]warning: {server.name} {path} answers {response.status_code}: "
+            f"{response.text[:300]}[/yellow]"
+        )
 
 
 def render(rows: list[Row]) -> Table:
     table = Table(title=f"xinyidai vs bare Litestar (wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS})")
-    for name in ("scenario", "app rps", "baseline rps", "ratio", "target", "app p50 ms",
-                 "app p99 ms", "baseline p50 ms", "baseline p99 ms", "verdict"):
+    for name in (
+        "scenario",
+        "app rps",
+        "baseline rps",
+        "ratio",
+        "target",
+        "app p50 ms",
+        "app p99 ms",
+        "baseline p50 ms",
+        "baseline p99 ms",
+        "verdict",
+    ):
         table.add_column(name, justify="left" if name == "scenario" else "right", no_wrap=True)
     colours = {"PASS": "green", "FAIL": "red", "INFO": "cyan"}
     for row in rows:
@@ -454,8 +490,12 @@ def write_results(rows: list[Row], seconds: int, notes: list[str]) -> None:
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "duration_s": seconds,
-        "load": {"tool": "wrk", "threads": WRK_THREADS, "connections": WRK_CONNECTIONS,
-                 "warmup_s": WARMUP_SECONDS},
+        "load": {
+            "tool": "wrk",
+            "threads": WRK_THREADS,
+            "connections": WRK_CONNECTIONS,
+            "warmup_s": WARMUP_SECONDS,
+        },
         "rows": [row.to_json() for row in rows],
         "notes": notes,
     }
@@ -467,8 +507,10 @@ def row_notes(rows: list[Row]) -> list[str]:
     for row in rows:
         for side, result in (("app", row.app), ("baseline", row.baseline)):
             if result.non_2xx:
-                notes.append(f"{row.scenario.name}: {side} answered {result.non_2xx} non-2xx "
-                             f"responses out of {result.requests}")
+                notes.append(
+                    f"{row.scenario.name}: {side} answered {result.non_2xx} non-2xx "
+                    f"responses out of {result.requests}"
+                )
             if result.socket_error_total:
                 notes.append(f"{row.scenario.name}: {side} socket errors {result.socket_errors}")
     return notes
@@ -480,8 +522,10 @@ def server_log_notes(ctx: Context, limit: int = 5) -> list[str]:
     for server in ctx.servers.values():
         lines = [line for line in server.log_lines() if line.strip()]
         if lines:
-            notes.append(f"{server.name} server logged {len(lines)} line(s), first: "
-                         + " | ".join(line[:300] for line in lines[:limit]))
+            notes.append(
+                f"{server.name} server logged {len(lines)} line(s), first: "
+                + " | ".join(line[:300] for line in lines[:limit])
+            )
     return notes
 
 
@@ -547,8 +591,9 @@ def main() -> int:
     for note in notes:
         console.print(f"[yellow]note:[/yellow] {note}")
     write_results(rows, seconds, notes)
-    console.print(f"[dim]wrote {RESULTS_PATH.relative_to(ROOT)} in "
-                  f"{time.monotonic() - started:.0f} s[/dim]")
+    console.print(
+        f"[dim]wrote {RESULTS_PATH.relative_to(ROOT)} in {time.monotonic() - started:.0f} s[/dim]"
+    )
     strict = os.environ.get("BENCH_STRICT", "").strip() == "1"
     if strict and any(row.passed is False for row in rows):
         return 1

@@ -68,7 +68,7 @@ def app(settings: Settings) -> Litestar:
 
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+    async with AsyncTestClient(app=app, base_url="https://testserver.local") as c:
         yield c
 
 

@@ -35,14 +35,14 @@ class Caller:
         self.client.cookies.clear()
         self.client.headers.pop("x-csrf-token", None)
         response = self.client.post(
-            "http://testserver/api/v1/auth/login",
+            "https://testserver/api/v1/auth/login",
             json={"email": "sme@example.com", "password": PASSWORD},
         )
         assert response.status_code == 200, response.text
         self.client.headers["x-csrf-token"] = response.json()["csrf_token"]
 
     def ensure_logged_in(self) -> None:
-        if self.client.get("http://testserver/api/v1/me").status_code != 200:
+        if self.client.get("https://testserver/api/v1/me").status_code != 200:
             self.login()
 
 
@@ -108,6 +108,6 @@ def test_every_operation_honours_the_document(method: str, path: str, caller: Ca
     )
     def exercise(case: Any) -> None:
         caller.ensure_logged_in()
-        case.call_and_validate(base_url="http://testserver", session=caller.client, checks=checks)
+        case.call_and_validate(base_url="https://testserver", session=caller.client, checks=checks)
 
     exercise()

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import structlog
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar
-from litestar.config.compression import CompressionConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -114,7 +113,6 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers={Exception: problem_handler},
         lifespan=[lifespan],
         openapi_config=_openapi(),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         state=State(
             {
                 "settings": settings,

@@ -188,7 +188,7 @@ class Settings:
     def secure_cookies(self) -> bool:
         if self.cookie_secure is not None:
             return self.cookie_secure
-        return self.env is Env.PRODUCTION
+        return self.env is not Env.DEVELOPMENT
 
     @property
     def json_logs(self) -> bool:

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
 
+REQUEST_ID: ContextVar[str | None] = ContextVar("xinyidai_request_id", default=None)
+"""The current request's id, set by the HTTP layer; every log line carries it."""
+
 _SENSITIVE = ("password", "secret", "token", "id_number", "id_no", "cookie", "authorization")
+
+
+def _add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        event.setdefault("request_id", request_id)
+    return event
 
 
 def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -44,6 +55,7 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
         numeric = logging.INFO
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        _add_request_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact,

@@ -31,7 +31,7 @@ async def test_losing_redis_makes_ready_and_login_503_until_it_returns(
     app = create_app(dataclasses.replace(settings, redis_url=url))
     credentials = {"email": "office@example.com", "password": PASSWORD}
     try:
-        async with AsyncTestClient(app=app) as client:
+        async with AsyncTestClient(app=app, base_url="https://testserver.local") as client:
             assert (await client.get("/health/ready")).status_code == 200
             own.kill()
 
@@ -54,7 +54,9 @@ async def test_losing_redis_makes_ready_and_login_503_until_it_returns(
 
 async def test_losing_the_database_makes_ready_503(settings) -> None:
     broken = dataclasses.replace(settings, database_url="postgresql://nobody@127.0.0.1:9/nothing")
-    async with AsyncTestClient(app=create_app(broken)) as client:
+    async with AsyncTestClient(
+        app=create_app(broken), base_url="https://testserver.local"
+    ) as client:
         ready = await client.get("/health/ready")
         assert ready.status_code == 503
         assert ready.json() == {"database": "down", "redis": "ok"}
