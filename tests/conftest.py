@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.engines import TestEngines, start_engines, with_database
+from tests.engines import SuiteEngines, start_engines, with_database
 from xinyidai.app import create_app
 from xinyidai.domain.accounts.services import AccountService
 from xinyidai.domain.accounts.sessions import CSRF_COOKIE, CSRF_HEADER
@@ -31,7 +31,7 @@ PASSWORD = "Correct-Horse-42"
 
 
 @pytest.fixture(scope="session")
-def engines() -> Iterator[TestEngines]:
+def engines() -> Iterator[SuiteEngines]:
     started = start_engines()
     try:
         yield started
@@ -40,7 +40,7 @@ def engines() -> Iterator[TestEngines]:
 
 
 @pytest.fixture
-async def database_url(engines: TestEngines) -> AsyncIterator[str]:
+async def database_url(engines: SuiteEngines) -> AsyncIterator[str]:
     name = await engines.fresh_database()
     try:
         yield with_database(engines.database_url, name)
@@ -49,7 +49,7 @@ async def database_url(engines: TestEngines) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def redis_url(engines: TestEngines) -> str:
+async def redis_url(engines: SuiteEngines) -> str:
     client = Redis.from_url(engines.redis_url)
     await client.flushdb()
     await client.aclose()

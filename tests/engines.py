@@ -33,7 +33,7 @@ def _asyncpg_dsn(url: str) -> str:
 
 
 @dataclass
-class TestEngines:
+class SuiteEngines:
     database_url: str  # the maintenance database (``postgres``)
     redis_url: str
     embedded: list[EmbeddedPostgres | EmbeddedRedis]
@@ -76,7 +76,7 @@ class TestEngines:
             engine.stop()
 
 
-def start_engines() -> TestEngines:
+def start_engines() -> SuiteEngines:
     workdir = Path(tempfile.mkdtemp(prefix="xyt-", dir="/tmp"))
     embedded: list[EmbeddedPostgres | EmbeddedRedis] = []
     database_url = os.environ.get("DATABASE_URL")
@@ -91,6 +91,6 @@ def start_engines() -> TestEngines:
         redis = EmbeddedRedis(workdir / "redis", persist=False)
         redis_url = redis.start()
         embedded.append(redis)
-    engines = TestEngines(database_url, redis_url, embedded, workdir)
+    engines = SuiteEngines(database_url, redis_url, embedded, workdir)
     engines.build_template()
     return engines

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.engines import TestEngines, with_database
+from tests.engines import SuiteEngines, with_database
 from xinyidai.infra import migrate
 from xinyidai.infra.db import async_url
 from xinyidai.models import metadata
@@ -26,7 +26,7 @@ async def _tables(url: str) -> set[str]:
         await engine.dispose()
 
 
-async def test_every_revision_upgrades_from_empty_and_downgrades_back(engines: TestEngines) -> None:
+async def test_every_revision_upgrades_from_empty_and_downgrades_back(engines: SuiteEngines) -> None:
     conn = await engines.admin()
     await conn.execute('DROP DATABASE IF EXISTS "xyd_migrations" WITH (FORCE)')
     await conn.execute('CREATE DATABASE "xyd_migrations"')

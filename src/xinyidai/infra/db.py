@@ -10,6 +10,7 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -63,7 +64,9 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-async def provide_transaction(db_session: AsyncSession) -> AsyncGenerator[AsyncSession, None]:
+async def provide_transaction(
+    db_session: NamedDependency[AsyncSession],
+) -> AsyncGenerator[AsyncSession, None]:
     """The request's unit of work: commit when the handler succeeds, roll back when it raises.
 
     Services never commit; this boundary does, before the response is sent, so a failed commit

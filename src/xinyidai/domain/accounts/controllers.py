@@ -6,7 +6,8 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
@@ -17,7 +18,9 @@ from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 from xinyidai.settings import Settings
 
 
-def provide_accounts(request: Request[Any, Any, Any], db: AsyncSession) -> AccountService:
+def provide_accounts(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
+) -> AccountService:
     state = request.app.state
     return AccountService(db, state.redis, state.settings, state.cipher)
 
@@ -71,7 +74,10 @@ class AuthController(Controller):
         responses=problem_responses(400, 409, 422, 503),
     )
     async def register(
-        self, data: RegisterRequest, accounts: AccountService, request: Request[Any, Any, Any]
+        self,
+        data: JSONBody[RegisterRequest],
+        accounts: NamedDependency[AccountService],
+        request: Request[Any, Any, Any],
     ) -> Response[LoginResponse]:
         settings: Settings = request.app.state.settings
         user = await accounts.register_sme(data)
@@ -90,7 +96,10 @@ class AuthController(Controller):
         responses=problem_responses(400, 401, 422, 429, 503),
     )
     async def login(
-        self, data: LoginRequest, accounts: AccountService, request: Request[Any, Any, Any]
+        self,
+        data: JSONBody[LoginRequest],
+        accounts: NamedDependency[AccountService],
+        request: Request[Any, Any, Any],
     ) -> Response[LoginResponse]:
         settings: Settings = request.app.state.settings
         result = await accounts.login(data, client_address(request, settings))
@@ -109,7 +118,10 @@ class AuthController(Controller):
         responses=problem_responses(401, 403, 503),
     )
     async def logout(
-        self, principal: Principal, accounts: AccountService, request: Request[Any, Any, Any]
+        self,
+        principal: NamedDependency[Principal],
+        accounts: NamedDependency[AccountService],
+        request: Request[Any, Any, Any],
     ) -> Response[None]:
         await accounts.logout(principal)
         return Response(None, status_code=204, cookies=_cleared_cookies(request.app.state.settings))
@@ -120,5 +132,7 @@ class AuthController(Controller):
         security=SESSION_SECURITY,
         responses=problem_responses(401, 503),
     )
-    async def me(self, principal: Principal, accounts: AccountService) -> Me:
+    async def me(
+        self, principal: NamedDependency[Principal], accounts: NamedDependency[AccountService]
+    ) -> Me:
         return await accounts.me(principal.user_id)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
+
+from litestar import Request
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.sessions import CSRF_HEADER, SESSION_COOKIE, SessionData, SessionStore
 from xinyidai.infra.errors import Forbidden, NotAuthenticated
 from xinyidai.models import Role, User
-
-if TYPE_CHECKING:
-    from litestar import Request
-    from sqlalchemy.ext.asyncio import AsyncSession
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -51,7 +51,9 @@ def principal_of(
     )
 
 
-async def provide_principal(request: Request[Any, Any, Any], db_session: AsyncSession) -> Principal:
+async def provide_principal(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> Principal:
     """The logged-in user, from the session cookie; unsafe methods must carry the CSRF token."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:

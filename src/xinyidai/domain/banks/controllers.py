@@ -5,7 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, get, patch
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
@@ -14,7 +15,7 @@ from xinyidai.domain.banks.services import BankService
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 
 
-def provide_banks(db: AsyncSession) -> BankService:
+def provide_banks(db: NamedDependency[AsyncSession]) -> BankService:
     return BankService(db)
 
 
@@ -25,11 +26,18 @@ class BankController(Controller):
     dependencies = {"banks": Provide(provide_banks, sync_to_thread=False)}
 
     @get("/", summary="All banks on the platform", responses=problem_responses(401, 503))
-    async def list_banks(self, principal: Principal, banks: BankService) -> list[BankOut]:
+    async def list_banks(
+        self, principal: NamedDependency[Principal], banks: NamedDependency[BankService]
+    ) -> list[BankOut]:
         return await banks.list()
 
     @get("/{bank_id:uuid}", summary="One bank", responses=problem_responses(400, 401, 404, 503))
-    async def read(self, bank_id: UUID, principal: Principal, banks: BankService) -> BankOut:
+    async def read(
+        self,
+        bank_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        banks: NamedDependency[BankService],
+    ) -> BankOut:
         return await banks.get(bank_id)
 
     @patch(
@@ -38,6 +46,10 @@ class BankController(Controller):
         responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def update(
-        self, bank_id: UUID, data: BankUpdate, principal: Principal, banks: BankService
+        self,
+        bank_id: FromPath[UUID],
+        data: JSONBody[BankUpdate],
+        principal: NamedDependency[Principal],
+        banks: NamedDependency[BankService],
     ) -> BankOut:
         return await banks.update(bank_id, data, principal)

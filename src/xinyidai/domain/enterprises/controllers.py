@@ -6,8 +6,8 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, patch
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
@@ -16,7 +16,9 @@ from xinyidai.domain.enterprises.services import EnterpriseService
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 
 
-def provide_enterprises(request: Request[Any, Any, Any], db: AsyncSession) -> EnterpriseService:
+def provide_enterprises(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
+) -> EnterpriseService:
     return EnterpriseService(db, request.app.state.cipher)
 
 
@@ -33,8 +35,8 @@ class EnterpriseController(Controller):
     )
     async def search(
         self,
-        principal: Principal,
-        enterprises: EnterpriseService,
+        principal: NamedDependency[Principal],
+        enterprises: NamedDependency[EnterpriseService],
         q: Annotated[
             str | None, Parameter(max_length=100, description="Name or USCC contains")
         ] = None,
@@ -53,7 +55,10 @@ class EnterpriseController(Controller):
         responses=problem_responses(400, 401, 404, 503),
     )
     async def read(
-        self, enterprise_id: UUID, principal: Principal, enterprises: EnterpriseService
+        self,
+        enterprise_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        enterprises: NamedDependency[EnterpriseService],
     ) -> EnterpriseOut:
         return await enterprises.get(enterprise_id, principal)
 
@@ -64,9 +69,9 @@ class EnterpriseController(Controller):
     )
     async def update(
         self,
-        enterprise_id: UUID,
-        data: EnterpriseUpdate,
-        principal: Principal,
-        enterprises: EnterpriseService,
+        enterprise_id: FromPath[UUID],
+        data: JSONBody[EnterpriseUpdate],
+        principal: NamedDependency[Principal],
+        enterprises: NamedDependency[EnterpriseService],
     ) -> EnterpriseOut:
         return await enterprises.update(enterprise_id, data, principal)
