@@ -26,7 +26,9 @@ async def _tables(url: str) -> set[str]:
         await engine.dispose()
 
 
-async def test_every_revision_upgrades_from_empty_and_downgrades_back(engines: SuiteEngines) -> None:
+async def test_every_revision_upgrades_from_empty_and_downgrades_back(
+    engines: SuiteEngines,
+) -> None:
     conn = await engines.admin()
     await conn.execute('DROP DATABASE IF EXISTS "xyd_migrations" WITH (FORCE)')
     await conn.execute('CREATE DATABASE "xyd_migrations"')
