@@ -81,7 +81,7 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
             f"[bold green]serving[/] http://{bind_host}:{bind_port}  "
             f"(API docs: http://{bind_host}:{bind_port}/schema) — Ctrl-C stops"
         )
-        uvicorn.Server(
+        server = uvicorn.Server(
             uvicorn.Config(
                 app,
                 host=bind_host,
@@ -92,7 +92,11 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
                 proxy_headers=settings.trusted_proxies,
                 server_header=False,
             )
-        ).run()
+        )
+        try:
+            server.run()
+        except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; that is our exit
+            pass
     console.print("stopped")
 
 

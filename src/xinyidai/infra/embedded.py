@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import signal
@@ -57,6 +58,8 @@ class EmbeddedPostgres:
             # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; pgserver falls back fine.
             warnings.simplefilter("ignore")
             import pgserver
+
+            logging.getLogger("pgserver").setLevel(logging.WARNING)
 
         self.root.parent.mkdir(parents=True, exist_ok=True)
         self._server = pgserver.get_server(self.root, cleanup_mode="stop")

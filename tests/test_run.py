@@ -1,0 +1,89 @@
+"""`xinyidai run` (what `make run` calls): on a fresh data directory it starts embedded
+PostgreSQL and Redis, migrates, seeds the demo city and serves; Ctrl-C stops all it started,
+and a second run reuses the data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "ENV"}}
+    env.update({"DATA_DIR": str(data_dir), "PORT": str(port), "LOG_LEVEL": "WARNING"})
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "xinyidai", "run"], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+
+
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+        try:
+            response = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2)
+            if response.status_code == 200:
+                return response.json()
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("the server did not become ready")
+
+
+def _engine_processes(data_dir: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(data_dir) in cmdline and ("postgres" in cmdline or "redis-server" in cmdline):
+            found.append(proc)
+    return found
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> str:
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=60)
+    return output.decode()
+
+
+def test_run_serves_the_demo_city_and_ctrl_c_stops_everything(tmp_path_factory) -> None:
+    data_dir = Path(tmp_path_factory.mktemp("run")) / "data"
+    port = _free_port()
+    proc = _start(data_dir, port)
+    try:
+        assert _wait_ready(port, proc) == {"database": "ok", "redis": "ok"}
+        login = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login",
+                           json={"email": "office@demo.xinyidai.test",
+                                 "password": "Xinyidai-Demo-2026"})
+        assert login.status_code == 200
+        registry = httpx.get(f"http://127.0.0.1:{port}/api/v1/enterprises",
+                             cookies=login.cookies)
+        assert registry.json()["total"] == 200
+        assert _engine_processes(data_dir)
+    finally:
+        output = _stop(proc)
+    assert proc.returncode == 0, output
+    assert "demo logins" in output
+    time.sleep(0.5)
+    assert _engine_processes(data_dir) == []
+
+    again = _start(data_dir, port)
+    try:
+        _wait_ready(port, again)
+    finally:
+        second_output = _stop(again)
+    assert "demo city:" not in second_output  # the data was reused, not seeded afresh
