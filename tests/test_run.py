@@ -25,9 +25,11 @@ def _free_port() -> int:
 def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "ENV"}}
     env.update({"DATA_DIR": str(data_dir), "PORT": str(port), "LOG_LEVEL": "WARNING"})
-    return subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "xinyidai", "run"], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    return subprocess.Popen(
+        [sys.executable, "-m", "xinyidai", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -66,12 +68,12 @@ def test_run_serves_the_demo_city_and_ctrl_c_stops_everything(tmp_path_factory) 
     proc = _start(data_dir, port)
     try:
         assert _wait_ready(port, proc) == {"database": "ok", "redis": "ok"}
-        login = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login",
-                           json={"email": "office@demo.xinyidai.test",
-                                 "password": "Xinyidai-Demo-2026"})
+        login = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/login",
+            json={"email": "office@demo.xinyidai.test", "password": "Xinyidai-Demo-2026"},
+        )
         assert login.status_code == 200
-        registry = httpx.get(f"http://127.0.0.1:{port}/api/v1/enterprises",
-                             cookies=login.cookies)
+        registry = httpx.get(f"http://127.0.0.1:{port}/api/v1/enterprises", cookies=login.cookies)
         assert registry.json()["total"] == 200
         assert _engine_processes(data_dir)
     finally:
