@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -93,10 +94,9 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
                 server_header=False,
             )
         )
-        try:
+        # uvicorn re-raises the Ctrl-C it handled; that is how we are meant to exit.
+        with contextlib.suppress(KeyboardInterrupt):
             server.run()
-        except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; that is our exit
-            pass
     console.print("stopped")
 
 
