@@ -122,6 +122,7 @@ class Server:
 
     def command(self) -> list[str]:
         return [
+            *pinned(1),
             python_executable(),
             "-m",
             "uvicorn",
@@ -354,8 +355,17 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
+def pinned(cpu: int) -> list[str]:
+    """A ``taskset`` prefix keeping a process on one CPU, so that the load generator and the
+    server under test do not trade cores between runs (the main source of noise on 2 cores)."""
+    taskset = shutil.which("taskset")
+    cpus = os.cpu_count() or 1
+    return [taskset, "-c", str(cpu)] if taskset and cpus >= 2 else []
+
+
 def run_wrk(wrk: str, url: str, seconds: int) -> WrkResult:
-    command = [wrk, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency", url]
+    command = [*pinned(0), wrk, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s",
+               "--latency", url]
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, check=False, timeout=seconds + 30

@@ -126,6 +126,8 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
         request_max_body_size=2 * 1024 * 1024,
     )
+    # provide_transaction commits, rolls back and closes the request's session itself.
+    app.before_send = [hook for hook in app.before_send if hook is not alchemy.before_send_handler]
     # Outermost layer, so that even responses for unknown routes carry a request id.
     app.asgi_handler = RequestContext(app.asgi_handler, metrics)
     return app

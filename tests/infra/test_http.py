@@ -53,3 +53,20 @@ async def test_the_openapi_document_and_its_page_are_served_offline(client) -> N
     assert "/schema-assets/swagger-ui-bundle.js" in page.text
     asset = await client.get("/schema-assets/swagger-ui-bundle.js")
     assert asset.status_code == 200
+
+
+async def test_every_request_returns_its_database_connection(app, client, world) -> None:
+    from tests.conftest import login
+    from xinyidai.models import Role
+
+    await world.user("pool@example.com", Role.OFFICE)
+    await login(client, "pool@example.com")
+    for _ in range(25):
+        assert (await client.get("/api/v1/me")).status_code == 200
+        assert (await client.get("/api/v1/enterprises/not-a-uuid")).status_code in (400, 404)
+        assert (
+            await client.patch(
+                "/api/v1/banks/01900000-0000-7000-8000-000000000000", json={"contact_name": "x"}
+            )
+        ).status_code == 404
+    assert app.state.alchemy.get_engine().pool.checkedout() == 0

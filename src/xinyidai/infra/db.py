@@ -70,7 +70,10 @@ async def provide_transaction(
     """The request's unit of work: commit when the handler succeeds, roll back when it raises.
 
     Services never commit; this boundary does, before the response is sent, so a failed commit
-    becomes an error response instead of a success that did not happen.
+    becomes an error response instead of a success that did not happen. It also closes the
+    session, which is why the app drops Advanced Alchemy's per-message before-send hook.
+    Every dependency that needs the database takes ``db`` (never ``db_session`` directly), so
+    this cleanup runs for every request that opened a session.
     """
     try:
         yield db_session
@@ -79,3 +82,5 @@ async def provide_transaction(
         raise
     else:
         await db_session.commit()
+    finally:
+        await db_session.close()

@@ -52,7 +52,7 @@ def principal_of(
 
 
 async def provide_principal(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
 ) -> Principal:
     """The logged-in user, from the session cookie; unsafe methods must carry the CSRF token."""
     token = request.cookies.get(SESSION_COOKIE)
@@ -66,7 +66,7 @@ async def provide_principal(
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), data.csrf.encode()):
             raise Forbidden("missing or wrong X-CSRF-Token header")
-    user = await db_session.get(User, UUID(data.user_id))
+    user = await db.get(User, UUID(data.user_id))
     if user is None or not user.is_active:
         await sessions.destroy(token, data.user_id)
         raise NotAuthenticated("the account is no longer active")
