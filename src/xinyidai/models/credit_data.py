@@ -1,0 +1,263 @@
+"""Public credit records, SME-authorised monthly series, imports and disputes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB as JsonB
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from xinyidai.models.base import Base, enum_check, orm_registry
+
+
+class RecordType(StrEnum):
+    ADMIN_LICENCE = "admin_licence"  # 行政许可
+    ADMIN_PENALTY = "admin_penalty"  # 行政处罚
+    SERIOUS_DISHONESTY = "serious_dishonesty"  # 严重失信主体名单
+    DISHONEST_DEBTOR = "dishonest_debtor"  # 失信被执行人
+    ABNORMAL_OPERATION = "abnormal_operation"  # 经营异常名录
+    RED_LIST = "red_list"  # 红名单 / 荣誉
+    TAX_GRADE = "tax_grade"  # 纳税信用等级
+    CUSTOMS_GRADE = "customs_grade"  # 海关信用等级
+    ENVIRONMENTAL_GRADE = "environmental_grade"  # 环境信用等级
+    CREDIT_COMMITMENT = "credit_commitment"  # 信用承诺
+
+
+NEGATIVE_TYPES = frozenset(
+    {
+        RecordType.ADMIN_PENALTY,
+        RecordType.SERIOUS_DISHONESTY,
+        RecordType.DISHONEST_DEBTOR,
+        RecordType.ABNORMAL_OPERATION,
+    }
+)
+
+
+class Severity(StrEnum):
+    MINOR = "minor"  # 轻微
+    GENERAL = "general"  # 一般
+    SERIOUS = "serious"  # 严重
+
+
+class RecordStatus(StrEnum):
+    ACTIVE = "active"
+    DISPUTED = "disputed"  # flagged while a dispute is open; still shown, marked
+    REPAIRED = "repaired"  # 信用修复: no longer shown or used
+    EXPIRED = "expired"  # past its publication period
+    WITHDRAWN = "withdrawn"  # a dispute found it wrong
+
+
+VISIBLE_STATUSES = (RecordStatus.ACTIVE, RecordStatus.DISPUTED)
+
+
+class PublicRecord(Base):
+    """One public credit record (公共信用信息) about a subject identified by USCC.
+
+    Records are keyed by USCC, not by enterprise row: the credit office imports records about
+    every subject, and they apply from the day that subject registers on the platform.
+    """
+
+    __tablename__ = "public_records"
+    __table_args__ = (
+        enum_check("record_type", RecordType, "record_type_valid"),
+        enum_check("status", RecordStatus, "status_valid"),
+        Index("ix_public_records_uscc_status", "uscc", "status"),
+        Index("ix_public_records_publish_until", "publish_until"),
+    )
+
+    uscc: Mapped[str] = mapped_column(String(18))
+    subject_name: Mapped[str] = mapped_column(String(200))
+    record_type: Mapped[RecordType] = mapped_column(String(32))
+    severity: Mapped[Severity | None] = mapped_column(String(16), default=None)
+    grade: Mapped[str | None] = mapped_column(String(8), default=None)
+    document_no: Mapped[str] = mapped_column(String(128), unique=True)
+    decision_date: Mapped[dt.date] = mapped_column(Date)
+    publish_until: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    authority: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[RecordStatus] = mapped_column(String(16), default=RecordStatus.ACTIVE)
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), default=None
+    )
+    status_note: Mapped[str | None] = mapped_column(Text, default=None)
+    # Provenance: where this version of the record came from.
+    source: Mapped[str] = mapped_column(String(64))
+    provider_ref: Mapped[str] = mapped_column(String(200))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    import_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("credit_imports.id", ondelete="SET NULL"), default=None
+    )
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ImportStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class CreditImport(Base):
+    """One public-credit import run (a file from the CLI or an office upload)."""
+
+    __tablename__ = "credit_imports"
+    __table_args__ = (enum_check("status", ImportStatus, "status_valid"),)
+
+    filename: Mapped[str] = mapped_column(String(255))
+    submitted_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
+    status: Mapped[ImportStatus] = mapped_column(String(16), default=ImportStatus.QUEUED)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected_count: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[list] = mapped_column(JsonB, default=list)  # first 1000 {row, reason}
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), default=None
+    )
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"
+    CORRECTED = "corrected"
+    WITHDRAWN = "withdrawn"
+    UPHELD = "upheld"
+
+
+class Dispute(Base):
+    """An SME's objection (异议) to a public record; answered within 20 days."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (
+        enum_check("status", DisputeStatus, "status_valid"),
+        Index("ix_disputes_status_due", "status", "due_on"),
+    )
+
+    record_id: Mapped[UUID] = mapped_column(
+        ForeignKey("public_records.id", ondelete="CASCADE"), index=True
+    )
+    enterprise_id: Mapped[UUID] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    raised_by: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[DisputeStatus] = mapped_column(String(16), default=DisputeStatus.OPEN)
+    resolution: Mapped[str | None] = mapped_column(Text, default=None)
+    correction: Mapped[dict | None] = mapped_column(JsonB, default=None)
+    resolved_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTimeUTC(timezone=True), default=None
+    )
+
+
+# --- authorised monthly series -------------------------------------------------------------------
+class Family(StrEnum):
+    TAX = "tax"
+    ELECTRICITY = "electricity"
+    WATER = "water"
+    GAS = "gas"
+    SOCIAL_INSURANCE = "social_insurance"
+    HOUSING_FUND = "housing_fund"
+
+
+def _money() -> Mapped[Decimal]:
+    return mapped_column(Numeric(18, 2))
+
+
+class _MonthlySeries:
+    """One row per SME and month, with the provenance of the value.
+
+    The primary key (enterprise_id, period) is the per-SME time-range index; periods are the
+    first day of the month. Rows are only inserted (ON CONFLICT DO NOTHING), so re-fetching a
+    period already held changes nothing.
+    """
+
+    enterprise_id: Mapped[UUID] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), primary_key=True
+    )
+    period: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    provider_ref: Mapped[str] = mapped_column(String(200))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+    @declared_attr
+    def authorization_id(cls) -> Mapped[UUID]:
+        return mapped_column(ForeignKey("data_authorizations.id"))
+
+
+class _SeriesBase(orm_registry.generate_base()):  # type: ignore[misc]
+    __abstract__ = True
+
+
+class TaxMonthly(_MonthlySeries, _SeriesBase):
+    __tablename__ = "series_tax"
+    family = Family.TAX
+    vat_sales: Mapped[Decimal] = _money()
+    tax_paid: Mapped[Decimal] = _money()
+    invoices_issued: Mapped[int] = mapped_column(Integer)
+    invoices_received: Mapped[int] = mapped_column(Integer)
+    arrears: Mapped[Decimal] = _money()
+
+
+class ElectricityMonthly(_MonthlySeries, _SeriesBase):
+    __tablename__ = "series_electricity"
+    family = Family.ELECTRICITY
+    kwh: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    amount: Mapped[Decimal] = _money()
+    days_late: Mapped[int] = mapped_column(Integer)
+
+
+class WaterMonthly(_MonthlySeries, _SeriesBase):
+    __tablename__ = "series_water"
+    family = Family.WATER
+    cubic_metres: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    amount: Mapped[Decimal] = _money()
+    days_late: Mapped[int] = mapped_column(Integer)
+
+
+class GasMonthly(_MonthlySeries, _SeriesBase):
+    __tablename__ = "series_gas"
+    family = Family.GAS
+    cubic_metres: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    amount: Mapped[Decimal] = _money()
+    days_late: Mapped[int] = mapped_column(Integer)
+
+
+class SocialInsuranceMonthly(_MonthlySeries, _SeriesBase):
+    __tablename__ = "series_social_insurance"
+    family = Family.SOCIAL_INSURANCE
+    insured_headcount: Mapped[int] = mapped_column(Integer)
+    contributions: Mapped[Decimal] = _money()
+    arrears: Mapped[Decimal] = _money()
+
+
+class HousingFundMonthly(_MonthlySeries, _SeriesBase):
+    __tablename__ = "series_housing_fund"
+    family = Family.HOUSING_FUND
+    headcount: Mapped[int] = mapped_column(Integer)
+    contributions: Mapped[Decimal] = _money()
+
+
+SERIES_MODELS: dict[Family, type] = {
+    m.family: m
+    for m in (
+        TaxMonthly,
+        ElectricityMonthly,
+        WaterMonthly,
+        GasMonthly,
+        SocialInsuranceMonthly,
+        HousingFundMonthly,
+    )
+}
