@@ -133,6 +133,50 @@ class Settings:
     db_pool_size: int = field(
         default=10, metadata=_meta("DB_POOL_SIZE", "Database connections per process", int)
     )
+    provider_url: str | None = field(
+        default=None,
+        metadata=_meta(
+            "PROVIDER_URL",
+            "Base URL of the tax/utility/social-insurance data provider; unset: `xinyidai run` "
+            "starts the sandbox provider on `SANDBOX_PORT`",
+            _opt_str,
+        ),
+    )
+    provider_client_id: str = field(
+        default="xinyidai-platform",
+        metadata=_meta("PROVIDER_CLIENT_ID", "OAuth client id the platform uses at the provider"),
+    )
+    provider_client_secret: str = field(
+        default="sandbox-client-secret",  # noqa: S105 - the sandbox's published credential
+        metadata=_meta(
+            "PROVIDER_CLIENT_SECRET", "OAuth client secret the platform uses at the provider"
+        ),
+    )
+    provider_timeout: float = field(
+        default=10.0,
+        metadata=_meta("PROVIDER_TIMEOUT", "Seconds before a provider call times out", float),
+    )
+    provider_retries: int = field(
+        default=3,
+        metadata=_meta("PROVIDER_RETRIES", "Retries (with backoff) after a timeout or 5xx", int),
+    )
+    sandbox_port: int = field(
+        default=8100,
+        metadata=_meta("SANDBOX_PORT", "Port of the sandbox provider `xinyidai run` starts", int),
+    )
+    simulation_seed: int = field(
+        default=2026,
+        metadata=_meta("SIMULATION_SEED", "Seed of the simulated city the sandbox serves", int),
+    )
+    worker_in_process: bool | None = field(
+        default=None,
+        metadata=_meta(
+            "WORKER_IN_PROCESS",
+            "Run the job worker inside the web process; unset: on outside production "
+            "(production runs `xinyidai worker`)",
+            _bool,
+        ),
+    )
     trusted_proxies: bool = field(
         default=False,
         metadata=_meta(
@@ -189,6 +233,12 @@ class Settings:
         if self.cookie_secure is not None:
             return self.cookie_secure
         return self.env is not Env.DEVELOPMENT
+
+    @property
+    def run_worker_in_process(self) -> bool:
+        if self.worker_in_process is not None:
+            return self.worker_in_process
+        return self.env is not Env.PRODUCTION
 
     @property
     def json_logs(self) -> bool:

@@ -1,0 +1,1 @@
+"""Fixtures that start the sandbox data provider (filled in with the provider itself)."""
