@@ -19,13 +19,18 @@ from xinyidai.domain.accounts.controllers import AuthController
 from xinyidai.domain.accounts.guards import provide_principal
 from xinyidai.domain.accounts.sessions import SESSION_COOKIE, SessionStore
 from xinyidai.domain.banks.controllers import BankController
+from xinyidai.domain.consents.controllers import AuthorizationController
+from xinyidai.domain.credit_data.controllers import CreditDataController
+from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
 from xinyidai.domain.health.home import home
+from xinyidai.domain.profiles.controllers import ProfileController
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.db import provide_transaction, sqlalchemy_config
 from xinyidai.infra.http import Metrics, RequestContext, problem_handler
 from xinyidai.infra.logging import configure_logging
+from xinyidai.infra.queue import InProcessWorker, create_queue, create_worker
 from xinyidai.infra.redis import create_redis
 from xinyidai.settings import Settings
 
@@ -81,13 +86,22 @@ def create_app(settings: Settings) -> Litestar:
     redis = create_redis(settings.redis_url)
     metrics = Metrics()
     alchemy = sqlalchemy_config(settings, settings.database_url)
+    queue = create_queue(settings.redis_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         log.info("startup", env=settings.env.value)
+        await queue.connect()
+        worker = None
+        if settings.run_worker_in_process:
+            worker = InProcessWorker(create_worker(settings, queue))
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
+            await queue.disconnect()
             await redis.aclose()
             log.info("shutdown")
 
@@ -98,6 +112,10 @@ def create_app(settings: Settings) -> Litestar:
             AuthController,
             EnterpriseController,
             BankController,
+            AuthorizationController,
+            CreditDataController,
+            ProfileController,
+            OfficeController,
             create_static_files_router(
                 path="/schema-assets",
                 directories=[swagger_ui_bundle.swagger_ui_path],
@@ -119,6 +137,7 @@ def create_app(settings: Settings) -> Litestar:
                 "redis": redis,
                 "metrics": metrics,
                 "alchemy": alchemy,
+                "queue": queue,
                 "sessions": SessionStore(redis, settings.session_max_age),
                 "cipher": FieldCipher(settings.data_key_bytes),
             }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
+import structlog
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
     EngineConfig,
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+log = structlog.get_logger(__name__)
 
 if TYPE_CHECKING:
     from xinyidai.settings import Settings
@@ -64,6 +67,27 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, action: AfterCommit) -> None:
+    """Run ``action`` once the session's transaction has committed (e.g. enqueue a job that
+    reads what was just written). Not run if the transaction rolls back."""
+    session.info.setdefault("after_commit", []).append(action)
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit, then run the after-commit actions. Their failures are logged, not raised: the
+    data is committed, and the sweeper jobs pick up work whose enqueueing failed."""
+    await session.commit()
+    actions: list[AfterCommit] = session.info.pop("after_commit", [])
+    for action in actions:
+        try:
+            await action()
+        except Exception:
+            log.exception("after_commit_failed")
+
+
 async def provide_transaction(
     db_session: NamedDependency[AsyncSession],
 ) -> AsyncGenerator[AsyncSession, None]:
@@ -81,6 +105,6 @@ async def provide_transaction(
         await db_session.rollback()
         raise
     else:
-        await db_session.commit()
+        await commit(db_session)
     finally:
         await db_session.close()

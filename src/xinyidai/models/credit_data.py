@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
@@ -250,7 +251,7 @@ class HousingFundMonthly(_MonthlySeries, _SeriesBase):
     contributions: Mapped[Decimal] = _money()
 
 
-SERIES_MODELS: dict[Family, type] = {
+SERIES_MODELS: dict[Family, Any] = {
     m.family: m
     for m in (
         TaxMonthly,

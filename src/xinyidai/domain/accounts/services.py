@@ -19,6 +19,7 @@ from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.accounts.schemas import LoginRequest, Me, Organisation, RegisterRequest
 from xinyidai.domain.accounts.sessions import NewSession, SessionStore
 from xinyidai.domain.enterprises.services import EnterpriseService
+from xinyidai.domain.profiles import snapshots
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.errors import Conflict, InvalidInput, NotAuthenticated, TooManyRequests
 from xinyidai.infra.text import clean_text, storable
@@ -128,6 +129,7 @@ class AccountService:
             user = await self.users.add(user)
         except DuplicateKeyError as exc:
             raise Conflict("an account with this e-mail already exists") from exc
+        await snapshots.rebuild(self.session, enterprise.id, "registered")
         log.info("sme_registered", user_id=str(user.id), enterprise_id=str(enterprise.id))
         return user
 

@@ -139,18 +139,14 @@ class EnterpriseService:
         enterprise = await self.repo.get_one_or_none(id=enterprise_id)
         if enterprise is None:
             raise NotFound("no such enterprise")
-        if principal.role is not Role.SME:
-            log.info(
-                "data_access",
-                resource="enterprise",
-                enterprise_id=str(enterprise_id),
-                reader_id=str(principal.user_id),
-                reader_role=principal.role.value,
-            )
         return enterprise
 
     async def get(self, enterprise_id: UUID, principal: Principal) -> EnterpriseOut:
-        return to_out(await self._visible(enterprise_id, principal))
+        from xinyidai.domain.profiles.access import AccessLog
+
+        enterprise = await self._visible(enterprise_id, principal)
+        await AccessLog(self.session).record(enterprise_id, principal, resource="registration")
+        return to_out(enterprise)
 
     async def update(
         self, enterprise_id: UUID, data: EnterpriseUpdate, principal: Principal

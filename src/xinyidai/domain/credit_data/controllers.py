@@ -1,0 +1,136 @@
+"""An SME's credit data: sync jobs, public records, disputes, monthly series."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinyidai.domain.accounts.guards import Principal
+from xinyidai.domain.credit_data.records import (
+    DisputeCreate,
+    DisputeOut,
+    RecordOut,
+    RecordService,
+)
+from xinyidai.domain.credit_data.series import SeriesOut, SeriesService
+from xinyidai.domain.credit_data.sync import SyncRunOut, SyncService
+from xinyidai.infra.http import SESSION_SECURITY, problem_responses
+from xinyidai.models import Family
+
+
+class CreditDataController(Controller):
+    path = "/api/v1/enterprises/{enterprise_id:uuid}"
+    tags = ["credit data"]
+    security = SESSION_SECURITY
+
+    @post(
+        "/sync",
+        status_code=202,
+        summary="Fetch the authorised families now (a job)",
+        responses=problem_responses(400, 401, 403, 404, 503),
+    )
+    async def sync(
+        self,
+        enterprise_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
+    ) -> SyncRunOut:
+        return await SyncService(db, request.app.state.queue.enqueue).request(
+            enterprise_id, principal
+        )
+
+    @get(
+        "/sync/{job_id:uuid}",
+        summary="State of a sync job",
+        responses=problem_responses(400, 401, 404, 503),
+    )
+    async def sync_status(
+        self,
+        enterprise_id: FromPath[UUID],
+        job_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
+    ) -> SyncRunOut:
+        return await SyncService(db, request.app.state.queue.enqueue).status(
+            enterprise_id, job_id, principal
+        )
+
+    @get(
+        "/records",
+        summary="Public credit records about the enterprise",
+        responses=problem_responses(400, 401, 404, 503),
+    )
+    async def records(
+        self,
+        enterprise_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+        history: Annotated[
+            bool, Parameter(description="Include repaired, expired and withdrawn records")
+        ] = False,
+    ) -> list[RecordOut]:
+        return await RecordService(db).list_for(enterprise_id, principal, include_history=history)
+
+    @post(
+        "/disputes",
+        status_code=201,
+        summary="Dispute (异议) a public record",
+        responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
+    )
+    async def dispute(
+        self,
+        enterprise_id: FromPath[UUID],
+        data: JSONBody[DisputeCreate],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+    ) -> DisputeOut:
+        return await RecordService(db).dispute(enterprise_id, data, principal)
+
+    @get(
+        "/disputes",
+        summary="The enterprise's disputes",
+        responses=problem_responses(400, 401, 404, 503),
+    )
+    async def disputes(
+        self,
+        enterprise_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+    ) -> list[DisputeOut]:
+        return await RecordService(db).disputes_of(enterprise_id, principal)
+
+    @get(
+        "/series/{family:str}",
+        summary="Monthly figures of one authorised family",
+        responses=problem_responses(400, 401, 404, 503),
+    )
+    async def series(
+        self,
+        enterprise_id: FromPath[UUID],
+        family: FromPath[Family],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+        first: Annotated[
+            str | None,
+            Parameter(
+                query="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="First month, YYYY-MM"
+            ),
+        ] = None,
+        last: Annotated[
+            str | None,
+            Parameter(
+                query="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Last month, YYYY-MM"
+            ),
+        ] = None,
+    ) -> SeriesOut:
+        return await SeriesService(db).read(
+            enterprise_id, family, principal, first, last, dt.date.today()
+        )

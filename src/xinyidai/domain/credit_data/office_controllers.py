@@ -1,0 +1,118 @@
+"""The credit office's desk: public-credit imports, the dispute queue, repairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, JSONBody, Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinyidai.domain.accounts.guards import Principal
+from xinyidai.domain.credit_data.office_imports import MAX_UPLOAD, ImportOut, OfficeImportService
+from xinyidai.domain.credit_data.records import (
+    DisputeOut,
+    DisputeResolve,
+    RecordOut,
+    RecordService,
+    RepairRequest,
+)
+from xinyidai.infra.errors import InvalidInput
+from xinyidai.infra.http import SESSION_SECURITY, problem_responses
+from xinyidai.models import DisputeStatus
+
+
+def _imports(request: Request[Any, Any, Any], db: AsyncSession) -> OfficeImportService:
+    state = request.app.state
+    return OfficeImportService(db, state.queue.enqueue, Path(state.settings.data_dir))
+
+
+class OfficeController(Controller):
+    path = "/api/v1/office"
+    tags = ["credit office"]
+    security = SESSION_SECURITY
+
+    @post(
+        "/imports",
+        status_code=202,
+        summary="Upload public credit records (CSV or JSON Lines)",
+        request_max_body_size=MAX_UPLOAD,
+        responses=problem_responses(400, 401, 403, 404, 413, 422, 503),
+    )
+    async def upload(
+        self,
+        data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
+    ) -> ImportOut:
+        upload = data.get("file") if isinstance(data, dict) else None
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput.field(
+                "file", "send the file in a multipart field named 'file'", "file_missing"
+            )
+        content = await upload.read()
+        return await _imports(request, db).submit(upload.filename, content, principal)
+
+    @get(
+        "/imports/{import_id:uuid}",
+        summary="State and report of an import",
+        responses=problem_responses(400, 401, 404, 503),
+    )
+    async def import_status(
+        self,
+        import_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
+    ) -> ImportOut:
+        return await _imports(request, db).status(import_id, principal)
+
+    @get(
+        "/disputes",
+        summary="Dispute queue, soonest due first",
+        responses=problem_responses(400, 401, 404, 503),
+    )
+    async def disputes(
+        self,
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+        status: Annotated[DisputeStatus | None, Parameter()] = None,
+        overdue: Annotated[bool, Parameter(description="Only open disputes past due")] = False,
+    ) -> list[DisputeOut]:
+        return await RecordService(db).dispute_queue(principal, status=status, overdue_only=overdue)
+
+    @post(
+        "/disputes/{dispute_id:uuid}/resolve",
+        status_code=200,
+        summary="Resolve a dispute: corrected, withdrawn or upheld",
+        responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
+    )
+    async def resolve(
+        self,
+        dispute_id: FromPath[UUID],
+        data: JSONBody[DisputeResolve],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+    ) -> DisputeOut:
+        return await RecordService(db).resolve(dispute_id, data, principal)
+
+    @post(
+        "/records/{record_id:uuid}/repair",
+        status_code=200,
+        summary="Mark a record repaired (信用修复)",
+        responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
+    )
+    async def repair(
+        self,
+        record_id: FromPath[UUID],
+        data: JSONBody[RepairRequest],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+    ) -> RecordOut:
+        return await RecordService(db).repair(record_id, data, principal)

@@ -1,0 +1,108 @@
+"""The access log: every read of an SME's data by anyone other than its own users."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import func, select
+
+from xinyidai.infra.errors import NotFound
+from xinyidai.models import AccessLogEntry, Bank, Role
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from xinyidai.domain.accounts.guards import Principal
+
+OFFICE_PURPOSE = "信用监管 credit supervision"
+
+
+class AccessLogItem(msgspec.Struct, kw_only=True):
+    at: dt.datetime
+    actor_role: str
+    actor_org: str
+    purpose: str
+    resource: str
+    detail: str
+
+
+class AccessLogPage(msgspec.Struct, kw_only=True):
+    items: list[AccessLogItem]
+    total: int
+    limit: int
+    offset: int
+
+
+class AccessLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _organisation(self, principal: Principal) -> str:
+        if principal.role is Role.BANK and principal.bank_id is not None:
+            bank = await self.session.get(Bank, principal.bank_id)
+            return f"{bank.short_code} {bank.name}" if bank else str(principal.bank_id)
+        if principal.role is Role.OFFICE:
+            return "信用办 credit office"
+        return principal.role.value
+
+    async def record(
+        self,
+        enterprise_id: UUID,
+        principal: Principal,
+        *,
+        resource: str,
+        detail: str = "",
+        purpose: str | None = None,
+    ) -> None:
+        """Log a read unless the reader is one of the SME's own users."""
+        if principal.role is Role.SME and principal.enterprise_id == enterprise_id:
+            return
+        self.session.add(
+            AccessLogEntry(
+                enterprise_id=enterprise_id,
+                at=dt.datetime.now(dt.UTC),
+                actor_user_id=principal.user_id,
+                actor_role=principal.role.value,
+                actor_org=await self._organisation(principal),
+                purpose=purpose
+                or (OFFICE_PURPOSE if principal.role is Role.OFFICE else "unspecified"),
+                resource=resource,
+                detail=detail,
+            )
+        )
+        await self.session.flush()
+
+    async def for_enterprise(
+        self, enterprise_id: UUID, principal: Principal, *, limit: int, offset: int
+    ) -> AccessLogPage:
+        """The SME's own log; nobody else may read it."""
+        if not (principal.role is Role.SME and principal.enterprise_id == enterprise_id):
+            raise NotFound("no such enterprise")
+        where = AccessLogEntry.enterprise_id == enterprise_id
+        total = await self.session.scalar(select(func.count()).where(where))
+        rows = await self.session.scalars(
+            select(AccessLogEntry)
+            .where(where)
+            .order_by(AccessLogEntry.at.desc(), AccessLogEntry.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        return AccessLogPage(
+            items=[
+                AccessLogItem(
+                    at=r.at,
+                    actor_role=r.actor_role,
+                    actor_org=r.actor_org,
+                    purpose=r.purpose,
+                    resource=r.resource,
+                    detail=r.detail,
+                )
+                for r in rows
+            ],
+            total=int(total or 0),
+            limit=limit,
+            offset=offset,
+        )

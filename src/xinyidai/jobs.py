@@ -1,0 +1,124 @@
+"""Every background job, its schedule, and the worker context they share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import structlog
+from sqlalchemy import select
+
+from xinyidai.infra.db import create_engine, session_factory
+from xinyidai.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+async def startup(ctx: dict[str, Any], settings: Settings) -> None:
+    from xinyidai.domain.providers.http import HttpDataProvider
+
+    assert settings.database_url
+    engine = create_engine(settings, settings.database_url)
+    ctx.update(settings=settings, engine=engine, sessions=session_factory(engine), provider=None)
+    if settings.provider_url:
+        ctx["provider"] = HttpDataProvider(
+            settings.provider_url,
+            settings.provider_client_id,
+            settings.provider_client_secret,
+            timeout=settings.provider_timeout,
+            retries=settings.provider_retries,
+        )
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    provider = ctx.get("provider")
+    if provider is not None:
+        await provider.aclose()
+    engine = ctx.get("engine")
+    if engine is not None:
+        await engine.dispose()
+
+
+async def sync_enterprise(ctx: dict[str, Any], *, run_id: str) -> dict[str, Any]:
+    from xinyidai.domain.credit_data.sync import execute_sync
+    from xinyidai.models import SyncRun, SyncStatus
+
+    provider = ctx.get("provider")
+    if provider is None:
+        async with ctx["sessions"]() as session:
+            run = await session.get(SyncRun, UUID(run_id))
+            if run is not None:
+                run.status, run.error = SyncStatus.FAILED, "no data provider is configured"
+                run.finished_at = dt.datetime.now(dt.UTC)
+                await session.commit()
+        return {"status": "failed"}
+    run = await execute_sync(ctx["sessions"], provider, UUID(run_id))
+    return {"status": run.status if run else "missing", "added": run.records_added if run else 0}
+
+
+async def sync_all(ctx: dict[str, Any]) -> dict[str, int]:
+    """Monthly: a sync run for every SME with a live authorisation."""
+    from xinyidai.domain.credit_data.sync import queue_sync
+    from xinyidai.infra.db import commit
+    from xinyidai.models import DataAuthorization
+
+    queue = ctx["worker"].queue
+    now = dt.datetime.now(dt.UTC)
+    async with ctx["sessions"]() as session:
+        ids = (
+            await session.scalars(
+                select(DataAuthorization.enterprise_id)
+                .distinct()
+                .where(DataAuthorization.revoked_at.is_(None), DataAuthorization.expires_at > now)
+            )
+        ).all()
+        for enterprise_id in ids:
+            await queue_sync(session, queue.enqueue, enterprise_id, trigger="monthly")
+        await commit(session)
+    return {"queued": len(ids)}
+
+
+async def expire_records(ctx: dict[str, Any]) -> dict[str, int]:
+    from xinyidai.domain.credit_data.records import expire_and_purge
+
+    async with ctx["sessions"]() as session:
+        result = await expire_and_purge(session)
+        await session.commit()
+    return result
+
+
+async def run_import(ctx: dict[str, Any], *, import_id: str) -> dict[str, Any]:
+    from xinyidai.domain.credit_data.office_imports import execute_import
+
+    settings: Settings = ctx["settings"]
+    return await execute_import(ctx["sessions"], UUID(import_id), Path(settings.data_dir))
+
+
+async def sweep_stale(ctx: dict[str, Any]) -> dict[str, int]:
+    """Re-enqueue sync runs whose job never reached the queue (e.g. Redis was down at commit)."""
+    from xinyidai.models import SyncRun, SyncStatus
+
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+    async with ctx["sessions"]() as session:
+        stale = (
+            await session.scalars(
+                select(SyncRun.id).where(
+                    SyncRun.status == SyncStatus.QUEUED, SyncRun.created_at < cutoff
+                )
+            )
+        ).all()
+    for run_id in stale:
+        await ctx["worker"].queue.enqueue(
+            "sync_enterprise", run_id=str(run_id), key=f"sync:{run_id}", timeout=600
+        )
+    return {"requeued": len(stale)}
+
+
+FUNCTIONS = [sync_enterprise, sync_all, expire_records, run_import, sweep_stale]
+CRON_JOBS = [
+    (sync_all, "0 3 1 * *"),  # 03:00 on the 1st: last month's figures
+    (expire_records, "10 0 * * *"),  # daily, just after midnight
+    (sweep_stale, "*/10 * * * *"),
+]
