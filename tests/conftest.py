@@ -60,7 +60,10 @@ async def redis_url(engines: SuiteEngines) -> str:
 
 @pytest.fixture
 def settings(database_url: str, redis_url: str) -> Settings:
-    return Settings(env=Env.TEST, database_url=database_url, redis_url=redis_url)
+    # The job worker runs only in the tests that exercise jobs (see ``worker_app``).
+    return Settings(
+        env=Env.TEST, database_url=database_url, redis_url=redis_url, worker_in_process=False
+    )
 
 
 @pytest.fixture
@@ -150,6 +153,50 @@ class World:
         )
         await self.session.commit()
         return user
+
+    async def record(self, uscc: str, **overrides: Any) -> Any:
+        """A public credit record about ``uscc`` (an administrative penalty unless told)."""
+        from xinyidai.models import PublicRecord
+
+        n = next(_seq)
+        values: dict[str, Any] = {
+            "uscc": uscc,
+            "subject_name": "测试主体",
+            "record_type": "admin_penalty",
+            "severity": "general",
+            "document_no": f"穗罚字〔2025〕{n}号",
+            "decision_date": dt.date.today() - dt.timedelta(days=90),
+            "publish_until": dt.date.today() + dt.timedelta(days=270),
+            "authority": "广州市市场监督管理局",
+            "description": "未按规定公示年度报告",
+            "source": "test",
+            "provider_ref": f"test#{n}",
+            "fetched_at": dt.datetime.now(dt.UTC),
+            "content_hash": f"{n:064d}",
+        }
+        values.update(overrides)
+        record = PublicRecord(**values)
+        self.session.add(record)
+        await self.session.commit()
+        return record
+
+    async def authorise(
+        self, enterprise_id: Any, families: list[str], user_id: Any, days: int = 180
+    ) -> Any:
+        from xinyidai.models import DataAuthorization
+
+        now = dt.datetime.now(dt.UTC)
+        auth = DataAuthorization(
+            enterprise_id=enterprise_id,
+            reference=f"AUTH-TEST{next(_seq):08d}",
+            families=families,
+            purpose="测试授权",
+            granted_by=user_id,
+            expires_at=now + dt.timedelta(days=days),
+        )
+        self.session.add(auth)
+        await self.session.commit()
+        return auth
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -98,6 +99,32 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
         with contextlib.suppress(KeyboardInterrupt):
             server.run()
     console.print("stopped")
+
+
+# --- worker -------------------------------------------------------------------------------------
+@main.command()
+@click.option("--concurrency", default=8, show_default=True, help="Jobs run at once.")
+def worker(concurrency: int) -> None:
+    """Run the job worker (production runs it beside the web processes)."""
+    from xinyidai.infra.logging import configure_logging
+    from xinyidai.infra.queue import create_queue, create_worker
+
+    settings = _settings()
+    if not settings.database_url or not settings.redis_url:
+        raise click.ClickException("the worker needs DATABASE_URL and REDIS_URL")
+    configure_logging(settings.log_level, json=settings.json_logs)
+    queue = create_queue(settings.redis_url)
+    job_worker = create_worker(settings, queue, concurrency=concurrency, grace_seconds=30)
+    job_worker.SIGNALS = [signal.SIGINT, signal.SIGTERM]  # standalone: it owns the signals
+
+    async def go() -> None:
+        await queue.connect()
+        try:
+            await job_worker.start()
+        finally:
+            await queue.disconnect()
+
+    asyncio.run(go())
 
 
 # --- db -------------------------------------------------------------------------------------------

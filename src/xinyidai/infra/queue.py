@@ -35,7 +35,9 @@ class EmbeddedWorker(Worker):
     SIGNALS: list[Any] = []
 
 
-def create_worker(settings: Settings, queue: Queue, *, concurrency: int = 4) -> Worker:
+def create_worker(
+    settings: Settings, queue: Queue, *, concurrency: int = 4, grace_seconds: int = 2
+) -> Worker:
     from xinyidai.jobs import CRON_JOBS, FUNCTIONS, shutdown, startup
 
     async def start(ctx: dict[str, Any]) -> None:
@@ -50,7 +52,7 @@ def create_worker(settings: Settings, queue: Queue, *, concurrency: int = 4) -> 
         startup=start,
         shutdown=shutdown,
         dequeue_timeout=1.0,
-        shutdown_grace_period_s=5,
+        shutdown_grace_period_s=grace_seconds,
     )
 
 
