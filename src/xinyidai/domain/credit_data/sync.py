@@ -27,9 +27,9 @@ from xinyidai.models import SERIES_MODELS, Enterprise, Family, Role, SyncRun, Sy
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-    from xinyidai.domain.providers.base import DataProvider
 
     from xinyidai.domain.accounts.guards import Principal
+    from xinyidai.domain.providers.base import DataProvider
 
 log = structlog.get_logger(__name__)
 Enqueue = Callable[..., Awaitable[Any]]
