@@ -147,7 +147,7 @@ class Settings:
         metadata=_meta("PROVIDER_CLIENT_ID", "OAuth client id the platform uses at the provider"),
     )
     provider_client_secret: str = field(
-        default="sandbox-client-secret",  # noqa: S105 - the sandbox's published credential
+        default="sandbox-client-secret",
         metadata=_meta(
             "PROVIDER_CLIENT_SECRET", "OAuth client secret the platform uses at the provider"
         ),
