@@ -1,6 +1,6 @@
 """`xinyidai run` (what `make run` calls): on a fresh data directory it starts embedded
-PostgreSQL and Redis, migrates, seeds the demo city and serves; Ctrl-C stops all it started,
-and a second run reuses the data."""
+PostgreSQL and Redis and the sandbox data provider, migrates, seeds the demo city with its
+authorised data and serves; Ctrl-C stops all it started, and a second run reuses the data."""
 
 from __future__ import annotations
 
@@ -23,8 +23,19 @@ def _free_port() -> int:
 
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "ENV"}}
-    env.update({"DATA_DIR": str(data_dir), "PORT": str(port), "LOG_LEVEL": "WARNING"})
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "ENV", "PROVIDER_URL"}
+    }
+    env.update(
+        {
+            "DATA_DIR": str(data_dir),
+            "PORT": str(port),
+            "LOG_LEVEL": "WARNING",
+            "SANDBOX_PORT": str(_free_port()),
+        }
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "xinyidai", "run"],
         env=env,

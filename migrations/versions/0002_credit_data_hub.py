@@ -125,7 +125,7 @@ def upgrade() -> None:
         sa.Column(
             "expires_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False
         ),
-        sa.Column("granted_by", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("granted_by", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column(
             "revoked_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True
         ),

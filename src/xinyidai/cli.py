@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -71,12 +72,15 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
     from xinyidai.infra import migrate
 
     base = _settings()
-    with engines(base) as settings:
+    with engines(base) as started, _provider(started) as settings:
         assert settings.database_url
         console.print("[bold]migrating[/] the database …")
         migrate.upgrade(settings.database_url)
         if seed and settings.env is not Env.PRODUCTION:
-            _print_seed(_seed(settings))
+            report = _seed(settings)
+            _print_seed(report)
+            if report.created:
+                _sync_demo(settings)
         app = create_app(settings)
         bind_host, bind_port = host or settings.host, port or settings.port
         console.print(
@@ -125,6 +129,34 @@ def worker(concurrency: int) -> None:
             await queue.disconnect()
 
     asyncio.run(go())
+
+
+@contextlib.contextmanager
+def _provider(settings: Settings) -> Iterator[Settings]:
+    """Settings naming a data provider: the configured one, or the sandbox started here."""
+    if settings.provider_url:
+        yield settings
+        return
+    from xinyidai.sandbox.process import sandbox_provider
+
+    with sandbox_provider(
+        settings.sandbox_port,
+        seed=settings.simulation_seed,
+        client_id=settings.provider_client_id,
+        client_secret=settings.provider_client_secret,
+    ) as url:
+        console.print(f"[bold]sandbox data provider[/] {url}")
+        yield dataclasses.replace(settings, provider_url=url)
+
+
+def _sync_demo(settings: Settings) -> None:
+    from xinyidai.domain.demo.seed import sync_demo_city
+
+    console.print("[bold]syncing[/] the demo city's authorised data from the provider …")
+    result = asyncio.run(sync_demo_city(settings))
+    console.print(
+        f"demo city: {result['records']} monthly records for {result['enterprises']} SMEs"
+    )
 
 
 # --- db -------------------------------------------------------------------------------------------
@@ -279,10 +311,12 @@ def demo_seed() -> None:
         raise click.ClickException("the demo seed is refused when ENV=production")
     from xinyidai.infra import migrate
 
-    with engines(base) as settings:
+    with engines(base) as started, _provider(started) as settings:
         assert settings.database_url
         migrate.upgrade(settings.database_url)
         report = _seed(settings)
+        if report.created:
+            _sync_demo(settings)
     if not report.created:
         console.print(
             f"the database already holds {report.enterprises} enterprises; nothing seeded"

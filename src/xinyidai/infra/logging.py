@@ -76,3 +76,5 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, force=True)
+    for noisy in ("saq", "pgserver", "httpx", "alembic"):
+        logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))

@@ -33,7 +33,8 @@ class DataAuthorization(Base):
     families: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     purpose: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
-    granted_by: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
+    # The SME user who granted it; empty only for authorisations loaded by the demo seed.
+    granted_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     revoked_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
 

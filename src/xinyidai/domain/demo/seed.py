@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import structlog
 from sqlalchemy import func, select
@@ -13,9 +17,10 @@ from xinyidai.domain.banks.services import BankService
 from xinyidai.domain.demo.city import BANKS, demo_enterprises
 from xinyidai.domain.enterprises.schemas import EnterpriseCreate
 from xinyidai.domain.enterprises.services import EnterpriseService
+from xinyidai.domain.profiles import snapshots
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.errors import Forbidden
-from xinyidai.models import Enterprise, Role
+from xinyidai.models import DataAuthorization, Enterprise, Family, Role
 from xinyidai.settings import Env, Settings
 
 log = structlog.get_logger(__name__)
@@ -36,6 +41,90 @@ class SeedReport:
     enterprises: int
     banks: int
     logins: list[DemoLogin]
+
+
+async def _seed_public_records(session: AsyncSession, usccs: list[str]) -> None:
+    """Public records for the demo SMEs, loaded through the office's import path."""
+    from xinyidai.domain.credit_data.imports import import_public_credit
+    from xinyidai.domain.credit_data.synthetic import synthetic_rows, write_csv
+
+    with tempfile.TemporaryDirectory(prefix="xyd-demo-") as tmp:
+        path = Path(tmp) / "demo-public-credit.csv"
+        write_csv(
+            path, synthetic_rows(len(usccs) * 4, seed=2026, usccs=usccs), chinese_headers=True
+        )
+        report = await import_public_credit(session, path, filename=path.name)
+    log.info("demo_public_records", accepted=report.accepted, rejected=len(report.rejected))
+
+
+async def _seed_authorisations(session: AsyncSession) -> None:
+    """Most demo SMEs authorise most families; some authorise few (as riskier firms do)."""
+    rng = random.Random(2026)
+    now = dt.datetime.now(dt.UTC)
+    enterprises = (await session.scalars(select(Enterprise).order_by(Enterprise.uscc))).all()
+    families = [f.value for f in Family]
+    for enterprise in enterprises:
+        share = rng.choice([1.0, 1.0, 0.85, 0.7, 0.5, 0.3])
+        chosen = sorted(f for f in families if rng.random() < share) or ["tax"]
+        session.add(
+            DataAuthorization(
+                enterprise_id=enterprise.id,
+                reference="AUTH-DEMO" + f"{rng.getrandbits(48):012X}",
+                families=chosen,
+                purpose="演示：申请信用贷款 (demo: credit application)",
+                expires_at=now + dt.timedelta(days=rng.randrange(120, 360)),
+            )
+        )
+    await session.flush()
+
+
+async def sync_demo_city(settings: Settings, *, concurrency: int = 8) -> dict[str, int]:
+    """Fetch 36 months of every authorised family of every demo SME from the provider at
+    ``settings.provider_url``, through the same sync path the jobs use."""
+    import asyncio
+
+    from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
+    from xinyidai.domain.providers.http import HttpDataProvider
+    from xinyidai.infra.db import create_engine, session_factory
+
+    assert settings.database_url and settings.provider_url
+    engine = create_engine(settings, settings.database_url)
+    sessions = session_factory(engine)
+    provider = HttpDataProvider(
+        settings.provider_url,
+        settings.provider_client_id,
+        settings.provider_client_secret,
+        timeout=settings.provider_timeout,
+        retries=settings.provider_retries,
+    )
+
+    async def no_queue(*_: object, **__: object) -> None:
+        return None
+
+    try:
+        async with sessions() as session:
+            ids = (await session.scalars(select(DataAuthorization.enterprise_id).distinct())).all()
+            runs = [
+                await queue_sync(session, no_queue, enterprise_id, trigger="demo_seed")
+                for enterprise_id in ids
+            ]
+            run_ids = [run.id for run in runs]
+            await session.commit()
+        semaphore = asyncio.Semaphore(concurrency)
+        added = 0
+
+        async def one(run_id: object) -> None:
+            nonlocal added
+            async with semaphore:
+                run = await execute_sync(sessions, provider, run_id)  # type: ignore[arg-type]
+                added += run.records_added if run else 0
+
+        await asyncio.gather(*(one(r) for r in run_ids))
+    finally:
+        await provider.aclose()
+        await engine.dispose()
+    log.info("demo_synced", enterprises=len(run_ids), records=added)
+    return {"enterprises": len(run_ids), "records": added}
 
 
 def demo_logins() -> list[DemoLogin]:
@@ -101,5 +190,9 @@ async def seed_demo(
             role=login.role,
             org=org,
         )
+    await _seed_public_records(session, [f.uscc for f in firms])
+    await _seed_authorisations(session)
+    for enterprise_id in (await session.scalars(select(Enterprise.id))).all():
+        await snapshots.rebuild(session, enterprise_id, "demo_seed")
     log.info("demo_seeded", enterprises=len(firms), banks=len(BANKS))
     return SeedReport(created=True, enterprises=len(firms), banks=len(BANKS), logins=demo_logins())

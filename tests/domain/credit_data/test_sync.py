@@ -1,0 +1,189 @@
+"""Syncing an SME's authorised families from the (sandbox) data provider."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
+
+from tests.conftest import login
+from tests.provider_fixtures import established, find_firm
+from xinyidai.app import create_app
+from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
+from xinyidai.domain.profiles import snapshots
+from xinyidai.infra.db import create_engine, session_factory
+from xinyidai.models import DataAuthorization, ElectricityMonthly, Role, TaxMonthly
+from xinyidai.simulation.generator import months_back
+
+
+async def _no_queue(*_: object, **__: object) -> None:
+    return None
+
+
+@pytest.fixture
+async def sessions(settings):
+    engine = create_engine(settings, settings.database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def firm(world):
+    uscc = find_firm(established)
+    enterprise = await world.enterprise(uscc=uscc)
+    user = await world.user("owner@example.com", Role.SME, uscc)
+    return enterprise, user
+
+
+async def _sync(db, sessions, provider, enterprise_id):
+    run = await queue_sync(db, _no_queue, enterprise_id, trigger="test")
+    await db.commit()
+    return await execute_sync(sessions, provider, run.id)
+
+
+async def _count(db, model, enterprise_id) -> int:
+    return await db.scalar(
+        select(func.count()).select_from(model).where(model.enterprise_id == enterprise_id)
+    )
+
+
+async def test_a_sync_stores_36_months_of_each_authorised_family_with_provenance(
+    db, world, sessions, sandbox, sandbox_provider, firm
+) -> None:
+    enterprise, user = firm
+    auth = await world.authorise(enterprise.id, ["tax"], user.id)
+    run = await _sync(db, sessions, sandbox_provider, enterprise.id)
+    assert run.status == "done" and run.families == ["tax"]
+    assert run.records_added == 36
+    rows = (
+        await db.scalars(
+            select(TaxMonthly)
+            .where(TaxMonthly.enterprise_id == enterprise.id)
+            .order_by(TaxMonthly.period)
+        )
+    ).all()
+    first, last = snapshots.window(dt.date.today())
+    assert [r.period for r in rows] == sorted(months_back(last, 36))
+    assert rows[0].period == first
+    assert all(
+        r.authorization_id == auth.id and r.source == "sandbox" and r.provider_ref for r in rows
+    )
+    assert sandbox.calls(enterprise.uscc, "electricity") == 0  # never authorised, never asked
+    profile = await snapshots.latest(db, enterprise.id)
+    assert len(profile.content["families"]["tax"]["months"]) == 36
+    assert profile.reason == "sync"
+
+
+async def test_syncing_again_changes_nothing(db, world, sessions, sandbox_provider, firm) -> None:
+    enterprise, user = firm
+    await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
+    first = await _sync(db, sessions, sandbox_provider, enterprise.id)
+    version = (await snapshots.latest(db, enterprise.id)).version
+    second = await _sync(db, sessions, sandbox_provider, enterprise.id)
+    assert first.records_added > 0
+    assert second.records_added == 0 and second.status == "done"
+    assert (await snapshots.latest(db, enterprise.id)).version == version
+
+
+@pytest.mark.parametrize("ending", ["revoked", "expired"])
+async def test_ended_authorisations_mean_the_provider_is_never_called(
+    db, world, sessions, sandbox, sandbox_provider, firm, ending
+) -> None:
+    enterprise, user = firm
+    auth = await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
+    now = dt.datetime.now(dt.UTC)
+    if ending == "revoked":
+        auth.revoked_at = now
+    else:
+        auth.created_at = now - dt.timedelta(days=30)
+        auth.expires_at = now - dt.timedelta(seconds=1)
+    db.add(auth)
+    await db.commit()
+    run = await _sync(db, sessions, sandbox_provider, enterprise.id)
+    assert run.families == [] and run.records_added == 0
+    assert sandbox.total_calls() == 0
+    assert await _count(db, TaxMonthly, enterprise.id) == 0
+
+
+async def test_a_timeout_and_a_500_are_retried(
+    db, world, sessions, sandbox, sandbox_provider, firm
+) -> None:
+    enterprise, user = firm
+    await world.authorise(enterprise.id, ["tax"], user.id)
+    sandbox.faults.arm("timeout").arm("error_500")
+    run = await _sync(db, sessions, sandbox_provider, enterprise.id)
+    assert run.status == "done" and run.records_added == 36
+    assert sandbox.calls(enterprise.uscc, "tax") == 3
+
+
+async def test_a_provider_that_stays_down_fails_the_run_and_stores_nothing(
+    db, world, sessions, sandbox, sandbox_provider, firm
+) -> None:
+    enterprise, user = firm
+    await world.authorise(enterprise.id, ["tax"], user.id)
+    sandbox.faults.always("error_503")
+    run = await _sync(db, sessions, sandbox_provider, enterprise.id)
+    assert run.status == "failed"
+    assert "tax" in run.error
+    assert await _count(db, TaxMonthly, enterprise.id) == 0
+
+
+async def test_garbage_is_rejected_and_never_stored(
+    db, world, sessions, sandbox, sandbox_provider, firm
+) -> None:
+    enterprise, user = firm
+    await world.authorise(enterprise.id, ["electricity", "tax"], user.id)
+    sandbox.faults.arm("not_json")  # the first family asked (electricity) gets an HTML page
+    run = await _sync(db, sessions, sandbox_provider, enterprise.id)
+    assert run.status == "done"
+    assert run.families == ["tax"]
+    assert "electricity" in run.error
+    assert await _count(db, ElectricityMonthly, enterprise.id) == 0
+    assert await _count(db, TaxMonthly, enterprise.id) == 36
+
+
+async def test_one_bad_month_is_rejected_and_the_good_ones_kept(
+    db, world, sessions, sandbox, sandbox_provider, firm
+) -> None:
+    enterprise, user = firm
+    await world.authorise(enterprise.id, ["tax"], user.id)
+    sandbox.faults.arm("negative_value")
+    run = await _sync(db, sessions, sandbox_provider, enterprise.id)
+    assert run.records_added == 35
+    assert "tax" in run.error and "negative" in run.error.lower()
+
+
+async def test_the_sync_endpoint_runs_a_real_job(settings, world, sandbox, firm) -> None:
+    enterprise, _ = firm
+    live = dataclasses.replace(
+        settings, worker_in_process=True, provider_url=sandbox.url, provider_timeout=2.0
+    )
+    sandbox.reset()
+    async with AsyncTestClient(app=create_app(live), base_url="https://testserver.local") as c:
+        await login(c, "owner@example.com")
+        granted = await c.post(
+            f"/api/v1/enterprises/{enterprise.id}/data-authorizations",
+            json={
+                "families": ["tax"],
+                "purpose": "申请信用贷款",
+                "expires_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=90)).isoformat(),
+            },
+        )
+        assert granted.status_code == 201
+        job = f"/api/v1/enterprises/{enterprise.id}/sync/{granted.json()['sync_job_id']}"
+        state = {}
+        for _ in range(100):
+            state = (await c.get(job)).json()
+            if state["status"] in ("done", "failed"):
+                break
+            await asyncio.sleep(0.2)
+        assert state["status"] == "done", state
+        assert state["records_added"] == 36
+        manual = await c.post(f"/api/v1/enterprises/{enterprise.id}/sync")
+        assert manual.status_code == 202
+        assert manual.json()["status"] == "queued"
+    assert DataAuthorization.__tablename__
