@@ -1,0 +1,305 @@
+"""The HTTP connector: a data provider's series API behind OAuth 2.0 client credentials.
+
+The API (the sandbox in ``xinyidai.sandbox.provider`` serves it)::
+
+    POST {base}/oauth/token                       client_credentials, client_secret_basic
+    GET  {base}/v1/enterprises/{uscc}/series/{family}?from=YYYY-MM&to=YYYY-MM
+         Authorization: Bearer …   X-Authorization-Reference: <the SME's authorisation>
+    →    {"uscc", "family", "items": [{"period": "YYYY-MM", "ref": "…", <value columns>}]}
+
+The OAuth client is Authlib's ``AsyncOAuth2Client`` (an ``httpx.AsyncClient``). It is created
+with ``grant_type="client_credentials"`` and the token endpoint in its metadata, which is what
+makes Authlib fetch a new token by itself when the current one is about to expire (Authlib's
+``ensure_active_token``, 60 s leeway). This connector fetches the first token lazily and a fresh
+one when the provider answers 401 (it forgot or revoked the token), once per call.
+
+Retries: timeouts, connection errors, 5xx and 429 are retried ``retries`` times with
+exponential backoff and jitter (honouring ``Retry-After`` up to ``max_retry_after`` seconds);
+then ``ProviderError(retryable=True)``. Other 4xx are not retried: 403 (the provider does not
+accept the authorisation reference) and 404 (unknown enterprise) raise
+``ProviderError(retryable=False)``. A body that is not the expected document rejects the whole
+response (``ProviderError(retryable=False)``); bad items are rejected one by one
+(``FetchResult.rejected``).
+
+One instance holds a connection pool and a token: create it once per process (or per worker)
+and share it between calls; close it with ``aclose()``. It must be used from one event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import warnings
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from typing import Any, NoReturn
+from urllib.parse import quote
+
+import authlib.deprecate  # noqa: F401 - its filter must be installed before ours below
+import httpx
+import msgspec
+import structlog
+from authlib.common.errors import AuthlibBaseError
+
+from xinyidai.domain.providers.base import (
+    AUTHORIZATION_REFERENCE_RE,
+    FetchResult,
+    ProviderError,
+    validate_items,
+)
+from xinyidai.models.credit_data import Family
+
+with warnings.catch_warnings():
+    # Authlib 1.9 prefers the httpx2 package and warns when it falls back to httpx.
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+log = structlog.get_logger(__name__)
+
+MAX_BODY = 8 * 1024 * 1024  # bytes; a series of 60 months is a few kilobytes
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class _Retry(Exception):
+    """One attempt failed in a way worth trying again."""
+
+    def __init__(
+        self, cause: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.retry_after = retry_after
+        self.status = status
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class HttpDataProvider:
+    """A :class:`~xinyidai.domain.providers.base.DataProvider` over the provider's HTTP API."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: float = 0.2,
+        name: str = "sandbox",
+        max_retry_after: float = 30.0,
+    ) -> None:
+        if retries < 0 or timeout <= 0 or backoff < 0:
+            raise ValueError("retries and backoff must not be negative, timeout must be positive")
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.token_endpoint = f"{self.base_url}/oauth/token"
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self._client = AsyncOAuth2Client(
+            client_id=client_id,
+            client_secret=client_secret,
+            token_endpoint_auth_method="client_secret_basic",  # noqa: S106 - a method name
+            # Metadata Authlib reads to renew an expiring client-credentials token by itself.
+            token_endpoint=self.token_endpoint,
+            grant_type="client_credentials",
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            headers={"Accept": "application/json", "User-Agent": "xinyidai-connector/1"},
+        )
+        self._token_lock = asyncio.Lock()
+        self._decoder = msgspec.json.Decoder(float_hook=Decimal)
+
+    @property
+    def _log(self) -> Any:
+        return log.bind(provider=self.name)
+
+    async def __aenter__(self) -> HttpDataProvider:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # --- the call -------------------------------------------------------------------------------
+    async def fetch(
+        self,
+        uscc: str,
+        family: Family,
+        first: date,
+        last: date,
+        authorization_reference: str,
+    ) -> FetchResult:
+        """Fetch ``family`` of ``uscc`` for the months ``first``..``last`` (inclusive).
+
+        Raises ``ValueError`` for arguments that could never be served (a caller's bug) and
+        :class:`ProviderError` for everything that goes wrong with the provider.
+        """
+        family = Family(family)
+        first, last = first.replace(day=1), last.replace(day=1)
+        if first > last:
+            raise ValueError("first must not be after last")
+        if not AUTHORIZATION_REFERENCE_RE.match(authorization_reference):
+            raise ValueError("the authorization reference is 8-64 characters of [A-Za-z0-9._:-]")
+        subject = uscc.strip().upper()
+        url = f"{self.base_url}/v1/enterprises/{quote(subject, safe='')}/series/{family.value}"
+        params = {"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}
+        headers = {"X-Authorization-Reference": authorization_reference}
+        response = await self._get_with_retries(url, params, headers, family)
+        items = self._items(response, subject, family)
+        return validate_items(family, items, first, last, provider=self.name)
+
+    async def _get_with_retries(
+        self, url: str, params: dict[str, str], headers: dict[str, str], family: Family
+    ) -> httpx.Response:
+        attempt = 0
+        refused: str | None = None  # the Authorization the provider answered 401 to
+        while True:
+            try:
+                response = await self._attempt(url, params, headers, family, refused)
+            except _Retry as failure:
+                if attempt >= self.retries:
+                    self._log.warning(
+                        "provider_call_failed",
+                        family=family.value,
+                        attempts=attempt + 1,
+                        cause=failure.cause,
+                    )
+                    raise ProviderError(
+                        f"{self.name}: {failure.cause} (gave up after {attempt + 1} attempts)",
+                        retryable=True,
+                        status=failure.status,
+                    ) from None
+                delay = self.backoff * 2**attempt * (0.5 + random.random())
+                if failure.retry_after is not None:
+                    delay = max(delay, min(failure.retry_after, self.max_retry_after))
+                self._log.info(
+                    "provider_call_retry",
+                    family=family.value,
+                    attempt=attempt + 1,
+                    cause=failure.cause,
+                    delay=round(delay, 3),
+                )
+                attempt += 1
+                await asyncio.sleep(delay)
+                continue
+            if response.status_code == 401:
+                if refused is None:
+                    # The provider forgot or revoked our token: renew it, once per call.
+                    refused = response.request.headers.get("authorization", "")
+                    continue
+                self._fail("the provider refuses a freshly issued token", status=401, family=family)
+            return response
+
+    async def _attempt(
+        self,
+        url: str,
+        params: dict[str, str],
+        headers: dict[str, str],
+        family: Family,
+        refused: str | None,
+    ) -> httpx.Response:
+        """One try: a token if needed, then the GET. 2xx and 401 return; others raise."""
+        try:
+            async with asyncio.timeout(self.timeout * 3):  # a bound on the whole try
+                await self._ensure_token(refused, family)
+                response = await self._client.get(url, params=params, headers=headers)
+        except (httpx.TimeoutException, TimeoutError):
+            raise _Retry("timeout") from None
+        except httpx.TransportError as exc:
+            raise _Retry(f"connection failed ({type(exc).__name__})") from None
+        except httpx.HTTPStatusError as exc:  # from the token endpoint, via Authlib
+            status = exc.response.status_code
+            if status in _RETRY_STATUSES or status >= 500:
+                raise _Retry(
+                    f"token endpoint answered {status}", _retry_after(exc.response), status
+                ) from None
+            self._fail(f"token endpoint answered {status}", status=status, family=family)
+        except AuthlibBaseError as exc:  # an OAuth error document from the token endpoint
+            error = getattr(exc, "error", None) or type(exc).__name__
+            self._fail(f"token endpoint refused the client: {error}", family=family)
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            self._fail(f"unusable exchange ({type(exc).__name__})", family=family)
+        status = response.status_code
+        if 200 <= status < 300 or status == 401:
+            return response
+        if status in _RETRY_STATUSES or status >= 500:
+            raise _Retry(f"answered {status}", _retry_after(response), status)
+        if status == 403:
+            self._fail(
+                "the provider does not accept the authorization reference",
+                status=403,
+                family=family,
+            )
+        if status == 404:
+            self._fail("the provider does not know this enterprise", status=404, family=family)
+        self._fail(f"answered {status}", status=status, family=family)
+
+    async def _ensure_token(self, refused: str | None, family: Family) -> None:
+        """Have a token that is not ``refused``; Authlib itself renews one about to expire."""
+        if self._client.token and refused is None:
+            return
+        async with self._token_lock:
+            current = self._client.token
+            if current and f"Bearer {current.get('access_token')}" != refused:
+                return  # there is one, and it is not the refused one (maybe renewed meanwhile)
+            token = await self._client.fetch_token(
+                self.token_endpoint, grant_type="client_credentials"
+            )
+            if not isinstance(token.get("access_token"), str) or (
+                str(token.get("token_type", "bearer")).lower() != "bearer"
+            ):
+                self._client.token = None
+                self._fail("the token endpoint did not issue a bearer token", family=family)
+
+    def _fail(self, reason: str, *, family: Family, status: int | None = None) -> NoReturn:
+        self._log.warning("provider_call_refused", family=family.value, status=status, why=reason)
+        raise ProviderError(f"{self.name}: {reason}", retryable=False, status=status)
+
+    # --- the document ---------------------------------------------------------------------------
+    def _items(self, response: httpx.Response, subject: str, family: Family) -> list[Any]:
+        """The ``items`` of a well-formed response; anything else rejects the whole response."""
+
+        def reject(reason: str) -> NoReturn:
+            self._log.warning("provider_response_rejected", family=family.value, reason=reason)
+            raise ProviderError(
+                f"{self.name}: {reason}", retryable=False, status=response.status_code
+            )
+
+        content = response.content
+        if len(content) > MAX_BODY:
+            reject("the response is too large")
+        try:
+            body = self._decoder.decode(content)
+        except msgspec.DecodeError:
+            reject("the response is not JSON")
+        if not isinstance(body, dict):
+            reject("the response is not a JSON object")
+        items = body.get("items")
+        if not isinstance(items, list):
+            reject("the response has no list of items")
+        uscc = body.get("uscc")
+        if not isinstance(uscc, str) or uscc.strip().upper() != subject:
+            reject("the response is about another enterprise")
+        if body.get("family") != family.value:
+            reject("the response is about another data family")
+        return items

@@ -1,0 +1,79 @@
+"""Run the sandbox provider as its own HTTP server process, as `xinyidai run` does."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+@contextlib.contextmanager
+def sandbox_provider(
+    port: int,
+    *,
+    seed: int,
+    client_id: str,
+    client_secret: str,
+    host: str = "127.0.0.1",
+    timeout: float = 30.0,
+) -> Iterator[str]:
+    """Start the sandbox provider on ``host:port``; yield its base URL; stop it on exit."""
+    env = dict(
+        os.environ,
+        SANDBOX_SEED=str(seed),
+        SANDBOX_CLIENT_ID=client_id,
+        SANDBOX_CLIENT_SECRET=client_secret,
+    )
+    process = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "xinyidai.sandbox.provider:create_app_from_env",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://{host}:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"the sandbox provider exited ({process.returncode}); "
+                    f"is port {port} free? (SANDBOX_PORT)"
+                )
+            try:
+                if httpx.get(f"{url}/_sandbox/calls", timeout=1).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sandbox provider did not start in time")
+            time.sleep(0.1)
+        log.info("sandbox_provider", url=url)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

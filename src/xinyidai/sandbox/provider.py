@@ -1,0 +1,441 @@
+"""The sandbox data provider: a stand-in for the tax, utility and social-insurance data services.
+
+A Litestar app of its own (not part of the platform's app) that serves the simulated city of
+``xinyidai.simulation`` over the API the platform's HTTP connector speaks:
+
+``POST /oauth/token``
+    OAuth 2.0 client-credentials grant (RFC 6749 §4.4). The client authenticates with HTTP
+    Basic (``client_secret_basic``) or with ``client_id``/``client_secret`` form fields
+    (``client_secret_post``), not both. Errors are RFC 6749 §5.2 JSON documents. Tokens are
+    random, held in memory, and live ``token_ttl`` seconds.
+``GET /v1/enterprises/{uscc}/series/{family}?from=YYYY-MM&to=YYYY-MM``
+    Needs ``Authorization: Bearer <token>`` (else 401) and ``X-Authorization-Reference``, the
+    platform's reference of the SME's authorisation (else 403). Unknown USCC (bad check
+    character) or family: 404. At most 60 months, ``from`` ≤ ``to``, not after the current
+    month (China time): else 400. Decimal values are JSON strings, counts JSON numbers; months
+    before the firm's founding are left out; a family the firm does not have gives no items.
+
+Test controls (a sandbox has no secrets to protect; never expose it beyond loopback):
+
+* ``app.state.faults`` (:class:`FaultPlan`) or ``POST /_sandbox/faults`` arm faults for the
+  next series calls: a late answer (longer than the client waits), 429/500/503, or garbage
+  (not JSON, a wrong shape, another enterprise, or one bad item among good ones).
+* ``app.state.calls`` (``GET /_sandbox/calls``) counts series calls per (USCC, family).
+* :func:`reset` (``POST /_sandbox/reset``) clears faults, counts and issued tokens.
+
+Run it alone with ``python -m uvicorn --factory xinyidai.sandbox.provider:create_app_from_env``
+(``SANDBOX_SEED``, ``SANDBOX_CLIENT_ID``, ``SANDBOX_CLIENT_SECRET``; being a stand-in external
+system, it reads its own environment rather than the platform's settings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hmac
+import os
+import re
+import secrets
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, unquote_plus
+
+from litestar import Litestar, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, QueryParameter
+
+from xinyidai.domain.enterprises.codes import CodeError, validate_uscc
+from xinyidai.models.credit_data import Family
+from xinyidai.simulation.generator import family_series, months_between
+
+DEFAULT_SEED = 2026
+DEFAULT_CLIENT_ID = "xinyidai-platform"
+DEFAULT_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the sandbox's published credential
+SCOPE = "series:read"
+MAX_MONTHS = 60
+PROVIDER_NAME = "sandbox"
+CHINA = timezone(timedelta(hours=8))
+_REFERENCE_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+FAULT_KINDS = frozenset(
+    {
+        "timeout",  # answer only after FaultPlan.delay seconds
+        "error_429",
+        "error_500",
+        "error_503",
+        "not_json",  # 200 with an HTML page
+        "wrong_shape",  # 200 with a JSON list instead of the document
+        "wrong_subject",  # 200 with the document of another enterprise
+        "negative_value",  # one item with a negative value
+        "missing_field",  # one item without one of its value columns
+        "non_numeric",  # one item with "N/A" for a value
+        "duplicate_period",  # one period twice, with different values
+        "outside_range",  # one extra item before the requested range
+    }
+)
+
+
+@dataclass
+class FaultPlan:
+    """Faults the next series calls suffer (after authentication and authorisation checks).
+
+    ``pending`` is consumed one kind per call, in order; once it is empty, ``persistent`` (if
+    set) applies to every call. ``delay`` is how long a ``timeout`` call waits before answering;
+    ``retry_after`` (seconds) is sent with 429 and 503 answers when set.
+    """
+
+    pending: list[str] = field(default_factory=list)
+    persistent: str | None = None
+    delay: float = 2.0
+    retry_after: int | None = None
+
+    def arm(self, kind: str, times: int = 1) -> FaultPlan:
+        _check_kind(kind)
+        self.pending.extend([kind] * times)
+        return self
+
+    def always(self, kind: str | None) -> FaultPlan:
+        if kind is not None:
+            _check_kind(kind)
+        self.persistent = kind
+        return self
+
+    def take(self) -> str | None:
+        if self.pending:
+            return self.pending.pop(0)
+        return self.persistent
+
+    def clear(self) -> None:
+        self.pending.clear()
+        self.persistent = None
+        self.delay = 2.0
+        self.retry_after = None
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in FAULT_KINDS:
+        raise ValueError(f"unknown fault {kind!r}; one of {sorted(FAULT_KINDS)}")
+
+
+def reset(app: Litestar) -> None:
+    """Forget faults, call counts and issued tokens (clients must fetch a new token)."""
+    app.state.faults.clear()
+    app.state.calls.clear()
+    app.state.tokens.clear()
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        content=body, status_code=status, headers=headers, media_type="application/json"
+    )
+
+
+def _oauth_error(status: int, error: str, description: str) -> Response[Any]:
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="sandbox"'
+    return _json(status, {"error": error, "error_description": description}, headers)
+
+
+def _month(text: str | None) -> date | None:
+    match = _MONTH_RE.match(text or "")
+    return date(int(match[1]), int(match[2]), 1) if match else None
+
+
+def _current_month() -> date:
+    return datetime.now(CHINA).date().replace(day=1)
+
+
+def _client_from_basic(header: str) -> tuple[str, str] | None:
+    scheme, _, credentials = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    return (client_id, secret) if sep else None
+
+
+def _matches(given: str, expected: str) -> bool:
+    """Constant-time comparison, accepting the RFC 6749 §2.3.1 form-encoding or the raw value."""
+    return hmac.compare_digest(given.encode(), expected.encode()) or hmac.compare_digest(
+        unquote_plus(given).encode(), expected.encode()
+    )
+
+
+def _item(family: Family, uscc: str, period: date, values: dict[str, Decimal | int]) -> dict:
+    month = f"{period:%Y-%m}"
+    item: dict[str, Any] = {"period": month, "ref": f"sandbox:{family.value}:{uscc}:{month}"}
+    for key, value in values.items():
+        item[key] = str(value) if isinstance(value, Decimal) else value
+    return item
+
+
+def _spoil(kind: str, items: list[dict[str, Any]], family: Family, first: date) -> None:
+    """Make one item of ``items`` bad in the way ``kind`` names."""
+    if not items:
+        return
+    victim = items[len(items) // 2]
+    money = next(k for k, v in victim.items() if k not in ("period", "ref") and isinstance(v, str))
+    if kind == "negative_value":
+        victim[money] = "-" + victim[money]
+    elif kind == "missing_field":
+        del victim[money]
+    elif kind == "non_numeric":
+        victim[money] = "N/A"
+    elif kind == "duplicate_period":
+        twin = dict(victim)
+        twin[money] = str(Decimal(twin[money]) + 1)
+        items.append(twin)
+    elif kind == "outside_range":
+        before = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+        stray = dict(victim)
+        stray["period"] = f"{before:%Y-%m}"
+        stray["ref"] = f"sandbox:{family.value}:stray:{before:%Y-%m}"
+        items.insert(0, stray)
+
+
+# --- handlers -----------------------------------------------------------------------------------
+@post("/oauth/token", status_code=200)
+async def issue_token(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        return _oauth_error(
+            400, "invalid_request", "the body must be application/x-www-form-urlencoded"
+        )
+    try:
+        pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError):
+        return _oauth_error(400, "invalid_request", "the body is not a valid form")
+    names = [name for name, _ in pairs]
+    if len(names) != len(set(names)):
+        return _oauth_error(400, "invalid_request", "a parameter is repeated")
+    form = dict(pairs)
+
+    header = request.headers.get("authorization")
+    if header:
+        basic = _client_from_basic(header)
+        if basic is None:
+            return _oauth_error(401, "invalid_client", "malformed Basic client authentication")
+        if "client_secret" in form:
+            return _oauth_error(
+                400, "invalid_request", "use one client authentication method, not two"
+            )
+        client_id, secret = basic
+        if "client_id" in form and form["client_id"] != unquote_plus(client_id):
+            return _oauth_error(400, "invalid_request", "client_id differs from the Basic one")
+    elif "client_id" in form and "client_secret" in form:
+        client_id, secret = form["client_id"], form["client_secret"]
+    else:
+        return _oauth_error(401, "invalid_client", "client authentication is required")
+    known_id = _matches(client_id, state.client_id)
+    known_secret = _matches(secret, state.client_secret)
+    if not (known_id and known_secret):
+        return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
+
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        return _oauth_error(400, "invalid_request", "grant_type is required")
+    if grant_type != "client_credentials":
+        return _oauth_error(400, "unsupported_grant_type", "only client_credentials is supported")
+    requested = form.get("scope", SCOPE).split()
+    if any(scope != SCOPE for scope in requested):
+        return _oauth_error(400, "invalid_scope", f"the only scope is {SCOPE!r}")
+
+    now = time.time()
+    for token, expires in list(state.tokens.items()):
+        if expires <= now:
+            state.tokens.pop(token, None)
+    token = secrets.token_urlsafe(32)
+    state.tokens[token] = now + state.token_ttl
+    return _json(
+        200,
+        {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": state.token_ttl,
+            "scope": SCOPE,
+        },
+        {"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+def _bearer_ok(request: Request[Any, Any, Any], state: State) -> bool:
+    scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    expires = state.tokens.get(token.strip())
+    return expires is not None and expires > time.time()
+
+
+@get("/v1/enterprises/{uscc:str}/series/{family:str}")
+async def series(
+    request: Request[Any, Any, Any],
+    state: State,
+    uscc: FromPath[str],
+    family: FromPath[str],
+    from_: Annotated[str | None, QueryParameter(name="from")] = None,
+    to: Annotated[str | None, QueryParameter(name="to")] = None,
+) -> Response[Any]:
+    state.calls[(uscc.strip().upper(), family)] += 1
+    if not _bearer_ok(request, state):
+        return _json(
+            401,
+            {"error": "invalid_token", "error_description": "a valid bearer token is required"},
+            {"WWW-Authenticate": 'Bearer realm="sandbox", error="invalid_token"'},
+        )
+    reference = request.headers.get("x-authorization-reference", "")
+    if not _REFERENCE_RE.match(reference):
+        return _json(403, {"error": "authorization_reference_required"})
+
+    fault = state.faults.take()
+    if fault == "timeout":
+        await asyncio.sleep(state.faults.delay)
+    elif fault in ("error_429", "error_500", "error_503"):
+        status = int(fault.removeprefix("error_"))
+        headers = {}
+        if status in (429, 503) and state.faults.retry_after is not None:
+            headers["Retry-After"] = str(state.faults.retry_after)
+        return _json(status, {"error": "sandbox_fault", "status": status}, headers)
+    elif fault == "not_json":
+        return Response(
+            content=b"<html><body>502 Bad Gateway</body></html>",
+            status_code=200,
+            media_type="text/html",
+        )
+
+    try:
+        subject = validate_uscc(uscc)
+    except CodeError as exc:
+        return _json(404, {"error": "enterprise_not_found", "error_description": exc.message})
+    try:
+        kind = Family(family)
+    except ValueError:
+        return _json(404, {"error": "unknown_family", "error_description": family})
+    first, last = _month(from_), _month(to)
+    if first is None or last is None:
+        return _json(400, {"error": "invalid_range", "error_description": "from/to: YYYY-MM"})
+    if first > last:
+        return _json(400, {"error": "invalid_range", "error_description": "from is after to"})
+    if months_between(first, last) + 1 > MAX_MONTHS:
+        return _json(
+            400, {"error": "invalid_range", "error_description": f"at most {MAX_MONTHS} months"}
+        )
+    if last > _current_month():
+        return _json(400, {"error": "invalid_range", "error_description": "to is in the future"})
+
+    items = [
+        _item(kind, subject, period, values)
+        for period, values in family_series(subject, kind, first, last, state.seed)
+    ]
+    if fault in FAULT_KINDS and fault not in ("timeout", "wrong_shape", "wrong_subject"):
+        _spoil(fault, items, kind, first)
+    if fault == "wrong_shape":
+        return _json(200, items)
+    shown = subject
+    if fault == "wrong_subject":
+        shown = "91440101000000000X"
+    return _json(
+        200, {"uscc": shown, "family": kind.value, "provider": PROVIDER_NAME, "items": items}
+    )
+
+
+@get("/_sandbox/calls")
+async def calls(state: State) -> dict[str, Any]:
+    rows = [
+        {"uscc": uscc, "family": family, "count": count}
+        for (uscc, family), count in sorted(state.calls.items())
+    ]
+    return {"calls": rows, "total": sum(state.calls.values())}
+
+
+@get("/_sandbox/faults")
+async def show_faults(state: State) -> dict[str, Any]:
+    return asdict(state.faults)
+
+
+@post("/_sandbox/faults", status_code=200)
+async def arm_faults(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    """``{"kind": …, "times": 1}``, ``{"persistent": kind | null}``, ``{"clear": true}``;
+    optional ``delay`` and ``retry_after`` apply to the plan."""
+    try:
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ValueError("a JSON object is expected")
+        plan: FaultPlan = state.faults
+        if body.get("clear"):
+            plan.clear()
+        if "kind" in body:
+            plan.arm(str(body["kind"]), int(body.get("times", 1)))
+        if "persistent" in body:
+            plan.always(body["persistent"])
+        if "delay" in body:
+            plan.delay = float(body["delay"])
+        if "retry_after" in body:
+            plan.retry_after = None if body["retry_after"] is None else int(body["retry_after"])
+    except (ValueError, TypeError) as exc:
+        return _json(400, {"error": "invalid_request", "error_description": str(exc)})
+    return _json(200, asdict(plan))
+
+
+@post("/_sandbox/reset", status_code=200)
+async def reset_sandbox(request: Request[Any, Any, Any]) -> dict[str, bool]:
+    reset(request.app)
+    return {"reset": True}
+
+
+# --- the app ------------------------------------------------------------------------------------
+def create_app(
+    seed: int = DEFAULT_SEED,
+    client_id: str = DEFAULT_CLIENT_ID,
+    client_secret: str = DEFAULT_CLIENT_SECRET,
+    faults: FaultPlan | None = None,
+    *,
+    token_ttl: int = 3600,
+) -> Litestar:
+    """The sandbox provider for the city ``seed``, accepting one client."""
+    state = State(
+        {
+            "seed": seed,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "token_ttl": token_ttl,
+            "faults": faults if faults is not None else FaultPlan(),
+            "calls": Counter(),
+            "tokens": {},
+            "started_at": datetime.now(UTC),
+        }
+    )
+    return Litestar(
+        route_handlers=[issue_token, series, calls, show_faults, arm_faults, reset_sandbox],
+        state=state,
+        openapi_config=None,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """The factory for ``uvicorn --factory``: ``SANDBOX_SEED``, ``SANDBOX_CLIENT_ID``,
+    ``SANDBOX_CLIENT_SECRET`` (defaults: 2026, ``xinyidai-platform``, ``sandbox-client-secret``)."""
+    return create_app(
+        seed=int(os.environ.get("SANDBOX_SEED", DEFAULT_SEED)),
+        client_id=os.environ.get("SANDBOX_CLIENT_ID", DEFAULT_CLIENT_ID),
+        client_secret=os.environ.get("SANDBOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET),
+    )
+
+
+__all__ = [
+    "FAULT_KINDS",
+    "FaultPlan",
+    "create_app",
+    "create_app_from_env",
+    "reset",
+]

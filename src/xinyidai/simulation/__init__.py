@@ -1,0 +1,31 @@
+"""The simulated city: seeded, pure generators of the figures the sandbox systems serve."""
+
+from xinyidai.simulation.generator import (
+    FAMILY_COLUMNS,
+    FirmTraits,
+    LatentState,
+    families_of,
+    family_series,
+    firm_traits,
+    is_active,
+    latent_state,
+    month_range,
+    monthly_values,
+    months_back,
+    values_for,
+)
+
+__all__ = [
+    "FAMILY_COLUMNS",
+    "FirmTraits",
+    "LatentState",
+    "families_of",
+    "family_series",
+    "firm_traits",
+    "is_active",
+    "latent_state",
+    "month_range",
+    "monthly_values",
+    "months_back",
+    "values_for",
+]
