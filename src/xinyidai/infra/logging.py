@@ -73,7 +73,9 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=_stderr_factory,
-        cache_logger_on_first_use=True,
+        # Not cached: tests capture log events with structlog.testing.capture_logs, which
+        # cannot reach loggers that cached the processors of an earlier configuration.
+        cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, force=True)
     for noisy in ("saq", "pgserver", "httpx", "alembic"):
