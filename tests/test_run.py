@@ -67,8 +67,8 @@ def _engine_processes(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> str:
-    proc.send_signal(signal.SIGINT)
+def _stop(proc: subprocess.Popen[bytes], signum: int = signal.SIGINT) -> str:
+    proc.send_signal(signum)
     output, _ = proc.communicate(timeout=60)
     return output.decode()
 
@@ -98,5 +98,7 @@ def test_run_serves_the_demo_city_and_ctrl_c_stops_everything(tmp_path_factory) 
     try:
         _wait_ready(port, again)
     finally:
-        second_output = _stop(again)
+        second_output = _stop(again, signal.SIGTERM)  # as a process manager stops it
     assert "demo city:" not in second_output  # the data was reused, not seeded afresh
+    time.sleep(0.5)
+    assert _engine_processes(data_dir) == []

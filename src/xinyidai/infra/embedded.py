@@ -96,6 +96,28 @@ class EmbeddedRedis:
             self.socket_path = _short_runtime_dir(root, "redis") / "redis.sock"
 
     @property
+    def pidfile(self) -> Path:
+        return self.root / "redis.pid"
+
+    def _stop_orphan(self) -> None:
+        """Stop a redis-server a crashed earlier run left on this data directory."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if b"redis-server" not in handle.read():
+                    return
+            os.kill(pid, signal.SIGTERM)
+        except (OSError, ProcessLookupError):
+            return
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            time.sleep(0.05)
+        log.warning("embedded_redis_orphan_stopped", pid=pid)
+
+    @property
     def url(self) -> str:
         if self.port:
             return f"redis://127.0.0.1:{self.port}/0"
@@ -112,6 +134,7 @@ class EmbeddedRedis:
             "daemonize no",
             "loglevel warning",
             f"logfile {self.root.resolve() / 'redis.log'}",
+            f"pidfile {self.pidfile}",
             "databases 64",
         ]
         lines += ["save 60 1", "save 300 10"] if self.persist else ['save ""', "appendonly no"]
@@ -119,6 +142,7 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> str:
         self.root.mkdir(parents=True, exist_ok=True)
+        self._stop_orphan()
         conf = self.root / "redis.conf"
         conf.write_text(self._config())
         with contextlib.suppress(FileNotFoundError):
