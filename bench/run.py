@@ -5,6 +5,8 @@ See ``bench/README.md``. Environment:
 
 * ``BENCH_DURATION`` seconds per measured wrk run (default 10; each is preceded by a 2 s warm-up).
 * ``BENCH_STRICT=1`` exits 1 when a row misses its target.
+* ``BENCH_ONLY`` runs only the named rows (comma-separated, e.g. ``live,ready`` or ``import``).
+* ``BENCH_IMPORT_ROWS`` rows the ``import`` row generates (default 1,000,000).
 * ``DATABASE_URL`` / ``REDIS_URL`` use existing engines instead of embedded ones.
 """
 
@@ -86,9 +88,19 @@ class Scenario:
     rounds: int = 1  # alternating baseline/app rounds; the best run of each side counts
 
 
-SCENARIOS: list[Scenario] = [
+@dataclass(frozen=True, slots=True)
+class ImportScenario:
+    """Kind ``import``: a bulk import in process against a raw COPY, on the same PostgreSQL."""
+
+    name: str
+    rows: int  # rows generated (BENCH_IMPORT_ROWS overrides)
+    target: float | None  # minimum import rows/s over raw COPY rows/s
+
+
+SCENARIOS: list[Scenario | ImportScenario] = [
     Scenario("live", "/health/live", baseline="bare", target=0.8, rounds=3),
     Scenario("ready", "/health/ready", baseline="bare", target=None, rounds=1),
+    ImportScenario("import", rows=1_000_000, target=0.5),
 ]
 
 
@@ -462,7 +474,7 @@ def check_status(server: Server, path: str) -> None:
         )
 
 
-def render(rows: list[Row]) -> Table:
+def render(rows: list[Row | ImportRow]) -> Table:
     table = Table(title=f"xinyidai vs bare Litestar (wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS})")
     for name in (
         "scenario",
@@ -480,22 +492,29 @@ def render(rows: list[Row]) -> Table:
     colours = {"PASS": "green", "FAIL": "red", "INFO": "cyan"}
     for row in rows:
         target = "—" if row.scenario.target is None else f"≥ {row.scenario.target:.2f}"
+        latencies = (
+            [
+                f"{row.app.p50_ms:.2f}",
+                f"{row.app.p99_ms:.2f}",
+                f"{row.baseline.p50_ms:.2f}",
+                f"{row.baseline.p99_ms:.2f}",
+            ]
+            if isinstance(row, Row)
+            else ["—"] * 4  # import rows: throughput only (rows/s)
+        )
         table.add_row(
             row.scenario.name,
             f"{row.app.rps:,.0f}",
             f"{row.baseline.rps:,.0f}",
             f"{row.ratio:.2f}",
             target,
-            f"{row.app.p50_ms:.2f}",
-            f"{row.app.p99_ms:.2f}",
-            f"{row.baseline.p50_ms:.2f}",
-            f"{row.baseline.p99_ms:.2f}",
+            *latencies,
             f"[{colours[row.verdict]}]{row.verdict}[/]",
         )
     return table
 
 
-def write_results(rows: list[Row], seconds: int, notes: list[str]) -> None:
+def write_results(rows: list[Row | ImportRow], seconds: int, notes: list[str]) -> None:
     document = {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -512,9 +531,12 @@ def write_results(rows: list[Row], seconds: int, notes: list[str]) -> None:
     RESULTS_PATH.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
-def row_notes(rows: list[Row]) -> list[str]:
+def row_notes(rows: list[Row | ImportRow]) -> list[str]:
     notes = []
     for row in rows:
+        if isinstance(row, ImportRow):
+            notes.extend(row.notes())
+            continue
         for side, result in (("app", row.app), ("baseline", row.baseline)):
             if result.non_2xx:
                 notes.append(
@@ -540,6 +562,325 @@ def server_log_notes(ctx: Context, limit: int = 5) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------
+# Import rows: ``import_public_credit`` on a generated CSV against a raw COPY of the same rows
+# --------------------------------------------------------------------------------------------
+
+IMPORT_CHUNK = 50_000
+# public_records' columns, in the order of the tuples the raw COPY sends.
+RECORD_COLUMNS = (
+    "id",
+    "uscc",
+    "subject_name",
+    "record_type",
+    "severity",
+    "grade",
+    "document_no",
+    "decision_date",
+    "publish_until",
+    "authority",
+    "description",
+    "status",
+    "status_changed_at",
+    "status_note",
+    "source",
+    "provider_ref",
+    "fetched_at",
+    "import_id",
+    "content_hash",
+    "created_at",
+    "updated_at",
+)
+INPUT_COLUMNS = (
+    "uscc text, subject_name text, record_type text, document_no text, decision_date date, "
+    "authority text, severity text, description text, publish_until date, grade text, "
+    "status text"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Throughput:
+    rows: int
+    seconds: float
+
+    @property
+    def rps(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rows": self.rows, "seconds": round(self.seconds, 3), "rps": round(self.rps, 1)}
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRow:
+    scenario: ImportScenario
+    app: Throughput  # import_public_credit: parse, validate, stage, merge, commit
+    baseline: Throughput  # raw COPY of the final tuples into a plain table
+    info: dict[str, Throughput]  # other reference points (report only)
+    counts: dict[str, int]
+
+    @property
+    def ratio(self) -> float:
+        return self.app.rps / self.baseline.rps if self.baseline.rps else 0.0
+
+    @property
+    def passed(self) -> bool | None:
+        if self.counts.get("accepted") != self.app.rows:
+            return False
+        if self.scenario.target is None:
+            return None
+        return self.ratio >= self.scenario.target
+
+    @property
+    def verdict(self) -> str:
+        return {True: "PASS", False: "FAIL", None: "INFO"}[self.passed]
+
+    def notes(self) -> list[str]:
+        notes = [
+            f"{self.scenario.name}: {name} {value.rps:,.0f} rows/s "
+            f"(import / that = {self.app.rps / value.rps:.2f})"
+            for name, value in self.info.items()
+            if value.rps
+        ]
+        if self.counts.get("accepted") != self.app.rows:
+            notes.append(f"{self.scenario.name}: the import reported {self.counts}")
+        return notes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario.name,
+            "kind": "import",
+            "app": self.app.to_json(),
+            "baseline": self.baseline.to_json(),
+            "info": {name: value.to_json() for name, value in self.info.items()},
+            "counts": self.counts,
+            "ratio": round(self.ratio, 3),
+            "target": self.scenario.target,
+            "passed": self.passed,
+        }
+
+
+def import_rows(scenario: ImportScenario) -> int:
+    raw = os.environ.get("BENCH_IMPORT_ROWS", "").strip()
+    if not raw:
+        return scenario.rows
+    if not raw.isdigit() or int(raw) <= 0:
+        raise BenchError(f"BENCH_IMPORT_ROWS must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def _database_url(url: str, database: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def run_import_scenario(ctx: Context, scenario: ImportScenario) -> ImportRow:
+    """Generate the file, then measure in a scratch database on the bench's PostgreSQL:
+    the raw COPY baselines, then the import into an empty ``public_records``."""
+    import asyncio
+
+    import asyncpg
+
+    from xinyidai.domain.credit_data.synthetic import synthetic_rows, write_csv
+    from xinyidai.infra import migrate
+
+    count = import_rows(scenario)
+    path = ctx.workdir / "public_credit.csv"
+    console.print(f"[bold]{scenario.name}[/bold]: generating {count:,} rows (not measured)")
+    started = time.monotonic()
+    write_csv(path, synthetic_rows(count))
+    console.print(
+        f"  {path.stat().st_size / 1e6:,.0f} MB in {time.monotonic() - started:.0f} s; "
+        "scratch database"
+    )
+    admin_url = ctx.env["DATABASE_URL"]
+    database = f"xyb_import_{os.getpid()}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(_dsn(admin_url))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    asyncio.run(admin(f'CREATE DATABASE "{database}"'))
+    try:
+        url = _database_url(admin_url, database)
+        migrate.upgrade(url)
+        return asyncio.run(_measure_import(scenario, url, path, count))
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+def _chunks(path: Path, shape: Callable[[Any], tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    """The file's valid rows, parsed (not measured) and shaped, IMPORT_CHUNK at a time."""
+    from xinyidai.domain.credit_data.imports import ParsedRow, parse_rows
+
+    chunk: list[tuple[Any, ...]] = []
+    for item in parse_rows(path, path.name):
+        if isinstance(item, ParsedRow):
+            chunk.append(shape(item))
+            if len(chunk) >= IMPORT_CHUNK:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
+
+
+def _stored_shape(path: Path, now: dt.datetime, import_id: Any) -> Callable[[Any], tuple[Any, ...]]:
+    """A parsed row as ``public_records`` stores it (RECORD_COLUMNS)."""
+    ref, note = f"{path.name}#row", f"repaired by import {path.name}"
+
+    def shape(r: Any) -> tuple[Any, ...]:
+        repaired = r.status == "repaired"
+        return (
+            r.id, r.uscc, r.subject_name, r.record_type, r.severity, r.grade, r.document_no,
+            r.decision_date, r.publish_until, r.authority, r.description, r.status,
+            now if repaired else None, note if repaired else None, "public_credit_import",
+            f"{ref}{r.row}", now, import_id, r.content_hash, now, now,
+        )  # fmt: skip
+
+    return shape
+
+
+def _input_shape(r: Any) -> tuple[Any, ...]:
+    """A parsed row as the file has it (INPUT_COLUMNS)."""
+    return (
+        r.uscc, r.subject_name, r.record_type, r.document_no, r.decision_date, r.authority,
+        r.severity, r.description, r.publish_until, r.grade, r.status,
+    )  # fmt: skip
+
+
+async def _settle(conn: Any) -> None:
+    """Start each measurement from a clean checkpoint, so that one phase's WAL is not flushed
+    on the next one's time (best effort: needs superuser or pg_checkpoint)."""
+    import asyncpg
+
+    with contextlib.suppress(asyncpg.PostgresError):
+        await conn.execute("CHECKPOINT")
+
+
+async def _timed_copies(
+    conn: Any, label: str, table: str, chunks: Iterator[list[tuple[Any, ...]]], columns: Any
+) -> Throughput:
+    """COPY every chunk into ``table``; only the COPY commands are timed."""
+    await _settle(conn)
+    rows, seconds, reported = 0, 0.0, 0
+    for chunk in chunks:
+        started = time.perf_counter()
+        await conn.copy_records_to_table(table, records=chunk, columns=columns)
+        seconds += time.perf_counter() - started
+        rows += len(chunk)
+        if rows - reported >= 250_000:
+            reported = rows
+            console.print(f"  {label}: {rows:,} rows, {seconds:.1f} s copying")
+    result = Throughput(rows, seconds)
+    console.print(f"  {label}: {result.rps:,.0f} rows/s ({rows:,} rows in {seconds:.1f} s)")
+    return result
+
+
+async def _measure_import(scenario: ImportScenario, url: str, path: Path, count: int) -> ImportRow:
+    import uuid
+
+    import asyncpg
+
+    from xinyidai.domain.credit_data.imports import import_public_credit
+    from xinyidai.infra.db import create_engine, session_factory
+    from xinyidai.settings import Settings
+
+    now = dt.datetime.now(dt.UTC)
+    info: dict[str, Throughput] = {}
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        # (a) the baseline: the final tuples into a plain table with public_records' columns
+        # (no indexes, constraints or defaults).
+        await conn.execute("CREATE TABLE bench_raw (LIKE public_records)")
+        stored = _stored_shape(path, now, uuid.uuid4())
+        baseline = await _timed_copies(
+            conn, "raw COPY", "bench_raw", _chunks(path, stored), RECORD_COLUMNS
+        )
+        await conn.execute("DROP TABLE bench_raw")
+        # Reference: the parsed input columns only (11 columns, dates parsed).
+        await conn.execute(f"CREATE TABLE bench_raw_input ({INPUT_COLUMNS})")
+        info["raw COPY of the 11 input columns"] = await _timed_copies(
+            conn, "raw COPY, input columns", "bench_raw_input", _chunks(path, _input_shape), None
+        )
+        await conn.execute("DROP TABLE bench_raw_input")
+    finally:
+        await conn.close()
+
+    # (b) ours: the CSV file into the empty public_records, in one transaction.
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        await _settle(conn)
+    finally:
+        await conn.close()
+    engine = create_engine(Settings(database_url=url), url)
+    try:
+        async with session_factory(engine)() as session:
+            console.print(f"  import: {path.name} → public_records")
+            started = time.perf_counter()
+
+            reported = [0]
+
+            def progress(rows: int) -> None:
+                if rows - reported[0] >= 250_000 or rows == count:
+                    reported[0] = rows
+                    elapsed = time.perf_counter() - started
+                    console.print(f"  import: {rows:,} rows, {elapsed:.1f} s")
+
+            report = await import_public_credit(
+                session, path, filename=path.name, on_progress=progress
+            )
+            await session.commit()
+            ours = Throughput(count, time.perf_counter() - started)
+            console.print(
+                f"  import: {ours.rps:,.0f} rows/s ({count:,} rows in {ours.seconds:.1f} s)"
+            )
+    finally:
+        await engine.dispose()
+    counts = {
+        "accepted": report.accepted,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": len(report.rejected),
+    }
+
+    # Reference: the same final tuples COPied into public_records itself (its four indexes and
+    # the import_id foreign key: the work any loader must have PostgreSQL do), rolled back.
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        await conn.execute("TRUNCATE public_records CASCADE")
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            import_id = await conn.fetchval(
+                "INSERT INTO credit_imports (id, filename, status, accepted, updated, unchanged, "
+                "rejected_count, rejected, created_at, updated_at) "
+                "VALUES (gen_random_uuid(), 'bench', 'done', 0, 0, 0, 0, '[]', now(), now()) "
+                "RETURNING id"
+            )
+            info["COPY into public_records itself"] = await _timed_copies(
+                conn,
+                "COPY into public_records",
+                "public_records",
+                _chunks(path, _stored_shape(path, now, import_id)),
+                RECORD_COLUMNS,
+            )
+        finally:
+            await transaction.rollback()
+    finally:
+        await conn.close()
+    return ImportRow(scenario, app=ours, baseline=baseline, info=info, counts=counts)
+
+
+# --------------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------------
 
@@ -557,6 +898,21 @@ def duration() -> int:
     return seconds
 
 
+def selected_scenarios() -> list[Scenario | ImportScenario]:
+    """``SCENARIOS``, or those ``BENCH_ONLY`` names (comma-separated)."""
+    raw = os.environ.get("BENCH_ONLY", "").strip()
+    if not raw:
+        return list(SCENARIOS)
+    wanted = [name.strip() for name in raw.split(",") if name.strip()]
+    known = {s.name for s in SCENARIOS}
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise BenchError(
+            f"BENCH_ONLY names unknown rows {', '.join(unknown)} (known: {', '.join(known)})"
+        )
+    return [s for s in SCENARIOS if s.name in wanted]
+
+
 def _terminate(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -568,21 +924,25 @@ def main() -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         seconds = duration()
-        wrk = ensure_wrk()
+        scenarios = selected_scenarios()
+        wrk = ensure_wrk() if any(isinstance(s, Scenario) for s in scenarios) else ""
     except BenchError as exc:
         console.print(f"[red]bench: {exc}[/red]")
         return 1
 
     workdir = Path(tempfile.mkdtemp(prefix="xyb-", dir="/tmp"))
     ctx: Context | None = None
-    rows: list[Row] = []
+    rows: list[Row | ImportRow] = []
     notes: list[str] = []
     try:
         with engines(workdir) as (database_url, redis_url):
             ctx = Context(workdir, server_env(database_url, redis_url))
             try:
-                for scenario in SCENARIOS:
-                    rows.append(run_scenario(ctx, wrk, scenario, seconds))
+                for scenario in scenarios:
+                    if isinstance(scenario, ImportScenario):
+                        rows.append(run_import_scenario(ctx, scenario))
+                    else:
+                        rows.append(run_scenario(ctx, wrk, scenario, seconds))
             finally:
                 ctx.stop_all()  # before the engines stop, so the app does not log their loss
                 notes = row_notes(rows) + server_log_notes(ctx)

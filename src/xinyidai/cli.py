@@ -72,6 +72,9 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
     from xinyidai.infra import migrate
 
     base = _settings()
+    # SIGTERM becomes KeyboardInterrupt, as Ctrl-C is, so that the engines and the sandbox this
+    # command started are stopped on either (also when uvicorn re-raises the one it handled).
+    signal.signal(signal.SIGTERM, _interrupt)
     with engines(base) as started, _provider(started) as settings:
         assert settings.database_url
         console.print("[bold]migrating[/] the database …")
@@ -99,7 +102,7 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
                 server_header=False,
             )
         )
-        # uvicorn re-raises the Ctrl-C it handled; that is how we are meant to exit.
+        # uvicorn re-raises the signal it handled once it has shut down: our exit.
         with contextlib.suppress(KeyboardInterrupt):
             server.run()
     console.print("stopped")
@@ -129,6 +132,10 @@ def worker(concurrency: int) -> None:
             await queue.disconnect()
 
     asyncio.run(go())
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
@@ -334,6 +341,11 @@ def config() -> None:
 def config_docs() -> None:
     """Print the configuration table (Markdown) that the README carries."""
     click.echo(settings_table())
+
+
+from xinyidai.domain.credit_data.import_cli import import_group  # noqa: E402
+
+main.add_command(import_group)
 
 
 if __name__ == "__main__":  # pragma: no cover
