@@ -97,10 +97,21 @@ class ImportScenario:
     target: float | None  # minimum import rows/s over raw COPY rows/s
 
 
-SCENARIOS: list[Scenario | ImportScenario] = [
+@dataclass(frozen=True, slots=True)
+class SyncScenario:
+    """Kind ``sync``: a full sync of the demo city from the sandbox provider (records/s),
+    against bare httpx fetching the same series from the same sandbox (see sync_city.py)."""
+
+    name: str
+    target: float | None = None
+    kind: str = "sync"
+
+
+SCENARIOS: list[Scenario | ImportScenario | SyncScenario] = [
     Scenario("live", "/health/live", baseline="bare", target=0.8, rounds=3),
     Scenario("ready", "/health/ready", baseline="bare", target=None, rounds=1),
     ImportScenario("import", rows=1_000_000, target=0.5),
+    SyncScenario("sync"),
 ]
 
 
@@ -648,7 +659,7 @@ class ImportRow:
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario.name,
-            "kind": "import",
+            "kind": getattr(self.scenario, "kind", "import"),
             "app": self.app.to_json(),
             "baseline": self.baseline.to_json(),
             "info": {name: value.to_json() for name, value in self.info.items()},
@@ -677,6 +688,24 @@ def _database_url(url: str, database: str) -> str:
 
 def _dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def run_sync_scenario(ctx: Context, scenario: SyncScenario, database_url: str) -> ImportRow:
+    if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/, not the root, first
+        sys.path.insert(0, str(ROOT))
+    from bench.sync_city import measure_sync
+
+    console.print(f"[bold]{scenario.name}[/bold]: full sync of the demo city")
+    result = measure_sync(database_url, ctx.workdir, log=lambda m: console.print(f"  {m}"))
+    ours, raw = result["ours"], result["raw"]
+    return ImportRow(
+        scenario=scenario,  # type: ignore[arg-type]
+        app=Throughput(ours["records"], ours["seconds"]),
+        baseline=Throughput(raw["records"], raw["seconds"]),
+        info={},
+        counts={"accepted": ours["records"], "enterprises": result["enterprises"],
+                "series": result["series"]},
+    )
 
 
 def run_import_scenario(ctx: Context, scenario: ImportScenario) -> ImportRow:
@@ -898,7 +927,7 @@ def duration() -> int:
     return seconds
 
 
-def selected_scenarios() -> list[Scenario | ImportScenario]:
+def selected_scenarios() -> list[Scenario | ImportScenario | SyncScenario]:
     """``SCENARIOS``, or those ``BENCH_ONLY`` names (comma-separated)."""
     raw = os.environ.get("BENCH_ONLY", "").strip()
     if not raw:
@@ -941,6 +970,8 @@ def main() -> int:
                 for scenario in scenarios:
                     if isinstance(scenario, ImportScenario):
                         rows.append(run_import_scenario(ctx, scenario))
+                    elif isinstance(scenario, SyncScenario):
+                        rows.append(run_sync_scenario(ctx, scenario, database_url))
                     else:
                         rows.append(run_scenario(ctx, wrk, scenario, seconds))
             finally:

@@ -244,17 +244,8 @@ def upgrade() -> None:
             "status IN ('active', 'disputed', 'repaired', 'expired', 'withdrawn')",
             name=op.f("ck_public_records_status_valid"),
         ),
-        sa.ForeignKeyConstraint(
-            ["import_id"],
-            ["credit_imports.id"],
-            name=op.f("fk_public_records_import_id_credit_imports"),
-            ondelete="SET NULL",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_public_records")),
         sa.UniqueConstraint("document_no", name=op.f("uq_public_records_document_no")),
-    )
-    op.create_index(
-        "ix_public_records_publish_until", "public_records", ["publish_until"], unique=False
     )
     op.create_index(
         "ix_public_records_uscc_status", "public_records", ["uscc", "status"], unique=False
@@ -496,7 +487,6 @@ def downgrade() -> None:
     op.drop_table("series_gas")
     op.drop_table("series_electricity")
     op.drop_index("ix_public_records_uscc_status", table_name="public_records")
-    op.drop_index("ix_public_records_publish_until", table_name="public_records")
     op.drop_table("public_records")
     op.drop_index(op.f("ix_sync_runs_enterprise_id"), table_name="sync_runs")
     op.drop_table("sync_runs")

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.types import DateTimeUTC
+from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import (
     Date,
     ForeignKey,
@@ -76,7 +76,6 @@ class PublicRecord(Base):
         enum_check("record_type", RecordType, "record_type_valid"),
         enum_check("status", RecordStatus, "status_valid"),
         Index("ix_public_records_uscc_status", "uscc", "status"),
-        Index("ix_public_records_publish_until", "publish_until"),
     )
 
     uscc: Mapped[str] = mapped_column(String(18))
@@ -98,9 +97,9 @@ class PublicRecord(Base):
     source: Mapped[str] = mapped_column(String(64))
     provider_ref: Mapped[str] = mapped_column(String(200))
     fetched_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
-    import_id: Mapped[UUID | None] = mapped_column(
-        ForeignKey("credit_imports.id", ondelete="SET NULL"), default=None
-    )
+    # The import run, kept without a foreign key: bulk loads of millions of rows pay for a
+    # per-row key check, and provider_ref already names the file and row.
+    import_id: Mapped[UUID | None] = mapped_column(GUID, default=None)
     content_hash: Mapped[str] = mapped_column(String(64))
 
 
