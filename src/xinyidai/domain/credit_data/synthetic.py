@@ -16,21 +16,10 @@ import random
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from xinyidai.domain.demo.city import DISTRICTS, make_uscc
+from xinyidai.domain.credit_data.imports import FIELDS
+from xinyidai.domain.demo.city import DISTRICTS, PREFIXES, make_uscc
 
-COLUMNS = (
-    "uscc",
-    "name",
-    "record_type",
-    "document_no",
-    "decision_date",
-    "authority",
-    "severity",
-    "description",
-    "publish_until",
-    "grade",
-    "status",
-)
+COLUMNS = FIELDS  # the import's canonical column order
 CHINESE_COLUMNS = {
     "uscc": "统一社会信用代码",
     "name": "主体名称",
@@ -62,32 +51,7 @@ FIRST_DATE = dt.date(2020, 1, 1)
 LAST_DATE = dt.date(2026, 10, 31)  # fixed, so that the rows never lie in the future
 
 _DISTRICT_CODES = sorted(DISTRICTS)
-_PREFIXES = [
-    "穗",
-    "粤",
-    "珠江",
-    "羊城",
-    "华南",
-    "南粤",
-    "花城",
-    "越秀",
-    "岭南",
-    "五羊",
-    "白云",
-    "云山",
-    "天河",
-    "番禺",
-    "南沙",
-    "金穗",
-    "宏达",
-    "恒信",
-    "永盛",
-    "鸿运",
-    "嘉和",
-    "锦程",
-    "瑞丰",
-    "启明",
-]
+_PREFIXES = PREFIXES
 _TRADES = [
     "电子",
     "精密机械",

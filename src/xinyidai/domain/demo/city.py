@@ -70,7 +70,7 @@ _TRADE_WORDS = {
     "P": ["教育科技"],
     "R": ["文化传播", "体育发展"],
 }
-_PREFIXES = [
+PREFIXES = [
     "穗",
     "粤",
     "珠江",
@@ -164,7 +164,7 @@ def demo_enterprises(count: int = 200, seed: int = 2026) -> list[DemoEnterprise]
         )
         division = rng.choice(_DIVISIONS)
         words = _TRADE_WORDS.get(_section(division), ["实业", "科技", "发展"])
-        name = f"广州{rng.choice(_PREFIXES)}{rng.choice(_PREFIXES)}{rng.choice(words)}有限公司"
+        name = f"广州{rng.choice(PREFIXES)}{rng.choice(PREFIXES)}{rng.choice(words)}有限公司"
         uscc = make_uscc(rng, district)
         if name in seen or uscc in seen:
             continue
