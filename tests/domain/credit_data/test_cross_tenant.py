@@ -83,3 +83,16 @@ async def test_the_office_reads_data_but_not_the_smes_own_desk(client, scene) ->
     await login(client, "owner@example.com")
     logged = [e["resource"] for e in (await client.get(f"{base}/access-log")).json()["items"]]
     assert sorted(logged) == ["profile", "public_records", "registration", "series:tax"]
+
+
+async def test_series_ranges_are_checked(client, scene) -> None:
+    sme, _ = scene
+    await login(client, "owner@example.com")
+    url = f"/api/v1/enterprises/{sme.id}/series/tax"
+    ok = await client.get(url, params={"from": "2024-01", "to": "2024-12"})
+    assert ok.status_code == 200
+    assert (ok.json()["first"], ok.json()["last"]) == ("2024-01", "2024-12")
+    reversed_range = await client.get(url, params={"from": "2024-12", "to": "2024-01"})
+    assert reversed_range.status_code == 422
+    malformed = await client.get(url, params={"from": "2024-13"})
+    assert malformed.status_code in (400, 422)

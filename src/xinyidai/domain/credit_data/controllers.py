@@ -8,7 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
@@ -74,7 +74,7 @@ class CreditDataController(Controller):
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
         history: Annotated[
-            bool, Parameter(description="Include repaired, expired and withdrawn records")
+            bool, QueryParameter(description="Include repaired, expired and withdrawn records")
         ] = False,
     ) -> list[RecordOut]:
         return await RecordService(db).list_for(enterprise_id, principal, include_history=history)
@@ -120,14 +120,14 @@ class CreditDataController(Controller):
         db: NamedDependency[AsyncSession],
         first: Annotated[
             str | None,
-            Parameter(
-                query="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="First month, YYYY-MM"
+            QueryParameter(
+                name="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="First month, YYYY-MM"
             ),
         ] = None,
         last: Annotated[
             str | None,
-            Parameter(
-                query="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Last month, YYYY-MM"
+            QueryParameter(
+                name="to", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Last month, YYYY-MM"
             ),
         ] = None,
     ) -> SeriesOut:

@@ -10,7 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody, Parameter
+from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
@@ -82,8 +82,8 @@ class OfficeController(Controller):
         self,
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
-        status: Annotated[DisputeStatus | None, Parameter()] = None,
-        overdue: Annotated[bool, Parameter(description="Only open disputes past due")] = False,
+        status: Annotated[DisputeStatus | None, QueryParameter()] = None,
+        overdue: Annotated[bool, QueryParameter(description="Only open disputes past due")] = False,
     ) -> list[DisputeOut]:
         return await RecordService(db).dispute_queue(principal, status=status, overdue_only=overdue)
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, patch
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
@@ -38,12 +38,12 @@ class EnterpriseController(Controller):
         principal: NamedDependency[Principal],
         enterprises: NamedDependency[EnterpriseService],
         q: Annotated[
-            str | None, Parameter(max_length=100, description="Name or USCC contains")
+            str | None, QueryParameter(max_length=100, description="Name or USCC contains")
         ] = None,
-        district: Annotated[str | None, Parameter(pattern=r"^\d{6}$")] = None,
-        section: Annotated[str | None, Parameter(pattern=r"^[A-Ta-t]$")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        district: Annotated[str | None, QueryParameter(pattern=r"^\d{6}$")] = None,
+        section: Annotated[str | None, QueryParameter(pattern=r"^[A-Ta-t]$")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> EnterprisePage:
         return await enterprises.search(
             principal, q=q, district=district, section=section, limit=limit, offset=offset

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
@@ -75,8 +75,8 @@ class ProfileController(Controller):
         enterprise_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
-        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> AccessLogPage:
         return await AccessLog(db).for_enterprise(
             enterprise_id, principal, limit=limit, offset=offset
