@@ -23,6 +23,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -422,11 +423,16 @@ def measure(wrk: str, server: Server, path: str, seconds: int) -> WrkResult:
 @dataclass(frozen=True, slots=True)
 class Row:
     scenario: Scenario
-    app: WrkResult
-    baseline: WrkResult
+    app: WrkResult  # the best app run (shown)
+    baseline: WrkResult  # the best baseline run (shown)
+    # app/baseline of each round, measured back to back; their median is the row's ratio,
+    # which a single lucky or unlucky run on this shared 2-core machine cannot swing.
+    pair_ratios: tuple[float, ...] = ()
 
     @property
     def ratio(self) -> float:
+        if self.pair_ratios:
+            return statistics.median(self.pair_ratios)
         return self.app.rps / self.baseline.rps if self.baseline.rps else 0.0
 
     @property
@@ -450,6 +456,7 @@ class Row:
             "app": self.app.to_json(),
             "baseline": self.baseline.to_json(),
             "ratio": round(self.ratio, 3),
+            "pair_ratios": [round(r, 3) for r in self.pair_ratios],
             "target": self.scenario.target,
             "passed": self.passed,
         }
@@ -468,7 +475,8 @@ def run_scenario(ctx: Context, wrk: str, scenario: Scenario, seconds: int) -> Ro
     for _ in range(scenario.rounds):
         baseline_runs.append(measure(wrk, baseline_server, scenario.baseline_path, seconds))
         app_runs.append(measure(wrk, app_server, scenario.app_path, seconds))
-    return Row(scenario, app=best(app_runs), baseline=best(baseline_runs))
+    pairs = tuple(a.rps / b.rps for a, b in zip(app_runs, baseline_runs, strict=True) if b.rps)
+    return Row(scenario, app=best(app_runs), baseline=best(baseline_runs), pair_ratios=pairs)
 
 
 def best(runs: list[WrkResult]) -> WrkResult:
