@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.sessions import CSRF_HEADER, SESSION_COOKIE, SessionData, SessionStore
-from xinyidai.infra.errors import Forbidden, NotAuthenticated
+from xinyidai.infra.errors import Forbidden, NotAuthenticated, NotFound
 from xinyidai.models import Role, User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -71,6 +71,24 @@ async def provide_principal(
         await sessions.destroy(token, data.user_id)
         raise NotAuthenticated("the account is no longer active")
     return principal_of(user, data, token)
+
+
+def require_own_enterprise(principal: Principal, enterprise_id: UUID) -> None:
+    """Only the SME's own users pass; anyone else is told the enterprise does not exist."""
+    if not principal.may_edit_enterprise(enterprise_id):
+        raise NotFound("no such enterprise")
+
+
+def require_readable_enterprise(principal: Principal, enterprise_id: UUID) -> None:
+    """The SME's own users and the credit office pass; anyone else gets the same 404."""
+    if not principal.may_read_enterprise(enterprise_id):
+        raise NotFound("no such enterprise")
+
+
+def require_office(principal: Principal) -> None:
+    """The credit office's desk: to anyone else it does not exist."""
+    if principal.role is not Role.OFFICE:
+        raise NotFound("no such resource")
 
 
 def require_role(principal: Principal, *roles: Role) -> None:

@@ -10,11 +10,12 @@ from uuid import UUID
 import structlog
 from sqlalchemy import select
 
+from xinyidai.domain.accounts.guards import require_own_enterprise
 from xinyidai.domain.consents.schemas import AuthorizationCreate, AuthorizationOut
 from xinyidai.domain.profiles import snapshots
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
-from xinyidai.models import DataAuthorization, Family, Role
+from xinyidai.models import DataAuthorization, Family
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,12 +54,6 @@ def to_out(
     )
 
 
-def own_enterprise(principal: Principal, enterprise_id: UUID) -> None:
-    """Only the SME's own users manage its authorisations; others see nothing (404)."""
-    if not (principal.role is Role.SME and principal.enterprise_id == enterprise_id):
-        raise NotFound("no such enterprise")
-
-
 class AuthorizationService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -70,7 +65,7 @@ class AuthorizationService:
         principal: Principal,
         now: dt.datetime | None = None,
     ) -> DataAuthorization:
-        own_enterprise(principal, enterprise_id)
+        require_own_enterprise(principal, enterprise_id)
         now = now or dt.datetime.now(dt.UTC)
         families = sorted({f.value for f in data.families})
         if len(families) != len(data.families):
@@ -106,7 +101,7 @@ class AuthorizationService:
         return auth
 
     async def list(self, enterprise_id: UUID, principal: Principal) -> list[DataAuthorization]:
-        own_enterprise(principal, enterprise_id)
+        require_own_enterprise(principal, enterprise_id)
         rows = await self.session.scalars(
             select(DataAuthorization)
             .where(DataAuthorization.enterprise_id == enterprise_id)
@@ -121,7 +116,7 @@ class AuthorizationService:
         principal: Principal,
         now: dt.datetime | None = None,
     ) -> DataAuthorization:
-        own_enterprise(principal, enterprise_id)
+        require_own_enterprise(principal, enterprise_id)
         now = now or dt.datetime.now(dt.UTC)
         auth = await self.session.scalar(
             select(DataAuthorization)

@@ -12,10 +12,11 @@ import msgspec
 import structlog
 from sqlalchemy import select
 
+from xinyidai.domain.accounts.guards import require_office
 from xinyidai.domain.profiles import snapshots
 from xinyidai.infra.db import after_commit
 from xinyidai.infra.errors import InvalidInput, NotFound
-from xinyidai.models import CreditImport, ImportStatus, Role
+from xinyidai.models import CreditImport, ImportStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -74,8 +75,7 @@ class OfficeImportService:
         self.data_dir = data_dir
 
     async def submit(self, filename: str, content: bytes, principal: Principal) -> ImportOut:
-        if principal.role is not Role.OFFICE:
-            raise NotFound("no such resource")
+        require_office(principal)
         name = _SAFE_NAME.sub("_", Path(filename or "upload.csv").name)[:200] or "upload.csv"
         if not content.strip():
             raise InvalidInput.field("file", "the file is empty", "file_empty")
@@ -101,8 +101,7 @@ class OfficeImportService:
         return to_out(row)
 
     async def status(self, import_id: UUID, principal: Principal) -> ImportOut:
-        if principal.role is not Role.OFFICE:
-            raise NotFound("no such resource")
+        require_office(principal)
         row = await self.session.get(CreditImport, import_id)
         if row is None:
             raise NotFound("no such import")

@@ -11,6 +11,11 @@ import structlog
 from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy import delete, select, update
 
+from xinyidai.domain.accounts.guards import (
+    require_office,
+    require_own_enterprise,
+    require_readable_enterprise,
+)
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.profiles.access import AccessLog
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
@@ -22,7 +27,6 @@ from xinyidai.models import (
     PublicRecord,
     RecordStatus,
     RecordType,
-    Role,
     Severity,
 )
 from xinyidai.models.credit_data import NEGATIVE_TYPES, VISIBLE_STATUSES
@@ -132,8 +136,7 @@ class RecordService:
         self.access = AccessLog(session)
 
     async def _enterprise(self, enterprise_id: UUID, principal: Principal) -> Enterprise:
-        if not principal.may_read_enterprise(enterprise_id):
-            raise NotFound("no such enterprise")
+        require_readable_enterprise(principal, enterprise_id)
         enterprise = await self.session.get(Enterprise, enterprise_id)
         if enterprise is None:
             raise NotFound("no such enterprise")
@@ -164,8 +167,7 @@ class RecordService:
         principal: Principal,
         today: dt.date | None = None,
     ) -> DisputeOut:
-        if not principal.may_edit_enterprise(enterprise_id):
-            raise NotFound("no such enterprise")
+        require_own_enterprise(principal, enterprise_id)
         today = today or dt.date.today()
         enterprise = await self._enterprise(enterprise_id, principal)
         record = await self.session.scalar(
@@ -195,8 +197,7 @@ class RecordService:
         return dispute_out(dispute, today)
 
     async def disputes_of(self, enterprise_id: UUID, principal: Principal) -> list[DisputeOut]:
-        if not principal.may_edit_enterprise(enterprise_id):
-            raise NotFound("no such enterprise")
+        require_own_enterprise(principal, enterprise_id)
         rows = await self.session.scalars(
             select(Dispute)
             .where(Dispute.enterprise_id == enterprise_id)
@@ -214,7 +215,7 @@ class RecordService:
         today: dt.date | None = None,
     ) -> list[DisputeOut]:
         """The office's queue, soonest due first."""
-        _office(principal)
+        require_office(principal)
         today = today or dt.date.today()
         stmt = select(Dispute)
         if status is not None:
@@ -227,7 +228,7 @@ class RecordService:
     async def resolve(
         self, dispute_id: UUID, data: DisputeResolve, principal: Principal
     ) -> DisputeOut:
-        _office(principal)
+        require_office(principal)
         dispute = await self.session.scalar(
             select(Dispute).where(Dispute.id == dispute_id).with_for_update()
         )
@@ -286,7 +287,7 @@ class RecordService:
 
     # --- repair ---------------------------------------------------------------------------------
     async def repair(self, record_id: UUID, data: RepairRequest, principal: Principal) -> RecordOut:
-        _office(principal)
+        require_office(principal)
         record = await self.session.scalar(
             select(PublicRecord).where(PublicRecord.id == record_id).with_for_update()
         )
@@ -301,11 +302,6 @@ class RecordService:
         await snapshots.rebuild_for_usccs(self.session, [record.uscc], "record_repaired")
         log.info("record_repaired", record_id=str(record_id))
         return record_out(record)
-
-
-def _office(principal: Principal) -> None:
-    if principal.role is not Role.OFFICE:
-        raise NotFound("no such resource")
 
 
 async def expire_and_purge(session: AsyncSession, today: dt.date | None = None) -> dict[str, int]:

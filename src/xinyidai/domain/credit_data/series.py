@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 from sqlalchemy import select
 
+from xinyidai.domain.accounts.guards import require_readable_enterprise
 from xinyidai.domain.profiles.access import AccessLog
 from xinyidai.domain.profiles.snapshots import add_months, value_columns, window
 from xinyidai.infra.errors import InvalidInput, NotFound
@@ -58,8 +59,7 @@ class SeriesService:
         last_text: str | None,
         today: dt.date,
     ) -> SeriesOut:
-        if not principal.may_read_enterprise(enterprise_id):
-            raise NotFound("no such enterprise")
+        require_readable_enterprise(principal, enterprise_id)
         if await self.session.get(Enterprise, enterprise_id) is None:
             raise NotFound("no such enterprise")
         default_first, default_last = window(today)

@@ -20,10 +20,11 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from xinyidai.domain.accounts.guards import require_own_enterprise
 from xinyidai.domain.profiles import snapshots
 from xinyidai.infra.db import after_commit
 from xinyidai.infra.errors import NotFound
-from xinyidai.models import SERIES_MODELS, Enterprise, Family, Role, SyncRun, SyncStatus
+from xinyidai.models import SERIES_MODELS, Enterprise, Family, SyncRun, SyncStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -91,12 +92,8 @@ class SyncService:
         self.session = session
         self.enqueue = enqueue
 
-    def _own(self, principal: Principal, enterprise_id: UUID) -> None:
-        if not (principal.role is Role.SME and principal.enterprise_id == enterprise_id):
-            raise NotFound("no such enterprise")
-
     async def request(self, enterprise_id: UUID, principal: Principal) -> SyncRunOut:
-        self._own(principal, enterprise_id)
+        require_own_enterprise(principal, enterprise_id)
         run = await queue_sync(
             self.session,
             self.enqueue,
@@ -107,7 +104,7 @@ class SyncService:
         return to_out(run)
 
     async def status(self, enterprise_id: UUID, job_id: UUID, principal: Principal) -> SyncRunOut:
-        self._own(principal, enterprise_id)
+        require_own_enterprise(principal, enterprise_id)
         run = await self.session.scalar(
             select(SyncRun).where(SyncRun.id == job_id, SyncRun.enterprise_id == enterprise_id)
         )

@@ -12,6 +12,7 @@ from advanced_alchemy.exceptions import DuplicateKeyError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, or_, select
 
+from xinyidai.domain.accounts.guards import require_office, require_readable_enterprise
 from xinyidai.domain.enterprises import codes
 from xinyidai.domain.enterprises.schemas import (
     EnterpriseCreate,
@@ -20,10 +21,11 @@ from xinyidai.domain.enterprises.schemas import (
     EnterpriseUpdate,
     Industry,
 )
+from xinyidai.domain.profiles.access import AccessLog
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.errors import Conflict, FieldError, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text, storable
-from xinyidai.models import Enterprise, Role
+from xinyidai.models import Enterprise
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -134,16 +136,13 @@ class EnterpriseService:
 
     async def _visible(self, enterprise_id: UUID, principal: Principal) -> Enterprise:
         """The enterprise if ``principal`` may read it; else NotFound, as if it did not exist."""
-        if not principal.may_read_enterprise(enterprise_id):
-            raise NotFound("no such enterprise")
+        require_readable_enterprise(principal, enterprise_id)
         enterprise = await self.repo.get_one_or_none(id=enterprise_id)
         if enterprise is None:
             raise NotFound("no such enterprise")
         return enterprise
 
     async def get(self, enterprise_id: UUID, principal: Principal) -> EnterpriseOut:
-        from xinyidai.domain.profiles.access import AccessLog
-
         enterprise = await self._visible(enterprise_id, principal)
         await AccessLog(self.session).record(enterprise_id, principal, resource="registration")
         return to_out(enterprise)
@@ -202,8 +201,7 @@ class EnterpriseService:
         offset: int,
     ) -> EnterprisePage:
         """The registry as the credit office sees it."""
-        if principal.role is not Role.OFFICE:
-            raise NotFound("no such resource")
+        require_office(principal)
         stmt = select(Enterprise)
         if q and not storable(q):
             raise InvalidInput.field("q", "the search text has invalid characters", "text_invalid")

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from sqlalchemy import func, select
 
-from xinyidai.infra.errors import NotFound
+from xinyidai.domain.accounts.guards import require_own_enterprise
 from xinyidai.models import AccessLogEntry, Bank, Role
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class AccessLog:
         purpose: str | None = None,
     ) -> None:
         """Log a read unless the reader is one of the SME's own users."""
-        if principal.role is Role.SME and principal.enterprise_id == enterprise_id:
+        if principal.may_edit_enterprise(enterprise_id):  # the SME's own users
             return
         self.session.add(
             AccessLogEntry(
@@ -79,8 +79,7 @@ class AccessLog:
         self, enterprise_id: UUID, principal: Principal, *, limit: int, offset: int
     ) -> AccessLogPage:
         """The SME's own log; nobody else may read it."""
-        if not (principal.role is Role.SME and principal.enterprise_id == enterprise_id):
-            raise NotFound("no such enterprise")
+        require_own_enterprise(principal, enterprise_id)
         where = AccessLogEntry.enterprise_id == enterprise_id
         total = await self.session.scalar(select(func.count()).where(where))
         rows = await self.session.scalars(

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinyidai.domain.accounts.guards import Principal
+from xinyidai.domain.accounts.guards import Principal, require_readable_enterprise
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.profiles.access import AccessLog, AccessLogPage
 from xinyidai.infra.errors import NotFound
@@ -46,8 +46,7 @@ class ProfileController(Controller):
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
     ) -> ProfileOut:
-        if not principal.may_read_enterprise(enterprise_id):
-            raise NotFound("no such enterprise")
+        require_readable_enterprise(principal, enterprise_id)
         snapshot = await snapshots.latest(db, enterprise_id)
         if snapshot is None:
             raise NotFound("no profile has been built for this enterprise yet")
