@@ -42,9 +42,6 @@ log = structlog.get_logger(__name__)
 
 
 def _openapi() -> OpenAPIConfig:
-    import swagger_ui_bundle
-
-    del swagger_ui_bundle  # only its files are served, below
     return OpenAPIConfig(
         title="信易贷 Xinyidai API",
         version=__version__,

@@ -23,13 +23,7 @@ async def startup(ctx: dict[str, Any], settings: Settings) -> None:
     engine = create_engine(settings, settings.database_url)
     ctx.update(settings=settings, engine=engine, sessions=session_factory(engine), provider=None)
     if settings.provider_url:
-        ctx["provider"] = HttpDataProvider(
-            settings.provider_url,
-            settings.provider_client_id,
-            settings.provider_client_secret,
-            timeout=settings.provider_timeout,
-            retries=settings.provider_retries,
-        )
+        ctx["provider"] = HttpDataProvider.from_settings(settings)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -33,11 +33,6 @@ def async_url(url: str) -> str:
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
 
 
-def sync_url(url: str) -> str:
-    """The same database for synchronous tools (Alembic runs through asyncpg too, so unused)."""
-    return async_url(url)
-
-
 def engine_kwargs(settings: Settings) -> dict[str, object]:
     return {
         "pool_size": settings.db_pool_size,

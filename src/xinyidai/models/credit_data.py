@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB as JsonB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from xinyidai.models.base import Base, enum_check, orm_registry
+from xinyidai.models.base import Base, PlainBase, enum_check
 
 
 class RecordType(StrEnum):
@@ -197,11 +197,7 @@ class _MonthlySeries:
         return mapped_column(ForeignKey("data_authorizations.id"))
 
 
-class _SeriesBase(orm_registry.generate_base()):  # type: ignore[misc]
-    __abstract__ = True
-
-
-class TaxMonthly(_MonthlySeries, _SeriesBase):
+class TaxMonthly(_MonthlySeries, PlainBase):
     __tablename__ = "series_tax"
     family = Family.TAX
     vat_sales: Mapped[Decimal] = _money()
@@ -211,7 +207,7 @@ class TaxMonthly(_MonthlySeries, _SeriesBase):
     arrears: Mapped[Decimal] = _money()
 
 
-class ElectricityMonthly(_MonthlySeries, _SeriesBase):
+class ElectricityMonthly(_MonthlySeries, PlainBase):
     __tablename__ = "series_electricity"
     family = Family.ELECTRICITY
     kwh: Mapped[Decimal] = mapped_column(Numeric(14, 2))
@@ -219,7 +215,7 @@ class ElectricityMonthly(_MonthlySeries, _SeriesBase):
     days_late: Mapped[int] = mapped_column(Integer)
 
 
-class WaterMonthly(_MonthlySeries, _SeriesBase):
+class WaterMonthly(_MonthlySeries, PlainBase):
     __tablename__ = "series_water"
     family = Family.WATER
     cubic_metres: Mapped[Decimal] = mapped_column(Numeric(14, 2))
@@ -227,7 +223,7 @@ class WaterMonthly(_MonthlySeries, _SeriesBase):
     days_late: Mapped[int] = mapped_column(Integer)
 
 
-class GasMonthly(_MonthlySeries, _SeriesBase):
+class GasMonthly(_MonthlySeries, PlainBase):
     __tablename__ = "series_gas"
     family = Family.GAS
     cubic_metres: Mapped[Decimal] = mapped_column(Numeric(14, 2))
@@ -235,7 +231,7 @@ class GasMonthly(_MonthlySeries, _SeriesBase):
     days_late: Mapped[int] = mapped_column(Integer)
 
 
-class SocialInsuranceMonthly(_MonthlySeries, _SeriesBase):
+class SocialInsuranceMonthly(_MonthlySeries, PlainBase):
     __tablename__ = "series_social_insurance"
     family = Family.SOCIAL_INSURANCE
     insured_headcount: Mapped[int] = mapped_column(Integer)
@@ -243,7 +239,7 @@ class SocialInsuranceMonthly(_MonthlySeries, _SeriesBase):
     arrears: Mapped[Decimal] = _money()
 
 
-class HousingFundMonthly(_MonthlySeries, _SeriesBase):
+class HousingFundMonthly(_MonthlySeries, PlainBase):
     __tablename__ = "series_housing_fund"
     family = Family.HOUSING_FUND
     headcount: Mapped[int] = mapped_column(Integer)

@@ -11,7 +11,7 @@ from sqlalchemy import ARRAY, BigInteger, ForeignKey, Identity, Index, Integer, 
 from sqlalchemy.dialects.postgresql import JSONB as JsonB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from xinyidai.models.base import Base, enum_check, orm_registry
+from xinyidai.models.base import Base, PlainBase, enum_check
 
 
 class ProfileSnapshot(Base):
@@ -60,11 +60,7 @@ class SyncRun(Base):
     )
 
 
-class _LogBase(orm_registry.generate_base()):  # type: ignore[misc]
-    __abstract__ = True
-
-
-class AccessLogEntry(_LogBase):
+class AccessLogEntry(PlainBase):
     """A read of an SME's data by someone other than its own users (征信业管理条例 Art.18-20)."""
 
     __tablename__ = "access_log"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import time
@@ -26,31 +25,26 @@ def sandbox_provider(
     timeout: float = 30.0,
 ) -> Iterator[str]:
     """Start the sandbox provider on ``host:port``; yield its base URL; stop it on exit."""
-    env = dict(
-        os.environ,
-        SANDBOX_SEED=str(seed),
-        SANDBOX_CLIENT_ID=client_id,
-        SANDBOX_CLIENT_SECRET=client_secret,
-    )
     process = subprocess.Popen(  # noqa: S603
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
-            "xinyidai.sandbox.provider:create_app_from_env",
+            "xinyidai.sandbox",
             "--host",
             host,
             "--port",
             str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
+            "--seed",
+            str(seed),
+            "--client-id",
+            client_id,
         ],
-        env=env,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
         start_new_session=True,
     )
+    assert process.stdin is not None
+    process.stdin.write(client_secret.encode() + b"\n")  # not on the command line
+    process.stdin.close()
     url = f"http://{host}:{port}"
     try:
         deadline = time.monotonic() + timeout

@@ -23,9 +23,8 @@ Test controls (a sandbox has no secrets to protect; never expose it beyond loopb
 * ``app.state.calls`` (``GET /_sandbox/calls``) counts series calls per (USCC, family).
 * :func:`reset` (``POST /_sandbox/reset``) clears faults, counts and issued tokens.
 
-Run it alone with ``python -m uvicorn --factory xinyidai.sandbox.provider:create_app_from_env``
-(``SANDBOX_SEED``, ``SANDBOX_CLIENT_ID``, ``SANDBOX_CLIENT_SECRET``; being a stand-in external
-system, it reads its own environment rather than the platform's settings).
+Run it alone with ``python -m xinyidai.sandbox --port 8100 [--seed N] [--client-id ID]``; the
+client secret is read from standard input, so it never shows in a process listing.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ import asyncio
 import base64
 import binascii
 import hmac
-import os
 import re
 import secrets
 import time
@@ -422,20 +420,9 @@ def create_app(
     )
 
 
-def create_app_from_env() -> Litestar:
-    """The factory for ``uvicorn --factory``: ``SANDBOX_SEED``, ``SANDBOX_CLIENT_ID``,
-    ``SANDBOX_CLIENT_SECRET`` (defaults: 2026, ``xinyidai-platform``, ``sandbox-client-secret``)."""
-    return create_app(
-        seed=int(os.environ.get("SANDBOX_SEED", DEFAULT_SEED)),
-        client_id=os.environ.get("SANDBOX_CLIENT_ID", DEFAULT_CLIENT_ID),
-        client_secret=os.environ.get("SANDBOX_CLIENT_SECRET", DEFAULT_CLIENT_SECRET),
-    )
-
-
 __all__ = [
     "FAULT_KINDS",
     "FaultPlan",
     "create_app",
-    "create_app_from_env",
     "reset",
 ]

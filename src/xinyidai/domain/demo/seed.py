@@ -90,13 +90,7 @@ async def sync_demo_city(settings: Settings, *, concurrency: int = 8) -> dict[st
     assert settings.database_url and settings.provider_url
     engine = create_engine(settings, settings.database_url)
     sessions = session_factory(engine)
-    provider = HttpDataProvider(
-        settings.provider_url,
-        settings.provider_client_id,
-        settings.provider_client_secret,
-        timeout=settings.provider_timeout,
-        retries=settings.provider_retries,
-    )
+    provider = HttpDataProvider.from_settings(settings)
 
     async def no_queue(*_: object, **__: object) -> None:
         return None

@@ -49,6 +49,7 @@ from xinyidai.domain.providers.base import (
     validate_items,
 )
 from xinyidai.models.credit_data import Family
+from xinyidai.settings import Settings
 
 with warnings.catch_warnings():
     # Authlib 1.9 prefers the httpx2 package and warns when it falls back to httpx.
@@ -91,6 +92,19 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 class HttpDataProvider:
     """A :class:`~xinyidai.domain.providers.base.DataProvider` over the provider's HTTP API."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HttpDataProvider:
+        """The provider the platform is configured to call (``PROVIDER_*`` settings)."""
+        if not settings.provider_url:
+            raise ValueError("no data provider is configured (PROVIDER_URL)")
+        return cls(
+            settings.provider_url,
+            settings.provider_client_id,
+            settings.provider_client_secret,
+            timeout=settings.provider_timeout,
+            retries=settings.provider_retries,
+        )
 
     def __init__(
         self,
