@@ -17,7 +17,6 @@ from xinyidai.domain.banks.services import BankService
 from xinyidai.domain.demo.city import BANKS, demo_enterprises
 from xinyidai.domain.enterprises.schemas import EnterpriseCreate
 from xinyidai.domain.enterprises.services import EnterpriseService
-from xinyidai.domain.profiles import snapshots
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.errors import Forbidden
 from xinyidai.models import DataAuthorization, Enterprise, Family, Role
@@ -186,7 +185,7 @@ async def seed_demo(
         )
     await _seed_public_records(session, [f.uscc for f in firms])
     await _seed_authorisations(session)
-    for enterprise_id in (await session.scalars(select(Enterprise.id))).all():
-        await snapshots.rebuild(session, enterprise_id, "demo_seed")
+    # No snapshots here: the demo sync that follows builds one per SME (even if the provider
+    # cannot be reached), so building them now would be done twice at every first start.
     log.info("demo_seeded", enterprises=len(firms), banks=len(BANKS))
     return SeedReport(created=True, enterprises=len(firms), banks=len(BANKS), logins=demo_logins())
