@@ -1,0 +1,1 @@
+"""Offline machine learning: the simulated city with known ground truth, training, evaluation."""
