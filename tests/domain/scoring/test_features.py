@@ -180,3 +180,36 @@ def test_reasons_read_as_plain_sentences() -> None:
 def test_the_feature_hash_is_the_hash_of_the_feature_code() -> None:
     source = Path(fx.__file__).read_text(encoding="utf-8")
     assert hashlib.sha256(source.encode("utf-8")).hexdigest() == fx.FEATURE_HASH
+
+
+def test_arrears_and_late_bills_are_also_counted_across_families() -> None:
+    tax = {
+        "authorised": True,
+        "months": [
+            month(p, vat_sales="100.00", tax_paid="10.00", invoices_issued=1,
+                  invoices_received=1, arrears="50.00" if p in ("2026-09", "2026-10") else "0.00")
+            for p in periods("2026-10", 12)
+        ],
+    }  # fmt: skip
+    social = {
+        "authorised": True,
+        "months": [
+            month(p, insured_headcount=10, contributions="1000.00",
+                  arrears="20.00" if p in ("2026-10", "2026-03") else "0.00")
+            for p in periods("2026-10", 12)
+        ],
+    }  # fmt: skip
+    water = {
+        "authorised": True,
+        "months": [
+            month(p, cubic_metres="1.00", amount="1.00", days_late=3 if p == "2026-09" else 0)
+            for p in periods("2026-10", 12)
+        ],
+    }  # fmt: skip
+    vector = fx.vector(
+        snapshot(tax=tax, social_insurance=social, water=water,
+                 electricity=electricity({"2026-09": 2, "2026-01": 4}))
+    )  # fmt: skip
+    assert value(vector, "arrears_months_12m") == 3  # 2026-03, 2026-09, 2026-10
+    assert value(vector, "utility_late_months_12m") == 2  # 2026-01, 2026-09
+    assert math.isnan(value(fx.vector(snapshot()), "arrears_months_12m"))

@@ -65,7 +65,7 @@ SECTIONS = "ABCDEFGHIJKLMNOPQRST"
 class Feature:
     name: str
     direction: int  # +1: more never lowers risk; -1: more never raises risk; 0: free
-    source: str  # a family in FAMILIES, or "records" / "registration"
+    source: str  # a family in FAMILIES, or "records", "registration", "arrears", "utilities"
     zh: str  # reason sentence; {v} is the value in words
     en: str
     show: str = "count"  # how the value reads: see ``describe``
@@ -134,6 +134,11 @@ FEATURES: tuple[Feature, ...] = (
       "{v} late water payments in 12 months"),
     F("gas_late_12m", +1, "gas", "燃气费缴纳近12个月有{v}次逾期",
       "{v} late gas payments in 12 months"),
+    # across families: the same behaviour seen through several sources
+    F("arrears_months_12m", +1, "arrears", "近12个月有{v}个月存在欠税或欠缴社保",
+      "Tax or social-insurance arrears in {v} of the last 12 months"),
+    F("utility_late_months_12m", +1, "utilities", "近12个月有{v}个月水电燃气费逾期",
+      "Utility bills paid late in {v} of the last 12 months"),
     # social insurance and housing fund
     F("insured_headcount_log", -1, "social_insurance", "参保人数较少（{v}人）",
       "Few insured employees ({v})", "exp_count"),
@@ -274,6 +279,9 @@ def values(snapshot: Mapping[str, Any]) -> list[float]:
 
     _records(snapshot["public_records"], as_of, as_of_day, out)
 
+    arrears_months: set[int] | None = None  # months with tax or social-insurance arrears
+    late_months: set[int] | None = None  # months with any utility bill paid late
+
     tax = families.get("tax", {})
     if tax.get("authorised"):
         months = _months_by_index(tax, last)
@@ -293,6 +301,7 @@ def values(snapshot: Mapping[str, Any]) -> list[float]:
         arrears = _series(months, "arrears", last, 12)
         out[put("tax_arrears_months_12m")] = float(sum(1 for v in arrears if v == v and v > 0))
         out[put("tax_months_missing_12m")] = float(12 - len(present))
+        arrears_months = {i for i, v in enumerate(arrears) if v == v and v > 0}
 
     electricity = families.get("electricity", {})
     if electricity.get("authorised"):
@@ -304,12 +313,17 @@ def values(snapshot: Mapping[str, Any]) -> list[float]:
         out[put("electricity_max_days_late_12m")] = max(present) if present else NAN
         out[put("kwh_growth_yoy")] = _growth(months, "kwh", last)
         out[put("kwh_trend_3m")] = _trend(months, "kwh", last)
+        late_months = {i for i, v in enumerate(late) if v == v and v > 0}
 
     for name, feature in (("water", "water_late_12m"), ("gas", "gas_late_12m")):
         family = families.get(name, {})
         if family.get("authorised"):
             months = _months_by_index(family, last)
-            out[put(feature)] = _count_positive(_series(months, "days_late", last, 12))
+            late = _series(months, "days_late", last, 12)
+            out[put(feature)] = _count_positive(late)
+            late_months = (late_months or set()) | {
+                i for i, v in enumerate(late) if v == v and v > 0
+            }
 
     insured = NAN
     social = families.get("social_insurance", {})
@@ -322,6 +336,13 @@ def values(snapshot: Mapping[str, Any]) -> list[float]:
         out[put("headcount_growth_yoy")] = _growth(months, "insured_headcount", last)
         arrears = _series(months, "arrears", last, 12)
         out[put("si_arrears_months_12m")] = float(sum(1 for v in arrears if v == v and v > 0))
+        arrears_months = (arrears_months or set()) | {
+            i for i, v in enumerate(arrears) if v == v and v > 0
+        }
+    if arrears_months is not None:
+        out[put("arrears_months_12m")] = float(len(arrears_months))
+    if late_months is not None:
+        out[put("utility_late_months_12m")] = float(len(late_months))
 
     housing = families.get("housing_fund", {})
     if housing.get("authorised") and insured == insured and insured > 0:
@@ -433,6 +454,10 @@ def describe(feature: Feature, value: float | None) -> tuple[str, str]:
         if feature.source in FAMILY_NAMES:
             zh, en = FAMILY_NAMES[feature.source]
             return f"未授权或缺少{zh}数据", f"No {en} data authorised or available"
+        if feature.source == "arrears":
+            return "未授权税务和社保数据", "Neither tax nor social-insurance data authorised"
+        if feature.source == "utilities":
+            return "未授权水电燃气数据", "No utility data authorised"
         if feature.name in _MISSING_RECORD:
             return _MISSING_RECORD[feature.name]
         return f"缺少数据（{feature.name}）", f"Data missing ({feature.name})"
