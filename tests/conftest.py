@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +40,14 @@ def engines() -> Iterator[SuiteEngines]:
         yield started
     finally:
         started.stop()
+
+
+@pytest.fixture(scope="session")
+def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real model bundle, trained once per session on a small simulated city."""
+    from xinyidai.ml.train import train_quick_bundle
+
+    return train_quick_bundle(tmp_path_factory.mktemp("model") / "quick")
 
 
 @pytest.fixture

@@ -66,12 +66,23 @@ OPERATIONS = [
 
 
 @pytest.fixture
-async def _arranged(app, world) -> Any:
+async def _arranged(app, world, db, bundle_dir) -> Any:
+    from xinyidai.domain.profiles import snapshots
+    from xinyidai.domain.scoring import registry
+    from xinyidai.domain.scoring.services import score_snapshot
+
     ent = await world.enterprise()
     await world.bank("BANK_A")
     await world.user("sme@example.com", Role.SME, ent.uscc)
     await world.user("office@example.com", Role.OFFICE)
     await world.record(ent.uscc)
+    # An active model and a stored score, so that the scoring operations answer with bodies.
+    registered = await registry.register(db, bundle_dir, "test")
+    await registry.activate(db, registered.version, "test", "contract test")
+    snapshot = await snapshots.rebuild(db, ent.id, "test")
+    assert snapshot is not None
+    await score_snapshot(db, snapshot.id)
+    await db.commit()
     return app
 
 

@@ -78,7 +78,8 @@ def test_run_serves_the_demo_city_and_ctrl_c_stops_everything(tmp_path_factory) 
     port = _free_port()
     proc = _start(data_dir, port)
     try:
-        assert _wait_ready(port, proc) == {"database": "ok", "redis": "ok"}
+        # The first run also trains a quick scoring model (no model is active yet).
+        assert _wait_ready(port, proc, timeout=300) == {"database": "ok", "redis": "ok"}
         login = httpx.post(
             f"http://127.0.0.1:{port}/api/v1/auth/login",
             json={"email": "office@demo.xinyidai.test", "password": "Xinyidai-Demo-2026"},
@@ -86,6 +87,14 @@ def test_run_serves_the_demo_city_and_ctrl_c_stops_everything(tmp_path_factory) 
         assert login.status_code == 200
         registry = httpx.get(f"http://127.0.0.1:{port}/api/v1/enterprises", cookies=login.cookies)
         assert registry.json()["total"] == 200
+        models = httpx.get(f"http://127.0.0.1:{port}/api/v1/office/models", cookies=login.cookies)
+        assert models.json()["active"] is not None
+        first = registry.json()["items"][0]["id"]
+        score = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/enterprises/{first}/score", cookies=login.cookies
+        )
+        assert score.status_code == 200, score.text  # the demo SMEs were scored
+        assert score.json()["model_version"] == models.json()["active"]
         assert _engine_processes(data_dir)
     finally:
         output = _stop(proc)

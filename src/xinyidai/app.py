@@ -26,6 +26,8 @@ from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
 from xinyidai.domain.health.home import home
 from xinyidai.domain.profiles.controllers import ProfileController
+from xinyidai.domain.scoring.controllers import ScoreController
+from xinyidai.domain.scoring.office_controllers import OfficeScoringController
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.db import provide_transaction, sqlalchemy_config
 from xinyidai.infra.http import Metrics, RequestContext, problem_handler
@@ -82,8 +84,8 @@ def create_app(settings: Settings) -> Litestar:
     configure_logging(settings.log_level, json=settings.json_logs)
     redis = create_redis(settings.redis_url)
     metrics = Metrics()
-    alchemy = sqlalchemy_config(settings, settings.database_url)
     queue = create_queue(settings.redis_url)
+    alchemy = sqlalchemy_config(settings, settings.database_url, enqueue=queue.enqueue)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -112,7 +114,9 @@ def create_app(settings: Settings) -> Litestar:
             AuthorizationController,
             CreditDataController,
             ProfileController,
+            ScoreController,
             OfficeController,
+            OfficeScoringController,
             create_static_files_router(
                 path="/schema-assets",
                 directories=[swagger_ui_bundle.swagger_ui_path],

@@ -80,10 +80,12 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
         console.print("[bold]migrating[/] the database …")
         migrate.upgrade(settings.database_url)
         if seed and settings.env is not Env.PRODUCTION:
+            _ensure_model(settings)
             report = _seed(settings)
             _print_seed(report)
             if report.created:
                 _sync_demo(settings)
+            _score_demo(settings)
         app = create_app(settings)
         bind_host, bind_port = host or settings.host, port or settings.port
         console.print(
@@ -164,6 +166,46 @@ def _sync_demo(settings: Settings) -> None:
     console.print(
         f"demo city: {result['records']} monthly records for {result['enterprises']} SMEs"
     )
+
+
+def _ensure_model(settings: Settings) -> None:
+    """Development: when no scoring model is active (or the active one was trained with other
+    feature code, so it cannot be served), train a quick one on a simulated city, register and
+    activate it, so that the demo SMEs get scores."""
+    import tempfile
+    from pathlib import Path
+
+    from xinyidai.domain.scoring import registry
+
+    async def active(session: Any, _: Any) -> str | None:
+        bundle = await registry.active_bundle(session)
+        return bundle.version if bundle is not None else None
+
+    if _in_session(settings, active) is not None:
+        return
+    from xinyidai.ml.train import train_quick_bundle
+
+    console.print("[bold]training[/] a quick scoring model on a simulated city (none is active) …")
+    with tempfile.TemporaryDirectory(prefix="xyd-model-") as tmp:
+        directory = train_quick_bundle(Path(tmp) / "bundle")
+
+        async def install(session: Any, _: Any) -> str:
+            registered = await registry.register(session, directory, "xinyidai run")
+            await registry.activate(
+                session, registered.version, "xinyidai run", "development: no model was active"
+            )
+            return registered.version
+
+        version = _in_session(settings, install)
+    console.print(f"active scoring model: {version}")
+
+
+def _score_demo(settings: Settings) -> None:
+    from xinyidai.domain.scoring.cli import run_batch
+
+    report = run_batch(settings, batch_size=2000, recompute=False, quiet=True)
+    if report.scored:
+        console.print(f"scored {report.scored} SMEs with model {report.model_version}")
 
 
 # --- db -------------------------------------------------------------------------------------------
@@ -344,8 +386,15 @@ def config_docs() -> None:
 
 
 from xinyidai.domain.credit_data.import_cli import import_group  # noqa: E402
+from xinyidai.domain.scoring.cli import model_group, score_group  # noqa: E402
+from xinyidai.ml.cli import evaluate_command, train_command  # noqa: E402
 
 main.add_command(import_group)
+main.add_command(model_group)
+main.add_command(score_group)
+# The offline commands (simulator, training, evaluation) join the same group.
+model_group.add_command(train_command)
+model_group.add_command(evaluate_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

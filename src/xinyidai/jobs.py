@@ -21,7 +21,10 @@ async def startup(ctx: dict[str, Any], settings: Settings) -> None:
 
     assert settings.database_url
     engine = create_engine(settings, settings.database_url)
-    ctx.update(settings=settings, engine=engine, sessions=session_factory(engine), provider=None)
+    # Sessions made with the worker's queue: work written in a job (e.g. a new snapshot) can
+    # queue its follow-up jobs after the commit.
+    sessions = session_factory(engine, enqueue=ctx["worker"].queue.enqueue)
+    ctx.update(settings=settings, engine=engine, sessions=sessions, provider=None)
     if settings.provider_url:
         ctx["provider"] = HttpDataProvider.from_settings(settings)
 
@@ -76,10 +79,11 @@ async def sync_all(ctx: dict[str, Any]) -> dict[str, int]:
 
 async def expire_records(ctx: dict[str, Any]) -> dict[str, int]:
     from xinyidai.domain.credit_data.records import expire_and_purge
+    from xinyidai.infra.db import commit
 
     async with ctx["sessions"]() as session:
         result = await expire_and_purge(session)
-        await session.commit()
+        await commit(session)
     return result
 
 
@@ -110,9 +114,40 @@ async def sweep_stale(ctx: dict[str, Any]) -> dict[str, int]:
     return {"requeued": len(stale)}
 
 
-FUNCTIONS = [sync_enterprise, sync_all, expire_records, run_import, sweep_stale]
+async def score_snapshot(ctx: dict[str, Any], *, snapshot_id: str) -> dict[str, Any]:
+    """Score a new snapshot with the active model (queued after the commit that built it)."""
+    from xinyidai.domain.scoring.services import score_snapshot as score
+    from xinyidai.infra.db import commit
+
+    async with ctx["sessions"]() as session:
+        stored = await score(session, UUID(snapshot_id))
+        await commit(session)
+    if stored is None:
+        return {"status": "skipped"}
+    return {"status": "scored", "model_version": stored.model_version, "grade": stored.grade}
+
+
+async def score_all(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Nightly: the latest snapshot of every enterprise that the active model has not scored
+    (a new activation, snapshots built where no queue was at hand, enqueues that failed)."""
+    from xinyidai.domain.scoring.services import score_all as batch
+
+    report = await batch(ctx["sessions"])
+    return {"model_version": report.model_version, "scored": report.scored}
+
+
+FUNCTIONS = [
+    sync_enterprise,
+    sync_all,
+    expire_records,
+    run_import,
+    sweep_stale,
+    score_snapshot,
+    score_all,
+]
 CRON_JOBS = [
     (sync_all, "0 3 1 * *"),  # 03:00 on the 1st: last month's figures
     (expire_records, "10 0 * * *"),  # daily, just after midnight
     (sweep_stale, "*/10 * * * *"),
+    (score_all, "30 1 * * *"),  # nightly, after the expiry job's rebuilds
 ]

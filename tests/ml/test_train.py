@@ -3,6 +3,7 @@ calibrated PD, grades, reasons, and a bundle that serving loads only with the sa
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def test_more_penalties_never_lower_the_risk(trained: TrainResult) -> None:
     for count in range(6):
         X[:, i] = count
         pds.append(bundle.predict_pd(X))
-    assert all((b >= a - 1e-12).all() for a, b in zip(pds, pds[1:], strict=False))
+    assert all((b >= a - 1e-12).all() for a, b in itertools.pairwise(pds))
 
 
 def test_every_grade_below_the_best_comes_with_reasons(trained: TrainResult) -> None:
@@ -80,7 +81,7 @@ def test_every_grade_below_the_best_comes_with_reasons(trained: TrainResult) -> 
 def test_scores_fall_as_the_pd_rises(trained: TrainResult) -> None:
     results = trained.bundle.score_matrix(trained.splits.oot.X[:300])
     ordered = sorted(results, key=lambda r: r.pd)
-    assert all(a.score >= b.score for a, b in zip(ordered, ordered[1:], strict=False))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(ordered))
 
 
 def test_training_and_serving_compute_the_same_features() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from advanced_alchemy.extensions.litestar import (
@@ -43,10 +43,22 @@ def engine_kwargs(settings: Settings) -> dict[str, object]:
     }
 
 
-def sqlalchemy_config(settings: Settings, database_url: str) -> SQLAlchemyAsyncConfig:
+Enqueue = Callable[..., Awaitable[Any]]
+"""``Queue.enqueue`` of the job queue: ``await enqueue("job_name", key=…, **kwargs)``."""
+
+
+def _info(enqueue: Enqueue | None) -> dict[str, Any]:
+    return {"enqueue": enqueue} if enqueue is not None else {}
+
+
+def sqlalchemy_config(
+    settings: Settings, database_url: str, *, enqueue: Enqueue | None = None
+) -> SQLAlchemyAsyncConfig:
+    """The request sessions' configuration; ``enqueue`` lets code that writes inside a request
+    queue jobs after the commit (``enqueue_after_commit``)."""
     return SQLAlchemyAsyncConfig(
         connection_string=async_url(database_url),
-        session_config=AsyncSessionConfig(expire_on_commit=False),
+        session_config=AsyncSessionConfig(expire_on_commit=False, info=_info(enqueue)),
         engine_config=EngineConfig(**engine_kwargs(settings)),  # type: ignore[arg-type]
         create_all=False,
         set_default_exception_handler=False,
@@ -58,8 +70,12 @@ def create_engine(settings: Settings, database_url: str) -> AsyncEngine:
     return create_async_engine(async_url(database_url), **engine_kwargs(settings))
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_factory(
+    engine: AsyncEngine, *, enqueue: Enqueue | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions for CLI commands and jobs; with ``enqueue`` (the worker's queue), work written
+    in them can queue follow-up jobs after the commit."""
+    return async_sessionmaker(engine, expire_on_commit=False, info=_info(enqueue))
 
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -69,6 +85,22 @@ def after_commit(session: AsyncSession, action: AfterCommit) -> None:
     """Run ``action`` once the session's transaction has committed (e.g. enqueue a job that
     reads what was just written). Not run if the transaction rolls back."""
     session.info.setdefault("after_commit", []).append(action)
+
+
+def enqueue_after_commit(session: AsyncSession, function: str, **kwargs: Any) -> bool:
+    """Queue the job ``function(**kwargs)`` once the transaction commits, if the session was
+    made with a queue (requests and jobs are; the CLI's and the tests' plain sessions are not).
+    Returns whether it will be queued. The caller needs a sweeper (a cron job) for the cases
+    where it is not, or where Redis was down at the commit."""
+    enqueue: Enqueue | None = session.info.get("enqueue")
+    if enqueue is None:
+        return False
+
+    async def send() -> None:
+        await enqueue(function, **kwargs)
+
+    after_commit(session, send)
+    return True
 
 
 async def commit(session: AsyncSession) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -19,7 +20,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from xinyidai.ml.train import Progress as ProgressCallback
+if TYPE_CHECKING:  # the ML stack is imported by the commands, not by every `xinyidai` call
+    from xinyidai.ml.train import Progress as ProgressCallback
 
 console = Console(stderr=True)
 DEFAULT_FIRMS = 12_000

@@ -24,6 +24,14 @@ from xinyidai.models.credit_data import (
 )
 from xinyidai.models.enterprises import Enterprise, EnterpriseStatus
 from xinyidai.models.profiles import AccessLogEntry, ProfileSnapshot, SyncRun, SyncStatus
+from xinyidai.models.scoring import (
+    CreditScore,
+    ModelActivation,
+    ModelVersion,
+    ReviewResolution,
+    ReviewStatus,
+    ScoreReview,
+)
 
 __all__ = [
     "SERIES_MODELS",
@@ -31,6 +39,7 @@ __all__ = [
     "Bank",
     "Base",
     "CreditImport",
+    "CreditScore",
     "DataAuthorization",
     "Dispute",
     "DisputeStatus",
@@ -41,11 +50,16 @@ __all__ = [
     "GasMonthly",
     "HousingFundMonthly",
     "ImportStatus",
+    "ModelActivation",
+    "ModelVersion",
     "ProfileSnapshot",
     "PublicRecord",
     "RecordStatus",
     "RecordType",
+    "ReviewResolution",
+    "ReviewStatus",
     "Role",
+    "ScoreReview",
     "Severity",
     "SocialInsuranceMonthly",
     "SyncRun",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from xinyidai.domain.accounts.guards import require_office
 from xinyidai.domain.profiles import snapshots
-from xinyidai.infra.db import after_commit
+from xinyidai.infra.db import after_commit, commit
 from xinyidai.infra.errors import InvalidInput, NotFound
 from xinyidai.models import CreditImport, ImportStatus
 
@@ -139,7 +139,7 @@ async def execute_import(
             row.rejected = [{"row": r.row, "reason": r.reason} for r in report.rejected[:1000]]
             row.status = ImportStatus.DONE
             row.finished_at = dt.datetime.now(dt.UTC)
-            await session.commit()
+            await commit(session)  # and queue what the new snapshots need (their scores)
     except Exception as exc:
         log.exception("import_failed", import_id=str(import_id))
         async with sessions() as session:

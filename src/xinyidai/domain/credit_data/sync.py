@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from xinyidai.domain.accounts.guards import require_own_enterprise
 from xinyidai.domain.profiles import snapshots
-from xinyidai.infra.db import after_commit
+from xinyidai.infra.db import after_commit, commit
 from xinyidai.infra.errors import NotFound
 from xinyidai.models import SERIES_MODELS, Enterprise, Family, SyncRun, SyncStatus
 
@@ -212,7 +212,7 @@ async def execute_sync(
         run.error = "; ".join(errors)[:4000] or None
         run.status = SyncStatus.FAILED if auths and not stored else SyncStatus.DONE
         run.finished_at = dt.datetime.now(dt.UTC)
-        await session.commit()
+        await commit(session)  # and queue what the new snapshot needs (its score)
         log.info(
             "sync_finished",
             enterprise_id=str(enterprise_id),
