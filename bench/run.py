@@ -388,8 +388,15 @@ def pinned(cpu: int) -> list[str]:
 
 
 def run_wrk(wrk: str, url: str, seconds: int) -> WrkResult:
-    command = [*pinned(0), wrk, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s",
-               "--latency", url]
+    command = [
+        *pinned(0),
+        wrk,
+        f"-t{WRK_THREADS}",
+        f"-c{WRK_CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+        url,
+    ]
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, check=False, timeout=seconds + 30
@@ -711,8 +718,11 @@ def run_sync_scenario(ctx: Context, scenario: SyncScenario, database_url: str) -
         app=Throughput(ours["records"], ours["seconds"]),
         baseline=Throughput(raw["records"], raw["seconds"]),
         info={},
-        counts={"accepted": ours["records"], "enterprises": result["enterprises"],
-                "series": result["series"]},
+        counts={
+            "accepted": ours["records"],
+            "enterprises": result["enterprises"],
+            "series": result["series"],
+        },
     )
 
 
@@ -822,6 +832,31 @@ async def _timed_copies(
     return result
 
 
+def _parse_only(path: Path, now: dt.datetime) -> Throughput:
+    """What the import's parser process does for the file, timed in this process."""
+    import uuid
+
+    from xinyidai.domain.credit_data import imports
+
+    reader = imports.open_import(path, path.name)
+    try:
+        encoder = imports._Encoder(
+            now=now, import_id=uuid.uuid4(), ref_prefix=f"{path.name}#row", note="", stage=False
+        )
+        validator = imports.Validator(imports.china_today(), new_id=imports._no_id)
+        started = time.perf_counter()
+        rows = 0
+        for item in imports._encode_batches(imports.iter_batches(reader.rows, validator), encoder):
+            rows = item.info.rows_read
+        result = Throughput(rows, time.perf_counter() - started)
+    finally:
+        reader.close()
+    console.print(
+        f"  parser alone: {result.rps:,.0f} rows/s ({rows:,} rows in {result.seconds:.1f} s)"
+    )
+    return result
+
+
 async def _measure_import(scenario: ImportScenario, url: str, path: Path, count: int) -> ImportRow:
     import uuid
 
@@ -888,6 +923,11 @@ async def _measure_import(scenario: ImportScenario, url: str, path: Path, count:
         "unchanged": report.unchanged,
         "rejected": len(report.rejected),
     }
+
+    # Reference: the import's parser alone (parse, validate, hash, encode the COPY data; one
+    # process, no database): the other half of the import's work, which it overlaps with
+    # PostgreSQL's by running it in a separate process.
+    info["parser alone (one process, no database)"] = _parse_only(path, now)
 
     # Reference: the same final tuples COPied into public_records itself (its four indexes and
     # the import_id foreign key: the work any loader must have PostgreSQL do), rolled back.

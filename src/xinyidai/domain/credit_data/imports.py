@@ -5,12 +5,19 @@ Two halves:
 * **Parsing and validation** (pure, no database): :func:`parse_rows` turns a file into
   :class:`ParsedRow` (normalised, ready to store, with its content hash) or :class:`Rejection`
   (row number and reason), one per data row.
-* **Loading** (:func:`import_public_credit`): the valid rows of each batch of ``BATCH_SIZE`` are
-  COPied (asyncpg ``copy_records_to_table``) into a temporary staging table and merged into
-  ``public_records`` by one set-based ``INSERT … SELECT … ON CONFLICT (document_no) DO UPDATE …
-  WHERE content_hash differs``, counting inserted and updated rows with ``xmax = 0``. Into a
-  table that was empty when the import began (the first bulk load) a plain ``INSERT … SELECT``
-  does, which spares PostgreSQL the speculative insertion.
+* **Loading** (:func:`import_public_credit`): the parser encodes each batch of ``BATCH_SIZE``
+  valid rows as PostgreSQL *binary* COPY data, exactly as ``public_records`` stores them (ids,
+  provenance, content hash), so PostgreSQL converts nothing and the process that talks to it
+  only forwards bytes. Into a table that was empty when the import began (the first bulk load)
+  rows are COPied straight into ``public_records``, in ``document_no`` order (the unique index
+  is then filled page by page). Otherwise they are COPied into a temporary staging table and
+  merged by one set-based ``INSERT … SELECT … ON CONFLICT (document_no) DO UPDATE … WHERE
+  content_hash differs``, counting inserted and updated rows with ``xmax = 0``.
+* **Parsing in a separate process**: files of at least ``PARSER_PROCESS_BYTES`` are parsed by a
+  child Python process (``sys.executable``, importing this module without the ORM) that writes
+  the batches' COPY data to a pipe, so that parsing (one core) overlaps PostgreSQL's work (the
+  other core). Smaller files and in-memory sources are parsed in a worker thread. Both run the
+  same code; the loader reads at most about one batch ahead of what it has loaded.
 
 Conventions:
 
@@ -36,15 +43,18 @@ Conventions:
   field from the file, including the row's status; not the provenance). A known ``document_no``
   whose hash equals the stored one is ``unchanged`` and not written at all.
 * **Duplicates**: a ``document_no`` repeated within the file rejects the later rows, naming the
-  first. Within a batch the parser finds them; across batches the database does (the first
-  row's record, or a temporary table of document numbers), so client memory stays bounded.
+  first. Within a batch the parser finds them; across batches the database does, so client
+  memory stays bounded: into an empty table the parser keeps one bit per hashed document number
+  (16 MiB) and sends rows whose bit an earlier batch set (true repeats, and about 1 % false
+  suspects per million rows) apart, to be checked against ``public_records``; into a filled
+  table, a temporary table of the file's document numbers does it.
 
 Transactions: :func:`import_public_credit` runs inside the caller's transaction and never
-commits: the whole file is one transaction, so a failure (or a crash) leaves nothing behind and
-the caller decides. PostgreSQL handles a million-row transaction comfortably, and the client
-only ever holds a batch or two. The next batch is parsed in a worker thread while PostgreSQL
-merges the current one. If another import adds one of the file's document numbers while the
-file is loaded into a table that was empty, the import fails with ``Conflict`` (run it again).
+commits: the whole file is one transaction, so a failure (or a crash, of either process) leaves
+nothing behind and the caller decides. PostgreSQL handles a million-row transaction comfortably,
+and the client only ever holds a batch or two. If another import adds one of the file's document
+numbers while the file is loaded into a table that was empty, the import fails with
+``Conflict`` (run it again).
 """
 
 from __future__ import annotations
@@ -57,28 +67,22 @@ import datetime as dt
 import hashlib
 import io
 import operator
+import os
 import re
+import struct
+import sys
+import time
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
-import asyncpg
 import msgspec
-from sqlalchemy import text
 
 from xinyidai.domain.enterprises.codes import USCC_ALPHABET, CodeError, validate_uscc
 from xinyidai.infra.errors import Conflict
-from xinyidai.models.credit_data import (
-    NEGATIVE_TYPES,
-    CreditImport,
-    ImportStatus,
-    RecordStatus,
-    RecordType,
-    Severity,
-)
 
 try:  # UUIDv7 like the ORM's primary keys (Advanced Alchemy uses uuid-utils when installed)
     from uuid_utils import uuid7 as _uuid7
@@ -88,6 +92,7 @@ except ImportError:  # pragma: no cover
     from uuid import uuid4 as _new_id
 
 if TYPE_CHECKING:
+    import asyncpg
     from sqlalchemy.ext.asyncio import AsyncSession
 
 SOURCE = "public_credit_import"
@@ -131,57 +136,77 @@ ALIASES: dict[str, str] = {
     for alias in aliases
 }
 
-RECORD_TYPES: dict[str, RecordType] = {
-    **{t.value: t for t in RecordType},
-    "行政许可": RecordType.ADMIN_LICENCE,
-    "行政处罚": RecordType.ADMIN_PENALTY,
-    "严重失信主体名单": RecordType.SERIOUS_DISHONESTY,
-    "严重失信主体": RecordType.SERIOUS_DISHONESTY,
-    "严重失信": RecordType.SERIOUS_DISHONESTY,
-    "失信被执行人": RecordType.DISHONEST_DEBTOR,
-    "经营异常名录": RecordType.ABNORMAL_OPERATION,
-    "经营异常": RecordType.ABNORMAL_OPERATION,
-    "红名单": RecordType.RED_LIST,
-    "守信红名单": RecordType.RED_LIST,
-    "荣誉": RecordType.RED_LIST,
-    "纳税信用等级": RecordType.TAX_GRADE,
-    "海关信用等级": RecordType.CUSTOMS_GRADE,
-    "海关企业信用等级": RecordType.CUSTOMS_GRADE,
-    "环境信用等级": RecordType.ENVIRONMENTAL_GRADE,
-    "企业环境信用等级": RecordType.ENVIRONMENTAL_GRADE,
-    "环保信用等级": RecordType.ENVIRONMENTAL_GRADE,
-    "信用承诺": RecordType.CREDIT_COMMITMENT,
+# Record types, severities and statuses are the values of ``xinyidai.models.credit_data``'s
+# RecordType, Severity and RecordStatus, as plain strings (a StrEnum member hashes and compares
+# as its value, so callers may pass either): the parser process must not import the ORM models,
+# whose import takes seconds (tests check that these tables agree with the models).
+RECORD_TYPE_VALUES = (
+    "admin_licence",
+    "admin_penalty",
+    "serious_dishonesty",
+    "dishonest_debtor",
+    "abnormal_operation",
+    "red_list",
+    "tax_grade",
+    "customs_grade",
+    "environmental_grade",
+    "credit_commitment",
+)
+# Types that need a severity (models.credit_data.NEGATIVE_TYPES).
+NEGATIVE_RECORD_TYPES = frozenset(
+    {"admin_penalty", "serious_dishonesty", "dishonest_debtor", "abnormal_operation"}
+)
+RECORD_TYPES: dict[str, str] = {
+    **{t: t for t in RECORD_TYPE_VALUES},
+    "行政许可": "admin_licence",
+    "行政处罚": "admin_penalty",
+    "严重失信主体名单": "serious_dishonesty",
+    "严重失信主体": "serious_dishonesty",
+    "严重失信": "serious_dishonesty",
+    "失信被执行人": "dishonest_debtor",
+    "经营异常名录": "abnormal_operation",
+    "经营异常": "abnormal_operation",
+    "红名单": "red_list",
+    "守信红名单": "red_list",
+    "荣誉": "red_list",
+    "纳税信用等级": "tax_grade",
+    "海关信用等级": "customs_grade",
+    "海关企业信用等级": "customs_grade",
+    "环境信用等级": "environmental_grade",
+    "企业环境信用等级": "environmental_grade",
+    "环保信用等级": "environmental_grade",
+    "信用承诺": "credit_commitment",
 }
-SEVERITIES: dict[str, Severity] = {
-    **{s.value: s for s in Severity},
-    "轻微": Severity.MINOR,
-    "轻微失信": Severity.MINOR,
-    "一般": Severity.GENERAL,
-    "一般失信": Severity.GENERAL,
-    "严重": Severity.SERIOUS,
-    "严重失信": Severity.SERIOUS,
+SEVERITIES: dict[str, str] = {
+    **{s: s for s in ("minor", "general", "serious")},
+    "轻微": "minor",
+    "轻微失信": "minor",
+    "一般": "general",
+    "一般失信": "general",
+    "严重": "serious",
+    "严重失信": "serious",
 }
-STATUSES: dict[str, RecordStatus] = {
-    "": RecordStatus.ACTIVE,
-    "active": RecordStatus.ACTIVE,
-    "有效": RecordStatus.ACTIVE,
-    "正常": RecordStatus.ACTIVE,
-    "repaired": RecordStatus.REPAIRED,
-    "已修复": RecordStatus.REPAIRED,
-    "修复": RecordStatus.REPAIRED,
-    "信用修复": RecordStatus.REPAIRED,
+STATUSES: dict[str, str] = {
+    "": "active",
+    "active": "active",
+    "有效": "active",
+    "正常": "active",
+    "repaired": "repaired",
+    "已修复": "repaired",
+    "修复": "repaired",
+    "信用修复": "repaired",
 }
 
 # --- grades -------------------------------------------------------------------------------------
-GRADE_TYPES = (RecordType.TAX_GRADE, RecordType.CUSTOMS_GRADE, RecordType.ENVIRONMENTAL_GRADE)
-GRADES: dict[RecordType, tuple[str, ...]] = {
-    RecordType.TAX_GRADE: ("A", "B", "M", "C", "D"),
-    RecordType.CUSTOMS_GRADE: ("AA", "A", "B", "C"),
-    RecordType.ENVIRONMENTAL_GRADE: ("green", "blue", "yellow", "red", "black"),
+GRADE_TYPES = ("tax_grade", "customs_grade", "environmental_grade")
+GRADES: dict[str, tuple[str, ...]] = {
+    "tax_grade": ("A", "B", "M", "C", "D"),
+    "customs_grade": ("AA", "A", "B", "C"),
+    "environmental_grade": ("green", "blue", "yellow", "red", "black"),
 }
-_GRADE_ALIASES: dict[RecordType, dict[str, str]] = {
-    RecordType.TAX_GRADE: {g: g for g in ("A", "B", "M", "C", "D")},
-    RecordType.CUSTOMS_GRADE: {
+_GRADE_ALIASES: dict[str, dict[str, str]] = {
+    "tax_grade": {g: g for g in ("A", "B", "M", "C", "D")},
+    "customs_grade": {
         "AA": "AA",
         "高级认证": "AA",
         "高级认证企业": "AA",
@@ -203,7 +228,7 @@ _GRADE_ALIASES: dict[RecordType, dict[str, str]] = {
         "失信": "C",
         "失信企业": "C",
     },
-    RecordType.ENVIRONMENTAL_GRADE: {
+    "environmental_grade": {
         **{g.upper(): g for g in ("green", "blue", "yellow", "red", "black")},
         **{
             alias: grade
@@ -219,15 +244,15 @@ _GRADE_ALIASES: dict[RecordType, dict[str, str]] = {
     },
 }
 # Reading a grade out of free text (a description, or a wordy grade cell); first match wins.
-_GRADE_PATTERNS: dict[RecordType, tuple[tuple[re.Pattern[str], str | None], ...]] = {
-    RecordType.TAX_GRADE: ((re.compile(r"(?<![A-Za-z])([ABMCD])\s*级"), None),),
-    RecordType.CUSTOMS_GRADE: (
+_GRADE_PATTERNS: dict[str, tuple[tuple[re.Pattern[str], str | None], ...]] = {
+    "tax_grade": ((re.compile(r"(?<![A-Za-z])([ABMCD])\s*级"), None),),
+    "customs_grade": (
         (re.compile(r"高级认证|AEO\s*-?\s*AA"), "AA"),
         (re.compile(r"一般认证"), "A"),
         (re.compile(r"失信"), "C"),
         (re.compile(r"一般信用"), "B"),
     ),
-    RecordType.ENVIRONMENTAL_GRADE: (
+    "environmental_grade": (
         (re.compile(r"黑牌|严重失信"), "black"),
         (re.compile(r"红牌|环保不良"), "red"),
         (re.compile(r"黄牌|环保警示"), "yellow"),
@@ -237,7 +262,7 @@ _GRADE_PATTERNS: dict[RecordType, tuple[tuple[re.Pattern[str], str | None], ...]
 }
 
 
-def canonical_grade(record_type: RecordType, raw: str) -> str | None:
+def canonical_grade(record_type: str, raw: str) -> str | None:
     """The canonical grade for ``raw`` (a grade cell or a description), or None."""
     aliases = _GRADE_ALIASES[record_type]
     key = raw.strip().upper().replace(" ", "").removesuffix("级")
@@ -333,7 +358,7 @@ def _lookup(table: dict[str, Any]) -> dict[str, str]:
 _TYPE_OF = _lookup(RECORD_TYPES)
 _SEVERITY_OF = _lookup(SEVERITIES)
 _STATUS_OF = _lookup(STATUSES)
-_NEGATIVE = frozenset(str(t) for t in NEGATIVE_TYPES)
+_NEGATIVE = NEGATIVE_RECORD_TYPES
 _GRADED = {str(t): t for t in GRADES}
 
 
@@ -393,8 +418,9 @@ class Validator:
     """Validates and normalises raw rows. Holds small bounded caches (USCCs and dates repeat a
     lot in real exports), so use one instance per file."""
 
-    def __init__(self, today: dt.date) -> None:
+    def __init__(self, today: dt.date, *, new_id: Callable[[], Any] = _new_id) -> None:
         self.today = today
+        self._new_id = new_id  # the loader numbers its ids per batch: it passes ``_no_id``
         self._usccs: dict[str, None] = {}
         self._dates: dict[str, tuple[dt.date, str] | tuple[None, str]] = {}
 
@@ -547,7 +573,7 @@ class Validator:
         return _new_tuple(
             ParsedRow,
             (
-                _new_id(),
+                self._new_id(),
                 row,
                 uscc,
                 name,
@@ -815,37 +841,374 @@ def iter_batches(
     yield Batch(records, rejected, row, last=True)
 
 
+# --- COPY data ----------------------------------------------------------------------------------
+# The loader sends PostgreSQL binary COPY data, built by the parser (so PostgreSQL converts
+# nothing and the process that talks to it only forwards bytes). Columns in this order: the
+# row's own values, then values that repeat from row to row (each distinct one encoded once),
+# then the run's constants.
+RECORD_COLUMNS = (
+    "id",
+    "document_no",
+    "description",
+    "provider_ref",
+    "content_hash",
+    "decision_date",
+    "publish_until",
+    "uscc",
+    "subject_name",
+    "authority",
+    "record_type",
+    "severity",
+    "grade",
+    "status",
+    "status_changed_at",
+    "status_note",
+    "source",
+    "fetched_at",
+    "import_id",
+    "created_at",
+    "updated_at",
+)
+STAGE_COLUMNS = ("row", *RECORD_COLUMNS)  # the staging table's: the data row number first
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+_COPY_TRAILER = b"\xff\xff"
+_NULL = b"\xff\xff\xff\xff"
+_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+_PG_EPOCH_DAYS = _PG_EPOCH.date().toordinal()
+_int32 = struct.Struct(">i").pack
+_HASH_LENGTH = _int32(64)
+_RECORD_HEAD = struct.Struct(">hiQQ").pack  # field count, id (length, high and low 64 bits)
+_STAGE_HEAD = struct.Struct(">hiiiQQ").pack  # field count, row (length, value), id
+_FILTER_BITS = 1 << 27  # 16 MiB: the document numbers of earlier batches (see _Encoder.split)
+
+
+def _text_field(value: str | None) -> bytes:
+    if value is None:
+        return _NULL
+    data = value.encode()
+    return _int32(len(data)) + data
+
+
+def _date_field(value: dt.date | None) -> bytes:
+    if value is None:
+        return _NULL
+    return struct.pack(">ii", 4, value.toordinal() - _PG_EPOCH_DAYS)
+
+
+def _timestamp_field(value: dt.datetime) -> bytes:
+    delta = value - _PG_EPOCH
+    return struct.pack(">iq", 8, (delta.days * 86_400 + delta.seconds) * 10**6 + delta.microseconds)
+
+
+def _uuid7_base() -> tuple[int, int]:
+    """A new UUIDv7 (RFC 9562: Unix time in ms, version 7, variant, random bits) as its high
+    and low 64 bits, the low 32 bits zero: ``low + i`` (``i < 2**32``) are UUIDv7s as well, in
+    increasing order (RFC 9562's fixed-length counter), like the ORM's primary keys."""
+    rand = int.from_bytes(os.urandom(6), "big")  # 12 bits of rand_a, 30 of rand_b
+    high = (time.time_ns() // 1_000_000) << 16 | 0x7000 | rand >> 36
+    low = 0b10 << 62 | (rand & 0x3FFFFFFF) << 32
+    return high, low
+
+
+def _no_id() -> None:
+    return None
+
+
+class _Encoder:
+    """Encodes a batch's rows as binary COPY data for ``public_records`` (``RECORD_COLUMNS``) or
+    the staging table (``STAGE_COLUMNS``), with the run's provenance, numbering the ids from a
+    fresh UUIDv7 per batch. Subjects, authorities, types, dates and descriptions repeat a lot:
+    each distinct one is encoded once (small bounded caches, so use one encoder per file)."""
+
+    def __init__(
+        self, *, now: dt.datetime, import_id: UUID, ref_prefix: str, note: str, stage: bool
+    ) -> None:
+        stamp = _timestamp_field(now)
+        run = _text_field(SOURCE) + stamp + _int32(16) + import_id.bytes + stamp + stamp
+        self._tails = {"repaired": stamp + _text_field(note) + run, "active": _NULL + _NULL + run}
+        self._ref_prefix = ref_prefix
+        self._stage = stage
+        self._filter = bytearray(_FILTER_BITS // 8) if not stage else bytearray()
+        self._dates: dict[tuple[dt.date, dt.date | None], bytes] = {}
+        self._subjects: dict[tuple[str, str], bytes] = {}
+        self._texts: dict[str, bytes] = {}  # authorities and descriptions
+        self._kinds: dict[tuple[str, str | None, str | None, str], bytes] = {}
+
+    def split(self, records: list[ParsedRow]) -> tuple[list[ParsedRow], list[ParsedRow]]:
+        """(fresh, suspect): ``fresh`` rows have a document number that no earlier batch had;
+        ``suspect`` ones may (a bit per hashed document number: about one row in a hundred of a
+        million-row file is a false suspect). The loader COPies fresh rows straight into
+        ``public_records`` and checks the suspects against it."""
+        bits = self._filter
+        mask = _FILTER_BITS - 1
+        fresh: list[ParsedRow] = []
+        suspect: list[ParsedRow] = []
+        for record in records:
+            h = hash(record[7]) & mask  # document_no
+            byte, bit = h >> 3, 1 << (h & 7)
+            seen = bits[byte]
+            if seen & bit:
+                suspect.append(record)
+            else:
+                bits[byte] = seen | bit
+                fresh.append(record)
+        return fresh, suspect
+
+    def encode(self, records: list[ParsedRow]) -> bytearray:
+        high, low = _uuid7_base()
+        stage, prefix = self._stage, self._ref_prefix
+        dates, subjects, texts, kinds = self._dates, self._subjects, self._texts, self._kinds
+        int32, join = _int32, b"".join
+        out = bytearray(_COPY_HEADER)
+        for i, (_, row, uscc, name, rtype, sev, grade, doc, decided, until, authority, text_,
+                status, digest) in enumerate(records):  # fmt: skip
+            head = (
+                _STAGE_HEAD(22, 4, row, 16, high, low + i)
+                if stage
+                else _RECORD_HEAD(21, 16, high, low + i)
+            )
+            doc_b = doc.encode()
+            ref_b = f"{prefix}{row}".encode()
+            out += join(
+                (
+                    head,
+                    int32(len(doc_b)),
+                    doc_b,
+                    texts.get(text_) or self._text(text_),
+                    int32(len(ref_b)),
+                    ref_b,
+                    _HASH_LENGTH,
+                    digest.encode(),
+                    dates.get((decided, until)) or self._date_pair(decided, until),
+                    subjects.get((uscc, name)) or self._subject(uscc, name),
+                    texts.get(authority) or self._text(authority),
+                    kinds.get((rtype, sev, grade, status)) or self._kind(rtype, sev, grade, status),
+                )
+            )
+        out += _COPY_TRAILER
+        return out
+
+    def _text(self, value: str) -> bytes:
+        if len(self._texts) >= _CACHE_LIMIT:
+            self._texts.clear()
+        field = self._texts[value] = _text_field(value)
+        return field
+
+    def _date_pair(self, decided: dt.date, until: dt.date | None) -> bytes:
+        if len(self._dates) >= _CACHE_LIMIT:
+            self._dates.clear()
+        field = self._dates[decided, until] = _date_field(decided) + _date_field(until)
+        return field
+
+    def _subject(self, uscc: str, name: str) -> bytes:
+        if len(self._subjects) >= _CACHE_LIMIT:
+            self._subjects.clear()
+        field = self._subjects[uscc, name] = _text_field(uscc) + _text_field(name)
+        return field
+
+    def _kind(self, rtype: str, sev: str | None, grade: str | None, status: str) -> bytes:
+        field = self._kinds[rtype, sev, grade, status] = (
+            _text_field(rtype)
+            + _text_field(sev)
+            + _text_field(grade)
+            + _text_field(status)
+            + self._tails[status]
+        )
+        return field
+
+
+class _BatchInfo(msgspec.Struct, array_like=True):
+    """What the loader needs of a batch besides its COPY data."""
+
+    rows_read: int  # data rows read so far in the file (including rejected and blank ones)
+    last: bool  # no batch follows
+    rejected: list[Rejection]
+    fresh: int  # rows in the first COPY data
+    fresh_bytes: int  # its length; the second COPY data (suspect rows) follows it
+    suspect: int  # rows in the second COPY data
+    usccs: list[str]  # the distinct USCCs of the fresh rows
+
+
+@dataclass
+class _Loadable:
+    info: _BatchInfo
+    data: bytes | bytearray  # the fresh rows' COPY data, then the suspects'
+
+
+_by_document_no = operator.itemgetter(7)
+
+
+def _encode_batches(batches: Iterator[Batch], encoder: _Encoder) -> Iterator[_Loadable]:
+    for batch in batches:
+        fresh, suspect = encoder.split(batch.records) if not encoder._stage else (batch.records, [])
+        # In document_no order, PostgreSQL inserts into that unique index page by page instead
+        # of all over it (about a fifth less COPY time); ids are numbered after sorting, so
+        # the primary key still only grows at its right edge.
+        fresh.sort(key=_by_document_no)
+        data = encoder.encode(fresh) if fresh else bytearray()
+        fresh_bytes = len(data)
+        if suspect:
+            data += encoder.encode(suspect)
+        info = _BatchInfo(
+            batch.rows_read,
+            batch.last,
+            batch.rejected,
+            len(fresh),
+            fresh_bytes,
+            len(suspect),
+            list({r[2] for r in fresh}),
+        )
+        yield _Loadable(info, data)
+
+
+# --- the parser process -------------------------------------------------------------------------
+# Files of at least PARSER_PROCESS_BYTES are parsed in a separate Python process, so that parsing
+# (Python, one core) runs in parallel with PostgreSQL's work (the other core) and the process
+# that talks to PostgreSQL only forwards bytes. Smaller files and in-memory sources are parsed in
+# a worker thread (a process costs about 0.2 s to start).
+PARSER_PROCESS_BYTES = 8 << 20
+_PARSER_BOOT = "from xinyidai.domain.credit_data.imports import _parser_main; _parser_main()"
+_FRAME = struct.Struct(">ii")  # frame header: info length, data length (-1: an error)
+_PARSER_READ_LIMIT = 16 << 20  # buffered ahead of the loader: about one batch
+
+
+class _ParserJob(msgspec.Struct):
+    path: str
+    filename: str
+    today: dt.date
+    batch_size: int
+    now: dt.datetime
+    import_id: UUID
+    ref_prefix: str
+    note: str
+    stage: bool
+
+
+def _parser_main() -> None:
+    """The parser process: reads a :class:`_ParserJob` (msgpack) on stdin and writes frames on
+    stdout: a header (``_FRAME``), the :class:`_BatchInfo` (msgpack) and the COPY data. Rows
+    are parsed exactly as in process (same code); a failure ends with an error frame."""
+    import gc
+
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed goes to stderr, not into the frames
+    gc.disable()  # rows are acyclic; the collector would scan every batch again and again
+    job = msgspec.msgpack.decode(sys.stdin.buffer.read(), type=_ParserJob)
+    encode_info = msgspec.msgpack.Encoder().encode
+    try:
+        reader = open_import(Path(job.path), job.filename)
+        try:
+            encoder = _Encoder(
+                now=job.now,
+                import_id=job.import_id,
+                ref_prefix=job.ref_prefix,
+                note=job.note,
+                stage=job.stage,
+            )
+            validator = Validator(job.today, new_id=_no_id)
+            batches = iter_batches(reader.rows, validator, job.batch_size)
+            for item in _encode_batches(batches, encoder):
+                info = encode_info(item.info)
+                out.write(_FRAME.pack(len(info), len(item.data)))
+                out.write(info)
+                out.write(item.data)
+                out.flush()
+        finally:
+            reader.close()
+    except Exception as exc:  # reported to the loader, which raises it
+        error = encode_info((type(exc).__name__, str(exc)))
+        out.write(_FRAME.pack(len(error), -1))
+        out.write(error)
+    out.close()
+
+
+async def _process_batches(job: _ParserJob) -> AsyncGenerator[_Loadable, None]:
+    """The batches of ``job``'s file, parsed in a separate process (see :func:`_parser_main`).
+    The process's output is read while the loader works, up to ``_PARSER_READ_LIMIT`` bytes
+    ahead; it is killed if the import stops early."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _PARSER_BOOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        limit=_PARSER_READ_LIMIT,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    decode_info = msgspec.msgpack.Decoder(_BatchInfo).decode
+    finished = False
+    try:
+        proc.stdin.write(msgspec.msgpack.encode(job))
+        await proc.stdin.drain()
+        proc.stdin.close()
+        while True:
+            try:
+                info_length, data_length = _FRAME.unpack(await proc.stdout.readexactly(8))
+                info = await proc.stdout.readexactly(info_length)
+                if data_length < 0:
+                    kind, message = msgspec.msgpack.decode(info)
+                    if kind == ImportFileError.__name__:
+                        raise ImportFileError(message)
+                    raise RuntimeError(f"the import's parser process failed: {kind}: {message}")
+                data = await proc.stdout.readexactly(data_length)
+            except asyncio.IncompleteReadError:
+                code = await proc.wait()
+                raise RuntimeError(
+                    f"the import's parser process stopped unexpectedly (exit status {code})"
+                ) from None
+            item = _Loadable(decode_info(info), data)
+            finished = item.info.last
+            yield item
+            if finished:
+                break
+    finally:
+        if not finished and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+        await proc.wait()
+
+
+async def _thread_batches(batches: Iterator[_Loadable]) -> AsyncGenerator[_Loadable, None]:
+    """``batches``, each next one made in a worker thread while the loader loads the last."""
+    pending = asyncio.ensure_future(asyncio.to_thread(next, batches, None))
+    try:
+        while (item := await asyncio.shield(pending)) is not None:
+            pending = asyncio.ensure_future(asyncio.to_thread(next, batches, None))
+            yield item
+    finally:
+        # A thread cannot be interrupted: let it finish its batch (before the file is closed
+        # under it) even when loading failed.
+        if not pending.done():
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(pending)
+
+
 # --- loading ------------------------------------------------------------------------------------
 STAGE = "credit_import_stage"  # temporary tables, dropped at the end (and on commit)
 SEEN = "credit_import_seen"
-STAGE_COLUMNS = ParsedRow._fields
+CHECK = "credit_import_check"
 
-_DROP_TEMP = "DROP TABLE IF EXISTS pg_temp.credit_import_stage, pg_temp.credit_import_seen"
-_CREATE_STAGE = """
-CREATE TEMPORARY TABLE credit_import_stage (
-    id uuid NOT NULL,
-    row integer NOT NULL,
-    uscc text NOT NULL,
-    subject_name text NOT NULL,
-    record_type text NOT NULL,
-    severity text,
-    grade text,
-    document_no text NOT NULL,
-    decision_date date NOT NULL,
-    publish_until date,
-    authority text NOT NULL,
-    description text NOT NULL,
-    status text NOT NULL,
-    content_hash text NOT NULL
-) ON COMMIT DROP
-"""
+_DROP_TEMP = (
+    "DROP TABLE IF EXISTS pg_temp.credit_import_stage, pg_temp.credit_import_seen, "
+    "pg_temp.credit_import_check"
+)
+_RECORD_COLUMN_LIST = ", ".join(RECORD_COLUMNS)
+# Temporary tables with public_records' column types, without indexes or constraints.
+_CREATE_STAGE = (
+    "CREATE TEMPORARY TABLE credit_import_stage ON COMMIT DROP AS "  # noqa: S608 - constants
+    f"SELECT 0 AS row, {_RECORD_COLUMN_LIST} FROM public_records WITH NO DATA"
+)
+_CREATE_CHECK = (
+    "CREATE TEMPORARY TABLE credit_import_check ON COMMIT DROP AS "  # noqa: S608 - constants
+    f"SELECT {_RECORD_COLUMN_LIST} FROM public_records WITH NO DATA"
+)
 _CREATE_SEEN = """
 CREATE TEMPORARY TABLE IF NOT EXISTS credit_import_seen (
     document_no text COLLATE "C" PRIMARY KEY,
     row integer NOT NULL
 ) ON COMMIT DROP
 """
-_TRUNCATE_STAGE = "TRUNCATE credit_import_stage"
 # Remember this batch's document numbers; returns how many were new to the file.
 _REMEMBER = """
 WITH fresh AS (
@@ -862,92 +1225,73 @@ DELETE FROM credit_import_stage s USING credit_import_seen x
 WHERE x.document_no = s.document_no COLLATE "C" AND x.row <> s.row
 RETURNING s.row, s.document_no, x.row AS first_row
 """
-# Rows of this batch already in public_records (when it was empty before the import: written by
-# an earlier batch of the file, whose row number ends provider_ref). LATERAL … LIMIT 1 keeps the
-# plan to one index probe per staged row: a hash join would scan all of public_records per batch.
+# Suspect rows already in public_records (when it was empty before the import: written by an
+# earlier batch of the file; provider_ref ends with the row number). LATERAL … LIMIT 1 keeps the
+# plan to one index probe per row: a hash join would scan all of public_records per batch.
 _FIND_WRITTEN = """
-SELECT s.row, s.document_no, p.import_id, p.provider_ref
-FROM credit_import_stage s
+SELECT s.provider_ref, s.document_no, p.import_id, p.provider_ref
+FROM credit_import_check s
 CROSS JOIN LATERAL (
     SELECT p.import_id, p.provider_ref FROM public_records p
     WHERE p.document_no = s.document_no LIMIT 1
 ) p
 """
-_DROP_ROWS = "DELETE FROM credit_import_stage WHERE row = ANY($1::integer[])"
-# The merge. Parameters: $1 import time, $2 import id, $3 provider_ref prefix, $4 repair note.
-# Ids are UUIDv7 made by the parser (as the ORM makes them), so PostgreSQL spends no time on
-# them.
-_INSERT_STAGED = """
-INSERT INTO public_records AS p (
-    id, uscc, subject_name, record_type, severity, grade, document_no, decision_date,
-    publish_until, authority, description, status, status_changed_at, status_note,
-    source, provider_ref, fetched_at, import_id, content_hash, created_at, updated_at
+_DROP_WRITTEN = "DELETE FROM credit_import_check WHERE document_no = ANY($1::text[])"
+_INSERT_CHECKED = (
+    f"INSERT INTO public_records ({_RECORD_COLUMN_LIST}) "  # noqa: S608 - constants
+    f"SELECT {_RECORD_COLUMN_LIST} FROM credit_import_check RETURNING uscc"
 )
-SELECT
-    s.id, s.uscc, s.subject_name, s.record_type, s.severity, s.grade, s.document_no,
-    s.decision_date, s.publish_until, s.authority, s.description, s.status,
-    CASE WHEN s.status = 'repaired' THEN $1::timestamptz END,
-    CASE WHEN s.status = 'repaired' THEN $4::text END,
-    'public_credit_import', $3::text || s.row::text, $1::timestamptz, $2::uuid, s.content_hash,
-    $1::timestamptz, $1::timestamptz
-FROM credit_import_stage s
-"""
+# The merge, into a table that had records before the import. Ids are UUIDv7s made by the
+# parser (as the ORM makes them), so PostgreSQL spends no time on them.
 # * a known document_no is updated only when its content hash differs;
 # * an import only ever marks records repaired ('active' or 'expired' ones): disputed and
 #   withdrawn records keep their status, and nothing goes back to 'active';
-# * xmax = 0 tells an inserted row from an updated one.
-_ON_CONFLICT = """
-ON CONFLICT (document_no) DO UPDATE SET
-    uscc = EXCLUDED.uscc,
-    subject_name = EXCLUDED.subject_name,
-    record_type = EXCLUDED.record_type,
-    severity = EXCLUDED.severity,
-    grade = EXCLUDED.grade,
-    decision_date = EXCLUDED.decision_date,
-    publish_until = EXCLUDED.publish_until,
-    authority = EXCLUDED.authority,
-    description = EXCLUDED.description,
-    status = CASE WHEN EXCLUDED.status = 'repaired' AND p.status IN ('active', 'expired')
-        THEN 'repaired' ELSE p.status END,
-    status_changed_at = CASE WHEN EXCLUDED.status = 'repaired'
-        AND p.status IN ('active', 'expired') THEN EXCLUDED.fetched_at
-        ELSE p.status_changed_at END,
-    status_note = CASE WHEN EXCLUDED.status = 'repaired' AND p.status IN ('active', 'expired')
-        THEN $4::text ELSE p.status_note END,
-    source = EXCLUDED.source,
-    provider_ref = EXCLUDED.provider_ref,
-    fetched_at = EXCLUDED.fetched_at,
-    import_id = EXCLUDED.import_id,
-    content_hash = EXCLUDED.content_hash,
-    updated_at = EXCLUDED.updated_at
-WHERE p.content_hash IS DISTINCT FROM EXCLUDED.content_hash
-RETURNING p.uscc, p.xmax = 0 AS inserted
-"""
-_COUNTS = """
-SELECT
-    (SELECT count(*) FROM up WHERE inserted) AS inserted,
-    (SELECT count(*) FROM up WHERE NOT inserted) AS updated,
-"""
-# With records in the table before the import, an update may move a record to another subject:
-# return the old USCC too (both profiles change). Every CTE sees the table as before the batch;
-# LATERAL … LIMIT 1 probes the document_no index instead of scanning the table.
-_MERGE = "".join(
-    (
-        """
+# * xmax = 0 tells an inserted row from an updated one;
+# * an update may move a record to another subject: the old USCC is returned too (both
+#   profiles change). Every CTE sees the table as before the batch; LATERAL … LIMIT 1 probes
+#   the document_no index instead of scanning the table.
+_MERGE = f"""
 WITH moved AS (
     SELECT p.uscc FROM credit_import_stage s
     CROSS JOIN LATERAL (
         SELECT p.uscc FROM public_records p
         WHERE p.document_no = s.document_no AND p.uscc <> s.uscc LIMIT 1
     ) p
-), up AS (""",
-        _INSERT_STAGED,
-        _ON_CONFLICT,
-        ")",
-        _COUNTS,
-        "    ARRAY(SELECT uscc FROM up UNION SELECT uscc FROM moved) AS touched",
-    )
+), up AS (
+    INSERT INTO public_records AS p ({_RECORD_COLUMN_LIST})
+    SELECT {_RECORD_COLUMN_LIST} FROM credit_import_stage
+    ON CONFLICT (document_no) DO UPDATE SET
+        uscc = EXCLUDED.uscc,
+        subject_name = EXCLUDED.subject_name,
+        record_type = EXCLUDED.record_type,
+        severity = EXCLUDED.severity,
+        grade = EXCLUDED.grade,
+        decision_date = EXCLUDED.decision_date,
+        publish_until = EXCLUDED.publish_until,
+        authority = EXCLUDED.authority,
+        description = EXCLUDED.description,
+        status = CASE WHEN EXCLUDED.status = 'repaired' AND p.status IN ('active', 'expired')
+            THEN 'repaired' ELSE p.status END,
+        status_changed_at = CASE WHEN EXCLUDED.status = 'repaired'
+            AND p.status IN ('active', 'expired') THEN EXCLUDED.status_changed_at
+            ELSE p.status_changed_at END,
+        status_note = CASE WHEN EXCLUDED.status = 'repaired' AND p.status IN ('active', 'expired')
+            THEN EXCLUDED.status_note ELSE p.status_note END,
+        source = EXCLUDED.source,
+        provider_ref = EXCLUDED.provider_ref,
+        fetched_at = EXCLUDED.fetched_at,
+        import_id = EXCLUDED.import_id,
+        content_hash = EXCLUDED.content_hash,
+        updated_at = EXCLUDED.updated_at
+    WHERE p.content_hash IS DISTINCT FROM EXCLUDED.content_hash
+    RETURNING p.uscc, p.xmax = 0 AS inserted
 )
+SELECT
+    (SELECT count(*) FROM up WHERE inserted) AS inserted,
+    (SELECT count(*) FROM up WHERE NOT inserted) AS updated,
+    ARRAY(SELECT uscc FROM up UNION SELECT uscc FROM moved) AS touched
+"""  # noqa: S608 - constants
+_KEY_EXISTS = re.compile(r"Key \(document_no\)=\((.*)\) already exists")
 
 
 def provider_ref_prefix(filename: str) -> str:
@@ -956,8 +1300,14 @@ def provider_ref_prefix(filename: str) -> str:
     return (filename if len(filename) <= room else filename[-room:]) + "#row"
 
 
+def _ref_row(provider_ref: str) -> int:
+    return int(provider_ref.rpartition("#row")[2])
+
+
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The session's asyncpg connection, with the session's transaction begun on it."""
+    from sqlalchemy import text
+
     connection = await session.connection()
     # SQLAlchemy's asyncpg adapter opens the server-side transaction lazily, on the first
     # statement; run one so that our raw statements are inside it.
@@ -978,6 +1328,7 @@ async def import_public_credit(
     on_progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
     today: dt.date | None = None,
+    parser_process: bool | None = None,
 ) -> ImportReport:
     """Import one public-credit file into ``public_records`` inside the session's transaction.
 
@@ -986,8 +1337,15 @@ async def import_public_credit(
     (status ``done``, counts, the first 1000 rejections) when the import finishes. Raises
     :class:`ImportFileError` when the file cannot be read at all (nothing is written then).
     ``on_progress`` receives the number of data rows processed so far after every batch.
+    ``parser_process`` parses the file in a separate process (True), in a worker thread
+    (False), or in a process for files of at least ``PARSER_PROCESS_BYTES`` (None).
     """
-    reader = open_import(source, filename)
+    from xinyidai.models.credit_data import CreditImport, ImportStatus
+
+    reader = open_import(source, filename)  # ImportFileError before anything is written
+    path = None if isinstance(source, bytes) else Path(source)
+    if parser_process is None:
+        parser_process = path is not None and path.stat().st_size >= PARSER_PROCESS_BYTES
     try:
         own_run: CreditImport | None = None
         if import_id is None:
@@ -999,17 +1357,36 @@ async def import_public_credit(
             import_id = own_run.id
         report = ImportReport()
         report.__dict__["import_id"] = import_id
-        loader = _Loader(
-            await driver_connection(session),
-            report,
-            now=dt.datetime.now(dt.UTC),
-            import_id=import_id,
-            ref_prefix=provider_ref_prefix(filename),
-            note=f"repaired by import {filename}",
-        )
+        loader = _Loader(await driver_connection(session), report, import_id)
         await loader.prepare()
-        batches = iter_batches(reader.rows, Validator(today or china_today()), batch_size)
-        await _pipeline(batches, loader, on_progress)
+        now = dt.datetime.now(dt.UTC)
+        ref_prefix = provider_ref_prefix(filename)
+        note = f"repaired by import {filename}"
+        today = today or china_today()
+        batches: AsyncGenerator[_Loadable, None]
+        if parser_process and path is not None:
+            reader.close()
+            job = _ParserJob(
+                str(path), filename, today, batch_size, now, import_id, ref_prefix, note,
+                stage=not loader.direct,
+            )  # fmt: skip
+            batches = _process_batches(job)
+        else:
+            encoder = _Encoder(
+                now=now, import_id=import_id, ref_prefix=ref_prefix, note=note,
+                stage=not loader.direct,
+            )  # fmt: skip
+            validator = Validator(today, new_id=_no_id)
+            batches = _thread_batches(
+                _encode_batches(iter_batches(reader.rows, validator, batch_size), encoder)
+            )
+        async with contextlib.aclosing(batches):
+            reported = 0
+            async for batch in batches:
+                await loader.load(batch)
+                if on_progress is not None and batch.info.rows_read > reported:
+                    reported = batch.info.rows_read
+                    on_progress(reported)
         await loader.finish()
     finally:
         reader.close()
@@ -1026,127 +1403,130 @@ async def import_public_credit(
     return report
 
 
-async def _pipeline(
-    batches: Iterator[Batch], loader: _Loader, on_progress: Callable[[int], None] | None
-) -> None:
-    """Parse batch *n + 1* in a worker thread while PostgreSQL merges batch *n*.
-
-    The parser and PostgreSQL then use different cores: the event loop only waits for the
-    server during the merge, releasing the GIL. The COPY itself runs without the parser, whose
-    hold on the GIL would stall every write of the COPY stream for a switch interval.
-    """
-    reported = 0
-    batch = await asyncio.to_thread(next, batches, None)
-    while batch is not None:
-        await loader.stage(batch)
-        pending = asyncio.ensure_future(asyncio.to_thread(next, batches, None))
-        try:
-            await loader.merge(batch)
-        finally:
-            if not pending.done():
-                # A thread cannot be interrupted: let it finish its batch (before the file is
-                # closed under it) even when the merge failed.
-                with contextlib.suppress(BaseException):
-                    await asyncio.shield(pending)
-        if on_progress is not None and batch.rows_read > reported:
-            reported = batch.rows_read
-            on_progress(reported)
-        batch = pending.result()
-
-
 def _raced(document_no: str | None) -> Conflict:
     which = f"record {document_no!r}" if document_no else "a record of this file"
     return Conflict(f"{which} was added by another import while this one ran; run it again")
+
+
+async def _copy(
+    conn: asyncpg.Connection, table: str, columns: tuple[str, ...], data: memoryview
+) -> None:
+    """COPY binary ``data`` into ``table``."""
+
+    async def chunks() -> AsyncIterator[memoryview]:
+        for start in range(0, len(data), _COPY_CHUNK):
+            yield data[start : start + _COPY_CHUNK]
+
+    await conn.copy_to_table(table, source=chunks(), columns=columns, format="binary")
+
+
+_COPY_CHUNK = 1 << 20
 
 
 @dataclass
 class _Loader:
     conn: asyncpg.Connection
     report: ImportReport
-    now: dt.datetime
     import_id: UUID
-    ref_prefix: str
-    note: str
     loaded: int = 0  # batches with records loaded so far
-    empty_before: bool = False  # public_records held nothing when the import began
+    direct: bool = False  # public_records was empty when the import began
+    checking: bool = False  # the check table exists
 
     async def prepare(self) -> None:
         await self.conn.execute(_DROP_TEMP)
-        await self.conn.execute(_CREATE_STAGE)
-        self.empty_before = not await self.conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM public_records)"
-        )
+        self.direct = not await self.conn.fetchval("SELECT EXISTS (SELECT 1 FROM public_records)")
+        if not self.direct:
+            await self.conn.execute(_CREATE_STAGE)
 
-    async def stage(self, batch: Batch) -> None:
-        """COPY the batch's rows into the staging table."""
-        self.report.rejected.extend(batch.rejected)
-        if not batch.records:
+    async def load(self, batch: _Loadable) -> None:
+        info = batch.info
+        self.report.rejected.extend(info.rejected)
+        if not info.fresh and not info.suspect:
             return
-        if self.loaded:
-            await self.conn.execute(_TRUNCATE_STAGE)
-        await self.conn.copy_records_to_table(STAGE, records=batch.records, columns=STAGE_COLUMNS)
-
-    async def merge(self, batch: Batch) -> None:
-        """Insert or update from the staging table; reject repeats of earlier batches."""
-        if not batch.records:
-            return
-        if self.empty_before:
-            await self._insert_new(batch)
+        data = memoryview(batch.data)
+        if self.direct:
+            await self._insert_fresh(info, data[: info.fresh_bytes])
+            if info.suspect:
+                await self._insert_suspects(data[info.fresh_bytes :])
         else:
-            await self._merge(batch)
+            await self._merge(info, data)
         self.loaded += 1
 
-    async def _insert_new(self, batch: Batch) -> None:
-        """Into a table that was empty when the import began, a row is new unless an earlier
-        batch of the file had its document_no: such a record's provider_ref names that row.
-        The rest is a plain INSERT (cheaper than ON CONFLICT's speculative insertion)."""
-        report, conn = self.report, self.conn
-        repeats: set[int] = set()
-        if self.loaded:
-            for row, document_no, import_id, ref in await conn.fetch(_FIND_WRITTEN):
-                if import_id != self.import_id:
-                    raise _raced(document_no)
-                first_row = int(ref.rpartition("#row")[2])
-                report.rejected.append(Rejection(row, _duplicate_reason(document_no, first_row)))
-                repeats.add(row)
-            if repeats:
-                await conn.execute(_DROP_ROWS, list(repeats))
+    async def _insert_fresh(self, info: _BatchInfo, data: memoryview) -> None:
+        """Into a table that was empty when the import began, rows whose document number no
+        earlier batch had are new: COPY them straight into public_records. The unique index
+        refuses a document number that another import added meanwhile."""
+        if not info.fresh:
+            return
+        import asyncpg
+
         try:
-            await conn.execute(_INSERT_STAGED, self.now, self.import_id, self.ref_prefix, self.note)
+            await _copy(self.conn, "public_records", RECORD_COLUMNS, data)
+        except asyncpg.UniqueViolationError as exc:
+            match = _KEY_EXISTS.search(getattr(exc, "detail", None) or "")
+            raise _raced(match.group(1) if match else None) from exc
+        self.report.accepted += info.fresh
+        self.report.touched_usccs.update(info.usccs)
+
+    async def _insert_suspects(self, data: memoryview) -> None:
+        """Rows whose document number an earlier batch may have had: those an earlier batch
+        wrote are rejected (naming the row that was written), the rest inserted."""
+        import asyncpg
+
+        conn, report = self.conn, self.report
+        if not self.checking:
+            await conn.execute(_CREATE_CHECK)
+            self.checking = True
+        else:
+            await conn.execute("TRUNCATE credit_import_check")
+        await _copy(conn, CHECK, RECORD_COLUMNS, data)
+        repeats: list[str] = []
+        for ref, document_no, import_id, first_ref in await conn.fetch(_FIND_WRITTEN):
+            if import_id != self.import_id:
+                raise _raced(document_no)
+            reason = _duplicate_reason(document_no, _ref_row(first_ref))
+            report.rejected.append(Rejection(_ref_row(ref), reason))
+            repeats.append(document_no)
+        if repeats:
+            await conn.execute(_DROP_WRITTEN, repeats)
+        try:
+            inserted = await conn.fetch(_INSERT_CHECKED)
         except asyncpg.UniqueViolationError as exc:
             raise _raced(None) from exc
-        report.accepted += len(batch.records) - len(repeats)
-        report.touched_usccs.update(r.uscc for r in batch.records if r.row not in repeats)
+        report.accepted += len(inserted)
+        report.touched_usccs.update(r[0] for r in inserted)
 
-    async def _merge(self, batch: Batch) -> None:
+    async def _merge(self, info: _BatchInfo, data: memoryview) -> None:
         """Drop repeats of earlier batches, then insert new records and update changed ones."""
-        report = self.report
-        repeats = await self._drop_repeats(batch, len(batch.records))
-        result = await self.conn.fetchrow(
-            _MERGE, self.now, self.import_id, self.ref_prefix, self.note
-        )
+        conn, report = self.conn, self.report
+        if self.loaded:
+            await conn.execute("TRUNCATE credit_import_stage")
+        await _copy(conn, STAGE, STAGE_COLUMNS, data)
+        staged = info.fresh
+        repeats = await self._drop_repeats(info, staged)
+        result = await conn.fetchrow(_MERGE)
         assert result is not None
         inserted, updated, touched = result
         report.accepted += inserted
         report.updated += updated
-        report.unchanged += len(batch.records) - len(repeats) - inserted - updated
+        report.unchanged += staged - repeats - inserted - updated
         report.touched_usccs.update(touched)
 
-    async def _drop_repeats(self, batch: Batch, staged: int) -> set[int]:
-        """Reject rows repeating a document_no of an earlier batch of the file; returns their
-        rows. Unchanged rows are not written, so the document numbers of every batch but the
+    async def _drop_repeats(self, info: _BatchInfo, staged: int) -> int:
+        """Reject rows repeating a document_no of an earlier batch of the file; returns how
+        many. Unchanged rows are not written, so the document numbers of every batch but the
         last are kept in a temporary table (client memory stays bounded for any file size)."""
         conn = self.conn
         if self.loaded == 0:
-            if batch.last:
-                return set()  # a one-batch file: nothing to compare with, nothing to keep
+            if info.last:
+                return 0  # a one-batch file: nothing to compare with, nothing to keep
             await conn.execute(_CREATE_SEEN)
-        if not batch.last and await conn.fetchval(_REMEMBER) == staged:
-            return set()
-        repeats: set[int] = set()
+        if not info.last and await conn.fetchval(_REMEMBER) == staged:
+            return 0
+        repeats = 0
         for row, document_no, first_row in await conn.fetch(_DROP_REPEATS):
             self.report.rejected.append(Rejection(row, _duplicate_reason(document_no, first_row)))
-            repeats.add(row)
+            repeats += 1
         return repeats
 
     async def finish(self) -> None:

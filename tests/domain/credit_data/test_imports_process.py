@@ -1,0 +1,217 @@
+"""The import's parser process and its COPY data: same results as parsing in process, exact
+rejections across batch boundaries, failures that leave nothing behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+
+from tests.domain.credit_data.test_imports import (
+    TODAY,
+    USCC_A,
+    USCC_B,
+    USCC_C,
+    csv_bytes,
+    records,
+    row,
+    run,
+)
+from xinyidai.domain.credit_data import imports
+from xinyidai.domain.credit_data.imports import (
+    ImportFileError,
+    Rejection,
+    import_public_credit,
+)
+from xinyidai.domain.credit_data.synthetic import synthetic_rows, write_csv
+from xinyidai.models import PublicRecord
+from xinyidai.models.credit_data import NEGATIVE_TYPES, RecordStatus, RecordType, Severity
+
+# Columns the run sets (times, ids): equal between two runs only up to these.
+RUN_COLUMNS = {"id", "created_at", "updated_at", "fetched_at", "status_changed_at", "import_id"}
+RUN_COLUMNS |= {"sa_orm_sentinel"}
+
+
+def mixed_rows() -> list[dict[str, str]]:
+    """Good rows, bad rows and repeats, placed around the edges of batches of 4."""
+    rows = [row(document_no=f"d{i}", uscc=(USCC_A, USCC_B, USCC_C)[i % 3]) for i in range(1, 15)]
+    rows[3] = row(document_no="d4", decision_date="2099-01-01")  # row 4: last of batch 1
+    rows[4] = row(document_no="d2", description="重复")  # row 5: first of batch 2 repeats row 2
+    rows[7] = row(document_no="d8", status="repaired")  # row 8
+    rows[8] = row(document_no="d9", uscc="91440106BADBADBAD1")  # row 9: first of batch 3
+    rows[9] = row(document_no="d8")  # row 10 repeats row 8 (an earlier batch)
+    rows[12] = row(document_no="d12")  # row 13 repeats row 12 (the same batch)
+    rows.append(row(document_no="d1", uscc=USCC_C))  # row 15 repeats row 1
+    rows.append(row(document_no="穗税信评〔2025〕9号", record_type="纳税信用等级", severity="",
+                    description="2024年度纳税信用等级评定为A级"))  # fmt: skip
+    return rows
+
+
+EXPECTED_REJECTIONS = [
+    Rejection(4, "decision_date: 2099-01-01 is in the future"),
+    Rejection(5, "document_no: 'd2' repeats row 2"),
+    Rejection(
+        9,
+        "uscc: the check character is '1' but GB 32100-2015 gives 'M' for the first 17 characters",
+    ),
+    Rejection(10, "document_no: 'd8' repeats row 8"),
+    Rejection(13, "document_no: 'd12' repeats row 12"),
+    Rejection(15, "document_no: 'd1' repeats row 1"),
+]
+
+
+async def stored(db) -> dict[str, dict[str, Any]]:
+    return {
+        document_no: {
+            c: getattr(r, c)
+            for c in (column.key for column in PublicRecord.__table__.columns)
+            if c not in RUN_COLUMNS
+        }
+        for document_no, r in (await records(db)).items()
+    }
+
+
+async def test_the_tables_agree_with_the_models() -> None:
+    assert set(imports.RECORD_TYPE_VALUES) == {t.value for t in RecordType}
+    assert set(imports.RECORD_TYPES.values()) <= {t.value for t in RecordType}
+    assert set(imports.SEVERITIES.values()) == {s.value for s in Severity}
+    assert set(imports.STATUSES.values()) == {RecordStatus.ACTIVE, RecordStatus.REPAIRED}
+    assert {t.value for t in NEGATIVE_TYPES} == imports.NEGATIVE_RECORD_TYPES
+    assert set(imports.GRADES) == set(imports.GRADE_TYPES)
+
+
+def test_the_parser_process_does_not_load_the_orm() -> None:
+    """It starts in a fraction of a second: no SQLAlchemy, asyncpg or models."""
+    code = (
+        "import sys, xinyidai.domain.credit_data.imports; "
+        "print(sorted(m for m in ('sqlalchemy', 'asyncpg', 'xinyidai.models') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("batch_size", [4, 100])
+async def test_process_and_thread_parsing_load_the_same(db, tmp_path: Path, batch_size) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(csv_bytes(mixed_rows()))
+    results = []
+    for parser_process in (False, True):
+        await db.execute(delete(PublicRecord))
+        await db.commit()
+        report = await run(
+            db, path, filename="mixed.csv", batch_size=batch_size, parser_process=parser_process
+        )
+        results.append((report, report.touched_usccs, await stored(db)))
+    (thread, thread_touched, thread_rows), (process, process_touched, process_rows) = results
+    assert thread.rejected == process.rejected == EXPECTED_REJECTIONS
+    assert (thread.accepted, thread.updated, thread.unchanged) == (10, 0, 0)
+    assert (process.accepted, process.updated, process.unchanged) == (10, 0, 0)
+    assert thread_touched == process_touched == {USCC_A, USCC_B, USCC_C}
+    assert thread_rows == process_rows
+    assert process_rows["d8"]["status"] == "repaired"
+    assert process_rows["d1"]["uscc"] == USCC_B  # the first row wins
+    assert process_rows["d3"]["provider_ref"] == "mixed.csv#row3"
+    assert process_rows["穗税信评〔2025〕9号"]["grade"] == "A"
+    # Into the filled table (the staging merge): the same file again changes nothing.
+    again = await run(db, path, filename="mixed.csv", batch_size=batch_size, parser_process=True)
+    assert again.rejected == EXPECTED_REJECTIONS
+    assert (again.accepted, again.updated, again.unchanged) == (0, 0, 10)
+    assert await stored(db) == process_rows
+
+
+async def test_a_changed_file_updates_through_the_parser_process(db, tmp_path: Path) -> None:
+    path = tmp_path / "large.csv"
+    rows = list(synthetic_rows(3_000, seed=7))
+    write_csv(path, rows)
+    progress: list[int] = []
+    report = await run(
+        db, path, filename="large.csv", batch_size=1_000, parser_process=True,
+        on_progress=progress.append,
+    )  # fmt: skip
+    assert (report.accepted, report.updated, report.unchanged, report.rejected) == (
+        3_000, 0, 0, []
+    )  # fmt: skip
+    assert progress == [1_000, 2_000, 3_000]
+    assert report.touched_usccs == {r["uscc"] for r in rows}
+    ids = (await db.scalars(select(PublicRecord.id))).all()
+    assert len(set(ids)) == 3_000 and {i.version for i in ids} == {7}
+    for r in rows[:10]:
+        r["description"] += "（更正）"
+    rows.append(dict(rows[0], document_no="新文号〔2026〕1号"))
+    write_csv(path, rows)
+    again = await run(db, path, filename="large.csv", batch_size=1_000, parser_process=True)
+    assert (again.accepted, again.updated, again.unchanged) == (1, 10, 2_990)
+    assert again.touched_usccs == {r["uscc"] for r in rows[:10]}
+
+
+async def test_a_race_is_a_conflict_with_the_parser_process(db, settings, tmp_path) -> None:
+    import asyncio
+    import threading
+
+    from xinyidai.infra.db import create_engine, session_factory
+    from xinyidai.infra.errors import Conflict
+
+    async def other_import() -> None:
+        engine = create_engine(settings, settings.database_url)
+        async with session_factory(engine)() as session:
+            await import_public_credit(
+                session, csv_bytes([row(document_no="d3")]), filename="other.csv", today=TODAY
+            )
+            await session.commit()
+        await engine.dispose()
+
+    def meanwhile(rows: int) -> None:
+        if rows == 2:
+            thread = threading.Thread(target=lambda: asyncio.run(other_import()))
+            thread.start()
+            thread.join()
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(csv_bytes([row(document_no=f"d{i}") for i in range(1, 5)]))
+    with pytest.raises(Conflict, match="'d3' was added by another import"):
+        await import_public_credit(
+            db, path, filename="t.csv", batch_size=2, on_progress=meanwhile, today=TODAY,
+            parser_process=True,
+        )  # fmt: skip
+    await db.rollback()
+    assert set(await records(db)) == {"d3"}
+
+
+async def test_a_parser_process_that_dies_fails_the_import_whole(
+    db, tmp_path: Path, monkeypatch
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(csv_bytes([row(document_no=f"d{i}") for i in range(1, 5)]))
+    monkeypatch.setattr(imports, "_PARSER_BOOT", "import sys; sys.exit(3)")
+    with pytest.raises(RuntimeError, match=r"stopped unexpectedly \(exit status 3\)"):
+        await import_public_credit(db, path, filename="t.csv", today=TODAY, parser_process=True)
+    await db.rollback()
+    assert await records(db) == {}
+
+
+async def test_parser_process_errors_are_raised_in_the_loader(tmp_path: Path) -> None:
+    job = imports._ParserJob(
+        str(tmp_path / "gone.csv"), "gone.csv", TODAY, 10, dt.datetime.now(dt.UTC),
+        uuid.uuid4(), "gone.csv#row", "note", stage=False,
+    )  # fmt: skip
+    with pytest.raises(ImportFileError, match="cannot open"):
+        async for _ in imports._process_batches(job):
+            pass
+
+
+def test_copy_data_ids_are_uuid7_in_order() -> None:
+    high, low = imports._uuid7_base()
+    ids = [uuid.UUID(int=high << 64 | low + i) for i in (0, 1, 2**32 - 1)]
+    assert {i.version for i in ids} == {7} and ids == sorted(ids)
+    assert {i.variant for i in ids} == {uuid.RFC_4122}
+    now_ms = dt.datetime.now(dt.UTC).timestamp() * 1000
+    assert abs((high >> 16) - now_ms) < 60_000
