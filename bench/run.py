@@ -108,11 +108,23 @@ class SyncScenario:
     kind: str = "sync"
 
 
-SCENARIOS: list[Scenario | ImportScenario | SyncScenario] = [
+@dataclass(frozen=True, slots=True)
+class ScoringScenario:
+    """Kind ``scoring`` (bench/scoring.py): ``score_one`` (one SME end to end against a raw
+    LightGBM single-row predict, p50 ms) and ``score_batch`` (every SME's latest snapshot from
+    the database and back, SMEs/s), both against the issue's absolute targets."""
+
+    name: str
+    kind: str = "scoring"
+
+
+SCENARIOS: list[Scenario | ImportScenario | SyncScenario | ScoringScenario] = [
     Scenario("live", "/health/live", baseline="bare", target=0.8, rounds=3),
     Scenario("ready", "/health/ready", baseline="bare", target=None, rounds=1),
     ImportScenario("import", rows=1_000_000, target=0.5),
     SyncScenario("sync"),
+    ScoringScenario("score_one"),
+    ScoringScenario("score_batch"),
 ]
 
 
@@ -540,7 +552,7 @@ def render(rows: list[Row | ImportRow]) -> Table:
     return table
 
 
-def write_results(rows: list[Row | ImportRow], seconds: int, notes: list[str]) -> None:
+def write_results(rows: list[Any], seconds: int, notes: list[str]) -> None:
     document = {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -958,6 +970,37 @@ async def _measure_import(scenario: ImportScenario, url: str, path: Path, count:
 
 
 # --------------------------------------------------------------------------------------------
+# Scoring rows (bench/scoring.py)
+# --------------------------------------------------------------------------------------------
+
+
+def run_scoring_scenario(ctx: Context, scenario: ScoringScenario, database_url: str) -> Any:
+    if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/, not the root, first
+        sys.path.insert(0, str(ROOT))
+    from bench import scoring
+
+    def log(message: str) -> None:
+        console.print(f"  {message}")
+
+    console.print(f"[bold]{scenario.name}[/bold]")
+    if scenario.name == "score_one":
+        return scoring.score_one_row(ctx.workdir, log=log)
+    return scoring.score_batch_row(database_url, ctx.workdir, log=log)
+
+
+def render_scoring(rows: list[Any]) -> Table:
+    table = Table(title="scoring (in process, same run)")
+    for name in ("scenario", "measured", "target", "same-run reference", "verdict"):
+        table.add_column(name, justify="left" if name == "scenario" else "right", no_wrap=True)
+    colours = {"PASS": "green", "FAIL": "red"}
+    for row in rows:
+        cells = row.cells()
+        cells[-1] = f"[{colours[row.verdict]}]{row.verdict}[/]"
+        table.add_row(*cells)
+    return table
+
+
+# --------------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------------
 
@@ -975,7 +1018,7 @@ def duration() -> int:
     return seconds
 
 
-def selected_scenarios() -> list[Scenario | ImportScenario | SyncScenario]:
+def selected_scenarios() -> list[Scenario | ImportScenario | SyncScenario | ScoringScenario]:
     """``SCENARIOS``, or those ``BENCH_ONLY`` names (comma-separated)."""
     raw = os.environ.get("BENCH_ONLY", "").strip()
     if not raw:
@@ -1010,13 +1053,16 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="xyb-", dir="/tmp"))
     ctx: Context | None = None
     rows: list[Row | ImportRow] = []
+    scoring_rows: list[Any] = []
     notes: list[str] = []
     try:
         with engines(workdir) as (database_url, redis_url):
             ctx = Context(workdir, server_env(database_url, redis_url))
             try:
                 for scenario in scenarios:
-                    if isinstance(scenario, ImportScenario):
+                    if isinstance(scenario, ScoringScenario):
+                        scoring_rows.append(run_scoring_scenario(ctx, scenario, database_url))
+                    elif isinstance(scenario, ImportScenario):
                         rows.append(run_import_scenario(ctx, scenario))
                     elif isinstance(scenario, SyncScenario):
                         rows.append(run_sync_scenario(ctx, scenario, database_url))
@@ -1036,15 +1082,18 @@ def main() -> int:
             ctx.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    console.print(render(rows))
+    if rows:
+        console.print(render(rows))
+    if scoring_rows:
+        console.print(render_scoring(scoring_rows))
     for note in notes:
         console.print(f"[yellow]note:[/yellow] {note}")
-    write_results(rows, seconds, notes)
+    write_results(rows + scoring_rows, seconds, notes)
     console.print(
         f"[dim]wrote {RESULTS_PATH.relative_to(ROOT)} in {time.monotonic() - started:.0f} s[/dim]"
     )
     strict = os.environ.get("BENCH_STRICT", "").strip() == "1"
-    if strict and any(row.passed is False for row in rows):
+    if strict and any(row.passed is False for row in rows + scoring_rows):
         return 1
     return 0
 

@@ -162,11 +162,18 @@ def render_card(report: Mapping[str, Any]) -> str:
         f"PSI of the score, training months vs out-of-time months: "
         f"**{_f(sim.get('psi_train_vs_oot'))}** (above 0.25 is drift).",
         "",
-        "Windows: "
+        "Origination months: "
         + ", ".join(
             f"{name} {w['first']}…{w['last']}" for name, w in sim.get("windows", {}).items()
+        )
+        + ".",
+        "",
+        "| split | loans | defaults |",
+        "|---|---|---|",
+        *(
+            f"| {name} | {sim['loans'][name]:,} | {sim['defaults'][name]:,} |"
+            for name in sim.get("loans", {})
         ),
-        f"; loans {sim.get('loans')}, defaults {sim.get('defaults')}.",
         "",
         "### Calibration by grade",
         "",

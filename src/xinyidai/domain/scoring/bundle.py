@@ -110,6 +110,15 @@ class ModelBundle:
         self.best_values: list[float | None] = list(
             manifest.get("reason_best_values") or [None] * len(fx.FEATURES)
         )
+        # A feature without a direction or a best value is never "as good as the best".
+        self._directions = np.asarray(
+            [f.direction if b is not None else 0 for f, b in zip(fx.FEATURES, self.best_values,
+                                                                  strict=True)], dtype=np.float64
+        )  # fmt: skip
+        self._best = np.asarray(
+            [np.nan if b is None or f.direction == 0 else b
+             for f, b in zip(fx.FEATURES, self.best_values, strict=True)], dtype=np.float64
+        )  # fmt: skip
 
     # --- loading ----------------------------------------------------------------------------
     @classmethod
@@ -187,45 +196,47 @@ class ModelBundle:
         raw = contrib.sum(axis=1)  # contributions add up to the raw score
         pds = self.calibrate(raw)
         gaps = contrib[:, :-1] - self.reason_reference
+        chosen = self._reason_order(X, gaps)
         results = []
-        for row, pd, gap in zip(X, pds.tolist(), gaps, strict=True):
+        for row, pd, gap, order in zip(X.tolist(), pds.tolist(), gaps.tolist(), chosen,
+                                       strict=True):  # fmt: skip
             results.append(
                 ScoreResult(
                     pd=pd,
                     score=scale_score(pd, self.scaling),
                     grade=grade_of(pd, self.grades),
-                    reasons=self.reasons(row, gap),
-                    features=[None if v != v else float(v) for v in row.tolist()],
+                    reasons=[self._reason(i, row[i], gap[i]) for i in order],
+                    features=[None if v != v else v for v in row],
                 )
             )
         return results
 
-    def reasons(self, row: np.ndarray, gap: np.ndarray) -> list[Reason]:
-        """The features with the largest positive gap, leaving out a monotone feature whose
-        value is already as good as the best firms' median (its gap then comes from
-        interactions, and "0 late payments" is no reason); if that leaves nothing, the
-        largest gaps stand as they are."""
-        order = [i for i in np.argsort(-gap).tolist() if gap[i] > 1e-9]
-        chosen = [i for i in order if not self._as_good_as_best(i, float(row[i]))]
-        reasons = []
-        for i in (chosen or order)[:MAX_REASONS]:
-            feature = fx.FEATURES[i]
-            value = float(row[i])
-            zh, en = fx.describe(feature, value)
-            reasons.append(
-                Reason(
-                    feature=feature.name,
-                    contribution=round(float(gap[i]), 4),
-                    value=None if value != value else value,
-                    text_zh=zh,
-                    text_en=en,
-                )
-            )
-        return reasons
+    def _reason_order(self, X: np.ndarray, gaps: np.ndarray) -> list[list[int]]:
+        """Per row, the features to give as reasons, largest gap first: those with a positive
+        gap, leaving out a monotone feature whose value is already as good as the best firms'
+        median (its gap then comes from interactions, and "0 late payments" is no reason); if
+        that leaves nothing, the largest positive gaps as they are."""
+        positive = gaps > 1e-9
+        with np.errstate(invalid="ignore"):
+            as_good = (self._directions * (X - self._best)) <= 0  # False where NaN
+        preferred = np.where(positive & ~as_good, gaps, -np.inf)
+        fallback = np.where(positive, gaps, -np.inf)
+        k = min(MAX_REASONS, gaps.shape[1])
+        out = []
+        for pref, fall in zip(preferred, fallback, strict=True):
+            scores = pref if np.isfinite(pref).any() else fall
+            top = np.argpartition(-scores, k - 1)[:k]
+            top = top[np.argsort(-scores[top])]
+            out.append([int(i) for i in top if np.isfinite(scores[i])])
+        return out
 
-    def _as_good_as_best(self, i: int, value: float) -> bool:
-        direction = fx.FEATURES[i].direction
-        best = self.best_values[i]
-        if direction == 0 or best is None or value != value:
-            return False
-        return direction * (value - best) <= 0
+    def _reason(self, i: int, value: float, gap: float) -> Reason:
+        feature = fx.FEATURES[i]
+        zh, en = fx.describe(feature, value)
+        return Reason(
+            feature=feature.name,
+            contribution=round(gap, 4),
+            value=None if value != value else value,
+            text_zh=zh,
+            text_en=en,
+        )

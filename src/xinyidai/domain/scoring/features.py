@@ -166,9 +166,18 @@ FEATURE_HASH = _source_hash()
 
 
 # --- helpers ------------------------------------------------------------------------------------
+_MONTHS: dict[str, int] = {}  # period text -> month index (a few hundred distinct periods)
+WINDOW = 24  # the months the features look at, ending with the last complete month
+
+
 def _month_index(text: str) -> int:
     """``YYYY-MM`` or ``YYYY-MM-DD`` -> months since year 0."""
-    return int(text[0:4]) * 12 + int(text[5:7]) - 1
+    index = _MONTHS.get(text)
+    if index is None:
+        index = int(text[0:4]) * 12 + int(text[5:7]) - 1
+        if len(_MONTHS) < 10_000:
+            _MONTHS[text] = index
+    return index
 
 
 def _day(text: str) -> tuple[int, int, int]:
@@ -183,23 +192,44 @@ def _log(value: float) -> float:
     return math.log1p(value) if value == value and value >= 0 else NAN
 
 
-def _months_by_index(family: Mapping[str, Any], last: int) -> dict[int, Mapping[str, Any]]:
-    """The family's months up to ``last`` (a month index), keyed by month index."""
-    out: dict[int, Mapping[str, Any]] = {}
-    for month in family.get("months", ()):
+Window = list[Mapping[str, Any] | None]
+
+
+def _window(family: Mapping[str, Any], last: int) -> Window:
+    """The family's months ``last - WINDOW + 1`` … ``last`` (month indexes), oldest first, None
+    where a month is absent. Snapshots list months in order, so this reads them from the end
+    and stops at the window's start; out of order, it reads them all."""
+    first = last - WINDOW + 1
+    out: Window = [None] * WINDOW
+    previous = None
+    for month in reversed(family.get("months", ())):
         index = _month_index(month["period"])
-        if index <= last:
-            out[index] = month
+        if first <= index <= last:
+            out[index - first] = month
+        if previous is not None and index > previous:
+            return _window_unordered(family, last)
+        previous = index
+        if index < first:
+            break
     return out
 
 
-def _series(months: Mapping[int, Mapping[str, Any]], column: str, last: int, n: int) -> list[float]:
-    """The last ``n`` months of ``column`` ending at ``last``, oldest first; NaN where absent."""
-    values = []
-    for index in range(last - n + 1, last + 1):
-        month = months.get(index)
-        values.append(_f(month[column]) if month is not None else NAN)
-    return values
+def _window_unordered(family: Mapping[str, Any], last: int) -> Window:
+    first = last - WINDOW + 1
+    out: Window = [None] * WINDOW
+    for month in family.get("months", ()):
+        index = _month_index(month["period"])
+        if first <= index <= last:
+            out[index - first] = month
+    return out
+
+
+def _series(window: Window, column: str, n: int) -> list[float]:
+    """The last ``n`` months of ``column``, oldest first; NaN where absent."""
+    try:
+        return [NAN if m is None else float(m[column]) for m in window[WINDOW - n :]]
+    except TypeError:  # a null value: missing, like an absent month
+        return [NAN if m is None else _f(m[column]) for m in window[WINDOW - n :]]
 
 
 def _present(values: Sequence[float]) -> list[float]:
@@ -211,9 +241,9 @@ def _total(values: Sequence[float]) -> float:
     return sum(present) if present else NAN
 
 
-def _growth(months: Mapping[int, Mapping[str, Any]], column: str, last: int) -> float:
+def _growth(window: Window, column: str) -> float:
     """Last 12 months over the 12 before, minus one; NaN without 12 + 12 months of data."""
-    recent = _series(months, column, last, 24)
+    recent = _series(window, column, 24)
     now, then = recent[12:], recent[:12]
     if len(_present(now)) < 12 or len(_present(then)) < 12:
         return NAN
@@ -221,9 +251,9 @@ def _growth(months: Mapping[int, Mapping[str, Any]], column: str, last: int) -> 
     return sum(now) / before - 1 if before > 0 else NAN
 
 
-def _trend(months: Mapping[int, Mapping[str, Any]], column: str, last: int) -> float:
+def _trend(window: Window, column: str) -> float:
     """Mean of the last 3 months over the mean of the 9 before."""
-    values = _series(months, column, last, 12)
+    values = _series(window, column, 12)
     recent, earlier = _present(values[9:]), _present(values[:9])
     if len(recent) < 2 or len(earlier) < 6:
         return NAN
@@ -284,42 +314,42 @@ def values(snapshot: Mapping[str, Any]) -> list[float]:
 
     tax = families.get("tax", {})
     if tax.get("authorised"):
-        months = _months_by_index(tax, last)
-        sales12 = _series(months, "vat_sales", last, 12)
+        months = _window(tax, last)
+        sales12 = _series(months, "vat_sales", 12)
         total = _total(sales12)
         out[put("sales_12m_log")] = _log(total) if total == total else _log(0.0)
-        paid = _total(_series(months, "tax_paid", last, 12))
+        paid = _total(_series(months, "tax_paid", 12))
         out[put("tax_paid_12m_log")] = _log(paid) if paid == paid else _log(0.0)
-        out[put("sales_growth_yoy")] = _growth(months, "vat_sales", last)
-        out[put("sales_trend_3m")] = _trend(months, "vat_sales", last)
+        out[put("sales_growth_yoy")] = _growth(months, "vat_sales")
+        out[put("sales_trend_3m")] = _trend(months, "vat_sales")
         present = _present(sales12)
         if len(present) >= 6:
             mean = sum(present) / len(present)
             if mean > 0:
                 var = sum((v - mean) ** 2 for v in present) / (len(present) - 1)
                 out[put("sales_volatility")] = math.sqrt(var) / mean
-        arrears = _series(months, "arrears", last, 12)
+        arrears = _series(months, "arrears", 12)
         out[put("tax_arrears_months_12m")] = float(sum(1 for v in arrears if v == v and v > 0))
         out[put("tax_months_missing_12m")] = float(12 - len(present))
         arrears_months = {i for i, v in enumerate(arrears) if v == v and v > 0}
 
     electricity = families.get("electricity", {})
     if electricity.get("authorised"):
-        months = _months_by_index(electricity, last)
-        late = _series(months, "days_late", last, 12)
+        months = _window(electricity, last)
+        late = _series(months, "days_late", 12)
         out[put("electricity_late_6m")] = _count_positive(late[6:])
         out[put("electricity_late_12m")] = _count_positive(late)
         present = _present(late)
         out[put("electricity_max_days_late_12m")] = max(present) if present else NAN
-        out[put("kwh_growth_yoy")] = _growth(months, "kwh", last)
-        out[put("kwh_trend_3m")] = _trend(months, "kwh", last)
+        out[put("kwh_growth_yoy")] = _growth(months, "kwh")
+        out[put("kwh_trend_3m")] = _trend(months, "kwh")
         late_months = {i for i, v in enumerate(late) if v == v and v > 0}
 
     for name, feature in (("water", "water_late_12m"), ("gas", "gas_late_12m")):
         family = families.get(name, {})
         if family.get("authorised"):
-            months = _months_by_index(family, last)
-            late = _series(months, "days_late", last, 12)
+            months = _window(family, last)
+            late = _series(months, "days_late", 12)
             out[put(feature)] = _count_positive(late)
             late_months = (late_months or set()) | {
                 i for i, v in enumerate(late) if v == v and v > 0
@@ -328,13 +358,13 @@ def values(snapshot: Mapping[str, Any]) -> list[float]:
     insured = NAN
     social = families.get("social_insurance", {})
     if social.get("authorised"):
-        months = _months_by_index(social, last)
-        heads = _present(_series(months, "insured_headcount", last, 3))
+        months = _window(social, last)
+        heads = _present(_series(months, "insured_headcount", 3))
         if heads:
             insured = heads[-1]
             out[put("insured_headcount_log")] = _log(insured)
-        out[put("headcount_growth_yoy")] = _growth(months, "insured_headcount", last)
-        arrears = _series(months, "arrears", last, 12)
+        out[put("headcount_growth_yoy")] = _growth(months, "insured_headcount")
+        arrears = _series(months, "arrears", 12)
         out[put("si_arrears_months_12m")] = float(sum(1 for v in arrears if v == v and v > 0))
         arrears_months = (arrears_months or set()) | {
             i for i, v in enumerate(arrears) if v == v and v > 0
@@ -346,8 +376,8 @@ def values(snapshot: Mapping[str, Any]) -> list[float]:
 
     housing = families.get("housing_fund", {})
     if housing.get("authorised") and insured == insured and insured > 0:
-        months = _months_by_index(housing, last)
-        heads = _present(_series(months, "headcount", last, 3))
+        months = _window(housing, last)
+        heads = _present(_series(months, "headcount", 3))
         if heads:
             out[put("housing_fund_coverage")] = min(heads[-1] / insured, 1.0)
     return out
