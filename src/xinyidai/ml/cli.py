@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the ML stack is imported by the commands, not by every `xin
     from xinyidai.ml.train import Progress as ProgressCallback
 
 console = Console(stderr=True)
-DEFAULT_FIRMS = 12_000
+DEFAULT_FIRMS = 20_000
 DEFAULT_SEED = 7
 
 
@@ -122,6 +122,7 @@ def evaluate_command(bundle_dir: Path, json_path: Path, german_credit: bool, cac
     report: dict[str, object] = {
         "model_version": bundle.version,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "sample": bundle.manifest.get("sample", {}),
     }
     with _progress() as progress:
         try:

@@ -132,6 +132,17 @@ def _f(value: Any, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _made_by(report: Mapping[str, Any]) -> str:
+    sim = report.get("sample", {}).get("simulator")
+    if not sim:
+        return ""
+    return (
+        f"Reproduce: `xinyidai model train --firms {sim['firms']} --seed {sim['seed']} "
+        f"--out DIR` then `xinyidai model evaluate DIR --json PATH` (the simulator and the "
+        "training are deterministic)."
+    )
+
+
 def render_card(report: Mapping[str, Any]) -> str:
     sim = report.get("simulator", {})
     lines = [
@@ -140,6 +151,8 @@ def render_card(report: Mapping[str, Any]) -> str:
         f"Generated {report.get('generated_at', dt.date.today().isoformat())}. "
         "All figures on the simulator are on the **out-of-time** months, which neither "
         "training, early stopping nor calibration saw.",
+        "",
+        _made_by(report),
         "",
         "## Simulated city (out-of-time)",
         "",

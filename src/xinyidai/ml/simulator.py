@@ -120,6 +120,8 @@ from numpy.typing import NDArray
 from scipy.optimize import brentq
 from scipy.special import expit, ndtri
 
+from xinyidai.domain.credit_data.imports import FIELDS as IMPORT_COLUMNS
+from xinyidai.domain.demo.city import DISTRICTS, PREFIXES
 from xinyidai.domain.enterprises.codes import USCC_ALPHABET, section_of_division, uscc_check_char
 from xinyidai.domain.profiles.snapshots import build_content
 from xinyidai.models.credit_data import NEGATIVE_TYPES, Family, RecordStatus, RecordType
@@ -216,51 +218,9 @@ _DIVISIONS: dict[str, tuple[tuple[str, str], ...]] = {
     "catering": (("62", "餐饮管理"), ("61", "酒店管理"), ("62", "饮食")),
     "construction": (("47", "建筑工程"), ("48", "市政工程"), ("50", "装饰工程")),
 }  # fmt: skip
-_DISTRICTS = (
-    ("440103", "荔湾"),
-    ("440104", "越秀"),
-    ("440105", "海珠"),
-    ("440106", "天河"),
-    ("440111", "白云"),
-    ("440112", "黄埔"),
-    ("440113", "番禺"),
-    ("440114", "花都"),
-    ("440115", "南沙"),
-    ("440117", "从化"),
-    ("440118", "增城"),
-)
-_PREFIXES = [
-    "穗",
-    "粤",
-    "珠江",
-    "羊城",
-    "华南",
-    "南粤",
-    "花城",
-    "越秀",
-    "岭南",
-    "五羊",
-    "白云",
-    "云山",
-    "天河",
-    "番禺",
-    "南沙",
-    "东湖",
-    "荔湾",
-    "黄埔",
-    "金穗",
-    "宏达",
-    "恒信",
-    "永盛",
-    "创新",
-    "鸿运",
-    "嘉和",
-    "锦程",
-    "瑞丰",
-    "盛世",
-    "腾飞",
-    "启明",
-]
+# The demo city's districts and name prefixes: one list of each in the project.
+_DISTRICTS = tuple(DISTRICTS.items())
+_PREFIXES = PREFIXES
 _CAPITALS = np.array([10, 30, 50, 100, 200, 300, 500, 1000, 2000, 5000]) * 10_000
 
 # Record texts: (authority, document prefix, description).
@@ -617,19 +577,7 @@ class Simulation:
 
     def public_records_csv(self, path: Path | str, as_of: dt.date | None = None) -> int:
         """Write :meth:`public_records` as an import CSV; returns the number of rows."""
-        columns = [
-            "uscc",
-            "name",
-            "record_type",
-            "document_no",
-            "decision_date",
-            "authority",
-            "severity",
-            "description",
-            "publish_until",
-            "grade",
-            "status",
-        ]
+        columns = list(IMPORT_COLUMNS)
         count = 0
         with Path(path).open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
