@@ -39,6 +39,8 @@ from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
+if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/, not the root, first
+    sys.path.insert(0, str(ROOT))
 RESULTS_PATH = BENCH_DIR / "results.json"
 
 WRK_THREADS = 1
@@ -706,20 +708,7 @@ def import_rows(scenario: ImportScenario) -> int:
     return int(raw)
 
 
-def _database_url(url: str, database: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
-
-
-def _dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 def run_sync_scenario(ctx: Context, scenario: SyncScenario, database_url: str) -> ImportRow:
-    if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/, not the root, first
-        sys.path.insert(0, str(ROOT))
     from bench.sync_city import measure_sync
 
     console.print(f"[bold]{scenario.name}[/bold]: full sync of the demo city")
@@ -743,10 +732,8 @@ def run_import_scenario(ctx: Context, scenario: ImportScenario) -> ImportRow:
     the raw COPY baselines, then the import into an empty ``public_records``."""
     import asyncio
 
-    import asyncpg
-
+    from bench.scratch import scratch_database
     from xinyidai.domain.credit_data.synthetic import synthetic_rows, write_csv
-    from xinyidai.infra import migrate
 
     count = import_rows(scenario)
     path = ctx.workdir / "public_credit.csv"
@@ -757,24 +744,8 @@ def run_import_scenario(ctx: Context, scenario: ImportScenario) -> ImportRow:
         f"  {path.stat().st_size / 1e6:,.0f} MB in {time.monotonic() - started:.0f} s; "
         "scratch database"
     )
-    admin_url = ctx.env["DATABASE_URL"]
-    database = f"xyb_import_{os.getpid()}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(_dsn(admin_url))
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    asyncio.run(admin(f'CREATE DATABASE "{database}"'))
-    try:
-        url = _database_url(admin_url, database)
-        migrate.upgrade(url)
+    with scratch_database(ctx.env["DATABASE_URL"], f"xyb_import_{os.getpid()}") as url:
         return asyncio.run(_measure_import(scenario, url, path, count))
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
 def _chunks(path: Path, shape: Callable[[Any], tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
@@ -874,13 +845,14 @@ async def _measure_import(scenario: ImportScenario, url: str, path: Path, count:
 
     import asyncpg
 
+    from bench.scratch import dsn
     from xinyidai.domain.credit_data.imports import import_public_credit
     from xinyidai.infra.db import create_engine, session_factory
     from xinyidai.settings import Settings
 
     now = dt.datetime.now(dt.UTC)
     info: dict[str, Throughput] = {}
-    conn = await asyncpg.connect(_dsn(url))
+    conn = await asyncpg.connect(dsn(url))
     try:
         # (a) the baseline: the final tuples into a plain table with public_records' columns
         # (no indexes, constraints or defaults).
@@ -900,7 +872,7 @@ async def _measure_import(scenario: ImportScenario, url: str, path: Path, count:
         await conn.close()
 
     # (b) ours: the CSV file into the empty public_records, in one transaction.
-    conn = await asyncpg.connect(_dsn(url))
+    conn = await asyncpg.connect(dsn(url))
     try:
         await _settle(conn)
     finally:
@@ -943,7 +915,7 @@ async def _measure_import(scenario: ImportScenario, url: str, path: Path, count:
 
     # Reference: the same final tuples COPied into public_records itself (its four indexes and
     # the import_id foreign key: the work any loader must have PostgreSQL do), rolled back.
-    conn = await asyncpg.connect(_dsn(url))
+    conn = await asyncpg.connect(dsn(url))
     try:
         await conn.execute("TRUNCATE public_records CASCADE")
         transaction = conn.transaction()
@@ -975,8 +947,6 @@ async def _measure_import(scenario: ImportScenario, url: str, path: Path, count:
 
 
 def run_scoring_scenario(ctx: Context, scenario: ScoringScenario, database_url: str) -> Any:
-    if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/, not the root, first
-        sys.path.insert(0, str(ROOT))
     from bench import scoring
 
     def log(message: str) -> None:

@@ -87,7 +87,9 @@ async def _populate(url: str, contents: list[str], smes: int) -> None:
     server-side (not measured)."""
     import asyncpg
 
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    from bench.scratch import dsn
+
+    conn = await asyncpg.connect(dsn(url))
     try:
         await conn.execute("CREATE TEMP TABLE bench_contents (k int, content text)")
         await conn.copy_records_to_table(
@@ -121,60 +123,40 @@ def measure_batch(database_url: str, workdir: Path, log: Any = print) -> dict[st
     reasons, write back), in a scratch database on the bench's PostgreSQL."""
     import asyncio
     import os
-    from urllib.parse import urlsplit, urlunsplit
 
-    import asyncpg
-
+    from bench.scratch import scratch_database
     from xinyidai.domain.scoring import registry
     from xinyidai.domain.scoring.services import score_all
-    from xinyidai.infra import migrate
     from xinyidai.infra.db import create_engine, session_factory
     from xinyidai.ml.simulator import simulate
     from xinyidai.ml.train import train_quick_bundle
     from xinyidai.settings import Settings
 
     smes = int(os.environ.get("BENCH_SCORE_SMES", BATCH_SMES))
-    parts = urlsplit(database_url)
-    database = f"xyb_score_{os.getpid()}"
-    url = urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
-    admin = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-    async def admin_sql(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
+    processes = int(os.environ.get("BENCH_SCORE_PROCESSES", "0"))
     log(f"preparing {smes:,} SMEs with snapshots and a quick model (not measured)")
     bundle_dir = train_quick_bundle(workdir / "batch-bundle")
+    version = json.loads((bundle_dir / "manifest.json").read_text())["version"]
     sim = simulate(DISTINCT_SNAPSHOTS // 4, seed=13)
     loans = list(sim.loans)[:DISTINCT_SNAPSHOTS]
     contents = [json.dumps(s, ensure_ascii=False) for s in sim.iter_snapshots(loans)]
-    asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-    asyncio.run(admin_sql(f'CREATE DATABASE "{database}"'))
-    try:
-        migrate.upgrade(url)
 
-        async def go() -> Any:
-            await _populate(url, contents, smes)
-            engine = create_engine(Settings(database_url=url), url)
-            try:
-                sessions = session_factory(engine)
-                async with sessions() as session:
-                    await registry.register(session, bundle_dir, "bench")
-                    version = json.loads((bundle_dir / "manifest.json").read_text())["version"]
-                    await registry.activate(session, version, "bench", "bench")
-                    await session.commit()
-                log("scoring every SME (measured)")
-                processes = int(os.environ.get("BENCH_SCORE_PROCESSES", "0"))
-                return await score_all(sessions, processes=processes)
-            finally:
-                await engine.dispose()
+    async def go(url: str) -> Any:
+        await _populate(url, contents, smes)
+        engine = create_engine(Settings(database_url=url), url)
+        try:
+            sessions = session_factory(engine)
+            async with sessions() as session:
+                await registry.register(session, bundle_dir, "bench")
+                await registry.activate(session, version, "bench", "bench")
+                await session.commit()
+            log("scoring every SME (measured)")
+            return await score_all(sessions, processes=processes)
+        finally:
+            await engine.dispose()
 
-        report = asyncio.run(go())
-    finally:
-        asyncio.run(admin_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    with scratch_database(database_url, f"xyb_score_{os.getpid()}") as url:
+        report = asyncio.run(go(url))
     return {
         "smes": report.enterprises,
         "scored": report.scored,

@@ -14,26 +14,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 
-from xinyidai.infra import migrate
+from bench.scratch import scratch_database
 from xinyidai.models import Family
 from xinyidai.settings import Env, Settings
 
 CONCURRENCY = 8
-
-
-async def _create_database(admin_url: str, name: str) -> str:
-    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base, _, query = admin_url.partition("?")
-    head = base.rsplit("/", 1)[0]
-    return f"{head}/{name}" + (f"?{query}" if query else "")
 
 
 async def _seed(settings: Settings) -> list[tuple[str, list[str], str]]:
@@ -90,13 +77,16 @@ async def _raw_fetch(
 
 
 def measure_sync(admin_database_url: str, workdir: Path, log: Any = print) -> dict[str, Any]:
-    """Run both sides once; return rates and counts."""
+    """Run both sides once, in a scratch database; return rates and counts."""
+    with scratch_database(admin_database_url, "xyd_bench_sync") as database_url:
+        return _measure(database_url, workdir, log)
+
+
+def _measure(database_url: str, workdir: Path, log: Any) -> dict[str, Any]:
     from xinyidai.domain.demo.seed import sync_demo_city
     from xinyidai.domain.profiles.snapshots import window
     from xinyidai.sandbox.process import sandbox_provider
 
-    database_url = asyncio.run(_create_database(admin_database_url, "xyd_bench_sync"))
-    migrate.upgrade(database_url)
     settings = Settings(
         env=Env.DEVELOPMENT,
         database_url=database_url,
