@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
 log = structlog.get_logger(__name__)
 
 if TYPE_CHECKING:
+    import asyncpg
+
     from xinyidai.settings import Settings
 
 
@@ -135,3 +137,20 @@ async def provide_transaction(
         await commit(db_session)
     finally:
         await db_session.close()
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The session's asyncpg connection, with the session's transaction begun on it, for
+    bulk work SQLAlchemy does not do (COPY): what it writes commits or rolls back with the
+    session."""
+    from sqlalchemy import text
+
+    connection = await session.connection()
+    # SQLAlchemy's asyncpg adapter opens the server-side transaction lazily, on the first
+    # statement; run one so that our raw statements are inside it.
+    await connection.execute(text("SELECT 1"))
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    if not driver.is_in_transaction():  # pragma: no cover - guards against adapter changes
+        raise RuntimeError("bulk work needs a session inside a transaction")
+    return driver

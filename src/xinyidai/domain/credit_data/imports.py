@@ -1304,21 +1304,6 @@ def _ref_row(provider_ref: str) -> int:
     return int(provider_ref.rpartition("#row")[2])
 
 
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The session's asyncpg connection, with the session's transaction begun on it."""
-    from sqlalchemy import text
-
-    connection = await session.connection()
-    # SQLAlchemy's asyncpg adapter opens the server-side transaction lazily, on the first
-    # statement; run one so that our raw statements are inside it.
-    await connection.execute(text("SELECT 1"))
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    if not driver.is_in_transaction():  # pragma: no cover - guards against adapter changes
-        raise RuntimeError("import_public_credit needs a session inside a transaction")
-    return driver
-
-
 async def import_public_credit(
     session: AsyncSession,
     source: Path | bytes,
@@ -1357,6 +1342,8 @@ async def import_public_credit(
             import_id = own_run.id
         report = ImportReport()
         report.__dict__["import_id"] = import_id
+        from xinyidai.infra.db import driver_connection
+
         loader = _Loader(await driver_connection(session), report, import_id)
         await loader.prepare()
         now = dt.datetime.now(dt.UTC)

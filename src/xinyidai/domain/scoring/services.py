@@ -27,11 +27,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import anyio.to_thread
-import asyncpg
 import msgspec
 import structlog
 from advanced_alchemy.mixins.uuid import uuid7  # the primary keys' own generator
-from sqlalchemy import Table, Text, case, cast, exists, func, select, text
+from sqlalchemy import Table, Text, case, cast, exists, func, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 
 from xinyidai.domain.accounts.guards import (
@@ -53,6 +52,7 @@ from xinyidai.domain.scoring.schemas import (
     ScoreReason,
     ScoreSummary,
 )
+from xinyidai.infra.db import driver_connection
 from xinyidai.infra.errors import Conflict, NotFound
 from xinyidai.infra.text import clean_text
 from xinyidai.models import (
@@ -216,18 +216,6 @@ _MERGE_STAGE = (
 )
 
 
-async def _driver(session: AsyncSession) -> asyncpg.Connection:
-    """The session's asyncpg connection, inside the session's transaction."""
-    connection = await session.connection()
-    # SQLAlchemy's adapter begins the server-side transaction on the first statement.
-    await connection.execute(text("SELECT 1"))
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    if not driver.is_in_transaction():  # pragma: no cover - guards against adapter changes
-        raise RuntimeError("batch scoring needs a session inside a transaction")
-    return driver
-
-
 async def _write(
     session: AsyncSession, model: str, todo: Sequence[_Latest], scored: Sequence[Scored]
 ) -> int:
@@ -236,7 +224,7 @@ async def _write(
     no-op. Returns the number of scores stored."""
     if not todo:
         return 0
-    driver = await _driver(session)
+    driver = await driver_connection(session)
     now = dt.datetime.now(dt.UTC)
     await driver.execute(_CREATE_STAGE)
     await driver.copy_records_to_table(
