@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,7 @@ def dataset_from_snapshots(
     outcomes: Sequence[bool] | np.ndarray,
     true_pd: Sequence[float] | np.ndarray | None = None,
 ) -> Dataset:
+    """Feature rows (the serving feature code) with their outcomes and origination months."""
     rows = []
     months = []
     for snapshot in snapshots:
@@ -311,20 +312,18 @@ def simulated_dataset(
     sim = simulate(firms, seed=seed, drift=drift)
     loans = list(sim.loans)
     report("simulate", 1, 1)
-    rows = []
-    months = []
-    for i, snapshot in enumerate(sim.iter_snapshots(loans)):
-        rows.append(fx.values(snapshot))
-        as_of = snapshot["as_of"]
-        months.append(int(as_of[0:4]) * 12 + int(as_of[5:7]) - 1)
-        if i % 1000 == 0:
-            report("features", i, len(loans))
-    report("features", len(loans), len(loans))
-    return Dataset(
-        X=np.asarray(rows, dtype=np.float64).reshape(len(rows), len(fx.FEATURES)),
-        y=np.asarray([loan.defaulted for loan in loans], dtype=np.float64),
-        month=np.asarray(months, dtype=np.int64),
-        true_pd=np.asarray([loan.true_pd for loan in loans], dtype=np.float64),
+
+    def counted(snapshots: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        for i, snapshot in enumerate(snapshots):
+            if i % 1000 == 0:
+                report("features", i, len(loans))
+            yield snapshot
+        report("features", len(loans), len(loans))
+
+    return dataset_from_snapshots(
+        counted(sim.iter_snapshots(loans)),
+        [loan.defaulted for loan in loans],
+        [loan.true_pd for loan in loans],
     )
 
 

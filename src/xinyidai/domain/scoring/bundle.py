@@ -107,17 +107,13 @@ class ModelBundle:
         self.grades: list[dict[str, Any]] = manifest["grades"]
         self.best_grade: str = self.grades[0]["grade"]
         self.reason_reference = np.asarray(manifest["reason_reference"], dtype=np.float64)
-        self.best_values: list[float | None] = list(
-            manifest.get("reason_best_values") or [None] * len(fx.FEATURES)
-        )
-        # A feature without a direction or a best value is never "as good as the best".
-        self._directions = np.asarray(
-            [f.direction if b is not None else 0 for f, b in zip(fx.FEATURES, self.best_values,
-                                                                  strict=True)], dtype=np.float64
-        )  # fmt: skip
+        # The best firms' median per feature; NaN (never "as good as the best") where a
+        # feature has no direction or the best firms had no value.
+        best = manifest.get("reason_best_values") or [None] * len(fx.FEATURES)
+        self._directions = np.asarray(fx.MONOTONE_CONSTRAINTS, dtype=np.float64)
         self._best = np.asarray(
             [np.nan if b is None or f.direction == 0 else b
-             for f, b in zip(fx.FEATURES, self.best_values, strict=True)], dtype=np.float64
+             for f, b in zip(fx.FEATURES, best, strict=True)], dtype=np.float64
         )  # fmt: skip
 
     # --- loading ----------------------------------------------------------------------------
