@@ -494,35 +494,40 @@ async def test_duplicate_document_numbers_in_one_file(db) -> None:
         assert (again.accepted, again.updated, again.unchanged) == (0, 0, 5)
 
 
-async def test_an_import_racing_another_one_fails_whole(db, settings) -> None:
+async def test_an_import_into_the_empty_table_makes_a_second_one_wait_and_merge(
+    db, settings
+) -> None:
+    """The first bulk load holds public_records exclusively (its indexes are rebuilt at the
+    end); an import that starts meanwhile waits, then merges into the filled table."""
     import asyncio
     import threading
 
     from xinyidai.infra.db import create_engine, session_factory
-    from xinyidai.infra.errors import Conflict
+
+    other: dict[str, ImportReport] = {}
 
     async def other_import() -> None:
         engine = create_engine(settings, settings.database_url)
         async with session_factory(engine)() as session:
-            await import_public_credit(
+            other["report"] = await import_public_credit(
                 session, csv_bytes([row(document_no="d3")]), filename="other.csv", today=TODAY
             )
             await session.commit()
         await engine.dispose()
 
+    thread = threading.Thread(target=lambda: asyncio.run(other_import()))
+
     def meanwhile(rows: int) -> None:
-        if rows == 2:  # after the first batch, another import commits a record of the second
-            thread = threading.Thread(target=lambda: asyncio.run(other_import()))
+        if rows == 2:  # after the first batch, another import starts
             thread.start()
-            thread.join()
 
     data = csv_bytes([row(document_no=f"d{i}") for i in range(1, 5)])
-    with pytest.raises(Conflict, match="'d3' was added by another import"):
-        await import_public_credit(
-            db, data, filename="t.csv", batch_size=2, on_progress=meanwhile, today=TODAY
-        )
-    await db.rollback()
-    assert set(await records(db)) == {"d3"}
+    report = await run(db, data, batch_size=2, on_progress=meanwhile)
+    await asyncio.to_thread(thread.join, 60)
+    assert report.accepted == 4
+    assert not thread.is_alive()
+    assert (other["report"].accepted, other["report"].unchanged) == (0, 1)
+    assert set(await records(db)) == {"d1", "d2", "d3", "d4"}
 
 
 async def test_gb18030_csv(db) -> None:

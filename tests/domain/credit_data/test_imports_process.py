@@ -153,39 +153,6 @@ async def test_a_changed_file_updates_through_the_parser_process(db, tmp_path: P
     assert again.touched_usccs == {r["uscc"] for r in rows[:10]}
 
 
-async def test_a_race_is_a_conflict_with_the_parser_process(db, settings, tmp_path) -> None:
-    import asyncio
-    import threading
-
-    from xinyidai.infra.db import create_engine, session_factory
-    from xinyidai.infra.errors import Conflict
-
-    async def other_import() -> None:
-        engine = create_engine(settings, settings.database_url)
-        async with session_factory(engine)() as session:
-            await import_public_credit(
-                session, csv_bytes([row(document_no="d3")]), filename="other.csv", today=TODAY
-            )
-            await session.commit()
-        await engine.dispose()
-
-    def meanwhile(rows: int) -> None:
-        if rows == 2:
-            thread = threading.Thread(target=lambda: asyncio.run(other_import()))
-            thread.start()
-            thread.join()
-
-    path = tmp_path / "t.csv"
-    path.write_bytes(csv_bytes([row(document_no=f"d{i}") for i in range(1, 5)]))
-    with pytest.raises(Conflict, match="'d3' was added by another import"):
-        await import_public_credit(
-            db, path, filename="t.csv", batch_size=2, on_progress=meanwhile, today=TODAY,
-            parser_process=True,
-        )  # fmt: skip
-    await db.rollback()
-    assert set(await records(db)) == {"d3"}
-
-
 async def test_a_parser_process_that_dies_fails_the_import_whole(
     db, tmp_path: Path, monkeypatch
 ) -> None:

@@ -74,7 +74,8 @@ import sys
 import time
 import unicodedata
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
@@ -82,7 +83,6 @@ from uuid import UUID
 import msgspec
 
 from xinyidai.domain.enterprises.codes import USCC_ALPHABET, CodeError, validate_uscc
-from xinyidai.infra.errors import Conflict
 
 try:  # UUIDv7 like the ORM's primary keys (Advanced Alchemy uses uuid-utils when installed)
     from uuid_utils import uuid7 as _uuid7
@@ -420,18 +420,22 @@ class Validator:
 
     def __init__(self, today: dt.date, *, new_id: Callable[[], Any] = _new_id) -> None:
         self.today = today
-        self._new_id = new_id  # the loader numbers its ids per batch: it passes ``_no_id``
+        self.new_id = new_id  # the loader numbers its ids per batch: it passes ``_no_id``
         self._usccs: dict[str, None] = {}
         self._dates: dict[str, tuple[dt.date, str] | tuple[None, str]] = {}
 
-    def _date(self, raw: str) -> tuple[dt.date, str] | tuple[None, str]:
-        """(date, ISO text), or (None, why not); cached."""
-        result: tuple[dt.date, str] | tuple[None, str]
+    @staticmethod
+    def _date_entry(raw: str) -> tuple[dt.date, str] | tuple[None, str]:
+        """(date, ISO text), or (None, why not)."""
         try:
             value = parse_date(raw)
-            result = (value, value.isoformat())
         except ValueError as exc:
-            result = (None, str(exc))
+            return (None, str(exc))
+        return (value, value.isoformat())
+
+    def _date(self, raw: str) -> tuple[dt.date, str] | tuple[None, str]:
+        """:meth:`_date_entry`, cached."""
+        result = self._date_entry(raw)
         if len(self._dates) >= _CACHE_LIMIT:
             self._dates.clear()
         self._dates[raw] = result
@@ -573,7 +577,7 @@ class Validator:
         return _new_tuple(
             ParsedRow,
             (
-                self._new_id(),
+                self.new_id(),
                 row,
                 uscc,
                 name,
@@ -590,6 +594,291 @@ class Validator:
             ),
         )
 
+    # --- whole batches ----------------------------------------------------------------------
+    # ``check_batch`` gives exactly what ``check`` gives row by row, an order of magnitude
+    # faster: it works a column at a time with C-level builtins (map, zip, set, dict, str
+    # methods), runs Python code per *distinct* value (types, dates, USCCs repeat a lot) and
+    # only sends rows that fail a test back through ``check``, which then words the reason.
+    # Tests compare the two on generated rows.
+
+    def check_batch(
+        self, rows: list[int], raws: list[tuple[str, ...]]
+    ) -> tuple[Records, list[Rejection]]:
+        """The valid rows of a batch as :class:`Records` (in row order, duplicates of a
+        ``document_no`` within the batch rejected) and the rejected rows (in row order)."""
+        rejected: list[Rejection] = []
+        originals = raws
+        if raws and _irregular(_SEP.join(chain.from_iterable(raws))):
+            rows, raws, originals = self._regularise(rows, raws, rejected)
+        if not raws:
+            return Records.empty(), rejected
+        (uscc_c, name_c, type_c, doc_c, decided_c, authority_c, severity_c, description_c,
+         until_c, grade_c, status_c) = zip(*raws, strict=True)  # fmt: skip
+        bad: set[int] = set()
+
+        usccs = list(map(str.upper, uscc_c))
+        self._check_usccs(usccs, bad)
+        for column, low, high in (
+            (name_c, 1, 200),
+            (doc_c, 1, 128),
+            (authority_c, 1, 200),
+            (description_c, 0, DESCRIPTION_MAX),
+        ):
+            _check_lengths(column, low, high, bad)
+        rtypes = _mapped(type_c, _type_of, bad)
+        severities = _mapped(list(zip(rtypes, severity_c, strict=True)), _severity_of, bad)
+        statuses = _mapped(status_c, _status_of, bad)
+        grades = self._grades(rtypes, grade_c, description_c, bad)
+        decided, decided_iso, until, until_iso = self._dates_of(decided_c, until_c, bad)
+
+        # One list per field, in Records order, with the ISO dates (for the hash) at the end.
+        columns: list[list[Any]] = [
+            list(rows), usccs, list(name_c), rtypes, severities, grades, list(doc_c), decided,
+            until, list(authority_c), list(description_c), statuses, decided_iso, until_iso,
+        ]  # fmt: skip
+        if bad:
+            for i in sorted(bad):
+                reason = self.check(rows[i], originals[i])
+                if not isinstance(reason, str):  # pragma: no cover - tests show they agree
+                    raise RuntimeError(f"row {rows[i]}: the batch and row validators disagree")
+                rejected.append(Rejection(rows[i], reason))
+            columns = _take(columns, [i for i in range(len(rows)) if i not in bad])
+        documents = columns[6]
+        if len(set(documents)) != len(documents):
+            columns = _take(columns, _first_occurrences(columns[0], documents, rejected))
+        if rejected:
+            rejected.sort(key=_by_row)
+        (rows, usccs, names, rtypes, severities, grades, documents, decided, until, authorities,
+         descriptions, statuses, decided_iso, until_iso) = columns  # fmt: skip
+        contents = zip(
+            usccs, names, rtypes, severities, grades, documents, decided_iso, until_iso,
+            authorities, descriptions, statuses, strict=True,
+        )  # fmt: skip
+        digests = [_sha256(text.encode()).hexdigest() for text in map("\x1f".join, contents)]
+        records = Records._make([*columns[:12], digests])
+        return records, rejected
+
+    def _regularise(
+        self, rows: list[int], raws: list[tuple[str, ...]], rejected: list[Rejection]
+    ) -> tuple[list[int], list[tuple[str, ...]], list[tuple[str, ...]]]:
+        """Rows of a batch that has odd text somewhere: rows with control characters are
+        rejected here; rows with odd whitespace or text not in NFC are normalised as ``check``
+        normalises them. Returns (rows, normalised, originals) of the rest."""
+        kept_rows: list[int] = []
+        normalised: list[tuple[str, ...]] = []
+        originals: list[tuple[str, ...]] = []
+        for row, raw in zip(rows, raws, strict=True):
+            text = _SEP.join(raw)
+            if _irregular(text):
+                if _BAD_CHARS.search(text) is not None:
+                    reason = self.check(row, raw)
+                    assert isinstance(reason, str)
+                    rejected.append(Rejection(row, reason))
+                    continue
+                kept_rows.append(row)
+                normalised.append(_normalised(raw))
+            else:
+                kept_rows.append(row)
+                normalised.append(raw)
+            originals.append(raw)
+        return kept_rows, normalised, originals
+
+    def _check_usccs(self, usccs: list[str], bad: set[int]) -> None:
+        known = self._usccs
+        new = set(usccs).difference(known)
+        if not new:
+            return
+        invalid = {code for code in new if len(code) != 18 or not _uscc_valid(code)}
+        if len(known) + len(new) >= _CACHE_LIMIT:
+            known.clear()
+        known.update(dict.fromkeys(new - invalid))
+        if invalid:
+            bad.update(i for i, code in enumerate(usccs) if code in invalid)
+
+    def _grades(
+        self,
+        rtypes: list[str | None],
+        grade_c: tuple[str, ...],
+        description_c: tuple[str, ...],
+        bad: set[int],
+    ) -> list[str]:
+        """The canonical grade of each row ("" for none)."""
+        grades = list(grade_c)
+        graded = [i for i, rtype in enumerate(rtypes) if rtype in _GRADED]
+        if len(graded) < len(rtypes) and max(map(len, grade_c)) > 8:
+            bad.update(i for i, g in enumerate(grade_c) if len(g) > 8 and rtypes[i] not in _GRADED)
+        for i in graded:
+            rtype = _GRADED[rtypes[i]]  # type: ignore[index]
+            raw = grade_c[i] or description_c[i]
+            canonical = canonical_grade(rtype, raw) if raw else None
+            if canonical is None:
+                bad.add(i)
+            else:
+                grades[i] = canonical
+        return grades
+
+    def _dates_of(
+        self, decided_c: tuple[str, ...], until_c: tuple[str, ...], bad: set[int]
+    ) -> tuple[list[Any], list[str], list[Any], list[str]]:
+        """(decision dates, their ISO text, publication ends or None, their ISO text or "")."""
+        dates = self._dates
+        wanted = set(decided_c) | set(until_c)
+        new = wanted.difference(dates)
+        if len(dates) + len(new) >= _CACHE_LIMIT:
+            dates.clear()
+            new = wanted
+        for raw in new:
+            dates[raw] = self._date_entry(raw)
+        dates[""] = (None, "")
+        decided, decided_iso = _unzip2(map(dates.__getitem__, decided_c))
+        until, until_iso = _unzip2(map(dates.__getitem__, until_c))
+        today = self.today
+        wrong = {raw for raw in set(decided_c) if (d := dates[raw][0]) is None or d > today}
+        wrong.update(raw for raw in set(until_c) if raw and dates[raw][0] is None)
+        if wrong:
+            bad.update(i for i, raw in enumerate(decided_c) if raw in wrong)
+            bad.update(i for i, raw in enumerate(until_c) if raw in wrong)
+        bad.update(
+            i for i, (d, u) in enumerate(zip(decided_iso, until_iso, strict=True)) if u and u < d
+        )
+        return decided, decided_iso, until, until_iso
+
+
+class Records(NamedTuple):
+    """A batch's valid rows, a list per field (``ParsedRow``'s fields but the id; severity and
+    grade are "" where ``ParsedRow`` has None)."""
+
+    row: list[int]
+    uscc: list[str]
+    subject_name: list[str]
+    record_type: list[str]
+    severity: list[str]
+    grade: list[str]
+    document_no: list[str]
+    decision_date: list[dt.date]
+    publish_until: list[dt.date | None]
+    authority: list[str]
+    description: list[str]
+    status: list[str]
+    content_hash: list[str]
+
+    @classmethod
+    def empty(cls) -> Records:
+        return cls(*([] for _ in cls._fields))
+
+    @property
+    def size(self) -> int:
+        return len(self.row)
+
+    def take(self, indices: list[int]) -> Records:
+        return Records(*_take(list(self), indices))
+
+    def parsed(self, new_id: Callable[[], Any]) -> Iterator[ParsedRow]:
+        for (row, uscc, name, rtype, sev, grade, doc, decided, until, authority, description,
+             status, digest) in zip(*self, strict=True):  # fmt: skip
+            yield ParsedRow(
+                new_id(), row, uscc, name, rtype, sev or None, grade or None, doc, decided,
+                until, authority, description, status, digest,
+            )  # fmt: skip
+
+
+# Batch helpers. ``_SEP`` joins a batch's fields into one text that a few C-level scans test at
+# once; it is a private-use character, so a field containing it can only cause a false alarm
+# (the row is then looked at on its own), never hide odd text.
+_SEP = "\ue000"
+# Control characters (Cc), surrogates (Cs: undecodable bytes) and every character ``str.split``
+# splits on except the space (a test checks this against the Unicode database).
+_ODD_CHARS = re.compile(
+    "[\x00-\x1f\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff]"
+)
+
+
+def _irregular(text: str) -> bool:
+    """Whether ``text`` (fields joined with ``_SEP``) has a control character, whitespace
+    other than single inner spaces, or text not in NFC (NFC of the whole is NFC of each field:
+    ``_SEP`` is a starter that composes with nothing)."""
+    return (
+        _ODD_CHARS.search(text) is not None
+        or "  " in text
+        or _SEP + " " in text
+        or " " + _SEP in text
+        or text.startswith(" ")
+        or text.endswith(" ")
+        or not (text.isascii() or unicodedata.is_normalized("NFC", text))
+    )
+
+
+def _normalised(raw: tuple[str, ...]) -> tuple[str, ...]:
+    """``raw`` normalised as :meth:`Validator.check` normalises it."""
+    joined = "".join(raw)
+    if not joined.isascii() and not unicodedata.is_normalized("NFC", joined):
+        raw = tuple(unicodedata.normalize("NFC", value) for value in raw)
+    (uscc, name, rtype, doc, decided, authority, severity, description, until, grade,
+     status) = raw  # fmt: skip
+    return (
+        uscc.strip(), " ".join(name.split()), rtype.strip(), " ".join(doc.split()),
+        decided.strip(), " ".join(authority.split()), severity.strip(),
+        " ".join(description.split()), until.strip(), " ".join(grade.split()), status.strip(),
+    )  # fmt: skip
+
+
+def _check_lengths(column: tuple[str, ...], low: int, high: int, bad: set[int]) -> None:
+    lengths = list(map(len, column))
+    if min(lengths) < low or max(lengths) > high:
+        bad.update(i for i, n in enumerate(lengths) if n < low or n > high)
+
+
+def _type_of(key: str) -> str | None:
+    return _TYPE_OF.get(key) or _TYPE_OF.get(key.lower())
+
+
+def _status_of(key: str) -> str | None:
+    return _STATUS_OF.get(key) or _STATUS_OF.get(key.lower())
+
+
+def _severity_of(pair: tuple[str | None, str]) -> str | None:
+    """The canonical severity ("" for none), or None when the row's severity is wrong."""
+    rtype, key = pair
+    if key:
+        return _SEVERITY_OF.get(key) or _SEVERITY_OF.get(key.lower())
+    return None if rtype in _NEGATIVE else ""
+
+
+def _mapped(column: Any, convert: Callable[[Any], str | None], bad: set[int]) -> list[Any]:
+    """``convert`` applied to each value of ``column`` (once per distinct value); rows whose
+    value converts to None are bad."""
+    table = {value: convert(value) for value in set(column)}
+    values = list(map(table.__getitem__, column))
+    if None in table.values():
+        bad.update(i for i, value in enumerate(values) if value is None)
+    return values
+
+
+def _take(columns: list[list[Any]], indices: list[int]) -> list[list[Any]]:
+    return [[column[i] for i in indices] for column in columns]
+
+
+def _unzip2(pairs: Iterable[tuple[Any, Any]]) -> tuple[list[Any], list[Any]]:
+    items = list(pairs)
+    return [a for a, _ in items], [b for _, b in items]
+
+
+def _first_occurrences(
+    rows: list[int], documents: list[str], rejected: list[Rejection]
+) -> list[int]:
+    """Indices of the first row of each document number; the later ones are rejected."""
+    first: dict[str, int] = {}
+    keep: list[int] = []
+    for i, (row, document_no) in enumerate(zip(rows, documents, strict=True)):
+        earlier = first.setdefault(document_no, row)
+        if earlier == row:
+            keep.append(i)
+        else:
+            rejected.append(Rejection(row, _duplicate_reason(document_no, earlier)))
+    return keep
+
+
+_by_row = operator.attrgetter("row")
 
 # --- reading files ------------------------------------------------------------------------------
 Source = Path | str | bytes
@@ -777,26 +1066,26 @@ def _duplicate_reason(document_no: str, first_row: int) -> str:
 def parse_rows(
     source: Source, filename: str, *, today: dt.date | None = None
 ) -> Iterator[ParsedRow | Rejection]:
-    """Every data row of the file, validated: a :class:`ParsedRow` or a :class:`Rejection`
-    (blank rows are skipped). Pure: no database. Duplicate ``document_no`` values are detected
-    over the whole file here (memory grows with the number of rows; the loader does this in
-    the database instead)."""
+    """Every data row of the file, validated, in row order: a :class:`ParsedRow` or a
+    :class:`Rejection` (blank rows are skipped). Pure: no database. Duplicate ``document_no``
+    values are detected over the whole file here (memory grows with the number of rows; the
+    loader does this in the database instead)."""
     reader = open_import(source, filename)
     validator = Validator(today or china_today())
     seen: dict[str, int] = {}
     try:
-        for row, raw in reader.rows:
-            if raw is None:
-                continue
-            result = raw if isinstance(raw, str) else validator.check(row, raw)
-            if isinstance(result, str):
-                yield Rejection(row, result)
-                continue
-            first = seen.setdefault(result.document_no, row)
-            if first != row:
-                yield Rejection(row, _duplicate_reason(result.document_no, first))
-                continue
-            yield result
+        for batch in iter_batches(reader.rows, validator):
+            items: list[ParsedRow | Rejection] = list(batch.rejected)
+            for record in batch.records.parsed(validator.new_id):
+                first = seen.setdefault(record.document_no, record.row)
+                if first != record.row:
+                    items.append(
+                        Rejection(record.row, _duplicate_reason(record.document_no, first))
+                    )
+                else:
+                    items.append(record)
+            items.sort(key=_by_row)
+            yield from items
     finally:
         reader.close()
 
@@ -807,8 +1096,8 @@ def china_today() -> dt.date:
 
 @dataclass
 class Batch:
-    records: list[ParsedRow]
-    rejected: list[Rejection]
+    records: Records
+    rejected: list[Rejection]  # in row order
     rows_read: int  # data rows read so far in the file (including rejected and blank ones)
     last: bool  # no batch follows
 
@@ -816,29 +1105,32 @@ class Batch:
 def iter_batches(
     rows: Iterable[RawRow], validator: Validator, batch_size: int = BATCH_SIZE
 ) -> Iterator[Batch]:
-    """Group validated rows into batches; duplicates of a ``document_no`` within one batch are
-    rejected here, duplicates across batches by the loader."""
-    check = validator.check
-    records: list[ParsedRow] = []
-    rejected: list[Rejection] = []
-    seen: dict[str, int] = {}
+    """Validate the rows ``batch_size`` at a time; duplicates of a ``document_no`` within one
+    batch are rejected here, duplicates across batches by the loader."""
+    numbers: list[int] = []
+    raws: list[tuple[str, ...]] = []
+    unreadable: list[Rejection] = []
     row = 0
     for row, raw in rows:
         if raw is None:
             continue
-        result = raw if isinstance(raw, str) else check(row, raw)
-        if isinstance(result, str):
-            rejected.append(Rejection(row, result))
+        if isinstance(raw, str):
+            unreadable.append(Rejection(row, raw))
             continue
-        first = seen.setdefault(result.document_no, row)
-        if first != row:
-            rejected.append(Rejection(row, _duplicate_reason(result.document_no, first)))
-            continue
-        records.append(result)
-        if len(records) >= batch_size:
-            yield Batch(records, rejected, row, last=False)
-            records, rejected, seen = [], [], {}
-    yield Batch(records, rejected, row, last=True)
+        numbers.append(row)
+        raws.append(raw)
+        if len(raws) >= batch_size:
+            records, rejected = validator.check_batch(numbers, raws)
+            yield Batch(records, _in_row_order(unreadable, rejected), row, last=False)
+            numbers, raws, unreadable = [], [], []
+    records, rejected = validator.check_batch(numbers, raws)
+    yield Batch(records, _in_row_order(unreadable, rejected), row, last=True)
+
+
+def _in_row_order(first: list[Rejection], second: list[Rejection]) -> list[Rejection]:
+    if not first:
+        return second
+    return sorted(first + second, key=_by_row)
 
 
 # --- COPY data ----------------------------------------------------------------------------------
@@ -846,30 +1138,6 @@ def iter_batches(
 # nothing and the process that talks to it only forwards bytes). Columns in this order: the
 # row's own values, then values that repeat from row to row (each distinct one encoded once),
 # then the run's constants.
-RECORD_COLUMNS = (
-    "id",
-    "document_no",
-    "description",
-    "provider_ref",
-    "content_hash",
-    "decision_date",
-    "publish_until",
-    "uscc",
-    "subject_name",
-    "authority",
-    "record_type",
-    "severity",
-    "grade",
-    "status",
-    "status_changed_at",
-    "status_note",
-    "source",
-    "fetched_at",
-    "import_id",
-    "created_at",
-    "updated_at",
-)
-STAGE_COLUMNS = ("row", *RECORD_COLUMNS)  # the staging table's: the data row number first
 
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
 _COPY_TRAILER = b"\xff\xff"
@@ -877,9 +1145,6 @@ _NULL = b"\xff\xff\xff\xff"
 _PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _PG_EPOCH_DAYS = _PG_EPOCH.date().toordinal()
 _int32 = struct.Struct(">i").pack
-_HASH_LENGTH = _int32(64)
-_RECORD_HEAD = struct.Struct(">hiQQ").pack  # field count, id (length, high and low 64 bits)
-_STAGE_HEAD = struct.Struct(">hiiiQQ").pack  # field count, row (length, value), id
 _FILTER_BITS = 1 << 27  # 16 MiB: the document numbers of earlier batches (see _Encoder.split)
 
 
@@ -916,106 +1181,206 @@ def _no_id() -> None:
 
 
 class _Encoder:
-    """Encodes a batch's rows as binary COPY data for ``public_records`` (``RECORD_COLUMNS``) or
-    the staging table (``STAGE_COLUMNS``), with the run's provenance, numbering the ids from a
-    fresh UUIDv7 per batch. Subjects, authorities, types, dates and descriptions repeat a lot:
-    each distinct one is encoded once (small bounded caches, so use one encoder per file)."""
+    """Encodes a batch's :class:`Records` as binary COPY data for ``public_records``
+    (``RECORD_COLUMNS``) or a staging table (``STAGE_COLUMNS``), with the run's provenance,
+    numbering the ids from a fresh UUIDv7 per batch.
+
+    A column at a time, with no Python code per field: the batch is assembled as *text* in
+    which every byte of binary data is one character (bytes below 0x80 as ASCII, the others as
+    the lone surrogates that ``surrogateescape`` turns back into those bytes) and the fields'
+    own text is itself, then encoded to UTF-8 once. Fixed-size parts (field count, id, row
+    number) come from numpy; UTF-8 lengths from one encoding of each column; values that repeat
+    (dates, types and statuses with the run's provenance) are encoded once per distinct value.
+    """
 
     def __init__(
         self, *, now: dt.datetime, import_id: UUID, ref_prefix: str, note: str, stage: bool
     ) -> None:
         stamp = _timestamp_field(now)
         run = _text_field(SOURCE) + stamp + _int32(16) + import_id.bytes + stamp + stamp
-        self._tails = {"repaired": stamp + _text_field(note) + run, "active": _NULL + _NULL + run}
+        self._tails = {
+            "repaired": _as_text(stamp + _text_field(note) + run),
+            "active": _as_text(_NULL + _NULL + run),
+        }
         self._ref_prefix = ref_prefix
-        self._stage = stage
+        self._ref_prefix_bytes = len(ref_prefix.encode())
+        self.stage = stage  # every row goes through the staging table (the merge)
         self._filter = bytearray(_FILTER_BITS // 8) if not stage else bytearray()
-        self._dates: dict[tuple[dt.date, dt.date | None], bytes] = {}
-        self._subjects: dict[tuple[str, str], bytes] = {}
-        self._texts: dict[str, bytes] = {}  # authorities and descriptions
-        self._kinds: dict[tuple[str, str | None, str | None, str], bytes] = {}
+        self._dates: dict[tuple[dt.date, dt.date | None], str] = {}
+        self._kinds: dict[tuple[str, str, str, str], str] = {}
 
-    def split(self, records: list[ParsedRow]) -> tuple[list[ParsedRow], list[ParsedRow]]:
+    def split(self, records: Records) -> tuple[Records, Records]:
         """(fresh, suspect): ``fresh`` rows have a document number that no earlier batch had;
         ``suspect`` ones may (a bit per hashed document number: about one row in a hundred of a
         million-row file is a false suspect). The loader COPies fresh rows straight into
-        ``public_records`` and checks the suspects against it."""
+        ``public_records`` and settles the suspects at the end."""
         bits = self._filter
         mask = _FILTER_BITS - 1
-        fresh: list[ParsedRow] = []
-        suspect: list[ParsedRow] = []
-        for record in records:
-            h = hash(record[7]) & mask  # document_no
+        suspects: list[int] = []
+        for i, h in enumerate([hash(d) & mask for d in records.document_no]):
             byte, bit = h >> 3, 1 << (h & 7)
             seen = bits[byte]
             if seen & bit:
-                suspect.append(record)
+                suspects.append(i)
             else:
                 bits[byte] = seen | bit
-                fresh.append(record)
-        return fresh, suspect
+        if not suspects:
+            return records, Records.empty()
+        taken = set(suspects)
+        fresh = [i for i in range(records.size) if i not in taken]
+        return records.take(fresh), records.take(suspects)
 
-    def encode(self, records: list[ParsedRow]) -> bytearray:
+    def encode(self, records: Records, *, stage: bool = False) -> bytes:
+        """COPY data for ``public_records``, or with ``stage`` for a table of ``STAGE_COLUMNS``
+        (the data row number first)."""
+        import numpy as np
+
+        n = records.size
         high, low = _uuid7_base()
-        stage, prefix = self._stage, self._ref_prefix
-        dates, subjects, texts, kinds = self._dates, self._subjects, self._texts, self._kinds
-        int32, join = _int32, b"".join
-        out = bytearray(_COPY_HEADER)
-        for i, (_, row, uscc, name, rtype, sev, grade, doc, decided, until, authority, text_,
-                status, digest) in enumerate(records):  # fmt: skip
-            head = (
-                _STAGE_HEAD(22, 4, row, 16, high, low + i)
-                if stage
-                else _RECORD_HEAD(21, 16, high, low + i)
-            )
-            doc_b = doc.encode()
-            ref_b = f"{prefix}{row}".encode()
-            out += join(
-                (
-                    head,
-                    int32(len(doc_b)),
-                    doc_b,
-                    texts.get(text_) or self._text(text_),
-                    int32(len(ref_b)),
-                    ref_b,
-                    _HASH_LENGTH,
-                    digest.encode(),
-                    dates.get((decided, until)) or self._date_pair(decided, until),
-                    subjects.get((uscc, name)) or self._subject(uscc, name),
-                    texts.get(authority) or self._text(authority),
-                    kinds.get((rtype, sev, grade, status)) or self._kind(rtype, sev, grade, status),
-                )
-            )
-        out += _COPY_TRAILER
-        return out
+        head = np.empty(n, dtype=_STAGE_HEAD_TYPE if stage else _RECORD_HEAD_TYPE)
+        head["fields"] = len(STAGE_COLUMNS) if stage else len(RECORD_COLUMNS)
+        head["id_length"] = 16
+        head["id_high"] = high
+        head["id_low"] = np.arange(low, low + n, dtype=np.uint64)
+        if stage:
+            head["row_length"] = 4
+            head["row"] = records.row
+        heads = _pieces(_as_text(head.tobytes()), head.itemsize)
 
-    def _text(self, value: str) -> bytes:
-        if len(self._texts) >= _CACHE_LIMIT:
-            self._texts.clear()
-        field = self._texts[value] = _text_field(value)
-        return field
+        rows = records.row
+        numbers = list(map(str, rows))
+        refs = list(map(self._ref_prefix.__add__, numbers))
+        ref_lengths = list(map(self._ref_prefix_bytes.__add__, map(len, numbers)))
+        dates = self._cached(
+            self._dates, list(zip(records.decision_date, records.publish_until, strict=True)),
+            _date_pair,
+        )  # fmt: skip
+        kinds = self._cached(
+            self._kinds,
+            list(zip(records.record_type, records.severity, records.grade, records.status,
+                     strict=True)),
+            self._kind,
+        )  # fmt: skip
+        columns: list[list[str]] = [
+            heads,
+            dates,
+            _length_texts(records.document_no),
+            records.document_no,
+            _length_texts(records.description),
+            records.description,
+            list(map(_LENGTH_TEXTS.__getitem__, ref_lengths)),
+            refs,
+            [_HASH_LENGTH_TEXT] * n,
+            records.content_hash,
+            [_USCC_LENGTH_TEXT] * n,
+            records.uscc,
+            _length_texts(records.subject_name),
+            records.subject_name,
+            _length_texts(records.authority),
+            records.authority,
+            kinds,
+        ]
+        width = len(columns)
+        flat: list[str] = [""] * (width * n)
+        for i, column in enumerate(columns):
+            flat[i::width] = column
+        body = "".join(flat).encode("utf-8", "surrogateescape")
+        return b"".join((_COPY_HEADER, body, _COPY_TRAILER))
 
-    def _date_pair(self, decided: dt.date, until: dt.date | None) -> bytes:
-        if len(self._dates) >= _CACHE_LIMIT:
-            self._dates.clear()
-        field = self._dates[decided, until] = _date_field(decided) + _date_field(until)
-        return field
+    @staticmethod
+    def _cached(cache: dict[Any, str], keys: list[Any], encode: Callable[[Any], str]) -> list[str]:
+        """The encoding of each of ``keys``, encoding each distinct one once (``cache`` is
+        cleared first when it would grow past ``_CACHE_LIMIT``)."""
+        wanted = set(keys)
+        new = wanted.difference(cache)
+        if new:
+            if len(cache) + len(new) > _CACHE_LIMIT:
+                cache.clear()
+                new = wanted
+            for key in new:
+                cache[key] = encode(key)
+        return list(map(cache.__getitem__, keys))
 
-    def _subject(self, uscc: str, name: str) -> bytes:
-        if len(self._subjects) >= _CACHE_LIMIT:
-            self._subjects.clear()
-        field = self._subjects[uscc, name] = _text_field(uscc) + _text_field(name)
-        return field
-
-    def _kind(self, rtype: str, sev: str | None, grade: str | None, status: str) -> bytes:
-        field = self._kinds[rtype, sev, grade, status] = (
-            _text_field(rtype)
-            + _text_field(sev)
-            + _text_field(grade)
+    def _kind(self, key: tuple[str, str, str, str]) -> str:
+        rtype, severity, grade, status = key
+        return _as_text(
+            _text_field(rtype) + _text_field(severity or None) + _text_field(grade or None)
             + _text_field(status)
-            + self._tails[status]
-        )
-        return field
+        ) + self._tails[status]  # fmt: skip
+
+
+# COPY columns in the order _Encoder.encode writes them: fixed-size head, the date pair, texts,
+# then the record's kind and the run's provenance.
+RECORD_COLUMNS = (
+    "id",
+    "decision_date",
+    "publish_until",
+    "document_no",
+    "description",
+    "provider_ref",
+    "content_hash",
+    "uscc",
+    "subject_name",
+    "authority",
+    "record_type",
+    "severity",
+    "grade",
+    "status",
+    "status_changed_at",
+    "status_note",
+    "source",
+    "fetched_at",
+    "import_id",
+    "created_at",
+    "updated_at",
+)
+STAGE_COLUMNS = ("row", *RECORD_COLUMNS)  # the staging table's: the data row number first
+_RECORD_HEAD_TYPE = [("fields", ">i2"), ("id_length", ">i4"), ("id_high", ">u8"), ("id_low", ">u8")]
+_STAGE_HEAD_TYPE = [
+    ("fields", ">i2"), ("row_length", ">i4"), ("row", ">i4"), ("id_length", ">i4"),
+    ("id_high", ">u8"), ("id_low", ">u8"),
+]  # fmt: skip
+
+
+def _as_text(data: bytes) -> str:
+    """Binary ``data`` as text that ``encode("utf-8", "surrogateescape")`` turns back into it."""
+    return data.decode("ascii", "surrogateescape")
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+class _LengthTextCache(dict[int, str]):
+    """A length as the text of its 4-byte big-endian binary form, made on first use."""
+
+    def __missing__(self, length: int) -> str:
+        text = self[length] = _as_text(_int32(length))
+        return text
+
+
+_LENGTH_TEXTS = _LengthTextCache()
+_HASH_LENGTH_TEXT = _LENGTH_TEXTS[64]
+_USCC_LENGTH_TEXT = _LENGTH_TEXTS[18]
+
+
+def _length_texts(values: list[str]) -> list[str]:
+    """The UTF-8 length of each value, as text (valid rows hold no NUL characters)."""
+    import numpy as np
+
+    if not values:
+        return []
+    joined = "\x00".join(values)
+    if joined.isascii():
+        return list(map(_LENGTH_TEXTS.__getitem__, map(len, values)))
+    data = np.frombuffer(joined.encode(), dtype=np.uint8)
+    ends = np.flatnonzero(data == 0)
+    bounds = np.concatenate(([-1], ends, [data.size]))
+    return list(map(_LENGTH_TEXTS.__getitem__, (np.diff(bounds) - 1).tolist()))
+
+
+def _date_pair(pair: tuple[dt.date, dt.date | None]) -> str:
+    return _as_text(_date_field(pair[0]) + _date_field(pair[1]))
 
 
 class _BatchInfo(msgspec.Struct, array_like=True):
@@ -1036,28 +1401,26 @@ class _Loadable:
     data: bytes | bytearray  # the fresh rows' COPY data, then the suspects'
 
 
-_by_document_no = operator.itemgetter(7)
-
-
 def _encode_batches(batches: Iterator[Batch], encoder: _Encoder) -> Iterator[_Loadable]:
     for batch in batches:
-        fresh, suspect = encoder.split(batch.records) if not encoder._stage else (batch.records, [])
-        # In document_no order, PostgreSQL inserts into that unique index page by page instead
-        # of all over it (about a fifth less COPY time); ids are numbered after sorting, so
-        # the primary key still only grows at its right edge.
-        fresh.sort(key=_by_document_no)
-        data = encoder.encode(fresh) if fresh else bytearray()
+        records = batch.records
+        if encoder.stage:
+            fresh, suspect = records, Records.empty()
+            data = encoder.encode(fresh, stage=True) if fresh.size else bytearray()
+        else:
+            fresh, suspect = encoder.split(records)
+            data = encoder.encode(fresh) if fresh.size else bytearray()
         fresh_bytes = len(data)
-        if suspect:
-            data += encoder.encode(suspect)
+        if suspect.size:
+            data += encoder.encode(suspect, stage=True)
         info = _BatchInfo(
             batch.rows_read,
             batch.last,
             batch.rejected,
-            len(fresh),
+            fresh.size,
             fresh_bytes,
-            len(suspect),
-            list({r[2] for r in fresh}),
+            suspect.size,
+            list(set(fresh.uscc)),
         )
         yield _Loadable(info, data)
 
@@ -1201,8 +1564,28 @@ _CREATE_STAGE = (
 )
 _CREATE_CHECK = (
     "CREATE TEMPORARY TABLE credit_import_check ON COMMIT DROP AS "  # noqa: S608 - constants
-    f"SELECT {_RECORD_COLUMN_LIST} FROM public_records WITH NO DATA"
+    f"SELECT 0 AS row, {_RECORD_COLUMN_LIST} FROM public_records WITH NO DATA"
 )
+_ANY_RECORD = "SELECT EXISTS (SELECT 1 FROM public_records)"
+# The first bulk load (into an empty public_records) holds the table exclusively, drops its
+# secondary indexes (unique constraints no foreign key needs, and plain indexes; not the primary
+# key, which the UUIDv7 ids only grow at its right edge) and builds them again at the end: one
+# sorted build per index instead of a million scattered inserts (PostgreSQL's own advice for
+# populating a database). Each row is a (create, drop) pair of statements.
+_SECONDARY_INDEXES = """
+SELECT format('ALTER TABLE public_records ADD CONSTRAINT %I %s', c.conname,
+              pg_get_constraintdef(c.oid)),
+       format('ALTER TABLE public_records DROP CONSTRAINT %I', c.conname)
+FROM pg_constraint c
+WHERE c.conrelid = 'public_records'::regclass AND c.contype = 'u'
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)
+UNION ALL
+SELECT pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
+FROM pg_index i
+WHERE i.indrelid = 'public_records'::regclass AND NOT i.indisprimary
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+"""
+INDEX_BUILD_MEMORY = "256MB"  # maintenance_work_mem while the indexes are built again
 _CREATE_SEEN = """
 CREATE TEMPORARY TABLE IF NOT EXISTS credit_import_seen (
     document_no text COLLATE "C" PRIMARY KEY,
@@ -1225,18 +1608,18 @@ DELETE FROM credit_import_stage s USING credit_import_seen x
 WHERE x.document_no = s.document_no COLLATE "C" AND x.row <> s.row
 RETURNING s.row, s.document_no, x.row AS first_row
 """
-# Suspect rows already in public_records (when it was empty before the import: written by an
-# earlier batch of the file; provider_ref ends with the row number). LATERAL … LIMIT 1 keeps the
-# plan to one index probe per row: a hash join would scan all of public_records per batch.
+# Suspect rows (see _Encoder.split) whose document number the load wrote (the table was empty
+# before it, so only a row of this file can have it; provider_ref ends with the row number).
+# Run once the indexes are back: LATERAL … LIMIT 1 is an index probe per distinct number.
 _FIND_WRITTEN = """
-SELECT s.provider_ref, s.document_no, p.import_id, p.provider_ref
-FROM credit_import_check s
+SELECT s.document_no, p.provider_ref
+FROM (SELECT DISTINCT document_no FROM credit_import_check) s
 CROSS JOIN LATERAL (
-    SELECT p.import_id, p.provider_ref FROM public_records p
-    WHERE p.document_no = s.document_no LIMIT 1
+    SELECT p.provider_ref FROM public_records p WHERE p.document_no = s.document_no LIMIT 1
 ) p
 """
-_DROP_WRITTEN = "DELETE FROM credit_import_check WHERE document_no = ANY($1::text[])"
+_SUSPECTS = "SELECT row, document_no FROM credit_import_check ORDER BY row"
+_DROP_SUSPECTS = "DELETE FROM credit_import_check WHERE row = ANY($1::int[])"
 _INSERT_CHECKED = (
     f"INSERT INTO public_records ({_RECORD_COLUMN_LIST}) "  # noqa: S608 - constants
     f"SELECT {_RECORD_COLUMN_LIST} FROM credit_import_check RETURNING uscc"
@@ -1291,7 +1674,6 @@ SELECT
     (SELECT count(*) FROM up WHERE NOT inserted) AS updated,
     ARRAY(SELECT uscc FROM up UNION SELECT uscc FROM moved) AS touched
 """  # noqa: S608 - constants
-_KEY_EXISTS = re.compile(r"Key \(document_no\)=\((.*)\) already exists")
 
 
 def provider_ref_prefix(filename: str) -> str:
@@ -1390,11 +1772,6 @@ async def import_public_credit(
     return report
 
 
-def _raced(document_no: str | None) -> Conflict:
-    which = f"record {document_no!r}" if document_no else "a record of this file"
-    return Conflict(f"{which} was added by another import while this one ran; run it again")
-
-
 async def _copy(
     conn: asyncpg.Connection, table: str, columns: tuple[str, ...], data: memoryview
 ) -> None:
@@ -1417,13 +1794,23 @@ class _Loader:
     import_id: UUID
     loaded: int = 0  # batches with records loaded so far
     direct: bool = False  # public_records was empty when the import began
-    checking: bool = False  # the check table exists
+    suspects: int = 0  # rows in the check table (direct loads)
+    rebuild: list[str] = field(default_factory=list)  # statements building dropped indexes
 
     async def prepare(self) -> None:
-        await self.conn.execute(_DROP_TEMP)
-        self.direct = not await self.conn.fetchval("SELECT EXISTS (SELECT 1 FROM public_records)")
-        if not self.direct:
-            await self.conn.execute(_CREATE_STAGE)
+        conn = self.conn
+        await conn.execute(_DROP_TEMP)
+        if not await conn.fetchval(_ANY_RECORD):
+            # Another import may be loading the empty table: wait for it, then look again.
+            await conn.execute("LOCK TABLE public_records IN ACCESS EXCLUSIVE MODE")
+            self.direct = not await conn.fetchval(_ANY_RECORD)
+        if self.direct:
+            await conn.execute(_CREATE_CHECK)
+            for create, drop in await conn.fetch(_SECONDARY_INDEXES):
+                await conn.execute(drop)
+                self.rebuild.append(create)
+        else:
+            await conn.execute(_CREATE_STAGE)
 
     async def load(self, batch: _Loadable) -> None:
         info = batch.info
@@ -1432,54 +1819,42 @@ class _Loader:
             return
         data = memoryview(batch.data)
         if self.direct:
-            await self._insert_fresh(info, data[: info.fresh_bytes])
+            if info.fresh:
+                # Rows whose document number no earlier batch had: new records.
+                await _copy(self.conn, "public_records", RECORD_COLUMNS, data[: info.fresh_bytes])
+                self.report.accepted += info.fresh
+                self.report.touched_usccs.update(info.usccs)
             if info.suspect:
-                await self._insert_suspects(data[info.fresh_bytes :])
+                await _copy(self.conn, CHECK, STAGE_COLUMNS, data[info.fresh_bytes :])
+                self.suspects += info.suspect
         else:
             await self._merge(info, data)
         self.loaded += 1
 
-    async def _insert_fresh(self, info: _BatchInfo, data: memoryview) -> None:
-        """Into a table that was empty when the import began, rows whose document number no
-        earlier batch had are new: COPY them straight into public_records. The unique index
-        refuses a document number that another import added meanwhile."""
-        if not info.fresh:
-            return
-        import asyncpg
+    async def _build_indexes(self) -> None:
+        conn = self.conn
+        memory = await conn.fetchval("SELECT current_setting('maintenance_work_mem')")
+        await conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+        for statement in self.rebuild:
+            await conn.execute(statement)
+        await conn.execute("SELECT set_config('maintenance_work_mem', $1, true)", memory)
 
-        try:
-            await _copy(self.conn, "public_records", RECORD_COLUMNS, data)
-        except asyncpg.UniqueViolationError as exc:
-            match = _KEY_EXISTS.search(getattr(exc, "detail", None) or "")
-            raise _raced(match.group(1) if match else None) from exc
-        self.report.accepted += info.fresh
-        self.report.touched_usccs.update(info.usccs)
-
-    async def _insert_suspects(self, data: memoryview) -> None:
-        """Rows whose document number an earlier batch may have had: those an earlier batch
-        wrote are rejected (naming the row that was written), the rest inserted."""
-        import asyncpg
-
+    async def _settle_suspects(self) -> None:
+        """Suspect rows that repeat a document number of an earlier row are rejected (naming
+        the first row); the others are inserted."""
         conn, report = self.conn, self.report
-        if not self.checking:
-            await conn.execute(_CREATE_CHECK)
-            self.checking = True
-        else:
-            await conn.execute("TRUNCATE credit_import_check")
-        await _copy(conn, CHECK, RECORD_COLUMNS, data)
-        repeats: list[str] = []
-        for ref, document_no, import_id, first_ref in await conn.fetch(_FIND_WRITTEN):
-            if import_id != self.import_id:
-                raise _raced(document_no)
-            reason = _duplicate_reason(document_no, _ref_row(first_ref))
-            report.rejected.append(Rejection(_ref_row(ref), reason))
-            repeats.append(document_no)
+        written = {document_no: ref for document_no, ref in await conn.fetch(_FIND_WRITTEN)}
+        first: dict[str, int] = {}
+        repeats: list[int] = []
+        for row, document_no in await conn.fetch(_SUSPECTS):
+            ref = written.get(document_no)
+            earlier = _ref_row(ref) if ref is not None else first.setdefault(document_no, row)
+            if earlier != row:
+                report.rejected.append(Rejection(row, _duplicate_reason(document_no, earlier)))
+                repeats.append(row)
         if repeats:
-            await conn.execute(_DROP_WRITTEN, repeats)
-        try:
-            inserted = await conn.fetch(_INSERT_CHECKED)
-        except asyncpg.UniqueViolationError as exc:
-            raise _raced(None) from exc
+            await conn.execute(_DROP_SUSPECTS, repeats)
+        inserted = await conn.fetch(_INSERT_CHECKED)
         report.accepted += len(inserted)
         report.touched_usccs.update(r[0] for r in inserted)
 
@@ -1517,6 +1892,10 @@ class _Loader:
         return repeats
 
     async def finish(self) -> None:
+        if self.direct:
+            await self._build_indexes()
+            if self.suspects:
+                await self._settle_suspects()
         await self.conn.execute(_DROP_TEMP)
 
 
