@@ -4,15 +4,25 @@ Two halves:
 
 * **Parsing and validation** (pure, no database): :func:`parse_rows` turns a file into
   :class:`ParsedRow` (normalised, ready to store, with its content hash) or :class:`Rejection`
-  (row number and reason), one per data row.
+  (row number and reason), one per data row. :meth:`Validator.check` is the rule, row by row;
+  :meth:`Validator.check_batch` gives exactly the same results for a batch of rows a column at a
+  time (C-level builtins over whole columns, Python code per *distinct* value), and sends only
+  the rows that need it through ``check``: rows with odd text are normalised one by one, and
+  every failing row gets its reason from ``check`` itself.
 * **Loading** (:func:`import_public_credit`): the parser encodes each batch of ``BATCH_SIZE``
   valid rows as PostgreSQL *binary* COPY data, exactly as ``public_records`` stores them (ids,
   provenance, content hash), so PostgreSQL converts nothing and the process that talks to it
-  only forwards bytes. Into a table that was empty when the import began (the first bulk load)
-  rows are COPied straight into ``public_records``, in ``document_no`` order (the unique index
-  is then filled page by page). Otherwise they are COPied into a temporary staging table and
-  merged by one set-based ``INSERT … SELECT … ON CONFLICT (document_no) DO UPDATE … WHERE
-  content_hash differs``, counting inserted and updated rows with ``xmax = 0``.
+  only forwards bytes.
+
+  - Into a table that was empty when the import began (the first bulk load) the import holds
+    ``public_records`` exclusively (another import waits, then merges), drops its secondary
+    indexes, COPies the rows straight in and builds the indexes once at the end: a sorted build
+    per index costs a fraction of a million scattered index inserts. Rows whose document number
+    may repeat an earlier batch's (see :meth:`_Encoder.split`) wait in a temporary table and
+    are settled against the rebuilt unique index.
+  - Otherwise rows are COPied into a temporary staging table and merged by one set-based
+    ``INSERT … SELECT … ON CONFLICT (document_no) DO UPDATE … WHERE content_hash differs``,
+    counting inserted and updated rows with ``xmax = 0``.
 * **Parsing in a separate process**: files of at least ``PARSER_PROCESS_BYTES`` are parsed by a
   child Python process (``sys.executable``, importing this module without the ORM) that writes
   the batches' COPY data to a pipe, so that parsing (one core) overlaps PostgreSQL's work (the
@@ -46,15 +56,15 @@ Conventions:
   first. Within a batch the parser finds them; across batches the database does, so client
   memory stays bounded: into an empty table the parser keeps one bit per hashed document number
   (16 MiB) and sends rows whose bit an earlier batch set (true repeats, and about 1 % false
-  suspects per million rows) apart, to be checked against ``public_records``; into a filled
-  table, a temporary table of the file's document numbers does it.
+  suspects per million rows) apart, to be settled against ``public_records`` at the end; into a
+  filled table, a temporary table of the file's document numbers does it.
 
 Transactions: :func:`import_public_credit` runs inside the caller's transaction and never
 commits: the whole file is one transaction, so a failure (or a crash, of either process) leaves
-nothing behind and the caller decides. PostgreSQL handles a million-row transaction comfortably,
-and the client only ever holds a batch or two. If another import adds one of the file's document
-numbers while the file is loaded into a table that was empty, the import fails with
-``Conflict`` (run it again).
+nothing behind, dropped indexes included, and the caller decides. PostgreSQL handles a
+million-row transaction comfortably, and the client only ever holds a batch or two. The first
+bulk load keeps readers of ``public_records`` waiting until the caller commits (it holds the
+table exclusively); later imports take only row locks.
 """
 
 from __future__ import annotations
@@ -75,14 +85,19 @@ import time
 import unicodedata
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import compress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 import msgspec
 
-from xinyidai.domain.enterprises.codes import USCC_ALPHABET, CodeError, validate_uscc
+from xinyidai.domain.enterprises.codes import (
+    USCC_ALPHABET,
+    USCC_WEIGHTS,
+    CodeError,
+    validate_uscc,
+)
 
 try:  # UUIDv7 like the ORM's primary keys (Advanced Alchemy uses uuid-utils when installed)
     from uuid_utils import uuid7 as _uuid7
@@ -362,6 +377,16 @@ _NEGATIVE = NEGATIVE_RECORD_TYPES
 _GRADED = {str(t): t for t in GRADES}
 
 
+def _uscc_tables() -> tuple[Any, Any]:
+    """(value of each byte in the USCC alphabet or -1, the check weights), for numpy."""
+    import numpy as np
+
+    values = np.full(256, -1, dtype=np.int8)
+    for i, ch in enumerate(USCC_ALPHABET):
+        values[ord(ch)] = i
+    return values, np.array(USCC_WEIGHTS, dtype=np.int64)
+
+
 def _uscc_valid(code: str) -> bool:
     """GB 32100-2015 check for an upper-case 18-character code (fast path, no messages)."""
     v = _USCC_VALUE
@@ -388,6 +413,9 @@ def _uscc_valid(code: str) -> bool:
     except KeyError:
         return False
     return USCC_ALPHABET[(31 - total % 31) % 31] == code[17]
+
+
+_USCC_VALUES, _USCC_WEIGHTS = _uscc_tables()
 
 
 def parse_date(raw: str) -> dt.date:
@@ -607,16 +635,31 @@ class Validator:
         """The valid rows of a batch as :class:`Records` (in row order, duplicates of a
         ``document_no`` within the batch rejected) and the rejected rows (in row order)."""
         rejected: list[Rejection] = []
-        originals = raws
-        if raws and _irregular(_SEP.join(chain.from_iterable(raws))):
-            rows, raws, originals = self._regularise(rows, raws, rejected)
         if not raws:
             return Records.empty(), rejected
+        fields = list(zip(*raws, strict=True))
+        joined = [_SEP.join(column) for column in fields]
+        originals = raws
+        if any(map(_irregular, joined)):
+            rows, raws, originals = self._regularise(rows, raws, rejected)
+            if not raws:
+                return Records.empty(), rejected
+            fields = list(zip(*raws, strict=True))
+            joined = [_SEP.join(column) for column in fields]
         (uscc_c, name_c, type_c, doc_c, decided_c, authority_c, severity_c, description_c,
-         until_c, grade_c, status_c) = zip(*raws, strict=True)  # fmt: skip
+         until_c, grade_c, status_c) = fields  # fmt: skip
         bad: set[int] = set()
 
-        usccs = list(map(str.upper, uscc_c))
+        uscc_text = joined[0].upper()
+        usccs = _split_joined(uscc_text, uscc_c, str.upper)
+        # The UTF-8 of the texts, for the content hash and the COPY data alike.
+        texts = [
+            _utf8_joined(text, column)
+            for text, column in (
+                (uscc_text, usccs), (joined[1], name_c), (joined[3], doc_c),
+                (joined[5], authority_c), (joined[7], description_c),
+            )
+        ]  # fmt: skip
         self._check_usccs(usccs, bad)
         for column, low, high in (
             (name_c, 1, 200),
@@ -631,10 +674,12 @@ class Validator:
         grades = self._grades(rtypes, grade_c, description_c, bad)
         decided, decided_iso, until, until_iso = self._dates_of(decided_c, until_c, bad)
 
-        # One list per field, in Records order, with the ISO dates (for the hash) at the end.
+        # One list per field, in Records order; then the ISO dates (for the hash) and the texts'
+        # UTF-8.
         columns: list[list[Any]] = [
             list(rows), usccs, list(name_c), rtypes, severities, grades, list(doc_c), decided,
             until, list(authority_c), list(description_c), statuses, decided_iso, until_iso,
+            *texts,
         ]  # fmt: skip
         if bad:
             for i in sorted(bad):
@@ -648,14 +693,18 @@ class Validator:
             columns = _take(columns, _first_occurrences(columns[0], documents, rejected))
         if rejected:
             rejected.sort(key=_by_row)
-        (rows, usccs, names, rtypes, severities, grades, documents, decided, until, authorities,
-         descriptions, statuses, decided_iso, until_iso) = columns  # fmt: skip
+        (rows, usccs, _, rtypes, severities, grades, documents, decided, until, _,
+         _, statuses, decided_iso, until_iso, *texts) = columns  # fmt: skip
+        uscc_b, name_b, document_b, authority_b, description_b = texts
+        utf8 = _UTF8.__getitem__  # short values that repeat: types, grades, ISO dates, ...
         contents = zip(
-            usccs, names, rtypes, severities, grades, documents, decided_iso, until_iso,
-            authorities, descriptions, statuses, strict=True,
+            uscc_b, name_b, map(utf8, rtypes), map(utf8, severities), map(utf8, grades),
+            document_b, map(utf8, decided_iso), map(utf8, until_iso), authority_b,
+            description_b, map(utf8, statuses), strict=True,
         )  # fmt: skip
-        digests = [_sha256(text.encode()).hexdigest() for text in map("\x1f".join, contents)]
-        records = Records._make([*columns[:12], digests])
+        hexes = b"".join(map(_digest, map(_sha256, map(b"\x1f".join, contents)))).hex()
+        digests = _pieces(hexes, 64)
+        records = Records._make([*columns[:12], digests, *texts, _utf8_column(digests)])
         return records, rejected
 
     def _regularise(
@@ -684,6 +733,19 @@ class Validator:
         return kept_rows, normalised, originals
 
     def _check_usccs(self, usccs: list[str], bad: set[int]) -> None:
+        """Mark rows whose USCC fails GB 32100-2015 (length, characters, check character)."""
+        import numpy as np
+
+        text = "".join(usccs)
+        n = len(usccs)
+        if len(text) == 18 * n and text.isascii():  # the usual case: all at once
+            values = _USCC_VALUES[np.frombuffer(text.encode(), dtype=np.uint8).reshape(n, 18)]
+            body = values[:, :17].astype(np.int64)
+            check = (31 - (body * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
+            valid = (body >= 0).all(axis=1) & (values[:, 17] == check)
+            if not valid.all():
+                bad.update(np.flatnonzero(~valid).tolist())
+            return
         known = self._usccs
         new = set(usccs).difference(known)
         if not new:
@@ -730,17 +792,27 @@ class Validator:
         for raw in new:
             dates[raw] = self._date_entry(raw)
         dates[""] = (None, "")
-        decided, decided_iso = _unzip2(map(dates.__getitem__, decided_c))
-        until, until_iso = _unzip2(map(dates.__getitem__, until_c))
+        day = {raw: dates[raw][0] for raw in wanted}
+        iso = {raw: dates[raw][1] for raw in wanted}
+        decided = list(map(day.__getitem__, decided_c))
+        decided_iso = list(map(iso.__getitem__, decided_c))
+        until = list(map(day.__getitem__, until_c))
+        until_iso = list(map(iso.__getitem__, until_c))
         today = self.today
-        wrong = {raw for raw in set(decided_c) if (d := dates[raw][0]) is None or d > today}
-        wrong.update(raw for raw in set(until_c) if raw and dates[raw][0] is None)
+        wrong = {raw for raw in set(decided_c) if (d := day[raw]) is None or d > today}
         if wrong:
             bad.update(i for i, raw in enumerate(decided_c) if raw in wrong)
+        wrong = {raw for raw in set(until_c) if raw and day[raw] is None}
+        if wrong:
             bad.update(i for i, raw in enumerate(until_c) if raw in wrong)
-        bad.update(
-            i for i, (d, u) in enumerate(zip(decided_iso, until_iso, strict=True)) if u and u < d
-        )
+        # ISO dates compare as text; a missing end ("") compares after every date.
+        ends = {raw: iso[raw] if raw else "~" for raw in set(until_c)}
+        if any(map(operator.lt, map(ends.__getitem__, until_c), decided_iso)):
+            bad.update(
+                i
+                for i, (d, u) in enumerate(zip(decided_iso, until_iso, strict=True))
+                if u and u < d
+            )
         return decided, decided_iso, until, until_iso
 
 
@@ -761,6 +833,13 @@ class Records(NamedTuple):
     description: list[str]
     status: list[str]
     content_hash: list[str]
+    # The UTF-8 of the longer texts (what the COPY data holds).
+    uscc_utf8: list[bytes]
+    subject_name_utf8: list[bytes]
+    document_no_utf8: list[bytes]
+    authority_utf8: list[bytes]
+    description_utf8: list[bytes]
+    content_hash_utf8: list[bytes]
 
     @classmethod
     def empty(cls) -> Records:
@@ -775,7 +854,7 @@ class Records(NamedTuple):
 
     def parsed(self, new_id: Callable[[], Any]) -> Iterator[ParsedRow]:
         for (row, uscc, name, rtype, sev, grade, doc, decided, until, authority, description,
-             status, digest) in zip(*self, strict=True):  # fmt: skip
+             status, digest) in zip(*self[:13], strict=True):  # fmt: skip
             yield ParsedRow(
                 new_id(), row, uscc, name, rtype, sev or None, grade or None, doc, decided,
                 until, authority, description, status, digest,
@@ -783,22 +862,19 @@ class Records(NamedTuple):
 
 
 # Batch helpers. ``_SEP`` joins a batch's fields into one text that a few C-level scans test at
-# once; it is a private-use character, so a field containing it can only cause a false alarm
-# (the row is then looked at on its own), never hide odd text.
-_SEP = "\ue000"
-# Control characters (Cc), surrogates (Cs: undecodable bytes) and every character ``str.split``
-# splits on except the space (a test checks this against the Unicode database).
-_ODD_CHARS = re.compile(
-    "[\x00-\x1f\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ud800-\udfff]"
-)
+# once: a printable character, rare in this data, that composes with nothing; a field holding
+# it can only cause a false alarm (the row is then looked at on its own), never hide odd text.
+_SEP = "\u00a6"  # BROKEN BAR
 
 
 def _irregular(text: str) -> bool:
-    """Whether ``text`` (fields joined with ``_SEP``) has a control character, whitespace
+    """Whether ``text`` (fields joined with ``_SEP``) may hold a control character, whitespace
     other than single inner spaces, or text not in NFC (NFC of the whole is NFC of each field:
-    ``_SEP`` is a starter that composes with nothing)."""
+    ``_SEP`` is a starter that composes with nothing). ``str.isprintable`` is false for every
+    control character, surrogate and whitespace character but the space (and for a few more,
+    such as format characters: those rows are then looked at on their own)."""
     return (
-        _ODD_CHARS.search(text) is not None
+        not text.isprintable()
         or "  " in text
         or _SEP + " " in text
         or " " + _SEP in text
@@ -854,13 +930,45 @@ def _mapped(column: Any, convert: Callable[[Any], str | None], bad: set[int]) ->
     return values
 
 
+class _Utf8Cache(dict[str, bytes]):
+    """Short texts that repeat, as UTF-8 (made on first use; cleared when it grows large)."""
+
+    def __missing__(self, text: str) -> bytes:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        data = self[text] = text.encode()
+        return data
+
+
+_UTF8 = _Utf8Cache()
+_digest = operator.methodcaller("digest")
+
+
+_SEP_UTF8 = _SEP.encode()
+
+
+def _split_joined(text: str, values: Any, convert: Callable[[str], str]) -> list[str]:
+    """``text`` (``values`` joined with ``_SEP``, then converted) split again; if a value held
+    ``_SEP`` itself, each value converted instead."""
+    parts = text.split(_SEP)
+    return parts if len(parts) == len(values) else list(map(convert, values))
+
+
+def _utf8_joined(text: str, values: Any) -> list[bytes]:
+    """The UTF-8 of each of ``values``, from ``text`` (them joined with ``_SEP``)."""
+    parts = text.encode().split(_SEP_UTF8)
+    return parts if len(parts) == len(values) else [value.encode() for value in values]
+
+
+def _utf8_column(values: list[str]) -> list[bytes]:
+    """The UTF-8 of each value (valid rows hold no NUL characters), encoded at once."""
+    if not values:
+        return []
+    return "\x00".join(values).encode().split(b"\x00")
+
+
 def _take(columns: list[list[Any]], indices: list[int]) -> list[list[Any]]:
     return [[column[i] for i in indices] for column in columns]
-
-
-def _unzip2(pairs: Iterable[tuple[Any, Any]]) -> tuple[list[Any], list[Any]]:
-    items = list(pairs)
-    return [a for a, _ in items], [b for _, b in items]
 
 
 def _first_occurrences(
@@ -1103,28 +1211,60 @@ class Batch:
 
 
 def iter_batches(
-    rows: Iterable[RawRow], validator: Validator, batch_size: int = BATCH_SIZE
+    rows: Iterable[RawRow],
+    validator: Validator,
+    batch_size: int = BATCH_SIZE,
+    *,
+    part: int = 0,
+    parts: int = 1,
 ) -> Iterator[Batch]:
     """Validate the rows ``batch_size`` at a time; duplicates of a ``document_no`` within one
-    batch are rejected here, duplicates across batches by the loader."""
+    batch are rejected here, duplicates across batches by the loader.
+
+    With ``parts`` > 1, only the rows of partition ``part`` (by the hash of the normalised
+    document number, so every row of a document number is in one partition; rows that cannot be
+    read at all are in partition 0): ``parts`` parser processes that share a hash seed then
+    each read the whole file and validate their own share."""
     numbers: list[int] = []
     raws: list[tuple[str, ...]] = []
     unreadable: list[Rejection] = []
+    chunk = batch_size * parts
     row = 0
     for row, raw in rows:
         if raw is None:
             continue
         if isinstance(raw, str):
-            unreadable.append(Rejection(row, raw))
+            if part == 0:
+                unreadable.append(Rejection(row, raw))
             continue
         numbers.append(row)
         raws.append(raw)
-        if len(raws) >= batch_size:
+        if len(raws) >= chunk:
+            if parts > 1:
+                numbers, raws = _share(numbers, raws, part, parts)
             records, rejected = validator.check_batch(numbers, raws)
             yield Batch(records, _in_row_order(unreadable, rejected), row, last=False)
             numbers, raws, unreadable = [], [], []
+    if parts > 1:
+        numbers, raws = _share(numbers, raws, part, parts)
     records, rejected = validator.check_batch(numbers, raws)
     yield Batch(records, _in_row_order(unreadable, rejected), row, last=True)
+
+
+def _share(
+    numbers: list[int], raws: list[tuple[str, ...]], part: int, parts: int
+) -> tuple[list[int], list[tuple[str, ...]]]:
+    """The rows of partition ``part``: those whose normalised document number hashes to it."""
+    documents = [raw[3] for raw in raws]
+    if _irregular(_SEP.join(documents)):
+        documents = [_document_key(document) for document in documents]
+    mine = [hash(document) % parts == part for document in documents]
+    return list(compress(numbers, mine)), list(compress(raws, mine))
+
+
+def _document_key(document_no: str) -> str:
+    """``document_no`` as :meth:`Validator.check` normalises it (for rows it accepts)."""
+    return " ".join(unicodedata.normalize("NFC", document_no).split())
 
 
 def _in_row_order(first: list[Rejection], second: list[Rejection]) -> list[Rejection]:
@@ -1185,12 +1325,10 @@ class _Encoder:
     (``RECORD_COLUMNS``) or a staging table (``STAGE_COLUMNS``), with the run's provenance,
     numbering the ids from a fresh UUIDv7 per batch.
 
-    A column at a time, with no Python code per field: the batch is assembled as *text* in
-    which every byte of binary data is one character (bytes below 0x80 as ASCII, the others as
-    the lone surrogates that ``surrogateescape`` turns back into those bytes) and the fields'
-    own text is itself, then encoded to UTF-8 once. Fixed-size parts (field count, id, row
-    number) come from numpy; UTF-8 lengths from one encoding of each column; values that repeat
-    (dates, types and statuses with the run's provenance) are encoded once per distinct value.
+    A column at a time, with no Python code per field: the texts arrive as UTF-8 (see
+    ``Records``), fixed-size parts (field count, id, row number) come from one numpy array, values
+    that repeat (date pairs; type, severity, grade and status with the run's provenance) are
+    encoded once per distinct value, and the rows are laid out in one list and joined once.
     """
 
     def __init__(
@@ -1198,37 +1336,36 @@ class _Encoder:
     ) -> None:
         stamp = _timestamp_field(now)
         run = _text_field(SOURCE) + stamp + _int32(16) + import_id.bytes + stamp + stamp
-        self._tails = {
-            "repaired": _as_text(stamp + _text_field(note) + run),
-            "active": _as_text(_NULL + _NULL + run),
-        }
+        self._tails = {"repaired": stamp + _text_field(note) + run, "active": _NULL + _NULL + run}
         self._ref_prefix = ref_prefix
-        self._ref_prefix_bytes = len(ref_prefix.encode())
         self.stage = stage  # every row goes through the staging table (the merge)
-        self._filter = bytearray(_FILTER_BITS // 8) if not stage else bytearray()
-        self._dates: dict[tuple[dt.date, dt.date | None], str] = {}
-        self._kinds: dict[tuple[str, str, str, str], str] = {}
+        self._filter: Any = None  # numpy bit array, made by the first split
+        self._dates: dict[tuple[dt.date, dt.date | None], bytes] = {}
+        self._kinds: dict[tuple[str, str, str, str], bytes] = {}
 
     def split(self, records: Records) -> tuple[Records, Records]:
         """(fresh, suspect): ``fresh`` rows have a document number that no earlier batch had;
-        ``suspect`` ones may (a bit per hashed document number: about one row in a hundred of a
-        million-row file is a false suspect). The loader COPies fresh rows straight into
-        ``public_records`` and settles the suspects at the end."""
-        bits = self._filter
-        mask = _FILTER_BITS - 1
-        suspects: list[int] = []
-        for i, h in enumerate([hash(d) & mask for d in records.document_no]):
-            byte, bit = h >> 3, 1 << (h & 7)
-            seen = bits[byte]
-            if seen & bit:
-                suspects.append(i)
-            else:
-                bits[byte] = seen | bit
-        if not suspects:
+        ``suspect`` ones may (a bit per hashed document number, set by the earlier batches:
+        about one row in a hundred of a million-row file is a false suspect). A batch's own
+        document numbers are distinct (``check_batch``). The loader COPies fresh rows straight
+        into ``public_records`` and settles the suspects at the end."""
+        import numpy as np
+
+        n = records.size
+        if self._filter is None:
+            self._filter = np.zeros(_FILTER_BITS // 8, dtype=np.uint8)
+        hashes = np.fromiter(map(hash, records.document_no), dtype=np.int64, count=n)
+        positions = hashes.view(np.uint64) & np.uint64(_FILTER_BITS - 1)
+        cells = (positions >> np.uint64(3)).astype(np.intp)
+        bits = np.left_shift(np.uint8(1), (positions & np.uint64(7)).astype(np.uint8))
+        suspect = (self._filter[cells] & bits) != 0
+        np.bitwise_or.at(self._filter, cells, bits)
+        if not suspect.any():
             return records, Records.empty()
-        taken = set(suspects)
-        fresh = [i for i in range(records.size) if i not in taken]
-        return records.take(fresh), records.take(suspects)
+        return (
+            records.take(np.flatnonzero(~suspect).tolist()),
+            records.take(np.flatnonzero(suspect).tolist()),
+        )
 
     def encode(self, records: Records, *, stage: bool = False) -> bytes:
         """COPY data for ``public_records``, or with ``stage`` for a table of ``STAGE_COLUMNS``
@@ -1245,12 +1382,7 @@ class _Encoder:
         if stage:
             head["row_length"] = 4
             head["row"] = records.row
-        heads = _pieces(_as_text(head.tobytes()), head.itemsize)
-
-        rows = records.row
-        numbers = list(map(str, rows))
-        refs = list(map(self._ref_prefix.__add__, numbers))
-        ref_lengths = list(map(self._ref_prefix_bytes.__add__, map(len, numbers)))
+        refs = _utf8_column(list(map(self._ref_prefix.__add__, map(str, records.row))))
         dates = self._cached(
             self._dates, list(zip(records.decision_date, records.publish_until, strict=True)),
             _date_pair,
@@ -1261,34 +1393,40 @@ class _Encoder:
                      strict=True)),
             self._kind,
         )  # fmt: skip
-        columns: list[list[str]] = [
-            heads,
+        length = _LENGTHS.__getitem__
+        columns: list[list[bytes]] = [
+            _pieces(head.tobytes(), head.itemsize),
             dates,
-            _length_texts(records.document_no),
-            records.document_no,
-            _length_texts(records.description),
-            records.description,
-            list(map(_LENGTH_TEXTS.__getitem__, ref_lengths)),
+            list(map(length, map(len, records.document_no_utf8))),
+            records.document_no_utf8,
+            list(map(length, map(len, records.description_utf8))),
+            records.description_utf8,
+            list(map(length, map(len, refs))),
             refs,
-            [_HASH_LENGTH_TEXT] * n,
-            records.content_hash,
-            [_USCC_LENGTH_TEXT] * n,
-            records.uscc,
-            _length_texts(records.subject_name),
-            records.subject_name,
-            _length_texts(records.authority),
-            records.authority,
+            [_HASH_LENGTH] * n,
+            records.content_hash_utf8,
+            [_USCC_LENGTH] * n,
+            records.uscc_utf8,
+            list(map(length, map(len, records.subject_name_utf8))),
+            records.subject_name_utf8,
+            list(map(length, map(len, records.authority_utf8))),
+            records.authority_utf8,
             kinds,
         ]
         width = len(columns)
-        flat: list[str] = [""] * (width * n)
+        flat: list[bytes] = [b""] * (width * n)
         for i, column in enumerate(columns):
             flat[i::width] = column
-        body = "".join(flat).encode("utf-8", "surrogateescape")
-        return b"".join((_COPY_HEADER, body, _COPY_TRAILER))
+        out = io.BytesIO()  # writelines is several times faster than b"".join on many pieces
+        out.write(_COPY_HEADER)
+        out.writelines(flat)
+        out.write(_COPY_TRAILER)
+        return out.getvalue()
 
     @staticmethod
-    def _cached(cache: dict[Any, str], keys: list[Any], encode: Callable[[Any], str]) -> list[str]:
+    def _cached(
+        cache: dict[Any, bytes], keys: list[Any], encode: Callable[[Any], bytes]
+    ) -> list[bytes]:
         """The encoding of each of ``keys``, encoding each distinct one once (``cache`` is
         cleared first when it would grow past ``_CACHE_LIMIT``)."""
         wanted = set(keys)
@@ -1301,12 +1439,12 @@ class _Encoder:
                 cache[key] = encode(key)
         return list(map(cache.__getitem__, keys))
 
-    def _kind(self, key: tuple[str, str, str, str]) -> str:
+    def _kind(self, key: tuple[str, str, str, str]) -> bytes:
         rtype, severity, grade, status = key
-        return _as_text(
+        return (
             _text_field(rtype) + _text_field(severity or None) + _text_field(grade or None)
-            + _text_field(status)
-        ) + self._tails[status]  # fmt: skip
+            + _text_field(status) + self._tails[status]
+        )  # fmt: skip
 
 
 # COPY columns in the order _Encoder.encode writes them: fixed-size head, the date pair, texts,
@@ -1342,45 +1480,26 @@ _STAGE_HEAD_TYPE = [
 ]  # fmt: skip
 
 
-def _as_text(data: bytes) -> str:
-    """Binary ``data`` as text that ``encode("utf-8", "surrogateescape")`` turns back into it."""
-    return data.decode("ascii", "surrogateescape")
+def _pieces(data: Any, size: int) -> list[Any]:
+    """``data`` (bytes or text) cut into pieces of ``size``."""
+    return [data[i : i + size] for i in range(0, len(data), size)]
 
 
-def _pieces(text: str, size: int) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)]
+class _LengthCache(dict[int, bytes]):
+    """A COPY field's length word (4 bytes, big-endian), made on first use."""
+
+    def __missing__(self, length: int) -> bytes:
+        data = self[length] = _int32(length)
+        return data
 
 
-class _LengthTextCache(dict[int, str]):
-    """A length as the text of its 4-byte big-endian binary form, made on first use."""
-
-    def __missing__(self, length: int) -> str:
-        text = self[length] = _as_text(_int32(length))
-        return text
+_LENGTHS = _LengthCache()
+_HASH_LENGTH = _LENGTHS[64]
+_USCC_LENGTH = _LENGTHS[18]
 
 
-_LENGTH_TEXTS = _LengthTextCache()
-_HASH_LENGTH_TEXT = _LENGTH_TEXTS[64]
-_USCC_LENGTH_TEXT = _LENGTH_TEXTS[18]
-
-
-def _length_texts(values: list[str]) -> list[str]:
-    """The UTF-8 length of each value, as text (valid rows hold no NUL characters)."""
-    import numpy as np
-
-    if not values:
-        return []
-    joined = "\x00".join(values)
-    if joined.isascii():
-        return list(map(_LENGTH_TEXTS.__getitem__, map(len, values)))
-    data = np.frombuffer(joined.encode(), dtype=np.uint8)
-    ends = np.flatnonzero(data == 0)
-    bounds = np.concatenate(([-1], ends, [data.size]))
-    return list(map(_LENGTH_TEXTS.__getitem__, (np.diff(bounds) - 1).tolist()))
-
-
-def _date_pair(pair: tuple[dt.date, dt.date | None]) -> str:
-    return _as_text(_date_field(pair[0]) + _date_field(pair[1]))
+def _date_pair(pair: tuple[dt.date, dt.date | None]) -> bytes:
+    return _date_field(pair[0]) + _date_field(pair[1])
 
 
 class _BatchInfo(msgspec.Struct, array_like=True):
@@ -1431,6 +1550,8 @@ def _encode_batches(batches: Iterator[Batch], encoder: _Encoder) -> Iterator[_Lo
 # that talks to PostgreSQL only forwards bytes. Smaller files and in-memory sources are parsed in
 # a worker thread (a process costs about 0.2 s to start).
 PARSER_PROCESS_BYTES = 8 << 20
+# Parser processes for a file loaded into an empty table (each validates its share of rows).
+PARSER_PROCESSES = max(1, min(4, os.cpu_count() or 1))
 _PARSER_BOOT = "from xinyidai.domain.credit_data.imports import _parser_main; _parser_main()"
 _FRAME = struct.Struct(">ii")  # frame header: info length, data length (-1: an error)
 _PARSER_READ_LIMIT = 16 << 20  # buffered ahead of the loader: about one batch
@@ -1446,6 +1567,8 @@ class _ParserJob(msgspec.Struct):
     ref_prefix: str
     note: str
     stage: bool
+    part: int = 0
+    parts: int = 1
 
 
 def _parser_main() -> None:
@@ -1470,7 +1593,9 @@ def _parser_main() -> None:
                 stage=job.stage,
             )
             validator = Validator(job.today, new_id=_no_id)
-            batches = iter_batches(reader.rows, validator, job.batch_size)
+            batches = iter_batches(
+                reader.rows, validator, job.batch_size, part=job.part, parts=job.parts
+            )
             for item in _encode_batches(batches, encoder):
                 info = encode_info(item.info)
                 out.write(_FRAME.pack(len(info), len(item.data)))
@@ -1486,10 +1611,14 @@ def _parser_main() -> None:
     out.close()
 
 
-async def _process_batches(job: _ParserJob) -> AsyncGenerator[_Loadable, None]:
+async def _process_batches(
+    job: _ParserJob, hash_seed: int | None = None
+) -> AsyncGenerator[_Loadable, None]:
     """The batches of ``job``'s file, parsed in a separate process (see :func:`_parser_main`).
     The process's output is read while the loader works, up to ``_PARSER_READ_LIMIT`` bytes
-    ahead; it is killed if the import stops early."""
+    ahead; it is killed if the import stops early. Processes sharing a file's partitions
+    share ``hash_seed`` (``PYTHONHASHSEED``: the partitions are string hashes)."""
+    env = None if hash_seed is None else {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -1497,14 +1626,17 @@ async def _process_batches(job: _ParserJob) -> AsyncGenerator[_Loadable, None]:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         limit=_PARSER_READ_LIMIT,
+        env=env,
     )
     assert proc.stdin is not None and proc.stdout is not None
     decode_info = msgspec.msgpack.Decoder(_BatchInfo).decode
     finished = False
     try:
-        proc.stdin.write(msgspec.msgpack.encode(job))
-        await proc.stdin.drain()
-        proc.stdin.close()
+        # A process that died at once is reported below, from its exit status.
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            proc.stdin.write(msgspec.msgpack.encode(job))
+            await proc.stdin.drain()
+            proc.stdin.close()
         while True:
             try:
                 info_length, data_length = _FRAME.unpack(await proc.stdout.readexactly(8))
@@ -1545,6 +1677,33 @@ async def _thread_batches(batches: Iterator[_Loadable]) -> AsyncGenerator[_Loada
         if not pending.done():
             with contextlib.suppress(BaseException):
                 await asyncio.shield(pending)
+
+
+async def _interleaved(
+    sources: list[AsyncGenerator[_Loadable, None]],
+) -> AsyncGenerator[tuple[int, _Loadable], None]:
+    """(source index, batch) from every source, whichever is ready first; all sources are
+    closed at the end, or when one fails."""
+    pending: dict[asyncio.Future[_Loadable], int] = {
+        asyncio.ensure_future(anext(source)): i for i, source in enumerate(sources)
+    }
+    try:
+        while pending:
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for future in done:
+                i = pending.pop(future)
+                try:
+                    item = future.result()
+                except StopAsyncIteration:
+                    continue
+                pending[asyncio.ensure_future(anext(sources[i]))] = i
+                yield i, item
+    finally:
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for source in sources:
+            await source.aclose()
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -1732,29 +1891,52 @@ async def import_public_credit(
         ref_prefix = provider_ref_prefix(filename)
         note = f"repaired by import {filename}"
         today = today or china_today()
-        batches: AsyncGenerator[_Loadable, None]
+        sources: list[AsyncGenerator[_Loadable, None]]
         if parser_process and path is not None:
             reader.close()
-            job = _ParserJob(
-                str(path), filename, today, batch_size, now, import_id, ref_prefix, note,
-                stage=not loader.direct,
-            )  # fmt: skip
-            batches = _process_batches(job)
+            # Into an empty table, the file is validated by several processes, each taking the
+            # rows of its partition of document numbers (repeats stay within one process). A
+            # merge keeps one process: it needs the file's rows in order.
+            parts = PARSER_PROCESSES if loader.direct else 1
+            seed = int.from_bytes(os.urandom(4), "big")
+            sources = [
+                _process_batches(
+                    _ParserJob(
+                        str(path),
+                        filename,
+                        today,
+                        batch_size,
+                        now,
+                        import_id,
+                        ref_prefix,
+                        note,
+                        stage=not loader.direct,
+                        part=part,
+                        parts=parts,
+                    ),
+                    seed,
+                )
+                for part in range(parts)
+            ]
         else:
             encoder = _Encoder(
                 now=now, import_id=import_id, ref_prefix=ref_prefix, note=note,
                 stage=not loader.direct,
             )  # fmt: skip
             validator = Validator(today, new_id=_no_id)
-            batches = _thread_batches(
-                _encode_batches(iter_batches(reader.rows, validator, batch_size), encoder)
-            )
-        async with contextlib.aclosing(batches):
-            reported = 0
-            async for batch in batches:
+            sources = [
+                _thread_batches(
+                    _encode_batches(iter_batches(reader.rows, validator, batch_size), encoder)
+                )
+            ]
+        positions = [0] * len(sources)  # rows read by each source (each reads the whole file)
+        reported = 0
+        async with contextlib.aclosing(_interleaved(sources)) as batches:
+            async for i, batch in batches:
                 await loader.load(batch)
-                if on_progress is not None and batch.info.rows_read > reported:
-                    reported = batch.info.rows_read
+                positions[i] = batch.info.rows_read
+                if on_progress is not None and min(positions) > reported:
+                    reported = min(positions)
                     on_progress(reported)
         await loader.finish()
     finally:
