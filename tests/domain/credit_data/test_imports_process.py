@@ -115,7 +115,9 @@ def test_parser_processes_share_the_rows_by_document_number() -> None:
             reader.close()
 
     def accepted(found: list[imports.Batch]) -> list[tuple[int, str]]:
-        return [(r, d) for b in found for r, d in zip(b.records.row, b.records.document_no)]
+        return [
+            (r, d) for b in found for r, d in zip(b.records.row, b.records.document_no, strict=True)
+        ]
 
     def rejected(found: list[imports.Batch]) -> list[Rejection]:
         return [r for b in found for r in b.rejected]
@@ -123,9 +125,7 @@ def test_parser_processes_share_the_rows_by_document_number() -> None:
     whole = batches(0, 1)
     shares = [batches(part, 2) for part in (0, 1)]
     assert sorted(accepted(shares[0]) + accepted(shares[1])) == accepted(whole)
-    assert sorted(rejected(shares[0]) + rejected(shares[1]), key=lambda r: r.row) == rejected(
-        whole
-    )
+    assert sorted(rejected(shares[0]) + rejected(shares[1]), key=lambda r: r.row) == rejected(whole)
     assert Rejection(17, "document_no: 'd3' repeats row 3") in rejected(whole)
     assert {d for _, d in accepted(shares[0])}.isdisjoint(d for _, d in accepted(shares[1]))
     assert all(accepted(share) for share in shares)  # both shares have rows
