@@ -85,7 +85,6 @@ import time
 import unicodedata
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import compress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
@@ -1211,60 +1210,28 @@ class Batch:
 
 
 def iter_batches(
-    rows: Iterable[RawRow],
-    validator: Validator,
-    batch_size: int = BATCH_SIZE,
-    *,
-    part: int = 0,
-    parts: int = 1,
+    rows: Iterable[RawRow], validator: Validator, batch_size: int = BATCH_SIZE
 ) -> Iterator[Batch]:
     """Validate the rows ``batch_size`` at a time; duplicates of a ``document_no`` within one
-    batch are rejected here, duplicates across batches by the loader.
-
-    With ``parts`` > 1, only the rows of partition ``part`` (by the hash of the normalised
-    document number, so every row of a document number is in one partition; rows that cannot be
-    read at all are in partition 0): ``parts`` parser processes that share a hash seed then
-    each read the whole file and validate their own share."""
+    batch are rejected here, duplicates across batches by the loader."""
     numbers: list[int] = []
     raws: list[tuple[str, ...]] = []
     unreadable: list[Rejection] = []
-    chunk = batch_size * parts
     row = 0
     for row, raw in rows:
         if raw is None:
             continue
         if isinstance(raw, str):
-            if part == 0:
-                unreadable.append(Rejection(row, raw))
+            unreadable.append(Rejection(row, raw))
             continue
         numbers.append(row)
         raws.append(raw)
-        if len(raws) >= chunk:
-            if parts > 1:
-                numbers, raws = _share(numbers, raws, part, parts)
+        if len(raws) >= batch_size:
             records, rejected = validator.check_batch(numbers, raws)
             yield Batch(records, _in_row_order(unreadable, rejected), row, last=False)
             numbers, raws, unreadable = [], [], []
-    if parts > 1:
-        numbers, raws = _share(numbers, raws, part, parts)
     records, rejected = validator.check_batch(numbers, raws)
     yield Batch(records, _in_row_order(unreadable, rejected), row, last=True)
-
-
-def _share(
-    numbers: list[int], raws: list[tuple[str, ...]], part: int, parts: int
-) -> tuple[list[int], list[tuple[str, ...]]]:
-    """The rows of partition ``part``: those whose normalised document number hashes to it."""
-    documents = [raw[3] for raw in raws]
-    if _irregular(_SEP.join(documents)):
-        documents = [_document_key(document) for document in documents]
-    mine = [hash(document) % parts == part for document in documents]
-    return list(compress(numbers, mine)), list(compress(raws, mine))
-
-
-def _document_key(document_no: str) -> str:
-    """``document_no`` as :meth:`Validator.check` normalises it (for rows it accepts)."""
-    return " ".join(unicodedata.normalize("NFC", document_no).split())
 
 
 def _in_row_order(first: list[Rejection], second: list[Rejection]) -> list[Rejection]:
@@ -1550,8 +1517,6 @@ def _encode_batches(batches: Iterator[Batch], encoder: _Encoder) -> Iterator[_Lo
 # that talks to PostgreSQL only forwards bytes. Smaller files and in-memory sources are parsed in
 # a worker thread (a process costs about 0.2 s to start).
 PARSER_PROCESS_BYTES = 8 << 20
-# Parser processes for a file loaded into an empty table (each validates its share of rows).
-PARSER_PROCESSES = max(1, min(4, os.cpu_count() or 1))
 _PARSER_BOOT = "from xinyidai.domain.credit_data.imports import _parser_main; _parser_main()"
 _FRAME = struct.Struct(">ii")  # frame header: info length, data length (-1: an error)
 _PARSER_READ_LIMIT = 16 << 20  # buffered ahead of the loader: about one batch
@@ -1567,8 +1532,6 @@ class _ParserJob(msgspec.Struct):
     ref_prefix: str
     note: str
     stage: bool
-    part: int = 0
-    parts: int = 1
 
 
 def _parser_main() -> None:
@@ -1593,9 +1556,7 @@ def _parser_main() -> None:
                 stage=job.stage,
             )
             validator = Validator(job.today, new_id=_no_id)
-            batches = iter_batches(
-                reader.rows, validator, job.batch_size, part=job.part, parts=job.parts
-            )
+            batches = iter_batches(reader.rows, validator, job.batch_size)
             for item in _encode_batches(batches, encoder):
                 info = encode_info(item.info)
                 out.write(_FRAME.pack(len(info), len(item.data)))
@@ -1611,14 +1572,10 @@ def _parser_main() -> None:
     out.close()
 
 
-async def _process_batches(
-    job: _ParserJob, hash_seed: int | None = None
-) -> AsyncGenerator[_Loadable, None]:
+async def _process_batches(job: _ParserJob) -> AsyncGenerator[_Loadable, None]:
     """The batches of ``job``'s file, parsed in a separate process (see :func:`_parser_main`).
     The process's output is read while the loader works, up to ``_PARSER_READ_LIMIT`` bytes
-    ahead; it is killed if the import stops early. Processes sharing a file's partitions
-    share ``hash_seed`` (``PYTHONHASHSEED``: the partitions are string hashes)."""
-    env = None if hash_seed is None else {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
+    ahead; it is killed if the import stops early."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -1626,7 +1583,6 @@ async def _process_batches(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         limit=_PARSER_READ_LIMIT,
-        env=env,
     )
     assert proc.stdin is not None and proc.stdout is not None
     decode_info = msgspec.msgpack.Decoder(_BatchInfo).decode
@@ -1677,33 +1633,6 @@ async def _thread_batches(batches: Iterator[_Loadable]) -> AsyncGenerator[_Loada
         if not pending.done():
             with contextlib.suppress(BaseException):
                 await asyncio.shield(pending)
-
-
-async def _interleaved(
-    sources: list[AsyncGenerator[_Loadable, None]],
-) -> AsyncGenerator[tuple[int, _Loadable], None]:
-    """(source index, batch) from every source, whichever is ready first; all sources are
-    closed at the end, or when one fails."""
-    pending: dict[asyncio.Future[_Loadable], int] = {
-        asyncio.ensure_future(anext(source)): i for i, source in enumerate(sources)
-    }
-    try:
-        while pending:
-            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            for future in done:
-                i = pending.pop(future)
-                try:
-                    item = future.result()
-                except StopAsyncIteration:
-                    continue
-                pending[asyncio.ensure_future(anext(sources[i]))] = i
-                yield i, item
-    finally:
-        for future in pending:
-            future.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for source in sources:
-            await source.aclose()
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -1891,52 +1820,29 @@ async def import_public_credit(
         ref_prefix = provider_ref_prefix(filename)
         note = f"repaired by import {filename}"
         today = today or china_today()
-        sources: list[AsyncGenerator[_Loadable, None]]
+        batches: AsyncGenerator[_Loadable, None]
         if parser_process and path is not None:
             reader.close()
-            # Into an empty table, the file is validated by several processes, each taking the
-            # rows of its partition of document numbers (repeats stay within one process). A
-            # merge keeps one process: it needs the file's rows in order.
-            parts = PARSER_PROCESSES if loader.direct else 1
-            seed = int.from_bytes(os.urandom(4), "big")
-            sources = [
-                _process_batches(
-                    _ParserJob(
-                        str(path),
-                        filename,
-                        today,
-                        batch_size,
-                        now,
-                        import_id,
-                        ref_prefix,
-                        note,
-                        stage=not loader.direct,
-                        part=part,
-                        parts=parts,
-                    ),
-                    seed,
-                )
-                for part in range(parts)
-            ]
+            job = _ParserJob(
+                str(path), filename, today, batch_size, now, import_id, ref_prefix, note,
+                stage=not loader.direct,
+            )  # fmt: skip
+            batches = _process_batches(job)
         else:
             encoder = _Encoder(
                 now=now, import_id=import_id, ref_prefix=ref_prefix, note=note,
                 stage=not loader.direct,
             )  # fmt: skip
             validator = Validator(today, new_id=_no_id)
-            sources = [
-                _thread_batches(
-                    _encode_batches(iter_batches(reader.rows, validator, batch_size), encoder)
-                )
-            ]
-        positions = [0] * len(sources)  # rows read by each source (each reads the whole file)
-        reported = 0
-        async with contextlib.aclosing(_interleaved(sources)) as batches:
-            async for i, batch in batches:
+            batches = _thread_batches(
+                _encode_batches(iter_batches(reader.rows, validator, batch_size), encoder)
+            )
+        async with contextlib.aclosing(batches):
+            reported = 0
+            async for batch in batches:
                 await loader.load(batch)
-                positions[i] = batch.info.rows_read
-                if on_progress is not None and min(positions) > reported:
-                    reported = min(positions)
+                if on_progress is not None and batch.info.rows_read > reported:
+                    reported = batch.info.rows_read
                     on_progress(reported)
         await loader.finish()
     finally:
