@@ -829,7 +829,7 @@ def _parse_only(path: Path, now: dt.datetime) -> Throughput:
         validator = imports.Validator(imports.china_today(), new_id=imports._no_id)
         started = time.perf_counter()
         rows = 0
-        for item in imports._encode_batches(imports.iter_batches(reader.rows, validator), encoder):
+        for item in imports._encode_batches(imports.iter_batches(reader, validator), encoder):
             rows = item.info.rows_read
         result = Throughput(rows, time.perf_counter() - started)
     finally:

@@ -83,8 +83,9 @@ import struct
 import sys
 import time
 import unicodedata
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
@@ -631,20 +632,28 @@ class Validator:
     def check_batch(
         self, rows: list[int], raws: list[tuple[str, ...]]
     ) -> tuple[Records, list[Rejection]]:
+        """:meth:`check_columns` for rows given as tuples."""
+        return self.check_columns(rows, _columns(raws))
+
+    def check_columns(
+        self, rows: Sequence[int], fields: list[Sequence[str]]
+    ) -> tuple[Records, list[Rejection]]:
         """The valid rows of a batch as :class:`Records` (in row order, duplicates of a
-        ``document_no`` within the batch rejected) and the rejected rows (in row order)."""
+        ``document_no`` within the batch rejected) and the rejected rows (in row order).
+        ``fields`` holds a column per ``FIELDS`` entry."""
         rejected: list[Rejection] = []
-        if not raws:
+        if not rows:
             return Records.empty(), rejected
-        fields = list(zip(*raws, strict=True))
         joined = [_SEP.join(column) for column in fields]
-        originals = raws
+        originals = _row_reader(fields)  # the row as the file gave it, for ``check``
         if any(map(_irregular, joined)):
-            rows, raws, originals = self._regularise(rows, raws, rejected)
+            raws = list(zip(*fields, strict=True))
+            rows, raws, kept = self._regularise(list(rows), raws, rejected)
             if not raws:
                 return Records.empty(), rejected
-            fields = list(zip(*raws, strict=True))
+            fields = _columns(raws)
             joined = [_SEP.join(column) for column in fields]
+            originals = kept.__getitem__
         (uscc_c, name_c, type_c, doc_c, decided_c, authority_c, severity_c, description_c,
          until_c, grade_c, status_c) = fields  # fmt: skip
         bad: set[int] = set()
@@ -682,7 +691,7 @@ class Validator:
         ]  # fmt: skip
         if bad:
             for i in sorted(bad):
-                reason = self.check(rows[i], originals[i])
+                reason = self.check(rows[i], originals(i))
                 if not isinstance(reason, str):  # pragma: no cover - tests show they agree
                     raise RuntimeError(f"row {rows[i]}: the batch and row validators disagree")
                 rejected.append(Rejection(rows[i], reason))
@@ -737,7 +746,7 @@ class Validator:
 
         text = "".join(usccs)
         n = len(usccs)
-        if len(text) == 18 * n and text.isascii():  # the usual case: all at once
+        if text.isascii() and set(map(len, usccs)) == {18}:  # the usual case: all at once
             values = _USCC_VALUES[np.frombuffer(text.encode(), dtype=np.uint8).reshape(n, 18)]
             body = values[:, :17].astype(np.int64)
             check = (31 - (body * _USCC_WEIGHTS).sum(axis=1) % 31) % 31
@@ -759,8 +768,8 @@ class Validator:
     def _grades(
         self,
         rtypes: list[str | None],
-        grade_c: tuple[str, ...],
-        description_c: tuple[str, ...],
+        grade_c: Sequence[str],
+        description_c: Sequence[str],
         bad: set[int],
     ) -> list[str]:
         """The canonical grade of each row ("" for none)."""
@@ -779,7 +788,7 @@ class Validator:
         return grades
 
     def _dates_of(
-        self, decided_c: tuple[str, ...], until_c: tuple[str, ...], bad: set[int]
+        self, decided_c: Sequence[str], until_c: Sequence[str], bad: set[int]
     ) -> tuple[list[Any], list[str], list[Any], list[str]]:
         """(decision dates, their ISO text, publication ends or None, their ISO text or "")."""
         dates = self._dates
@@ -897,7 +906,7 @@ def _normalised(raw: tuple[str, ...]) -> tuple[str, ...]:
     )  # fmt: skip
 
 
-def _check_lengths(column: tuple[str, ...], low: int, high: int, bad: set[int]) -> None:
+def _check_lengths(column: Sequence[str], low: int, high: int, bad: set[int]) -> None:
     lengths = list(map(len, column))
     if min(lengths) < low or max(lengths) > high:
         bad.update(i for i, n in enumerate(lengths) if n < low or n > high)
@@ -1047,6 +1056,13 @@ def _csv_rows(stream: IO[bytes], encoding: str) -> Iterator[RawRow]:
         raise ImportFileError("the file is empty: no header row") from None
     except csv.Error as exc:
         raise ImportFileError(f"the header row is not CSV: {exc}") from exc
+    width, indices = _header(header)
+    return _csv_body(reader, operator.itemgetter(*indices), width)
+
+
+def _header(header: list[str]) -> tuple[int, list[int]]:
+    """(number of columns, the column of each of ``FIELDS``); a missing optional column is
+    ``width``, the empty cell appended to every row."""
     positions: dict[str, int] = {}
     for index, cell in enumerate(header):
         canonical = ALIASES.get(_header_key(cell))
@@ -1062,15 +1078,13 @@ def _csv_rows(stream: IO[bytes], encoding: str) -> Iterator[RawRow]:
             f"the header lacks required column(s) {', '.join(missing)} (found: {found})"
         )
     width = len(header)
-    # A missing optional column reads the empty cell appended to every row.
-    getter = operator.itemgetter(*(positions.get(name, width) for name in FIELDS))
-    return _csv_body(reader, getter, width)
+    return width, [positions.get(name, width) for name in FIELDS]
 
 
 def _csv_body(
-    reader: Iterator[list[str]], getter: Callable[[list[str]], Any], width: int
+    reader: Iterator[list[str]], getter: Callable[[list[str]], Any], width: int, row: int = 0
 ) -> Iterator[RawRow]:
-    row = 0
+    """The rows of ``reader``, numbered from ``row`` + 1."""
     while True:
         row += 1
         try:
@@ -1080,17 +1094,133 @@ def _csv_body(
         except csv.Error as exc:
             yield row, f"not valid CSV: {exc}"
             continue
-        if not any(cells):
-            yield row, None  # blank line, or only empty cells (spreadsheet exports)
+        yield row, _shaped(cells, getter, width)
+
+
+def _shaped(
+    cells: list[str], getter: Callable[[list[str]], Any], width: int
+) -> tuple[str, ...] | str | None:
+    """A CSV record's fields in ``FIELDS`` order, or why it is rejected, or None (blank)."""
+    if not any(cells):
+        return None  # blank line, or only empty cells (spreadsheet exports)
+    count = len(cells)
+    if count != width:
+        if count < width or any(c.strip() for c in cells[width:]):
+            return f"has {count} fields, the header has {width}"
+        del cells[width:]
+    cells.append("")
+    result: tuple[str, ...] = getter(cells)
+    return result
+
+
+class Block(NamedTuple):
+    """Data rows read from a file: the readable ones as columns (one per ``FIELDS`` entry)."""
+
+    rows: list[int]  # row numbers of the readable rows
+    fields: list[Sequence[str]]
+    unreadable: list[Rejection]
+    rows_read: int  # data rows read so far in the file (including rejected and blank ones)
+
+
+def _blocks_of(rows: Iterable[RawRow], size: int) -> Iterator[Block]:
+    numbers: list[int] = []
+    raws: list[tuple[str, ...]] = []
+    unreadable: list[Rejection] = []
+    row = 0
+    for row, raw in rows:
+        if raw is None:
             continue
-        count = len(cells)
-        if count != width:
-            if count < width or any(c.strip() for c in cells[width:]):
-                yield row, f"has {count} fields, the header has {width}"
+        if isinstance(raw, str):
+            unreadable.append(Rejection(row, raw))
+            continue
+        numbers.append(row)
+        raws.append(raw)
+        if len(raws) >= size:
+            yield Block(numbers, _columns(raws), unreadable, row)
+            numbers, raws, unreadable = [], [], []
+    if numbers or unreadable:
+        yield Block(numbers, _columns(raws), unreadable, row)
+
+
+def _row_reader(fields: list[Sequence[str]]) -> Callable[[int], tuple[str, ...]]:
+    def row(i: int) -> tuple[str, ...]:
+        return tuple(column[i] for column in fields)
+
+    return row
+
+
+def _columns(raws: list[tuple[str, ...]]) -> list[Sequence[str]]:
+    return list(zip(*raws, strict=True)) if raws else [() for _ in FIELDS]
+
+
+# Plain CSV (no quote characters, NUL bytes or lone carriage returns) is read in bulk: lines
+# split at once, cells split at commas, exactly what the csv module gives for such text. The
+# first stretch that is not plain, and the rest of the file after it, go through the csv module.
+_READ_BYTES = 8 << 20
+
+
+@dataclass
+class _PlainCsv:
+    start: int  # byte offset of the first data row
+    encoding: str
+    width: int
+    indices: list[int]
+
+    def blocks(self, stream: IO[bytes], size: int) -> Iterator[Block]:
+        getter = operator.itemgetter(*self.indices)
+        text_encoding = "utf-8" if self.encoding.startswith("utf-8") else self.encoding
+        stream.seek(self.start)
+        row = 0
+        pending = b""
+        while True:
+            read = stream.read(_READ_BYTES)
+            data = pending + read if pending else read
+            offset = stream.tell() - len(data)  # where ``data`` starts in the file
+            cut = data.rfind(b"\n") + 1 if read else len(data)
+            if read and cut == 0:
+                pending = data  # a line longer than a read: read on
                 continue
-            del cells[width:]
-        cells.append("")
-        yield row, getter(cells)
+            chunk, pending = data[:cut], data[cut:]
+            if chunk:
+                if b'"' in chunk or b"\x00" in chunk or chunk.count(b"\r") != chunk.count(b"\r\n"):
+                    stream.seek(offset)
+                    textio = io.TextIOWrapper(
+                        stream, encoding=text_encoding, errors="surrogateescape", newline=""
+                    )
+                    rows = _csv_body(csv.reader(textio), getter, self.width, row)
+                    yield from _blocks_of(rows, size)
+                    return
+                text = chunk.decode(text_encoding, "surrogateescape")
+                if "\r" in text:
+                    text = text.replace("\r\n", "\n")
+                lines = text.split("\n")
+                if not lines[-1]:
+                    lines.pop()  # the chunk ends with a line break
+                for first in range(0, len(lines), size):
+                    part = lines[first : first + size]
+                    yield self._block(part, row, getter)
+                    row += len(part)
+            if not read:
+                return
+
+    def _block(self, lines: list[str], row: int, getter: Callable[[list[str]], Any]) -> Block:
+        width = self.width
+        n = len(lines)
+        # Lines with ``width`` - 1 commas and at least ``width`` characters are rows of the
+        # right width that are not blank: the usual case, split into columns all at once.
+        if min(map(len, lines)) >= width and set(map(str.count, lines, repeat(","))) == {width - 1}:
+            cells = ",".join(lines).split(",")
+            empty = ("",) * n
+            fields: list[Sequence[str]] = [
+                cells[i::width] if i < width else empty for i in self.indices
+            ]
+            return Block(list(range(row + 1, row + n + 1)), fields, [], row + n)
+        shaped = (
+            (row + 1 + i, _shaped(line.split(","), getter, width)) for i, line in enumerate(lines)
+        )
+        found = list(_blocks_of(shaped, n))
+        block = found[0] if found else Block([], _columns([]), [], 0)
+        return block._replace(rows_read=row + n)
 
 
 def _jsonl_rows(stream: IO[bytes], encoding: str) -> Iterator[RawRow]:
@@ -1137,12 +1267,20 @@ def _jsonl_rows(stream: IO[bytes], encoding: str) -> Iterator[RawRow]:
 
 @dataclass
 class ImportFile:
-    """An open import file: format, encoding and its raw rows (header already read)."""
+    """An open import file: format, encoding and its data rows (header already read)."""
 
     stream: IO[bytes]
     encoding: str
     jsonl: bool
-    rows: Iterator[RawRow]
+    rows: Iterator[RawRow] | None  # read row by row (JSON Lines, and CSV that is not plain)
+    plain: _PlainCsv | None = None  # plain CSV, read in bulk
+
+    def blocks(self, size: int) -> Iterator[Block]:
+        """The data rows, about ``size`` at a time."""
+        if self.plain is not None:
+            return self.plain.blocks(self.stream, size)
+        assert self.rows is not None
+        return _blocks_of(self.rows, size)
 
     def close(self) -> None:
         self.stream.close()
@@ -1159,11 +1297,20 @@ def open_import(source: Source, filename: str) -> ImportFile:
             raise ImportFileError("the file is empty")
         encoding = detect_encoding(sample)
         jsonl = _is_jsonl(filename, sample)
-        rows = _jsonl_rows(stream, encoding) if jsonl else _csv_rows(stream, encoding)
+        if jsonl:
+            return ImportFile(stream, encoding, jsonl, _jsonl_rows(stream, encoding))
+        end = sample.find(b"\n") + 1
+        head = sample[:end]
+        if end and b'"' not in head and b"\x00" not in head and b"\r" not in head[:-2]:
+            header = next(csv.reader([head.decode(encoding, "surrogateescape")]), [])
+            width, indices = _header(header)
+            return ImportFile(
+                stream, encoding, jsonl, None, _PlainCsv(end, encoding, width, indices)
+            )
+        return ImportFile(stream, encoding, jsonl, _csv_rows(stream, encoding))
     except BaseException:
         stream.close()
         raise
-    return ImportFile(stream, encoding, jsonl, rows)
 
 
 def _duplicate_reason(document_no: str, first_row: int) -> str:
@@ -1181,7 +1328,7 @@ def parse_rows(
     validator = Validator(today or china_today())
     seen: dict[str, int] = {}
     try:
-        for batch in iter_batches(reader.rows, validator):
+        for batch in iter_batches(reader, validator):
             items: list[ParsedRow | Rejection] = list(batch.rejected)
             for record in batch.records.parsed(validator.new_id):
                 first = seen.setdefault(record.document_no, record.row)
@@ -1210,28 +1357,22 @@ class Batch:
 
 
 def iter_batches(
-    rows: Iterable[RawRow], validator: Validator, batch_size: int = BATCH_SIZE
+    reader: ImportFile, validator: Validator, batch_size: int = BATCH_SIZE
 ) -> Iterator[Batch]:
-    """Validate the rows ``batch_size`` at a time; duplicates of a ``document_no`` within one
-    batch are rejected here, duplicates across batches by the loader."""
-    numbers: list[int] = []
-    raws: list[tuple[str, ...]] = []
-    unreadable: list[Rejection] = []
-    row = 0
-    for row, raw in rows:
-        if raw is None:
-            continue
-        if isinstance(raw, str):
-            unreadable.append(Rejection(row, raw))
-            continue
-        numbers.append(row)
-        raws.append(raw)
-        if len(raws) >= batch_size:
-            records, rejected = validator.check_batch(numbers, raws)
-            yield Batch(records, _in_row_order(unreadable, rejected), row, last=False)
-            numbers, raws, unreadable = [], [], []
-    records, rejected = validator.check_batch(numbers, raws)
-    yield Batch(records, _in_row_order(unreadable, rejected), row, last=True)
+    """Validate the file's rows about ``batch_size`` at a time; duplicates of a
+    ``document_no`` within one batch are rejected here, duplicates across batches by the
+    loader."""
+    held: Block | None = None
+    for block in reader.blocks(batch_size):
+        if held is not None:
+            yield _batch(held, validator, last=False)
+        held = block
+    yield _batch(held or Block([], _columns([]), [], 0), validator, last=True)
+
+
+def _batch(block: Block, validator: Validator, *, last: bool) -> Batch:
+    records, rejected = validator.check_columns(block.rows, block.fields)
+    return Batch(records, _in_row_order(block.unreadable, rejected), block.rows_read, last)
 
 
 def _in_row_order(first: list[Rejection], second: list[Rejection]) -> list[Rejection]:
@@ -1556,7 +1697,7 @@ def _parser_main() -> None:
                 stage=job.stage,
             )
             validator = Validator(job.today, new_id=_no_id)
-            batches = iter_batches(reader.rows, validator, job.batch_size)
+            batches = iter_batches(reader, validator, job.batch_size)
             for item in _encode_batches(batches, encoder):
                 info = encode_info(item.info)
                 out.write(_FRAME.pack(len(info), len(item.data)))
@@ -1835,7 +1976,7 @@ async def import_public_credit(
             )  # fmt: skip
             validator = Validator(today, new_id=_no_id)
             batches = _thread_batches(
-                _encode_batches(iter_batches(reader.rows, validator, batch_size), encoder)
+                _encode_batches(iter_batches(reader, validator, batch_size), encoder)
             )
         async with contextlib.aclosing(batches):
             reported = 0
