@@ -14,6 +14,7 @@ import msgspec
 import pytest
 from sqlalchemy import func, select, text, update
 
+from xinyidai.domain.credit_data import imports
 from xinyidai.domain.credit_data.imports import (
     ImportFileError,
     ImportReport,
@@ -216,6 +217,32 @@ def test_row_numbers_count_data_rows_with_the_header_as_row_zero() -> None:
     assert results[0].row == 1  # blank rows 2 and 3 are skipped but keep their numbers
     assert results[1] == Rejection(4, "uscc: a USCC has 18 characters, this one has 1")
     assert results[2] == Rejection(5, "has 3 fields, the header has 11")
+
+
+@pytest.mark.parametrize("read_bytes", [64, 300, 1 << 20])
+def test_plain_csv_read_in_bulk_numbers_rows_like_the_csv_module(monkeypatch, read_bytes) -> None:
+    """Plain CSV is read in bulk, a chunk of lines at a time; from the first chunk with a quoted
+    field (here one spanning two lines) the csv module reads on, and the row numbers run on
+    across both, blank lines, short rows and mixed line ends included."""
+    monkeypatch.setattr(imports, "_READ_BYTES", read_bytes)
+    body = b"".join(
+        csv_bytes([row(document_no=f"d{i}", decision_date=f"2025-03-0{i}")]).split(b"\n", 1)[1]
+        for i in range(1, 5)
+    )  # rows 1-4 (CRLF)
+    body += b"\n" + b",,,,,,,,,,\n"  # rows 5 and 6: blank
+    body += csv_bytes([row(document_no="d7")]).split(b"\n", 1)[1].replace(b"\r\n", b"\n")
+    body += b"too,few\r\n"  # row 8
+    body += csv_bytes([row(document_no="d9", description="第一行\n第二行")]).split(b"\n", 1)[1]
+    body += csv_bytes([row(document_no="d10")]).split(b"\n", 1)[1]
+    data = csv_bytes([]) + body
+    results = parsed(data)
+    accepted = {r.document_no: r.row for r in results if isinstance(r, ParsedRow)}
+    assert accepted == {"d1": 1, "d2": 2, "d3": 3, "d4": 4, "d7": 7, "d9": 9, "d10": 10}
+    assert [r for r in results if isinstance(r, Rejection)] == [
+        Rejection(8, "has 2 fields, the header has 11")
+    ]
+    nine = next(r for r in results if isinstance(r, ParsedRow) and r.document_no == "d9")
+    assert nine.description == "第一行 第二行"
 
 
 def test_undecodable_bytes_reject_only_their_row() -> None:
