@@ -63,14 +63,6 @@ class EmbeddedPostgres:
 
         self.root.parent.mkdir(parents=True, exist_ok=True)
         self._server = pgserver.get_server(self.root, cleanup_mode="stop")
-        if "minimal" not in self._server.psql("SHOW wal_level;"):
-            # A single local server with no replicas: minimal WAL, so that work on tables and
-            # indexes created in the same transaction (the first bulk load of public records
-            # builds its indexes) skips the WAL. Set once, with a restart.
-            self._server.psql("ALTER SYSTEM SET wal_level = 'minimal';")
-            self._server.psql("ALTER SYSTEM SET max_wal_senders = 0;")
-            self._server.cleanup()
-            self._server = pgserver.get_server(self.root, cleanup_mode="stop")
         if not self.database.isidentifier():
             raise ValueError(f"not a plain database name: {self.database!r}")
         exists = self._server.psql(
