@@ -636,38 +636,50 @@ class Validator:
         return self.check_columns(rows, _columns(raws))
 
     def check_columns(
-        self, rows: Sequence[int], fields: list[Sequence[str]]
+        self,
+        rows: Sequence[int],
+        fields: list[Sequence[str]],
+        utf8: list[Sequence[bytes]] | None = None,
     ) -> tuple[Records, list[Rejection]]:
         """The valid rows of a batch as :class:`Records` (in row order, duplicates of a
         ``document_no`` within the batch rejected) and the rejected rows (in row order).
-        ``fields`` holds a column per ``FIELDS`` entry."""
+        ``fields`` holds a column per ``FIELDS`` entry; ``utf8``, when given, their UTF-8, from
+        a reader that found no odd text in them (see ``_irregular``)."""
         rejected: list[Rejection] = []
         if not rows:
             return Records.empty(), rejected
-        joined = [_SEP.join(column) for column in fields]
         originals = _row_reader(fields)  # the row as the file gave it, for ``check``
-        if any(map(_irregular, joined)):
-            raws = list(zip(*fields, strict=True))
-            rows, raws, kept = self._regularise(list(rows), raws, rejected)
-            if not raws:
-                return Records.empty(), rejected
-            fields = _columns(raws)
+        if utf8 is None:
             joined = [_SEP.join(column) for column in fields]
-            originals = kept.__getitem__
-        (uscc_c, name_c, type_c, doc_c, decided_c, authority_c, severity_c, description_c,
+            if any(map(_irregular, joined)):
+                raws = list(zip(*fields, strict=True))
+                rows, raws, kept = self._regularise(list(rows), raws, rejected)
+                if not raws:
+                    return Records.empty(), rejected
+                fields = _columns(raws)
+                joined = [_SEP.join(column) for column in fields]
+                originals = kept.__getitem__
+            uscc_text = joined[0].upper()
+            usccs = _split_joined(uscc_text, fields[0], str.upper)
+            # The UTF-8 of the texts, for the content hash and the COPY data alike.
+            texts = [
+                _utf8_joined(text, column)
+                for text, column in (
+                    (uscc_text, usccs), (joined[1], fields[1]), (joined[3], fields[3]),
+                    (joined[5], fields[5]), (joined[7], fields[7]),
+                )
+            ]  # fmt: skip
+        else:
+            usccs = list(fields[0])
+            uscc_utf8: list[bytes] = list(utf8[0])
+            if not "".join(usccs).isupper():  # lower-case letters (or none at all)
+                usccs = list(map(str.upper, usccs))
+                uscc_utf8 = _utf8_column(usccs)
+            texts = [uscc_utf8, *(list(utf8[i]) for i in (1, 3, 5, 7))]
+        (_, name_c, type_c, doc_c, decided_c, authority_c, severity_c, description_c,
          until_c, grade_c, status_c) = fields  # fmt: skip
         bad: set[int] = set()
 
-        uscc_text = joined[0].upper()
-        usccs = _split_joined(uscc_text, uscc_c, str.upper)
-        # The UTF-8 of the texts, for the content hash and the COPY data alike.
-        texts = [
-            _utf8_joined(text, column)
-            for text, column in (
-                (uscc_text, usccs), (joined[1], name_c), (joined[3], doc_c),
-                (joined[5], authority_c), (joined[7], description_c),
-            )
-        ]  # fmt: skip
         self._check_usccs(usccs, bad)
         for column, low, high in (
             (name_c, 1, 200),
@@ -704,11 +716,11 @@ class Validator:
         (rows, usccs, _, rtypes, severities, grades, documents, decided, until, _,
          _, statuses, decided_iso, until_iso, *texts) = columns  # fmt: skip
         uscc_b, name_b, document_b, authority_b, description_b = texts
-        utf8 = _UTF8.__getitem__  # short values that repeat: types, grades, ISO dates, ...
+        short = _UTF8.__getitem__  # short values that repeat: types, grades, ISO dates, ...
         contents = zip(
-            uscc_b, name_b, map(utf8, rtypes), map(utf8, severities), map(utf8, grades),
-            document_b, map(utf8, decided_iso), map(utf8, until_iso), authority_b,
-            description_b, map(utf8, statuses), strict=True,
+            uscc_b, name_b, map(short, rtypes), map(short, severities), map(short, grades),
+            document_b, map(short, decided_iso), map(short, until_iso), authority_b,
+            description_b, map(short, statuses), strict=True,
         )  # fmt: skip
         hexes = b"".join(map(_digest, map(_sha256, map(b"\x1f".join, contents)))).hex()
         digests = _pieces(hexes, 64)
@@ -875,8 +887,8 @@ class Records(NamedTuple):
 _SEP = "\u00a6"  # BROKEN BAR
 
 
-def _irregular(text: str) -> bool:
-    """Whether ``text`` (fields joined with ``_SEP``) may hold a control character, whitespace
+def _irregular(text: str, sep: str = _SEP) -> bool:
+    """Whether ``text`` (fields joined with ``sep``) may hold a control character, whitespace
     other than single inner spaces, or text not in NFC (NFC of the whole is NFC of each field:
     ``_SEP`` is a starter that composes with nothing). ``str.isprintable`` is false for every
     control character, surrogate and whitespace character but the space (and for a few more,
@@ -884,8 +896,8 @@ def _irregular(text: str) -> bool:
     return (
         not text.isprintable()
         or "  " in text
-        or _SEP + " " in text
-        or " " + _SEP in text
+        or sep + " " in text
+        or " " + sep in text
         or text.startswith(" ")
         or text.endswith(" ")
         or not (text.isascii() or unicodedata.is_normalized("NFC", text))
@@ -1120,6 +1132,7 @@ class Block(NamedTuple):
     fields: list[Sequence[str]]
     unreadable: list[Rejection]
     rows_read: int  # data rows read so far in the file (including rejected and blank ones)
+    utf8: list[Sequence[bytes]] | None = None  # the fields' UTF-8, when no text in them is odd
 
 
 def _blocks_of(rows: Iterable[RawRow], size: int) -> Iterator[Block]:
@@ -1209,12 +1222,17 @@ class _PlainCsv:
         # Lines with ``width`` - 1 commas and at least ``width`` characters are rows of the
         # right width that are not blank: the usual case, split into columns all at once.
         if min(map(len, lines)) >= width and set(map(str.count, lines, repeat(","))) == {width - 1}:
-            cells = ",".join(lines).split(",")
+            text = ",".join(lines)
+            cells = text.split(",")
             empty = ("",) * n
             fields: list[Sequence[str]] = [
                 cells[i::width] if i < width else empty for i in self.indices
             ]
-            return Block(list(range(row + 1, row + n + 1)), fields, [], row + n)
+            utf8: list[Sequence[bytes]] | None = None
+            if not _irregular(text, ","):  # the usual case: the validator needs no joins
+                data = text.encode().split(b",")
+                utf8 = [data[i::width] if i < width else (b"",) * n for i in self.indices]
+            return Block(list(range(row + 1, row + n + 1)), fields, [], row + n, utf8)
         shaped = (
             (row + 1 + i, _shaped(line.split(","), getter, width)) for i, line in enumerate(lines)
         )
@@ -1371,7 +1389,7 @@ def iter_batches(
 
 
 def _batch(block: Block, validator: Validator, *, last: bool) -> Batch:
-    records, rejected = validator.check_columns(block.rows, block.fields)
+    records, rejected = validator.check_columns(block.rows, block.fields, block.utf8)
     return Batch(records, _in_row_order(block.unreadable, rejected), block.rows_read, last)
 
 
