@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy import delete, select
 
@@ -99,6 +100,45 @@ def test_the_parser_process_does_not_load_the_orm() -> None:
     assert out.strip() == "[]"
 
 
+@pytest.mark.parametrize("form", ["plain csv", "quoted csv", "json lines"])
+def test_parser_processes_share_the_rows_by_document_number(form: str) -> None:
+    """Each parser process validates the rows of its share of document numbers; together they
+    give exactly what one process gives, and every spelling of a document number (here with
+    odd whitespace) falls in one share, so repeats are found within a process. Rows that
+    cannot be read are reported by share 0 only."""
+    rows = [*mixed_rows(), row(document_no=" d3 ", description="空白"), row(document_no="d\t3")]
+    data = csv_bytes(rows) + b"too,few\r\n"  # row 19
+    if form == "quoted csv":
+        data = data.replace(b"d10,", b'"d10",')
+    if form == "json lines":
+        data = b"".join(msgspec.json.encode(r) + b"\n" for r in rows) + b"[1]\n"
+    name = "t.jsonl" if form == "json lines" else "t.csv"
+
+    def batches(part: int, parts: int) -> list[imports.Batch]:
+        reader = imports.open_import(data, name)
+        try:
+            validator = imports.Validator(TODAY)
+            return list(imports.iter_batches(reader, validator, 100, part=part, parts=parts))
+        finally:
+            reader.close()
+
+    def accepted(found: list[imports.Batch]) -> list[tuple[int, str]]:
+        pairs = (zip(b.records.row, b.records.document_no, strict=True) for b in found)
+        return sorted(pair for batch in pairs for pair in batch)
+
+    def rejected(found: list[imports.Batch]) -> list[Rejection]:
+        return sorted((r for b in found for r in b.rejected), key=lambda r: r.row)
+
+    whole = batches(0, 1)
+    shares = [batches(part, 2) for part in (0, 1)]
+    assert sorted(accepted(shares[0]) + accepted(shares[1])) == accepted(whole)
+    assert sorted(rejected(shares[0]) + rejected(shares[1]), key=lambda r: r.row) == rejected(whole)
+    assert Rejection(17, "document_no: 'd3' repeats row 3") in rejected(whole)
+    assert 19 in [r.row for r in rejected(shares[0])]  # the unreadable row
+    assert {d for _, d in accepted(shares[0])}.isdisjoint(d for _, d in accepted(shares[1]))
+    assert all(accepted(share) for share in shares)  # both shares have rows
+
+
 @pytest.mark.parametrize("batch_size", [4, 100])
 async def test_process_and_thread_parsing_load_the_same(db, tmp_path: Path, batch_size) -> None:
     path = tmp_path / "mixed.csv"
@@ -140,7 +180,8 @@ async def test_a_changed_file_updates_through_the_parser_process(db, tmp_path: P
     assert (report.accepted, report.updated, report.unchanged, report.rejected) == (
         3_000, 0, 0, []
     )  # fmt: skip
-    assert progress == [1_000, 2_000, 3_000]
+    # After each batch, rising to the whole file (each parser process reads all of it).
+    assert progress == sorted(set(progress)) and progress[-1] == 3_000 and len(progress) > 1
     assert report.touched_usccs == {r["uscc"] for r in rows}
     ids = (await db.scalars(select(PublicRecord.id))).all()
     assert len(set(ids)) == 3_000 and {i.version for i in ids} == {7}

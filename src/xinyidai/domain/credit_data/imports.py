@@ -23,11 +23,15 @@ Two halves:
   - Otherwise rows are COPied into a temporary staging table and merged by one set-based
     ``INSERT … SELECT … ON CONFLICT (document_no) DO UPDATE … WHERE content_hash differs``,
     counting inserted and updated rows with ``xmax = 0``.
-* **Parsing in a separate process**: files of at least ``PARSER_PROCESS_BYTES`` are parsed by a
-  child Python process (``sys.executable``, importing this module without the ORM) that writes
-  the batches' COPY data to a pipe, so that parsing (one core) overlaps PostgreSQL's work (the
-  other core). Smaller files and in-memory sources are parsed in a worker thread. Both run the
-  same code; the loader reads at most about one batch ahead of what it has loaded.
+* **Parsing in separate processes**: files of at least ``PARSER_PROCESS_BYTES`` are parsed by
+  child Python processes (``sys.executable``, importing this module without the ORM) that write
+  the batches' COPY data to pipes, so that parsing overlaps PostgreSQL's work. Into an empty
+  table there are ``PARSER_PROCESSES`` of them: each reads the whole file but splits and
+  validates only the lines of its *share* of document numbers (by a string hash with a seed
+  the processes share), so every repeat of a document number is seen by one process and the
+  rejections are exactly those of one process. A merge into a filled table keeps one process
+  (it needs the rows in file order). Smaller files and in-memory sources are parsed in a worker
+  thread. All run the same code; the loader reads at most about one batch ahead per process.
 
 Conventions:
 
@@ -85,7 +89,7 @@ import time
 import unicodedata
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
@@ -1179,7 +1183,11 @@ class _PlainCsv:
     width: int
     indices: list[int]
 
-    def blocks(self, stream: IO[bytes], size: int) -> Iterator[Block]:
+    def blocks(
+        self, stream: IO[bytes], size: int, part: int = 0, parts: int = 1
+    ) -> Iterator[Block]:
+        """Blocks of about ``size`` rows; with ``parts`` > 1 only share ``part`` of the rows
+        (see :func:`iter_batches`), chosen before the lines are split into cells."""
         getter = operator.itemgetter(*self.indices)
         text_encoding = "utf-8" if self.encoding.startswith("utf-8") else self.encoding
         stream.seek(self.start)
@@ -1201,7 +1209,8 @@ class _PlainCsv:
                         stream, encoding=text_encoding, errors="surrogateescape", newline=""
                     )
                     rows = _csv_body(csv.reader(textio), getter, self.width, row)
-                    yield from _blocks_of(rows, size)
+                    for block in _blocks_of(rows, size * parts):
+                        yield _share(block, part, parts) if parts > 1 else block
                     return
                 text = chunk.decode(text_encoding, "surrogateescape")
                 if "\r" in text:
@@ -1209,19 +1218,49 @@ class _PlainCsv:
                 lines = text.split("\n")
                 if not lines[-1]:
                     lines.pop()  # the chunk ends with a line break
+                count = len(lines)
+                numbers = list(range(row + 1, row + count + 1))
+                if parts > 1:
+                    numbers, lines = self._share(numbers, lines, part, parts)
                 for first in range(0, len(lines), size):
-                    part = lines[first : first + size]
-                    yield self._block(part, row, getter)
-                    row += len(part)
+                    yield self._block(
+                        lines[first : first + size], numbers[first : first + size], getter
+                    )
+                row += count
             if not read:
+                if parts > 1:  # the rows read in all, whichever share the last ones were in
+                    yield Block([], _columns([]), [], row)
                 return
 
-    def _block(self, lines: list[str], row: int, getter: Callable[[list[str]], Any]) -> Block:
+    def _share(
+        self, numbers: list[int], lines: list[str], part: int, parts: int
+    ) -> tuple[list[int], list[str]]:
+        """The lines of share ``part``, by their document number (lines too short to have one
+        are in share 0)."""
+        column = self.indices[3]  # document_no
+        documents = [
+            cells[column] if len(cells) > column else None
+            for cells in (line.split(",", column + 1) for line in lines)
+        ]
+        known = [d for d in documents if d is not None]
+        if _irregular(_SEP.join(known)):
+            documents = [None if d is None else _document_key(d) for d in documents]
+        mine = [(hash(d) % parts if d is not None else 0) == part for d in documents]
+        return list(compress(numbers, mine)), list(compress(lines, mine))
+
+    def _block(
+        self, lines: list[str], numbers: list[int], getter: Callable[[list[str]], Any]
+    ) -> Block:
         width = self.width
         n = len(lines)
+        rows_read = numbers[-1] if numbers else 0
         # Lines with ``width`` - 1 commas and at least ``width`` characters are rows of the
         # right width that are not blank: the usual case, split into columns all at once.
-        if min(map(len, lines)) >= width and set(map(str.count, lines, repeat(","))) == {width - 1}:
+        if (
+            n
+            and min(map(len, lines)) >= width
+            and set(map(str.count, lines, repeat(","))) == {width - 1}
+        ):
             text = ",".join(lines)
             cells = text.split(",")
             empty = ("",) * n
@@ -1232,13 +1271,14 @@ class _PlainCsv:
             if not _irregular(text, ","):  # the usual case: the validator needs no joins
                 data = text.encode().split(b",")
                 utf8 = [data[i::width] if i < width else (b"",) * n for i in self.indices]
-            return Block(list(range(row + 1, row + n + 1)), fields, [], row + n, utf8)
+            return Block(numbers, fields, [], rows_read, utf8)
         shaped = (
-            (row + 1 + i, _shaped(line.split(","), getter, width)) for i, line in enumerate(lines)
+            (number, _shaped(line.split(","), getter, width))
+            for number, line in zip(numbers, lines, strict=True)
         )
-        found = list(_blocks_of(shaped, n))
+        found = list(_blocks_of(shaped, max(n, 1)))
         block = found[0] if found else Block([], _columns([]), [], 0)
-        return block._replace(rows_read=row + n)
+        return block._replace(rows_read=rows_read)
 
 
 def _jsonl_rows(stream: IO[bytes], encoding: str) -> Iterator[RawRow]:
@@ -1293,12 +1333,14 @@ class ImportFile:
     rows: Iterator[RawRow] | None  # read row by row (JSON Lines, and CSV that is not plain)
     plain: _PlainCsv | None = None  # plain CSV, read in bulk
 
-    def blocks(self, size: int) -> Iterator[Block]:
-        """The data rows, about ``size`` at a time."""
+    def blocks(self, size: int, part: int = 0, parts: int = 1) -> Iterator[Block]:
+        """The data rows, about ``size`` at a time (of share ``part``, see
+        :func:`iter_batches`)."""
         if self.plain is not None:
-            return self.plain.blocks(self.stream, size)
+            return self.plain.blocks(self.stream, size, part, parts)
         assert self.rows is not None
-        return _blocks_of(self.rows, size)
+        blocks = _blocks_of(self.rows, size * parts)
+        return blocks if parts == 1 else (_share(block, part, parts) for block in blocks)
 
     def close(self) -> None:
         self.stream.close()
@@ -1375,17 +1417,46 @@ class Batch:
 
 
 def iter_batches(
-    reader: ImportFile, validator: Validator, batch_size: int = BATCH_SIZE
+    reader: ImportFile,
+    validator: Validator,
+    batch_size: int = BATCH_SIZE,
+    *,
+    part: int = 0,
+    parts: int = 1,
 ) -> Iterator[Batch]:
     """Validate the file's rows about ``batch_size`` at a time; duplicates of a
     ``document_no`` within one batch are rejected here, duplicates across batches by the
-    loader."""
+    loader.
+
+    With ``parts`` > 1, only the rows of share ``part``: those whose normalised document number
+    hashes to it (so all rows of a document number are in one share; rows that cannot be read
+    at all are in share 0). Parser processes that share a hash seed then each read the whole
+    file and validate their own share."""
     held: Block | None = None
-    for block in reader.blocks(batch_size):
+    for block in reader.blocks(batch_size, part, parts):
         if held is not None:
             yield _batch(held, validator, last=False)
         held = block
     yield _batch(held or Block([], _columns([]), [], 0), validator, last=True)
+
+
+def _share(block: Block, part: int, parts: int) -> Block:
+    documents: Sequence[str] = block.fields[3]
+    if block.utf8 is None and _irregular(_SEP.join(documents)):
+        documents = [_document_key(document) for document in documents]
+    mine = [hash(document) % parts == part for document in documents]
+    return Block(
+        list(compress(block.rows, mine)),
+        [list(compress(column, mine)) for column in block.fields],
+        block.unreadable if part == 0 else [],
+        block.rows_read,
+        None if block.utf8 is None else [list(compress(column, mine)) for column in block.utf8],
+    )
+
+
+def _document_key(document_no: str) -> str:
+    """``document_no`` as :meth:`Validator.check` normalises it (for rows it accepts)."""
+    return " ".join(unicodedata.normalize("NFC", document_no).split())
 
 
 def _batch(block: Block, validator: Validator, *, last: bool) -> Batch:
@@ -1676,6 +1747,9 @@ def _encode_batches(batches: Iterator[Batch], encoder: _Encoder) -> Iterator[_Lo
 # that talks to PostgreSQL only forwards bytes. Smaller files and in-memory sources are parsed in
 # a worker thread (a process costs about 0.2 s to start).
 PARSER_PROCESS_BYTES = 8 << 20
+# Parser processes for a file loaded into an empty table, each validating its share of the rows
+# (all read the file; each splits and checks only its own lines).
+PARSER_PROCESSES = max(1, min(4, os.cpu_count() or 1))
 _PARSER_BOOT = "from xinyidai.domain.credit_data.imports import _parser_main; _parser_main()"
 _FRAME = struct.Struct(">ii")  # frame header: info length, data length (-1: an error)
 _PARSER_READ_LIMIT = 16 << 20  # buffered ahead of the loader: about one batch
@@ -1691,6 +1765,8 @@ class _ParserJob(msgspec.Struct):
     ref_prefix: str
     note: str
     stage: bool
+    part: int = 0
+    parts: int = 1
 
 
 def _parser_main() -> None:
@@ -1715,7 +1791,9 @@ def _parser_main() -> None:
                 stage=job.stage,
             )
             validator = Validator(job.today, new_id=_no_id)
-            batches = iter_batches(reader, validator, job.batch_size)
+            batches = iter_batches(
+                reader, validator, job.batch_size, part=job.part, parts=job.parts
+            )
             for item in _encode_batches(batches, encoder):
                 info = encode_info(item.info)
                 out.write(_FRAME.pack(len(info), len(item.data)))
@@ -1731,10 +1809,14 @@ def _parser_main() -> None:
     out.close()
 
 
-async def _process_batches(job: _ParserJob) -> AsyncGenerator[_Loadable, None]:
+async def _process_batches(
+    job: _ParserJob, hash_seed: int | None = None
+) -> AsyncGenerator[_Loadable, None]:
     """The batches of ``job``'s file, parsed in a separate process (see :func:`_parser_main`).
     The process's output is read while the loader works, up to ``_PARSER_READ_LIMIT`` bytes
-    ahead; it is killed if the import stops early."""
+    ahead; it is killed if the import stops early. Processes that share a file share
+    ``hash_seed`` (``PYTHONHASHSEED``: the shares are string hashes)."""
+    env = None if hash_seed is None else {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -1742,6 +1824,7 @@ async def _process_batches(job: _ParserJob) -> AsyncGenerator[_Loadable, None]:
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         limit=_PARSER_READ_LIMIT,
+        env=env,
     )
     assert proc.stdin is not None and proc.stdout is not None
     decode_info = msgspec.msgpack.Decoder(_BatchInfo).decode
@@ -1792,6 +1875,33 @@ async def _thread_batches(batches: Iterator[_Loadable]) -> AsyncGenerator[_Loada
         if not pending.done():
             with contextlib.suppress(BaseException):
                 await asyncio.shield(pending)
+
+
+async def _interleaved(
+    sources: list[AsyncGenerator[_Loadable, None]],
+) -> AsyncGenerator[tuple[int, _Loadable], None]:
+    """(source index, batch) from every source, whichever is ready first; all sources are
+    closed at the end, or when one fails."""
+    pending: dict[asyncio.Future[_Loadable], int] = {
+        asyncio.ensure_future(anext(source)): i for i, source in enumerate(sources)
+    }
+    try:
+        while pending:
+            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for future in done:
+                i = pending.pop(future)
+                try:
+                    item = future.result()
+                except StopAsyncIteration:
+                    continue
+                pending[asyncio.ensure_future(anext(sources[i]))] = i
+                yield i, item
+    finally:
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for source in sources:
+            await source.aclose()
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -1979,29 +2089,50 @@ async def import_public_credit(
         ref_prefix = provider_ref_prefix(filename)
         note = f"repaired by import {filename}"
         today = today or china_today()
-        batches: AsyncGenerator[_Loadable, None]
+        sources: list[AsyncGenerator[_Loadable, None]]
         if parser_process and path is not None:
             reader.close()
-            job = _ParserJob(
-                str(path), filename, today, batch_size, now, import_id, ref_prefix, note,
-                stage=not loader.direct,
-            )  # fmt: skip
-            batches = _process_batches(job)
+            # Into an empty table, several processes each validate the rows of their share of
+            # document numbers (repeats stay within one process); a merge keeps one process,
+            # as it needs the file's rows in order.
+            parts = PARSER_PROCESSES if loader.direct else 1
+            seed = int.from_bytes(os.urandom(4), "big")
+            jobs = [
+                _ParserJob(
+                    str(path),
+                    filename,
+                    today,
+                    batch_size,
+                    now,
+                    import_id,
+                    ref_prefix,
+                    note,
+                    stage=not loader.direct,
+                    part=part,
+                    parts=parts,
+                )
+                for part in range(parts)
+            ]
+            sources = [_process_batches(job, seed) for job in jobs]
         else:
             encoder = _Encoder(
                 now=now, import_id=import_id, ref_prefix=ref_prefix, note=note,
                 stage=not loader.direct,
             )  # fmt: skip
             validator = Validator(today, new_id=_no_id)
-            batches = _thread_batches(
-                _encode_batches(iter_batches(reader, validator, batch_size), encoder)
-            )
-        async with contextlib.aclosing(batches):
-            reported = 0
-            async for batch in batches:
+            sources = [
+                _thread_batches(
+                    _encode_batches(iter_batches(reader, validator, batch_size), encoder)
+                )
+            ]
+        positions = [0] * len(sources)  # rows read by each source (each reads the whole file)
+        reported = 0
+        async with contextlib.aclosing(_interleaved(sources)) as batches:
+            async for i, batch in batches:
                 await loader.load(batch)
-                if on_progress is not None and batch.info.rows_read > reported:
-                    reported = batch.info.rows_read
+                positions[i] = batch.info.rows_read
+                if on_progress is not None and min(positions) > reported:
+                    reported = min(positions)
                     on_progress(reported)
         await loader.finish()
     finally:
