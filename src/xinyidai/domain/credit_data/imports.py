@@ -891,7 +891,7 @@ class Records(NamedTuple):
 _SEP = "\u00a6"  # BROKEN BAR
 
 
-def _irregular(text: str, sep: str = _SEP) -> bool:
+def _irregular(text: str, sep: str = _SEP, *, spaced: bool = True) -> bool:
     """Whether ``text`` (fields joined with ``sep``) may hold a control character, whitespace
     other than single inner spaces, or text not in NFC (NFC of the whole is NFC of each field:
     ``_SEP`` is a starter that composes with nothing). ``str.isprintable`` is false for every
@@ -899,11 +899,16 @@ def _irregular(text: str, sep: str = _SEP) -> bool:
     such as format characters: those rows are then looked at on their own)."""
     return (
         not text.isprintable()
-        or "  " in text
-        or sep + " " in text
-        or " " + sep in text
-        or text.startswith(" ")
-        or text.endswith(" ")
+        or (
+            spaced  # False: the caller knows there are no such spaces
+            and (
+                "  " in text
+                or sep + " " in text
+                or " " + sep in text
+                or text.startswith(" ")
+                or text.endswith(" ")
+            )
+        )
         or not (text.isascii() or unicodedata.is_normalized("NFC", text))
     )
 
@@ -1174,6 +1179,7 @@ def _columns(raws: list[tuple[str, ...]]) -> list[Sequence[str]]:
 # split at once, cells split at commas, exactly what the csv module gives for such text. The
 # first stretch that is not plain, and the rest of the file after it, go through the csv module.
 _READ_BYTES = 8 << 20
+_ODD_SPACES = (b"  ", b" ,", b", ", b" \r", b" \n", b"\n ")
 
 
 @dataclass
@@ -1203,7 +1209,8 @@ class _PlainCsv:
                 continue
             chunk, pending = data[:cut], data[cut:]
             if chunk:
-                if b'"' in chunk or b"\x00" in chunk or chunk.count(b"\r") != chunk.count(b"\r\n"):
+                returns = chunk.count(b"\r")
+                if b'"' in chunk or b"\x00" in chunk or returns != chunk.count(b"\r\n"):
                     stream.seek(offset)
                     textio = io.TextIOWrapper(
                         stream, encoding=text_encoding, errors="surrogateescape", newline=""
@@ -1213,18 +1220,22 @@ class _PlainCsv:
                         yield _share(block, part, parts) if parts > 1 else block
                     return
                 text = chunk.decode(text_encoding, "surrogateescape")
-                if "\r" in text:
-                    text = text.replace("\r\n", "\n")
-                lines = text.split("\n")
+                if returns and returns != chunk.count(b"\n"):
+                    text = text.replace("\r\n", "\n")  # line ends of both kinds
+                    returns = 0
+                lines = text.split("\r\n" if returns else "\n")
                 if not lines[-1]:
                     lines.pop()  # the chunk ends with a line break
+                # Spaces next to a comma or a line end, or doubled: found in the bytes at once.
+                spaced = any(pair in chunk for pair in _ODD_SPACES) or chunk[:1] == b" "
+                spaced = spaced or chunk.rstrip(b"\r\n")[-1:] == b" "
                 count = len(lines)
                 numbers = list(range(row + 1, row + count + 1))
                 if parts > 1:
                     numbers, lines = self._share(numbers, lines, part, parts)
                 for first in range(0, len(lines), size):
                     yield self._block(
-                        lines[first : first + size], numbers[first : first + size], getter
+                        lines[first : first + size], numbers[first : first + size], getter, spaced
                     )
                 row += count
             if not read:
@@ -1249,7 +1260,11 @@ class _PlainCsv:
         return list(compress(numbers, mine)), list(compress(lines, mine))
 
     def _block(
-        self, lines: list[str], numbers: list[int], getter: Callable[[list[str]], Any]
+        self,
+        lines: list[str],
+        numbers: list[int],
+        getter: Callable[[list[str]], Any],
+        spaced: bool = True,
     ) -> Block:
         width = self.width
         n = len(lines)
@@ -1268,7 +1283,7 @@ class _PlainCsv:
                 cells[i::width] if i < width else empty for i in self.indices
             ]
             utf8: list[Sequence[bytes]] | None = None
-            if not _irregular(text, ","):  # the usual case: the validator needs no joins
+            if not _irregular(text, ",", spaced=spaced):  # usually: the validator needs no joins
                 data = text.encode().split(b",")
                 utf8 = [data[i::width] if i < width else (b"",) * n for i in self.indices]
             return Block(numbers, fields, [], rows_read, utf8)
