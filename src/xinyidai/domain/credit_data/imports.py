@@ -1756,11 +1756,11 @@ def _encode_batches(batches: Iterator[Batch], encoder: _Encoder) -> Iterator[_Lo
         yield _Loadable(info, data)
 
 
-# --- the parser process -------------------------------------------------------------------------
-# Files of at least PARSER_PROCESS_BYTES are parsed in a separate Python process, so that parsing
-# (Python, one core) runs in parallel with PostgreSQL's work (the other core) and the process
-# that talks to PostgreSQL only forwards bytes. Smaller files and in-memory sources are parsed in
-# a worker thread (a process costs about 0.2 s to start).
+# --- the parser processes -----------------------------------------------------------------------
+# Files of at least PARSER_PROCESS_BYTES are parsed in separate Python processes, so that parsing
+# runs in parallel with PostgreSQL's work and the process that talks to PostgreSQL only forwards
+# bytes. Smaller files and in-memory sources are parsed in a worker thread (a process costs
+# about 0.2 s to start).
 PARSER_PROCESS_BYTES = 8 << 20
 # Parser processes for a file loaded into an empty table, each validating its share of the rows
 # (all read the file; each splits and checks only its own lines).
