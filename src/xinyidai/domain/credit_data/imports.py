@@ -95,6 +95,7 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 import msgspec
+import numpy as np
 
 from xinyidai.domain.enterprises.codes import (
     USCC_ALPHABET,
@@ -383,8 +384,6 @@ _GRADED = {str(t): t for t in GRADES}
 
 def _uscc_tables() -> tuple[Any, Any]:
     """(value of each byte in the USCC alphabet or -1, the check weights), for numpy."""
-    import numpy as np
-
     values = np.full(256, -1, dtype=np.int8)
     for i, ch in enumerate(USCC_ALPHABET):
         values[ord(ch)] = i
@@ -758,8 +757,6 @@ class Validator:
 
     def _check_usccs(self, usccs: list[str], bad: set[int]) -> None:
         """Mark rows whose USCC fails GB 32100-2015 (length, characters, check character)."""
-        import numpy as np
-
         text = "".join(usccs)
         n = len(usccs)
         if text.isascii() and set(map(len, usccs)) == {18}:  # the usual case: all at once
@@ -1228,7 +1225,7 @@ class _PlainCsv:
                     lines.pop()  # the chunk ends with a line break
                 # Spaces next to a comma or a line end, or doubled: found in the bytes at once.
                 spaced = any(pair in chunk for pair in _ODD_SPACES) or chunk[:1] == b" "
-                spaced = spaced or chunk.rstrip(b"\r\n")[-1:] == b" "
+                spaced = spaced or (bool(lines) and lines[-1].endswith(" "))  # last, unended line
                 count = len(lines)
                 numbers = list(range(row + 1, row + count + 1))
                 if parts > 1:
@@ -1253,10 +1250,7 @@ class _PlainCsv:
             cells[column] if len(cells) > column else None
             for cells in (line.split(",", column + 1) for line in lines)
         ]
-        known = [d for d in documents if d is not None]
-        if _irregular(_SEP.join(known)):
-            documents = [None if d is None else _document_key(d) for d in documents]
-        mine = [(hash(d) % parts if d is not None else 0) == part for d in documents]
+        mine = _in_share(documents, part, parts)
         return list(compress(numbers, mine)), list(compress(lines, mine))
 
     def _block(
@@ -1456,10 +1450,7 @@ def iter_batches(
 
 
 def _share(block: Block, part: int, parts: int) -> Block:
-    documents: Sequence[str] = block.fields[3]
-    if block.utf8 is None and _irregular(_SEP.join(documents)):
-        documents = [_document_key(document) for document in documents]
-    mine = [hash(document) % parts == part for document in documents]
+    mine = _in_share(block.fields[3], part, parts)
     return Block(
         list(compress(block.rows, mine)),
         [list(compress(column, mine)) for column in block.fields],
@@ -1469,9 +1460,16 @@ def _share(block: Block, part: int, parts: int) -> Block:
     )
 
 
-def _document_key(document_no: str) -> str:
-    """``document_no`` as :meth:`Validator.check` normalises it (for rows it accepts)."""
-    return " ".join(unicodedata.normalize("NFC", document_no).split())
+def _in_share(documents: Sequence[str | None], part: int, parts: int) -> list[bool]:
+    """Whether each row is in share ``part``: by the hash of its document number as
+    :meth:`Validator.check` normalises it (a row without one is in share 0)."""
+    known = [document for document in documents if document is not None]
+    if _irregular(_SEP.join(known)):
+        documents = [
+            None if d is None else " ".join(unicodedata.normalize("NFC", d).split())
+            for d in documents
+        ]
+    return [(0 if d is None else hash(d) % parts) == part for d in documents]
 
 
 def _batch(block: Block, validator: Validator, *, last: bool) -> Batch:
@@ -1561,8 +1559,6 @@ class _Encoder:
         about one row in a hundred of a million-row file is a false suspect). A batch's own
         document numbers are distinct (``check_batch``). The loader COPies fresh rows straight
         into ``public_records`` and settles the suspects at the end."""
-        import numpy as np
-
         n = records.size
         if self._filter is None:
             self._filter = np.zeros(_FILTER_BITS // 8, dtype=np.uint8)
@@ -1582,8 +1578,6 @@ class _Encoder:
     def encode(self, records: Records, *, stage: bool = False) -> bytes:
         """COPY data for ``public_records``, or with ``stage`` for a table of ``STAGE_COLUMNS``
         (the data row number first)."""
-        import numpy as np
-
         n = records.size
         high, low = _uuid7_base()
         head = np.empty(n, dtype=_STAGE_HEAD_TYPE if stage else _RECORD_HEAD_TYPE)
