@@ -399,6 +399,18 @@ def test_every_odd_character_makes_text_irregular() -> None:
     assert missed == []
 
 
+def test_the_bulk_reader_finds_every_space_that_normalising_removes() -> None:
+    """The bulk reader skips the whitespace normalisation of a chunk in which it finds no
+    space next to a comma or a line end and no doubled space; a single inner space is fine."""
+    odd = [
+        b" a,b\n", b"a ,b\n", b"a, b\n", b"a,b \n", b"a,b \r\n", b"a\n b\n", b"a  b,c\n",
+        b"a,b\nc,d ",
+    ]  # fmt: skip
+    assert [chunk for chunk in odd if not imports._odd_spaces(chunk)] == []
+    for plain in (b"a b,c d\r\ne f,g\n", b"a,b\n", "广州 白云,x\n".encode()):
+        assert not imports._odd_spaces(plain), plain
+
+
 def test_large_synthetic_batch_agrees_with_check() -> None:
     raws = [raw_of(r) for r in synthetic_rows(2_000, seed=31)]
     rows = list(range(1, len(raws) + 1))

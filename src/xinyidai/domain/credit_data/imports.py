@@ -1176,7 +1176,24 @@ def _columns(raws: list[tuple[str, ...]]) -> list[Sequence[str]]:
 # split at once, cells split at commas, exactly what the csv module gives for such text. The
 # first stretch that is not plain, and the rest of the file after it, go through the csv module.
 _READ_BYTES = 8 << 20
-_ODD_SPACES = (b"  ", b" ,", b", ", b" \r", b" \n", b"\n ")
+# Bytes that make a space next to them odd: before it (a doubled space, or a field or line that
+# starts with one) and after it (a field or line that ends with one).
+_SPACE_BEFORE = np.array([32, 44, 10], dtype=np.uint8)
+_SPACE_AFTER = np.array([32, 44, 13, 10], dtype=np.uint8)
+
+
+def _odd_spaces(chunk: bytes) -> bool:
+    """Whether a chunk of whole CSV lines has a space that normalising would remove: doubled,
+    or at the start or end of a field or line (the chunk's own start and end included)."""
+    if b" " not in chunk:  # memchr: most Chinese exports have no spaces at all
+        return False
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    at = np.flatnonzero(data == 32)
+    if at[0] == 0 or at[-1] == len(data) - 1:
+        return True
+    return bool(
+        np.isin(data[at - 1], _SPACE_BEFORE).any() or np.isin(data[at + 1], _SPACE_AFTER).any()
+    )
 
 
 @dataclass
@@ -1206,8 +1223,12 @@ class _PlainCsv:
                 continue
             chunk, pending = data[:cut], data[cut:]
             if chunk:
-                returns = chunk.count(b"\r")
-                if b'"' in chunk or b"\x00" in chunk or returns != chunk.count(b"\r\n"):
+                returns = chunk.count(b"\r") if b"\r" in chunk else 0
+                if (
+                    b'"' in chunk
+                    or b"\x00" in chunk
+                    or (returns and returns != chunk.count(b"\r\n"))
+                ):
                     stream.seek(offset)
                     textio = io.TextIOWrapper(
                         stream, encoding=text_encoding, errors="surrogateescape", newline=""
@@ -1223,9 +1244,7 @@ class _PlainCsv:
                 lines = text.split("\r\n" if returns else "\n")
                 if not lines[-1]:
                     lines.pop()  # the chunk ends with a line break
-                # Spaces next to a comma or a line end, or doubled: found in the bytes at once.
-                spaced = any(pair in chunk for pair in _ODD_SPACES) or chunk[:1] == b" "
-                spaced = spaced or (bool(lines) and lines[-1].endswith(" "))  # last, unended line
+                spaced = _odd_spaces(chunk)
                 count = len(lines)
                 numbers = list(range(row + 1, row + count + 1))
                 if parts > 1:
