@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from xinyidai.domain.credit_data import imports
 from xinyidai.domain.credit_data.imports import (
@@ -511,6 +511,7 @@ async def test_duplicate_document_numbers_in_one_file(db) -> None:
         Rejection(8, "document_no: 'd5' repeats row 5"),
     ]
     assert (report.accepted, report.updated, report.unchanged) == (5, 0, 0)
+    assert report.touched_usccs == {USCC_B}  # USCC_A and USCC_C only had the repeats
     stored = await records(db)
     assert set(stored) == {"d1", "d2", "d4", "d5", "d6"}
     assert stored["d1"].uscc == USCC_B and stored["d5"].uscc == USCC_B  # the first row wins
@@ -625,6 +626,45 @@ async def test_an_unreadable_file_writes_nothing(db) -> None:
     with pytest.raises(ImportFileError):
         await import_public_credit(db, b"foo,bar\n1,2\n", filename="x.csv")
     await db.rollback()
+    assert await count(db) == 0
+
+
+async def table_shape(db) -> set[tuple[str, str]]:
+    """public_records' indexes and constraints, and the foreign keys that reference it."""
+    indexes = await db.execute(
+        text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'public_records'")
+    )
+    constraints = await db.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'public_records'::regclass OR confrelid = 'public_records'::regclass"
+        )
+    )
+    return {(name, definition) for name, definition in [*indexes.all(), *constraints.all()]}
+
+
+async def test_the_first_bulk_load_leaves_the_indexes_and_constraints_as_they_were(
+    db, tmp_path: Path, monkeypatch
+) -> None:
+    """The first load into the empty table drops the indexes, the primary key and unique
+    constraints and the foreign keys to them, and builds them all again: after a load, after a
+    load whose repeats made the unique index fail at first, and after a failed load."""
+    before = await table_shape(db)
+    assert {"pk_public_records", "uq_public_records_document_no"} <= {n for n, _ in before}
+    assert any(d.startswith("FOREIGN KEY") for _, d in before)  # disputes.record_id
+    rows = [row(document_no=f"d{i}") for i in range(1, 6)] + [row(document_no="d1")]
+    report = await run(db, csv_bytes(rows), batch_size=2)
+    assert report.rejected == [Rejection(6, "document_no: 'd1' repeats row 1")]
+    assert await table_shape(db) == before
+    await db.execute(delete(PublicRecord))
+    await db.commit()
+    path = tmp_path / "t.csv"
+    path.write_bytes(csv_bytes(rows))
+    monkeypatch.setattr(imports, "_PARSER_BOOT", "import sys; sys.exit(3)")
+    with pytest.raises(RuntimeError, match="exit status 3"):  # a parser process that dies
+        await import_public_credit(db, path, filename="t.csv", today=TODAY, parser_process=True)
+    await db.rollback()
+    assert await table_shape(db) == before
     assert await count(db) == 0
 
 

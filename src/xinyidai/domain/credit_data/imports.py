@@ -89,7 +89,7 @@ import time
 import unicodedata
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import repeat
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
@@ -1137,7 +1137,7 @@ class Block(NamedTuple):
     rows: list[int]  # row numbers of the readable rows
     fields: list[Sequence[str]]
     unreadable: list[Rejection]
-    rows_read: int  # data rows read so far in the file (including rejected and blank ones)
+    rows_read: int  # data rows read so far in the file or its part (with rejected and blank ones)
     utf8: list[Sequence[bytes]] | None = None  # the fields' UTF-8, when no text in them is odd
 
 
@@ -1182,6 +1182,17 @@ _SPACE_BEFORE = np.array([32, 44, 10], dtype=np.uint8)
 _SPACE_AFTER = np.array([32, 44, 13, 10], dtype=np.uint8)
 
 
+def _returns(chunk: bytes) -> tuple[int, bool]:
+    """(carriage returns in ``chunk``, whether one of them is not followed by a line feed)."""
+    if b"\r" not in chunk:  # memchr
+        return 0, False
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    at = np.flatnonzero(data == 13)
+    if at[-1] == len(data) - 1:
+        return len(at), True
+    return len(at), bool((data[at + 1] != 10).any())
+
+
 def _odd_spaces(chunk: bytes) -> bool:
     """Whether a chunk of whole CSV lines has a space that normalising would remove: doubled,
     or at the start or end of a field or line (the chunk's own start and end included)."""
@@ -1206,15 +1217,18 @@ class _PlainCsv:
     def blocks(
         self, stream: IO[bytes], size: int, part: int = 0, parts: int = 1
     ) -> Iterator[Block]:
-        """Blocks of about ``size`` rows; with ``parts`` > 1 only share ``part`` of the rows
-        (see :func:`iter_batches`), chosen before the lines are split into cells."""
+        """Blocks of about ``size`` rows; with ``parts`` > 1 only the rows of byte range
+        ``part`` of ``parts``, cut at line starts (only for data :meth:`splittable` found plain
+        throughout)."""
         getter = operator.itemgetter(*self.indices)
         text_encoding = "utf-8" if self.encoding.startswith("utf-8") else self.encoding
-        stream.seek(self.start)
-        row = 0
+        begin, end = self._range(stream, part, parts)
+        before = self._lines_before(stream, begin)  # rows of the earlier ranges
+        row = before
+        stream.seek(begin)
         pending = b""
         while True:
-            read = stream.read(_READ_BYTES)
+            read = stream.read(min(_READ_BYTES, end - stream.tell()))
             data = pending + read if pending else read
             offset = stream.tell() - len(data)  # where ``data`` starts in the file
             cut = data.rfind(b"\n") + 1 if read else len(data)
@@ -1223,19 +1237,16 @@ class _PlainCsv:
                 continue
             chunk, pending = data[:cut], data[cut:]
             if chunk:
-                returns = chunk.count(b"\r") if b"\r" in chunk else 0
-                if (
-                    b'"' in chunk
-                    or b"\x00" in chunk
-                    or (returns and returns != chunk.count(b"\r\n"))
-                ):
+                returns, lone = _returns(chunk)
+                if b'"' in chunk or b"\x00" in chunk or lone:
+                    if parts > 1:
+                        raise ImportFileError("the file changed while it was being read")
                     stream.seek(offset)
                     textio = io.TextIOWrapper(
                         stream, encoding=text_encoding, errors="surrogateescape", newline=""
                     )
                     rows = _csv_body(csv.reader(textio), getter, self.width, row)
-                    for block in _blocks_of(rows, size * parts):
-                        yield _share(block, part, parts) if parts > 1 else block
+                    yield from _blocks_of(rows, size)
                     return
                 text = chunk.decode(text_encoding, "surrogateescape")
                 if returns and returns != chunk.count(b"\n"):
@@ -1245,43 +1256,65 @@ class _PlainCsv:
                 if not lines[-1]:
                     lines.pop()  # the chunk ends with a line break
                 spaced = _odd_spaces(chunk)
-                count = len(lines)
-                numbers = list(range(row + 1, row + count + 1))
-                if parts > 1:
-                    numbers, lines = self._share(numbers, lines, part, parts)
                 for first in range(0, len(lines), size):
-                    yield self._block(
-                        lines[first : first + size], numbers[first : first + size], getter, spaced
-                    )
-                row += count
+                    some = lines[first : first + size]
+                    numbers = range(row + first + 1, row + first + len(some) + 1)
+                    yield self._block(some, numbers, getter, numbers[-1] - before, spaced)
+                row += len(lines)
             if not read:
-                if parts > 1:  # the rows read in all, whichever share the last ones were in
-                    yield Block([], _columns([]), [], row)
                 return
 
-    def _share(
-        self, numbers: list[int], lines: list[str], part: int, parts: int
-    ) -> tuple[list[int], list[str]]:
-        """The lines of share ``part``, by their document number (lines too short to have one
-        are in share 0)."""
-        column = self.indices[3]  # document_no
-        documents = [
-            cells[column] if len(cells) > column else None
-            for cells in (line.split(",", column + 1) for line in lines)
-        ]
-        mine = _in_share(documents, part, parts)
-        return list(compress(numbers, mine)), list(compress(lines, mine))
+    def splittable(self, stream: IO[bytes]) -> bool:
+        """Whether the data is plain throughout (no quote character, NUL or lone carriage
+        return anywhere), so that every line start is a row start and the file can be read in
+        byte ranges by several processes."""
+        stream.seek(self.start)
+        while chunk := stream.read(_READ_BYTES):
+            if chunk.endswith(b"\r"):
+                chunk += stream.read(1)  # the line feed that may follow
+            if b'"' in chunk or b"\x00" in chunk or _returns(chunk)[1]:
+                return False
+        return True
+
+    def _range(self, stream: IO[bytes], part: int, parts: int) -> tuple[int, int]:
+        """Byte range ``part`` of ``parts`` of the data, both ends moved to line starts."""
+        size = stream.seek(0, io.SEEK_END)
+        data = size - self.start
+        return (
+            self._line_start(stream, self.start + data * part // parts, size),
+            self._line_start(stream, self.start + data * (part + 1) // parts, size),
+        )
+
+    def _line_start(self, stream: IO[bytes], position: int, size: int) -> int:
+        """The first line start at or after ``position`` (``size`` when there is none)."""
+        if position <= self.start or position >= size:
+            return min(max(position, self.start), size)
+        stream.seek(position - 1)  # a line starts at ``position`` if a line feed precedes it
+        while data := stream.read(1 << 16):
+            found = data.find(b"\n")
+            if found >= 0:
+                return stream.tell() - len(data) + found + 1
+        return size
+
+    def _lines_before(self, stream: IO[bytes], position: int) -> int:
+        """Line feeds in the data before ``position``: the rows of the earlier ranges."""
+        stream.seek(self.start)
+        count, left = 0, position - self.start
+        while left > 0 and (data := stream.read(min(_READ_BYTES, left))):
+            count += data.count(b"\n")
+            left -= len(data)
+        return count
 
     def _block(
         self,
         lines: list[str],
-        numbers: list[int],
+        numbers: range,
         getter: Callable[[list[str]], Any],
+        rows_read: int,
         spaced: bool = True,
     ) -> Block:
         width = self.width
         n = len(lines)
-        rows_read = numbers[-1] if numbers else 0
         # Lines with ``width`` - 1 commas and at least ``width`` characters are rows of the
         # right width that are not blank: the usual case, split into columns all at once.
         if (
@@ -1299,7 +1332,7 @@ class _PlainCsv:
             if not _irregular(text, ",", spaced=spaced):  # usually: the validator needs no joins
                 data = text.encode().split(b",")
                 utf8 = [data[i::width] if i < width else (b"",) * n for i in self.indices]
-            return Block(numbers, fields, [], rows_read, utf8)
+            return Block(list(numbers), fields, [], rows_read, utf8)
         shaped = (
             (number, _shaped(line.split(","), getter, width))
             for number, line in zip(numbers, lines, strict=True)
@@ -1362,13 +1395,16 @@ class ImportFile:
     plain: _PlainCsv | None = None  # plain CSV, read in bulk
 
     def blocks(self, size: int, part: int = 0, parts: int = 1) -> Iterator[Block]:
-        """The data rows, about ``size`` at a time (of share ``part``, see
+        """The data rows, about ``size`` at a time (of part ``part`` of ``parts``, see
         :func:`iter_batches`)."""
+        if parts > 1:
+            if self.plain is not None and self.plain.splittable(self.stream):
+                return self.plain.blocks(self.stream, size, part, parts)
+            return _every(self.blocks(size), part, parts)
         if self.plain is not None:
-            return self.plain.blocks(self.stream, size, part, parts)
+            return self.plain.blocks(self.stream, size)
         assert self.rows is not None
-        blocks = _blocks_of(self.rows, size * parts)
-        return blocks if parts == 1 else (_share(block, part, parts) for block in blocks)
+        return _blocks_of(self.rows, size)
 
     def close(self) -> None:
         self.stream.close()
@@ -1456,10 +1492,12 @@ def iter_batches(
     ``document_no`` within one batch are rejected here, duplicates across batches by the
     loader.
 
-    With ``parts`` > 1, only the rows of share ``part``: those whose normalised document number
-    hashes to it (so all rows of a document number are in one share; rows that cannot be read
-    at all are in share 0). Parser processes that share a hash seed then each read the whole
-    file and validate their own share."""
+    With ``parts`` > 1, only part ``part`` of the rows: in plain CSV (no quote character, NUL
+    or lone carriage return anywhere, so every line start is a row start) the rows of byte range
+    ``part`` of ``parts``; in other files every ``parts``-th block of rows (each part then reads
+    the whole file). Parser processes
+    each take a part; repeats of a document number across parts are the loader's to find.
+    A batch's ``rows_read`` counts the rows of its part only, so the parts' add up."""
     held: Block | None = None
     for block in reader.blocks(batch_size, part, parts):
         if held is not None:
@@ -1468,27 +1506,15 @@ def iter_batches(
     yield _batch(held or Block([], _columns([]), [], 0), validator, last=True)
 
 
-def _share(block: Block, part: int, parts: int) -> Block:
-    mine = _in_share(block.fields[3], part, parts)
-    return Block(
-        list(compress(block.rows, mine)),
-        [list(compress(column, mine)) for column in block.fields],
-        block.unreadable if part == 0 else [],
-        block.rows_read,
-        None if block.utf8 is None else [list(compress(column, mine)) for column in block.utf8],
-    )
-
-
-def _in_share(documents: Sequence[str | None], part: int, parts: int) -> list[bool]:
-    """Whether each row is in share ``part``: by the hash of its document number as
-    :meth:`Validator.check` normalises it (a row without one is in share 0)."""
-    known = [document for document in documents if document is not None]
-    if _irregular(_SEP.join(known)):
-        documents = [
-            None if d is None else " ".join(unicodedata.normalize("NFC", d).split())
-            for d in documents
-        ]
-    return [(0 if d is None else hash(d) % parts) == part for d in documents]
+def _every(blocks: Iterator[Block], part: int, parts: int) -> Iterator[Block]:
+    """Blocks ``part``, ``part + parts``, ``part + 2 parts``, … of ``blocks``, with
+    ``rows_read`` counting the rows of these blocks only."""
+    done = before = 0
+    for i, block in enumerate(blocks):
+        span, before = block.rows_read - before, block.rows_read
+        if i % parts == part:
+            done += span
+            yield block._replace(rows_read=done)
 
 
 def _batch(block: Block, validator: Validator, *, last: bool) -> Batch:
@@ -1514,7 +1540,6 @@ _NULL = b"\xff\xff\xff\xff"
 _PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _PG_EPOCH_DAYS = _PG_EPOCH.date().toordinal()
 _int32 = struct.Struct(">i").pack
-_FILTER_BITS = 1 << 27  # 16 MiB: the document numbers of earlier batches (see _Encoder.split)
 
 
 def _text_field(value: str | None) -> bytes:
@@ -1568,31 +1593,8 @@ class _Encoder:
         self._tails = {"repaired": stamp + _text_field(note) + run, "active": _NULL + _NULL + run}
         self._ref_prefix = ref_prefix
         self.stage = stage  # every row goes through the staging table (the merge)
-        self._filter: Any = None  # numpy bit array, made by the first split
         self._dates: dict[tuple[dt.date, dt.date | None], bytes] = {}
         self._kinds: dict[tuple[str, str, str, str], bytes] = {}
-
-    def split(self, records: Records) -> tuple[Records, Records]:
-        """(fresh, suspect): ``fresh`` rows have a document number that no earlier batch had;
-        ``suspect`` ones may (a bit per hashed document number, set by the earlier batches:
-        about one row in a hundred of a million-row file is a false suspect). A batch's own
-        document numbers are distinct (``check_batch``). The loader COPies fresh rows straight
-        into ``public_records`` and settles the suspects at the end."""
-        n = records.size
-        if self._filter is None:
-            self._filter = np.zeros(_FILTER_BITS // 8, dtype=np.uint8)
-        hashes = np.fromiter(map(hash, records.document_no), dtype=np.int64, count=n)
-        positions = hashes.view(np.uint64) & np.uint64(_FILTER_BITS - 1)
-        cells = (positions >> np.uint64(3)).astype(np.intp)
-        bits = np.left_shift(np.uint8(1), (positions & np.uint64(7)).astype(np.uint8))
-        suspect = (self._filter[cells] & bits) != 0
-        np.bitwise_or.at(self._filter, cells, bits)
-        if not suspect.any():
-            return records, Records.empty()
-        return (
-            records.take(np.flatnonzero(~suspect).tolist()),
-            records.take(np.flatnonzero(suspect).tolist()),
-        )
 
     def encode(self, records: Records, *, stage: bool = False) -> bytes:
         """COPY data for ``public_records``, or with ``stage`` for a table of ``STAGE_COLUMNS``
@@ -1730,41 +1732,25 @@ def _date_pair(pair: tuple[dt.date, dt.date | None]) -> bytes:
 class _BatchInfo(msgspec.Struct, array_like=True):
     """What the loader needs of a batch besides its COPY data."""
 
-    rows_read: int  # data rows read so far in the file (including rejected and blank ones)
+    rows_read: int  # data rows read so far in the file or its part (see iter_batches)
     last: bool  # no batch follows
     rejected: list[Rejection]
-    fresh: int  # rows in the first COPY data
-    fresh_bytes: int  # its length; the second COPY data (suspect rows) follows it
-    suspect: int  # rows in the second COPY data
-    usccs: list[str]  # the distinct USCCs of the fresh rows
+    rows: int  # rows in the COPY data
+    usccs: list[str]  # their distinct USCCs
 
 
 @dataclass
 class _Loadable:
     info: _BatchInfo
-    data: bytes | bytearray  # the fresh rows' COPY data, then the suspects'
+    data: bytes  # COPY data for public_records, or for the staging table (the merge)
 
 
 def _encode_batches(batches: Iterator[Batch], encoder: _Encoder) -> Iterator[_Loadable]:
     for batch in batches:
         records = batch.records
-        if encoder.stage:
-            fresh, suspect = records, Records.empty()
-            data = encoder.encode(fresh, stage=True) if fresh.size else bytearray()
-        else:
-            fresh, suspect = encoder.split(records)
-            data = encoder.encode(fresh) if fresh.size else bytearray()
-        fresh_bytes = len(data)
-        if suspect.size:
-            data += encoder.encode(suspect, stage=True)
+        data = encoder.encode(records, stage=encoder.stage) if records.size else b""
         info = _BatchInfo(
-            batch.rows_read,
-            batch.last,
-            batch.rejected,
-            fresh.size,
-            fresh_bytes,
-            suspect.size,
-            list(set(fresh.uscc)),
+            batch.rows_read, batch.last, batch.rejected, records.size, list(set(records.uscc))
         )
         yield _Loadable(info, data)
 
@@ -1837,14 +1823,10 @@ def _parser_main() -> None:
     out.close()
 
 
-async def _process_batches(
-    job: _ParserJob, hash_seed: int | None = None
-) -> AsyncGenerator[_Loadable, None]:
+async def _process_batches(job: _ParserJob) -> AsyncGenerator[_Loadable, None]:
     """The batches of ``job``'s file, parsed in a separate process (see :func:`_parser_main`).
     The process's output is read while the loader works, up to ``_PARSER_READ_LIMIT`` bytes
-    ahead; it is killed if the import stops early. Processes that share a file share
-    ``hash_seed`` (``PYTHONHASHSEED``: the shares are string hashes)."""
-    env = None if hash_seed is None else {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
+    ahead; it is killed if the import stops early."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -1852,7 +1834,6 @@ async def _process_batches(
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         limit=_PARSER_READ_LIMIT,
-        env=env,
     )
     assert proc.stdin is not None and proc.stdout is not None
     decode_info = msgspec.msgpack.Decoder(_BatchInfo).decode
@@ -1935,40 +1916,42 @@ async def _interleaved(
 # --- loading ------------------------------------------------------------------------------------
 STAGE = "credit_import_stage"  # temporary tables, dropped at the end (and on commit)
 SEEN = "credit_import_seen"
-CHECK = "credit_import_check"
 
-_DROP_TEMP = (
-    "DROP TABLE IF EXISTS pg_temp.credit_import_stage, pg_temp.credit_import_seen, "
-    "pg_temp.credit_import_check"
-)
+_DROP_TEMP = "DROP TABLE IF EXISTS pg_temp.credit_import_stage, pg_temp.credit_import_seen"
 _RECORD_COLUMN_LIST = ", ".join(RECORD_COLUMNS)
-# Temporary tables with public_records' column types, without indexes or constraints.
+# A temporary table with public_records' column types, without indexes or constraints.
 _CREATE_STAGE = (
     "CREATE TEMPORARY TABLE credit_import_stage ON COMMIT DROP AS "  # noqa: S608 - constants
     f"SELECT 0 AS row, {_RECORD_COLUMN_LIST} FROM public_records WITH NO DATA"
 )
-_CREATE_CHECK = (
-    "CREATE TEMPORARY TABLE credit_import_check ON COMMIT DROP AS "  # noqa: S608 - constants
-    f"SELECT 0 AS row, {_RECORD_COLUMN_LIST} FROM public_records WITH NO DATA"
-)
 _ANY_RECORD = "SELECT EXISTS (SELECT 1 FROM public_records)"
-# The first bulk load (into an empty public_records) holds the table exclusively, drops its
-# secondary indexes (unique constraints no foreign key needs, and plain indexes; not the primary
-# key, which the UUIDv7 ids only grow at its right edge) and builds them again at the end: one
-# sorted build per index instead of a million scattered inserts (PostgreSQL's own advice for
-# populating a database). Each row is a (create, drop) pair of statements.
-_SECONDARY_INDEXES = """
-SELECT format('ALTER TABLE public_records ADD CONSTRAINT %I %s', c.conname,
-              pg_get_constraintdef(c.oid)),
-       format('ALTER TABLE public_records DROP CONSTRAINT %I', c.conname)
-FROM pg_constraint c
-WHERE c.conrelid = 'public_records'::regclass AND c.contype = 'u'
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)
-UNION ALL
-SELECT pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
-FROM pg_index i
-WHERE i.indrelid = 'public_records'::regclass AND NOT i.indisprimary
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+# The first bulk load (into an empty public_records) holds the table exclusively and drops its
+# indexes and the constraints built on them (primary key, unique constraints), with the foreign
+# keys that reference them (they reference nothing: the table is empty), then builds them
+# again at the end: one sorted build per index instead of a million index inserts, each with
+# its own WAL record (PostgreSQL's own advice for populating a database). Rows are (create,
+# drop) pairs of statements, in the order to drop them; they are built in the reverse order.
+_LOAD_INDEXES = """
+SELECT create_statement, drop_statement FROM (
+    SELECT 1 AS step,
+           format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname,
+                  pg_get_constraintdef(c.oid)) AS create_statement,
+           format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname)
+               AS drop_statement
+    FROM pg_constraint c
+    WHERE c.confrelid = 'public_records'::regclass AND c.contype = 'f'
+    UNION ALL
+    SELECT 2, format('ALTER TABLE public_records ADD CONSTRAINT %I %s', c.conname,
+                     pg_get_constraintdef(c.oid)),
+           format('ALTER TABLE public_records DROP CONSTRAINT %I', c.conname)
+    FROM pg_constraint c
+    WHERE c.conrelid = 'public_records'::regclass AND c.contype IN ('p', 'u')
+    UNION ALL
+    SELECT 3, pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
+    FROM pg_index i
+    WHERE i.indrelid = 'public_records'::regclass
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+) s ORDER BY step
 """
 INDEX_BUILD_MEMORY = "256MB"  # maintenance_work_mem while the indexes are built again
 _CREATE_SEEN = """
@@ -1993,22 +1976,20 @@ DELETE FROM credit_import_stage s USING credit_import_seen x
 WHERE x.document_no = s.document_no COLLATE "C" AND x.row <> s.row
 RETURNING s.row, s.document_no, x.row AS first_row
 """
-# Suspect rows (see _Encoder.split) whose document number the load wrote (the table was empty
-# before it, so only a row of this file can have it; provider_ref ends with the row number).
-# Run once the indexes are back: LATERAL … LIMIT 1 is an index probe per distinct number.
-_FIND_WRITTEN = """
-SELECT s.document_no, p.provider_ref
-FROM (SELECT DISTINCT document_no FROM credit_import_check) s
-CROSS JOIN LATERAL (
-    SELECT p.provider_ref FROM public_records p WHERE p.document_no = s.document_no LIMIT 1
-) p
+# The first bulk load writes every row; when the unique index cannot be built, the file repeats
+# document numbers (within a parser process's batch they are rejected at once; across its
+# batches, or across processes, only here): each repeated number with its rows' ids, row
+# numbers (provider_ref ends with the row number) and USCCs.
+_LOADED_REPEATS = """
+SELECT document_no, array_agg(id), array_agg(provider_ref), array_agg(uscc)
+FROM public_records GROUP BY document_no HAVING count(*) > 1
 """
-_SUSPECTS = "SELECT row, document_no FROM credit_import_check ORDER BY row"
-_DROP_SUSPECTS = "DELETE FROM credit_import_check WHERE row = ANY($1::int[])"
-_INSERT_CHECKED = (
-    f"INSERT INTO public_records ({_RECORD_COLUMN_LIST}) "  # noqa: S608 - constants
-    f"SELECT {_RECORD_COLUMN_LIST} FROM credit_import_check RETURNING uscc"
-)
+_DROP_LOADED = "DELETE FROM public_records WHERE id = ANY($1::uuid[])"
+# Of the given USCCs, those no record has (any more).
+_GONE_USCCS = """
+SELECT u.uscc FROM unnest($1::text[]) AS u(uscc)
+WHERE NOT EXISTS (SELECT 1 FROM public_records p WHERE p.uscc = u.uscc)
+"""
 # The merge, into a table that had records before the import. Ids are UUIDv7s made by the
 # parser (as the ORM makes them), so PostgreSQL spends no time on them.
 # * a known document_no is updated only when its content hash differs;
@@ -2124,7 +2105,6 @@ async def import_public_credit(
             # document numbers (repeats stay within one process); a merge keeps one process,
             # as it needs the file's rows in order.
             parts = PARSER_PROCESSES if loader.direct else 1
-            seed = int.from_bytes(os.urandom(4), "big")
             jobs = [
                 _ParserJob(
                     str(path),
@@ -2141,7 +2121,7 @@ async def import_public_credit(
                 )
                 for part in range(parts)
             ]
-            sources = [_process_batches(job, seed) for job in jobs]
+            sources = [_process_batches(job) for job in jobs]
         else:
             encoder = _Encoder(
                 now=now, import_id=import_id, ref_prefix=ref_prefix, note=note,
@@ -2153,15 +2133,13 @@ async def import_public_credit(
                     _encode_batches(iter_batches(reader, validator, batch_size), encoder)
                 )
             ]
-        positions = [0] * len(sources)  # rows read by each source (each reads the whole file)
-        reported = 0
+        positions = [0] * len(sources)  # rows read by each source (its part of the file)
         async with contextlib.aclosing(_interleaved(sources)) as batches:
             async for i, batch in batches:
                 await loader.load(batch)
                 positions[i] = batch.info.rows_read
-                if on_progress is not None and min(positions) > reported:
-                    reported = min(positions)
-                    on_progress(reported)
+                if on_progress is not None:
+                    on_progress(sum(positions))
         await loader.finish()
     finally:
         reader.close()
@@ -2200,7 +2178,6 @@ class _Loader:
     import_id: UUID
     loaded: int = 0  # batches with records loaded so far
     direct: bool = False  # public_records was empty when the import began
-    suspects: int = 0  # rows in the check table (direct loads)
     rebuild: list[str] = field(default_factory=list)  # statements building dropped indexes
 
     async def prepare(self) -> None:
@@ -2211,58 +2188,65 @@ class _Loader:
             await conn.execute("LOCK TABLE public_records IN ACCESS EXCLUSIVE MODE")
             self.direct = not await conn.fetchval(_ANY_RECORD)
         if self.direct:
-            await conn.execute(_CREATE_CHECK)
-            for create, drop in await conn.fetch(_SECONDARY_INDEXES):
+            for create, drop in await conn.fetch(_LOAD_INDEXES):
                 await conn.execute(drop)
-                self.rebuild.append(create)
+                self.rebuild.insert(0, create)
         else:
             await conn.execute(_CREATE_STAGE)
 
     async def load(self, batch: _Loadable) -> None:
         info = batch.info
         self.report.rejected.extend(info.rejected)
-        if not info.fresh and not info.suspect:
+        if not info.rows:
             return
         data = memoryview(batch.data)
         if self.direct:
-            if info.fresh:
-                # Rows whose document number no earlier batch had: new records.
-                await _copy(self.conn, "public_records", RECORD_COLUMNS, data[: info.fresh_bytes])
-                self.report.accepted += info.fresh
-                self.report.touched_usccs.update(info.usccs)
-            if info.suspect:
-                await _copy(self.conn, CHECK, STAGE_COLUMNS, data[info.fresh_bytes :])
-                self.suspects += info.suspect
+            # Every row goes in; repeats of a document number are found at the end.
+            await _copy(self.conn, "public_records", RECORD_COLUMNS, data)
+            self.report.accepted += info.rows
+            self.report.touched_usccs.update(info.usccs)
         else:
             await self._merge(info, data)
         self.loaded += 1
 
     async def _build_indexes(self) -> None:
+        """Build the dropped indexes. When the unique one fails, the load holds repeated
+        document numbers: they are dropped (the first row wins) and the indexes built again."""
+        import asyncpg
+
         conn = self.conn
         memory = await conn.fetchval("SELECT current_setting('maintenance_work_mem')")
         await conn.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
-        for statement in self.rebuild:
-            await conn.execute(statement)
+        await conn.execute("SAVEPOINT credit_import_indexes")
+        try:
+            for statement in self.rebuild:
+                await conn.execute(statement)
+        except asyncpg.UniqueViolationError:
+            await conn.execute("ROLLBACK TO SAVEPOINT credit_import_indexes")
+            gone = await self._drop_repeats_of_load()
+            for statement in self.rebuild:
+                await conn.execute(statement)
+            if gone:  # USCCs only repeated rows had are not touched after all
+                self.report.touched_usccs.difference_update(
+                    r[0] for r in await conn.fetch(_GONE_USCCS, list(gone))
+                )
+        await conn.execute("RELEASE SAVEPOINT credit_import_indexes")
         await conn.execute("SELECT set_config('maintenance_work_mem', $1, true)", memory)
 
-    async def _settle_suspects(self) -> None:
-        """Suspect rows that repeat a document number of an earlier row are rejected (naming
-        the first row); the others are inserted."""
-        conn, report = self.conn, self.report
-        written = {document_no: ref for document_no, ref in await conn.fetch(_FIND_WRITTEN)}
-        first: dict[str, int] = {}
-        repeats: list[int] = []
-        for row, document_no in await conn.fetch(_SUSPECTS):
-            ref = written.get(document_no)
-            earlier = _ref_row(ref) if ref is not None else first.setdefault(document_no, row)
-            if earlier != row:
-                report.rejected.append(Rejection(row, _duplicate_reason(document_no, earlier)))
-                repeats.append(row)
-        if repeats:
-            await conn.execute(_DROP_SUSPECTS, repeats)
-        inserted = await conn.fetch(_INSERT_CHECKED)
-        report.accepted += len(inserted)
-        report.touched_usccs.update(r[0] for r in inserted)
+    async def _drop_repeats_of_load(self) -> set[str]:
+        """Reject and delete the loaded rows that repeat the document number of an earlier row
+        of the file; returns their USCCs."""
+        report, ids, usccs = self.report, [], set()
+        for document_no, row_ids, refs, row_usccs in await self.conn.fetch(_LOADED_REPEATS):
+            rows = sorted(zip(map(_ref_row, refs), row_ids, row_usccs, strict=True))
+            first = rows[0][0]
+            for row, row_id, uscc in rows[1:]:
+                report.rejected.append(Rejection(row, _duplicate_reason(document_no, first)))
+                ids.append(row_id)
+                usccs.add(uscc)
+        await self.conn.execute(_DROP_LOADED, ids)
+        report.accepted -= len(ids)
+        return usccs
 
     async def _merge(self, info: _BatchInfo, data: memoryview) -> None:
         """Drop repeats of earlier batches, then insert new records and update changed ones."""
@@ -2270,7 +2254,7 @@ class _Loader:
         if self.loaded:
             await conn.execute("TRUNCATE credit_import_stage")
         await _copy(conn, STAGE, STAGE_COLUMNS, data)
-        staged = info.fresh
+        staged = info.rows
         repeats = await self._drop_repeats(info, staged)
         result = await conn.fetchrow(_MERGE)
         assert result is not None
@@ -2300,8 +2284,6 @@ class _Loader:
     async def finish(self) -> None:
         if self.direct:
             await self._build_indexes()
-            if self.suspects:
-                await self._settle_suspects()
         await self.conn.execute(_DROP_TEMP)
 
 
