@@ -78,17 +78,20 @@ class PublicRecord(Base):
         Index("ix_public_records_uscc_status", "uscc", "status"),
     )
 
-    uscc: Mapped[str] = mapped_column(String(18))
+    # Identifiers in byte order (COLLATE "C"): memcmp comparisons and fast index builds.
+    uscc: Mapped[str] = mapped_column(String(18, collation="C"))
     subject_name: Mapped[str] = mapped_column(String(200))
     record_type: Mapped[RecordType] = mapped_column(String(32))
     severity: Mapped[Severity | None] = mapped_column(String(16), default=None)
     grade: Mapped[str | None] = mapped_column(String(8), default=None)
-    document_no: Mapped[str] = mapped_column(String(128), unique=True)
+    document_no: Mapped[str] = mapped_column(String(128, collation="C"), unique=True)
     decision_date: Mapped[dt.date] = mapped_column(Date)
     publish_until: Mapped[dt.date | None] = mapped_column(Date, default=None)
     authority: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[RecordStatus] = mapped_column(String(16), default=RecordStatus.ACTIVE)
+    status: Mapped[RecordStatus] = mapped_column(
+        String(16, collation="C"), default=RecordStatus.ACTIVE
+    )
     status_changed_at: Mapped[dt.datetime | None] = mapped_column(
         DateTimeUTC(timezone=True), default=None
     )
