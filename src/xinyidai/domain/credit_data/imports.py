@@ -15,22 +15,23 @@ Two halves:
   only forwards bytes.
 
   - Into a table that was empty when the import began (the first bulk load) the import holds
-    ``public_records`` exclusively (another import waits, then merges), drops its secondary
-    indexes, COPies the rows straight in and builds the indexes once at the end: a sorted build
-    per index costs a fraction of a million scattered index inserts. Rows whose document number
-    may repeat an earlier batch's (see :meth:`_Encoder.split`) wait in a temporary table and
-    are settled against the rebuilt unique index.
+    ``public_records`` exclusively (another import waits, then merges), drops its indexes and
+    the constraints on them (primary key included, with the foreign keys that reference it),
+    COPies every row straight in and builds them once at the end: a sorted build per index
+    costs a fraction of a million index inserts. When the unique index fails to build, the
+    file repeats document numbers across batches: the later rows are rejected and deleted, and
+    the indexes built again.
   - Otherwise rows are COPied into a temporary staging table and merged by one set-based
     ``INSERT … SELECT … ON CONFLICT (document_no) DO UPDATE … WHERE content_hash differs``,
     counting inserted and updated rows with ``xmax = 0``.
 * **Parsing in separate processes**: files of at least ``PARSER_PROCESS_BYTES`` are parsed by
   child Python processes (``sys.executable``, importing this module without the ORM) that write
   the batches' COPY data to pipes, so that parsing overlaps PostgreSQL's work. Into an empty
-  table there are ``PARSER_PROCESSES`` of them: each reads the whole file but splits and
-  validates only the lines of its *share* of document numbers (by a string hash with a seed
-  the processes share), so every repeat of a document number is seen by one process and the
-  rejections are exactly those of one process. A merge into a filled table keeps one process
-  (it needs the rows in file order). Smaller files and in-memory sources are parsed in a worker
+  table there are ``PARSER_PROCESSES`` of them, each taking a *part* of the file: a byte range
+  of plain CSV (cut at line starts; each process reads only its range), or every n-th block of
+  rows of other files. Repeats of a document number across parts are found by the loader, as
+  are repeats across batches. A merge into a filled table keeps one process (it needs the rows
+  in file order). Smaller files and in-memory sources are parsed in a worker
   thread. All run the same code; the loader reads at most about one batch ahead per process.
 
 Conventions:
@@ -57,11 +58,10 @@ Conventions:
   field from the file, including the row's status; not the provenance). A known ``document_no``
   whose hash equals the stored one is ``unchanged`` and not written at all.
 * **Duplicates**: a ``document_no`` repeated within the file rejects the later rows, naming the
-  first. Within a batch the parser finds them; across batches the database does, so client
-  memory stays bounded: into an empty table the parser keeps one bit per hashed document number
-  (16 MiB) and sends rows whose bit an earlier batch set (true repeats, and about 1 % false
-  suspects per million rows) apart, to be settled against ``public_records`` at the end; into a
-  filled table, a temporary table of the file's document numbers does it.
+  first. Within a batch the parser finds them; across batches (and parser processes) the
+  database does, so client memory stays bounded: into an empty table the unique index that is
+  built at the end finds them (see above); into a filled table, a temporary table of the file's
+  document numbers does it.
 
 Transactions: :func:`import_public_credit` runs inside the caller's transaction and never
 commits: the whole file is one transaction, so a failure (or a crash, of either process) leaves
@@ -1761,8 +1761,8 @@ def _encode_batches(batches: Iterator[Batch], encoder: _Encoder) -> Iterator[_Lo
 # bytes. Smaller files and in-memory sources are parsed in a worker thread (a process costs
 # about 0.2 s to start).
 PARSER_PROCESS_BYTES = 8 << 20
-# Parser processes for a file loaded into an empty table, each validating its share of the rows
-# (all read the file; each splits and checks only its own lines).
+# Parser processes for a file loaded into an empty table, each validating a part of the rows
+# (see iter_batches).
 PARSER_PROCESSES = max(1, min(4, os.cpu_count() or 1))
 _PARSER_BOOT = "from xinyidai.domain.credit_data.imports import _parser_main; _parser_main()"
 _FRAME = struct.Struct(">ii")  # frame header: info length, data length (-1: an error)
@@ -2101,9 +2101,9 @@ async def import_public_credit(
         sources: list[AsyncGenerator[_Loadable, None]]
         if parser_process and path is not None:
             reader.close()
-            # Into an empty table, several processes each validate the rows of their share of
-            # document numbers (repeats stay within one process); a merge keeps one process,
-            # as it needs the file's rows in order.
+            # Into an empty table, several processes each validate a part of the file (the
+            # loader finds repeats across parts); a merge keeps one process, as it needs the
+            # file's rows in order.
             parts = PARSER_PROCESSES if loader.direct else 1
             jobs = [
                 _ParserJob(
