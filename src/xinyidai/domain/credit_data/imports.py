@@ -870,9 +870,6 @@ class Records(NamedTuple):
     def size(self) -> int:
         return len(self.row)
 
-    def take(self, indices: list[int]) -> Records:
-        return Records(*_take(list(self), indices))
-
     def parsed(self, new_id: Callable[[], Any]) -> Iterator[ParsedRow]:
         for (row, uscc, name, rtype, sev, grade, doc, decided, until, authority, description,
              status, digest) in zip(*self[:13], strict=True):  # fmt: skip
