@@ -28,6 +28,11 @@ from xinyidai.domain.health.home import home
 from xinyidai.domain.profiles.controllers import ProfileController
 from xinyidai.domain.scoring.controllers import ScoreController
 from xinyidai.domain.scoring.office_controllers import OfficeScoringController
+from xinyidai.domain.verification.controllers import (
+    ClaimController,
+    OfficeVerificationController,
+)
+from xinyidai.domain.verification.identity import IdentityClient
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.db import provide_transaction, sqlalchemy_config
 from xinyidai.infra.http import Metrics, RequestContext, problem_handler
@@ -86,6 +91,7 @@ def create_app(settings: Settings) -> Litestar:
     metrics = Metrics()
     queue = create_queue(settings.redis_url)
     alchemy = sqlalchemy_config(settings, settings.database_url, enqueue=queue.enqueue)
+    identity = IdentityClient.from_settings(settings)  # no network until first used
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -101,6 +107,8 @@ def create_app(settings: Settings) -> Litestar:
             if worker is not None:
                 await worker.stop()
             await queue.disconnect()
+            if identity is not None:
+                await identity.aclose()
             await redis.aclose()
             log.info("shutdown")
 
@@ -117,6 +125,8 @@ def create_app(settings: Settings) -> Litestar:
             ScoreController,
             OfficeController,
             OfficeScoringController,
+            ClaimController,
+            OfficeVerificationController,
             create_static_files_router(
                 path="/schema-assets",
                 directories=[swagger_ui_bundle.swagger_ui_path],
@@ -141,6 +151,7 @@ def create_app(settings: Settings) -> Litestar:
                 "queue": queue,
                 "sessions": SessionStore(redis, settings.session_max_age),
                 "cipher": FieldCipher(settings.data_key_bytes),
+                "identity": identity,
             }
         ),
         debug=False,

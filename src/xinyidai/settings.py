@@ -168,6 +168,46 @@ class Settings:
         default=2026,
         metadata=_meta("SIMULATION_SEED", "Seed of the simulated city the sandbox serves", int),
     )
+    public_url: str = field(
+        default="http://127.0.0.1:8000",
+        metadata=_meta(
+            "PUBLIC_URL",
+            "The platform's public base URL, as browsers reach it (redirect URIs at the "
+            "identity service)",
+        ),
+    )
+    identity_url: str | None = field(
+        default=None,
+        metadata=_meta(
+            "IDENTITY_URL",
+            "Issuer URL of the enterprise identity service (electronic business licence); "
+            "unset: `xinyidai run` starts the sandbox identity service on "
+            "`IDENTITY_SANDBOX_PORT`",
+            _opt_str,
+        ),
+    )
+    identity_client_id: str = field(
+        default="xinyidai-platform",
+        metadata=_meta(
+            "IDENTITY_CLIENT_ID", "OAuth client id the platform uses at the identity service"
+        ),
+    )
+    identity_client_secret: str = field(
+        default="sandbox-identity-secret",
+        metadata=_meta(
+            "IDENTITY_CLIENT_SECRET",
+            "OAuth client secret the platform uses at the identity service; required outside "
+            "development",
+        ),
+    )
+    identity_sandbox_port: int = field(
+        default=8101,
+        metadata=_meta(
+            "IDENTITY_SANDBOX_PORT",
+            "Port of the sandbox identity service `xinyidai run` starts",
+            int,
+        ),
+    )
     worker_in_process: bool | None = field(
         default=None,
         metadata=_meta(
@@ -218,6 +258,13 @@ class Settings:
             if len(key) != 32:
                 raise SettingsError("DATA_KEY must decode to 32 bytes")
 
+        if self.env is Env.PRODUCTION and (
+            not self.identity_url or self.identity_client_secret == "sandbox-identity-secret"  # noqa: S105
+        ):
+            raise SettingsError(
+                "production needs IDENTITY_URL and IDENTITY_CLIENT_SECRET: enterprises verify "
+                "through the real identity service, never the sandbox"
+            )
         if self.env is Env.PRODUCTION and (not self.database_url or not self.redis_url):
             raise SettingsError(
                 "production needs DATABASE_URL and REDIS_URL; the embedded "
@@ -245,6 +292,11 @@ class Settings:
         if self.log_json is not None:
             return self.log_json
         return self.env is Env.PRODUCTION
+
+    @property
+    def identity_redirect_uri(self) -> str:
+        """Where the identity service sends the legal representative back to."""
+        return self.public_url.rstrip("/") + "/api/v1/verification/callback"
 
     @property
     def data_key_bytes(self) -> bytes:

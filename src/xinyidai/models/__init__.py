@@ -22,7 +22,14 @@ from xinyidai.models.credit_data import (
     TaxMonthly,
     WaterMonthly,
 )
-from xinyidai.models.enterprises import Enterprise, EnterpriseStatus
+from xinyidai.models.enterprises import (
+    AlertStatus,
+    ClaimStatus,
+    Enterprise,
+    EnterpriseClaim,
+    EnterpriseStatus,
+    VerificationAlert,
+)
 from xinyidai.models.profiles import AccessLogEntry, ProfileSnapshot, SyncRun, SyncStatus
 from xinyidai.models.scoring import (
     CreditScore,
@@ -36,8 +43,10 @@ from xinyidai.models.scoring import (
 __all__ = [
     "SERIES_MODELS",
     "AccessLogEntry",
+    "AlertStatus",
     "Bank",
     "Base",
+    "ClaimStatus",
     "CreditImport",
     "CreditScore",
     "DataAuthorization",
@@ -45,6 +54,7 @@ __all__ = [
     "DisputeStatus",
     "ElectricityMonthly",
     "Enterprise",
+    "EnterpriseClaim",
     "EnterpriseStatus",
     "Family",
     "GasMonthly",
@@ -66,6 +76,7 @@ __all__ = [
     "SyncStatus",
     "TaxMonthly",
     "User",
+    "VerificationAlert",
     "WaterMonthly",
     "metadata",
 ]

@@ -19,13 +19,17 @@ class Role(StrEnum):
 
 
 class User(Base):
-    """A person who logs in; one role, and the organisation that role belongs to."""
+    """A person who logs in; one role, and the organisation that role belongs to.
+
+    An SME user's ``enterprise_id`` is set only through a verified claim (``EnterpriseClaim``):
+    until its legal representative verifies, the account belongs to no enterprise.
+    """
 
     __tablename__ = "users"
     __table_args__ = (
         enum_check("role", Role, "role_valid"),
         CheckConstraint(
-            "(role = 'sme' AND enterprise_id IS NOT NULL AND bank_id IS NULL)"
+            "(role = 'sme' AND bank_id IS NULL)"
             " OR (role = 'bank' AND bank_id IS NOT NULL AND enterprise_id IS NULL)"
             " OR (role IN ('office', 'admin') AND enterprise_id IS NULL AND bank_id IS NULL)",
             name="organisation_matches_role",

@@ -14,7 +14,7 @@ from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.accounts.schemas import LoginRequest, LoginResponse, Me, RegisterRequest
 from xinyidai.domain.accounts.services import AccountService
 from xinyidai.domain.accounts.sessions import CSRF_COOKIE, SESSION_COOKIE, NewSession
-from xinyidai.infra.http import SESSION_SECURITY, problem_responses
+from xinyidai.infra.http import SESSION_SECURITY, problem_handler, problem_responses
 from xinyidai.settings import Settings
 
 
@@ -78,9 +78,11 @@ class AuthController(Controller):
         data: JSONBody[RegisterRequest],
         accounts: NamedDependency[AccountService],
         request: Request[Any, Any, Any],
-    ) -> Response[LoginResponse]:
+    ) -> Response[Any]:
         settings: Settings = request.app.state.settings
-        user = await accounts.register_sme(data)
+        user = await accounts.register_sme(data, client_address(request, settings))
+        if isinstance(user, Exception):  # refused, and reported to the office: commit that
+            return problem_handler(request, user)
         new = await accounts.sessions.create(str(user.id), user.role)
         body = LoginResponse(
             user=await accounts.me(user.id),

@@ -73,14 +73,26 @@ async def provide_principal(
     return principal_of(user, data, token)
 
 
+def require_verified(principal: Principal) -> None:
+    """An SME account acts for an enterprise only once its claim is verified."""
+    if principal.role is Role.SME and principal.enterprise_id is None:
+        raise Forbidden(
+            "this account is not verified yet: the enterprise's legal representative must "
+            "verify the claim through the identity service first (POST /api/v1/claim/verification)"
+        )
+
+
 def require_own_enterprise(principal: Principal, enterprise_id: UUID) -> None:
-    """Only the SME's own users pass; anyone else is told the enterprise does not exist."""
+    """Only the SME's own verified users pass; anyone else is told the enterprise does not
+    exist (an unverified account is told to verify first, whatever the id)."""
+    require_verified(principal)
     if not principal.may_edit_enterprise(enterprise_id):
         raise NotFound("no such enterprise")
 
 
 def require_readable_enterprise(principal: Principal, enterprise_id: UUID) -> None:
     """The SME's own users and the credit office pass; anyone else gets the same 404."""
+    require_verified(principal)
     if not principal.may_read_enterprise(enterprise_id):
         raise NotFound("no such enterprise")
 

@@ -10,6 +10,7 @@ from msgspec import Meta
 
 from xinyidai.domain.enterprises.schemas import EnterpriseCreate
 from xinyidai.models.accounts import Role
+from xinyidai.models.enterprises import ClaimStatus
 
 Email = Annotated[str, Meta(min_length=3, max_length=254, examples=["owner@example.com"])]
 Password = Annotated[str, Meta(min_length=1, max_length=128)]
@@ -36,9 +37,19 @@ class LoginRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class Organisation(msgspec.Struct, frozen=True, kw_only=True):
-    kind: Annotated[str, Meta(description="enterprise, bank or platform")]
+    kind: Annotated[
+        str,
+        Meta(
+            description="enterprise (verified), claim (an SME account not yet verified), bank "
+            "or platform"
+        ),
+    ]
     id: UUID | None = None
     name: str
+    verified: Annotated[
+        bool | None, Meta(description="SME accounts: whether the enterprise is verified")
+    ] = None
+    claim_status: ClaimStatus | None = None
 
 
 class Me(msgspec.Struct, kw_only=True):

@@ -19,11 +19,11 @@ from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.accounts.schemas import LoginRequest, Me, Organisation, RegisterRequest
 from xinyidai.domain.accounts.sessions import NewSession, SessionStore
 from xinyidai.domain.enterprises.services import EnterpriseService
-from xinyidai.domain.profiles import snapshots
+from xinyidai.domain.verification.services import DETAIL_COLUMNS, ClaimService
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.errors import Conflict, InvalidInput, NotAuthenticated, TooManyRequests
 from xinyidai.infra.text import clean_text, storable
-from xinyidai.models import Bank, Enterprise, Role, User
+from xinyidai.models import Bank, Enterprise, EnterpriseClaim, Role, User
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -111,26 +111,40 @@ class AccountService:
         self.sessions = SessionStore(redis, settings.session_max_age)
 
     # --- registration -------------------------------------------------------------------------
-    async def register_sme(self, data: RegisterRequest) -> User:
+    async def register_sme(
+        self, data: RegisterRequest, address: str | None = None
+    ) -> User | Conflict:
+        """A new SME account with its unverified claim to be ``data.enterprise`` (flushed).
+
+        Everything is validated before anything is looked up. A claim on a USCC that someone
+        already verified is refused: the refusal is returned (with an alert queued for the
+        office, which the caller commits), not raised.
+        """
         email = normalise_email(data.email)
         check_password_policy(data.password, email)
         display_name = clean_text("display_name", data.display_name)
+        details = EnterpriseService(self.session, self.cipher).details(data.enterprise)
+        claims = ClaimService(self.session)
+        refusal = await claims.verified_elsewhere(
+            details["uscc"], email=email, details=details, address=address
+        )
+        if refusal is not None:
+            return refusal
         if await self.users.exists(email=email):
             raise Conflict("an account with this e-mail already exists")
-        enterprise = await EnterpriseService(self.session, self.cipher).register(data.enterprise)
         user = User(
             email=email,
             display_name=display_name,
             password_hash=await passwords.hash_password(data.password),
             role=Role.SME,
-            enterprise_id=enterprise.id,
+            enterprise_id=None,
         )
         try:
             user = await self.users.add(user)
         except DuplicateKeyError as exc:
             raise Conflict("an account with this e-mail already exists") from exc
-        await snapshots.rebuild(self.session, enterprise.id, "registered")
-        log.info("sme_registered", user_id=str(user.id), enterprise_id=str(enterprise.id))
+        await claims.open(user, details)
+        log.info("sme_registered", user_id=str(user.id))
         return user
 
     async def create_user(
@@ -139,14 +153,15 @@ class AccountService:
         """Create a user of any role. ``org`` is the enterprise's USCC or the bank's short code."""
         email = normalise_email(email)
         check_password_policy(password, email)
-        enterprise_id = bank_id = None
+        enterprise = bank_id = None
         if role is Role.SME:
+            # The account claims the registry's enterprise; its legal representative must still
+            # verify the claim before the account may act for it.
             enterprise = await self.session.scalar(
                 select(Enterprise).where(Enterprise.uscc == (org or "").upper())
             )
             if enterprise is None:
                 raise InvalidInput.field("org", f"no enterprise with USCC {org!r}", "org_unknown")
-            enterprise_id = enterprise.id
         elif role is Role.BANK:
             bank = await self.session.scalar(select(Bank).where(Bank.short_code == (org or "")))
             if bank is None:
@@ -163,10 +178,13 @@ class AccountService:
             display_name=display_name or email,
             role=role,
             password_hash=await passwords.hash_password(password),
-            enterprise_id=enterprise_id,
             bank_id=bank_id,
         )
-        return await self.users.add(user)
+        user = await self.users.add(user)
+        if enterprise is not None:
+            details = {column: getattr(enterprise, column) for column in DETAIL_COLUMNS}
+            await ClaimService(self.session).open(user, {"uscc": enterprise.uscc, **details})
+        return user
 
     # --- login --------------------------------------------------------------------------------
     async def _throttle_address(self, address: str) -> None:
@@ -246,7 +264,21 @@ class AccountService:
         if user.role == Role.SME and user.enterprise_id is not None:
             ent = await self.session.get(Enterprise, user.enterprise_id)
             org = Organisation(
-                kind="enterprise", id=user.enterprise_id, name=ent.name if ent else ""
+                kind="enterprise",
+                id=user.enterprise_id,
+                name=ent.name if ent else "",
+                verified=True,
+            )
+        elif user.role == Role.SME:
+            claim = await self.session.scalar(
+                select(EnterpriseClaim).where(EnterpriseClaim.user_id == user.id)
+            )
+            org = Organisation(
+                kind="claim",
+                id=claim.id if claim else None,
+                name=claim.name if claim else "",
+                verified=False,
+                claim_status=claim.status if claim else None,
             )
         elif user.role == Role.BANK and user.bank_id is not None:
             bank = await self.session.get(Bank, user.bank_id)

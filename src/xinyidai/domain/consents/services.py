@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from xinyidai.domain.accounts.guards import require_own_enterprise
 from xinyidai.domain.consents.schemas import AuthorizationCreate, AuthorizationOut
@@ -139,3 +139,21 @@ class AuthorizationService:
             authorization_id=str(authorization_id),
         )
         return auth
+
+    async def revoke_all(
+        self, enterprise_id: UUID, principal: Principal, *, now: dt.datetime
+    ) -> int:
+        """End every live authorisation of an enterprise (its verification was revoked).
+        Returns how many; the caller rebuilds the snapshot."""
+        result = await self.session.execute(
+            update(DataAuthorization)
+            .where(
+                DataAuthorization.enterprise_id == enterprise_id,
+                DataAuthorization.revoked_at.is_(None),
+                DataAuthorization.expires_at > now,
+            )
+            .values(revoked_at=now, revoked_by=principal.user_id, updated_at=now)
+        )
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        log.info("authorisations_revoked_all", enterprise_id=str(enterprise_id), count=count)
+        return count

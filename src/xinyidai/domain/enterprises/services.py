@@ -105,8 +105,9 @@ class EnterpriseService:
             valid, f"enterprise:{uscc}:legal_rep_id"
         ), codes.mask_resident_id(valid)
 
-    async def register(self, data: EnterpriseCreate) -> Enterprise:
-        """Validate and add an enterprise (flushed, not committed)."""
+    def details(self, data: EnterpriseCreate) -> dict[str, Any]:
+        """Validate registration details: the registry's columns, normalised, with the legal
+        representative's ID number sealed. Pure: reads and writes nothing."""
         uscc = _check("uscc", codes.validate_uscc, data.uscc)
         section, division = _check(
             "industry_division", codes.validate_industry, None, data.industry_division
@@ -115,22 +116,28 @@ class EnterpriseService:
         if data.founded_on.year < 1949:
             raise InvalidInput.field("founded_on", "the founding date is before 1949", "date_range")
         cipher, masked = self._seal_id(uscc, data.legal_rep_id_number)
+        return {
+            "uscc": uscc,
+            "name": clean_text("name", data.name, min_length=2),
+            "legal_rep_name": clean_text("legal_rep_name", data.legal_rep_name),
+            "legal_rep_id_cipher": cipher,
+            "legal_rep_id_masked": masked,
+            "registered_capital": _check_capital(data.registered_capital),
+            "founded_on": data.founded_on,
+            "industry_section": section,
+            "industry_division": division,
+            "district_code": district,
+        }
+
+    async def register(self, data: EnterpriseCreate) -> Enterprise:
+        """Add an enterprise to the registry (flushed, not committed). The registry is fed by
+        the office and the demo seed; an SME's own registration is a claim (``verification``)."""
+        details = self.details(data)
+        uscc = details["uscc"]
         if await self.repo.exists(uscc=uscc):
             raise Conflict(f"an enterprise with USCC {uscc} is already registered")
-        enterprise = Enterprise(
-            name=clean_text("name", data.name, min_length=2),
-            uscc=uscc,
-            legal_rep_name=clean_text("legal_rep_name", data.legal_rep_name),
-            legal_rep_id_cipher=cipher,
-            legal_rep_id_masked=masked,
-            registered_capital=_check_capital(data.registered_capital),
-            founded_on=data.founded_on,
-            industry_section=section,
-            industry_division=division,
-            district_code=district,
-        )
         try:
-            return await self.repo.add(enterprise)
+            return await self.repo.add(Enterprise(**details))
         except DuplicateKeyError as exc:  # a concurrent registration won the race
             raise Conflict(f"an enterprise with USCC {uscc} is already registered") from exc
 
