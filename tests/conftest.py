@@ -154,14 +154,52 @@ class World:
         return bank
 
     async def user(
-        self, email: str, role: Role, org: str | None = None, password: str = PASSWORD
+        self,
+        email: str,
+        role: Role,
+        org: str | None = None,
+        password: str = PASSWORD,
+        *,
+        verified: bool = True,
     ) -> Any:
+        """A user; an SME user claims the enterprise ``org`` and, unless ``verified=False``,
+        has that claim verified as if its legal representative had confirmed it at the
+        identity service (the flow itself is tested in tests/domain/verification)."""
         accounts = AccountService(self.session, self.redis, self.settings, self.cipher)
         user = await accounts.create_user(
             email=email, password=password, display_name=email, role=role, org=org
         )
+        if role is Role.SME and verified:
+            await self.verify(user.id)
         await self.session.commit()
+        await self.session.refresh(user)
         return user
+
+    async def verify(self, user_id: Any) -> Any:
+        """Accept the user's pending claim with the identity its licence would state."""
+        from sqlalchemy import select
+
+        from xinyidai.domain.verification.identity import VerifiedIdentity
+        from xinyidai.domain.verification.services import ClaimService
+        from xinyidai.models import EnterpriseClaim
+
+        claim = await self.session.scalar(
+            select(EnterpriseClaim).where(EnterpriseClaim.user_id == user_id)
+        )
+        assert claim is not None
+        identity = VerifiedIdentity(
+            issuer="https://identity.test",
+            subject=f"sub-{user_id}",
+            uscc=claim.uscc,
+            enterprise_name=claim.name,
+            legal_rep_name=claim.legal_rep_name,
+            legal_rep_id_masked=claim.legal_rep_id_masked,
+            token_id=f"jti-{next(_seq)}",
+            expires_at=2**31,
+        )
+        claim = await ClaimService(self.session).accept(claim.id, identity)
+        await self.session.commit()
+        return claim
 
     async def record(self, uscc: str, **overrides: Any) -> Any:
         """A public credit record about ``uscc`` (an administrative penalty unless told)."""

@@ -153,8 +153,8 @@ def upgrade() -> None:
         ["status", "created_at"],
         unique=False,
     )
-    op.drop_constraint("ck_users_organisation_matches_role", "users", type_="check")
-    op.create_check_constraint("ck_users_organisation_matches_role", "users", _SME_ANY)
+    op.drop_constraint(op.f("ck_users_organisation_matches_role"), "users", type_="check")
+    op.create_check_constraint(op.f("ck_users_organisation_matches_role"), "users", _SME_ANY)
     # Accounts registered before verification existed start unverified.
     op.execute(
         """
@@ -185,8 +185,10 @@ def downgrade() -> None:
         """
     )
     op.execute("DELETE FROM users WHERE role = 'sme' AND enterprise_id IS NULL")
-    op.drop_constraint("ck_users_organisation_matches_role", "users", type_="check")
-    op.create_check_constraint("ck_users_organisation_matches_role", "users", _SME_WITH_ENTERPRISE)
+    op.drop_constraint(op.f("ck_users_organisation_matches_role"), "users", type_="check")
+    op.create_check_constraint(
+        op.f("ck_users_organisation_matches_role"), "users", _SME_WITH_ENTERPRISE
+    )
     op.drop_index("ix_verification_alerts_status_created", table_name="verification_alerts")
     op.drop_table("verification_alerts")
     op.drop_index(op.f("ix_enterprise_claims_enterprise_id"), table_name="enterprise_claims")

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, enterprise_payload, login
-from xinyidai.models import Enterprise, Role, User
+from xinyidai.models import Enterprise, EnterpriseClaim, Role, User
 
 
 def register_payload(**overrides: Any) -> dict[str, Any]:
@@ -31,6 +31,9 @@ async def test_an_sme_registers_and_is_logged_in(client) -> None:
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["user"]["role"] == "sme"
+    assert body["user"]["organisation"]["kind"] == "claim"  # not the enterprise, until verified
+    assert body["user"]["organisation"]["verified"] is False
+    assert body["user"]["organisation"]["claim_status"] == "pending"
     assert body["user"]["organisation"]["name"] == payload["enterprise"]["name"]
     session_cookie = response.headers.get_list("set-cookie")
     session = next(c for c in session_cookie if c.startswith("xyd_session="))
@@ -55,7 +58,8 @@ async def test_a_bad_uscc_is_refused_with_the_rule_it_broke(client, db) -> None:
     assert await db.scalar(select(func.count()).select_from(User)) == 0
 
 
-async def test_an_already_registered_uscc_gets_409_and_leaves_nothing_behind(client, db) -> None:
+async def test_two_unverified_claims_on_one_uscc_can_both_register(client, db) -> None:
+    """An unverified claim never blocks the real company: whoever verifies first owns it."""
     ent = enterprise_payload()
     first = await client.post("/api/v1/auth/register", json=register_payload(enterprise=ent))
     assert first.status_code == 201
@@ -63,18 +67,19 @@ async def test_an_already_registered_uscc_gets_409_and_leaves_nothing_behind(cli
     second = await client.post(
         "/api/v1/auth/register", json=register_payload(email="other@example.com", enterprise=ent)
     )
-    assert second.status_code == 409
-    assert await db.scalar(select(func.count()).select_from(User)) == 1
+    assert second.status_code == 201, second.text
+    assert await db.scalar(select(func.count()).select_from(User)) == 2
+    assert await db.scalar(select(func.count()).select_from(Enterprise)) == 0
 
 
-async def test_a_duplicate_email_gets_409_without_creating_the_enterprise(client, db) -> None:
+async def test_a_duplicate_email_gets_409_without_creating_a_claim(client, db) -> None:
     assert (await client.post("/api/v1/auth/register", json=register_payload())).status_code == 201
     client.cookies.clear()
     again = await client.post(
         "/api/v1/auth/register", json=register_payload(email="OWNER@example.com")
     )
     assert again.status_code == 409
-    assert await db.scalar(select(func.count()).select_from(Enterprise)) == 1
+    assert await db.scalar(select(func.count()).select_from(EnterpriseClaim)) == 1
 
 
 async def test_weak_passwords_are_refused_with_reasons(client) -> None:

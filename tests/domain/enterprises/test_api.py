@@ -127,7 +127,7 @@ async def test_invalid_corrections_are_refused_and_change_nothing(client, two_sm
     assert after["registered_capital"] == "1000000.00"
 
 
-async def test_the_id_number_is_encrypted_at_rest(client, db) -> None:
+async def test_the_id_number_is_encrypted_at_rest_in_the_claim(client, db) -> None:
     from tests.domain.accounts.test_auth import register_payload
 
     payload = register_payload()
@@ -137,7 +137,7 @@ async def test_the_id_number_is_encrypted_at_rest(client, db) -> None:
         await db.execute(
             text(
                 "SELECT legal_rep_id_cipher, legal_rep_id_masked, "
-                "row_to_json(enterprises)::text AS everything FROM enterprises"
+                "row_to_json(enterprise_claims)::text AS everything FROM enterprise_claims"
             )
         )
     ).one()

@@ -95,11 +95,11 @@ class ClaimController(Controller):
         self,
         principal: NamedDependency[Principal],
         claims: NamedDependency[ClaimService],
-        state: Annotated[State, QueryParameter()],
+        link_state: Annotated[State, QueryParameter(name="state")],
         code: Annotated[Code | None, QueryParameter()] = None,
         error: Annotated[Code | None, QueryParameter()] = None,
     ) -> ClaimOut:
-        return claim_out(await claims.complete(principal, state=state, code=code, error=error))
+        return claim_out(await claims.complete(principal, state=link_state, code=code, error=error))
 
 
 class OfficeVerificationController(Controller):
@@ -131,7 +131,7 @@ class OfficeVerificationController(Controller):
     )
     async def close_alert(
         self,
-        alert_id: Annotated[UUID, FromPath()],
+        alert_id: FromPath[UUID],
         data: JSONBody[AlertClose],
         principal: NamedDependency[Principal],
         claims: NamedDependency[ClaimService],
@@ -146,7 +146,7 @@ class OfficeVerificationController(Controller):
     )
     async def revoke(
         self,
-        enterprise_id: Annotated[UUID, FromPath()],
+        enterprise_id: FromPath[UUID],
         data: JSONBody[VerificationRevoke],
         principal: NamedDependency[Principal],
         claims: NamedDependency[ClaimService],
