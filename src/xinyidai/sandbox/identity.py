@@ -62,6 +62,7 @@ from xinyidai.domain.enterprises.codes import (
 )
 from xinyidai.sandbox.identity_pages import error_page, form_page
 
+DEFAULT_IDENTITY_CLIENT_SECRET = "sandbox-identity-secret"  # noqa: S105 - published sandbox value
 ACR = "urn:xinyidai:sandbox:elicence"
 SCOPES = ("openid", "licence")
 REQUEST_TTL = 600  # seconds a pending authorisation request lives
@@ -724,6 +725,7 @@ def create_identity_app(
 
 
 __all__ = [
+    "DEFAULT_IDENTITY_CLIENT_SECRET",
     "IDENTITY_FAULT_KINDS",
     "IdentityFaultPlan",
     "Licence",
