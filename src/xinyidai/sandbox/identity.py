@@ -345,7 +345,9 @@ async def jwks(state: State) -> Response[Any]:
 @get("/authorize")
 async def authorize(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     _purge(state)
-    pairs = parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    pairs = parse_qsl(
+        request.scope["query_string"].decode("utf-8", "replace"), keep_blank_values=True
+    )
     query = dict(pairs)
     counted = [name for name, _ in pairs]
     client_id, redirect_uri = query.get("client_id", ""), query.get("redirect_uri", "")
