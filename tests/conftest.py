@@ -28,7 +28,7 @@ from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.models import Role
 from xinyidai.settings import Env, Settings
 
-pytest_plugins = ["tests.provider_fixtures"]
+pytest_plugins = ["tests.provider_fixtures", "tests.identity_fixtures"]
 
 PASSWORD = "Correct-Horse-42"
 

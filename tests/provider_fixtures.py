@@ -11,18 +11,14 @@ timeout and quick retries, after a reset of the sandbox; closed after the test.
 from __future__ import annotations
 
 import random
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-import httpx
 import pytest
-import uvicorn
 from litestar import Litestar
 
+from tests.serving import serve_in_thread
 from xinyidai.domain.demo.city import make_uscc
 from xinyidai.domain.providers.http import HttpDataProvider
 from xinyidai.sandbox.provider import FaultPlan, create_app, reset
@@ -59,43 +55,8 @@ def sandbox() -> Iterator[RunningSandbox]:
     app = create_app(
         seed=SANDBOX_SEED, client_id=SANDBOX_CLIENT_ID, client_secret=SANDBOX_CLIENT_SECRET
     )
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    # Off the main thread uvicorn installs no signal handlers; server.run makes its own loop.
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="sandbox-provider", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 15
-    while True:
-        if not thread.is_alive():
-            raise RuntimeError("the sandbox provider did not start")
-        if server.started:
-            try:
-                if httpx.get(f"{url}/_sandbox/calls", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-        if time.monotonic() > deadline:
-            raise RuntimeError("the sandbox provider did not answer within 15 s")
-        time.sleep(0.02)
-    try:
+    with serve_in_thread(app, name="sandbox-provider", ready_path="/_sandbox/calls") as (url, _):
         yield RunningSandbox(url=url, app=app)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @pytest.fixture

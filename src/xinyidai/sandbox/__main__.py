@@ -1,5 +1,7 @@
 """``python -m xinyidai.sandbox``: serve the sandbox provider on its own port.
 
+``python -m xinyidai.sandbox identity …`` serves the sandbox identity service instead.
+
 The client secret comes on standard input (one line; empty means the sandbox default), so it
 never shows in a process listing.
 """
@@ -20,6 +22,10 @@ from xinyidai.sandbox.provider import (
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["identity"]:
+        identity_main(argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m xinyidai.sandbox")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
@@ -29,6 +35,31 @@ def main(argv: list[str] | None = None) -> None:
     secret = (sys.stdin.readline() if not sys.stdin.isatty() else "").strip()
     app = create_app(
         seed=args.seed, client_id=args.client_id, client_secret=secret or DEFAULT_CLIENT_SECRET
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+
+
+def identity_main(argv: list[str]) -> None:
+    """Serve the sandbox identity service (the electronic business licence stand-in)."""
+    from xinyidai.sandbox.identity import DEFAULT_IDENTITY_CLIENT_SECRET, create_identity_app
+
+    parser = argparse.ArgumentParser(prog="python -m xinyidai.sandbox identity")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--issuer", required=True, help="the service's public base URL")
+    parser.add_argument("--client-id", required=True)
+    parser.add_argument(
+        "--redirect-uri", action="append", required=True, help="registered exactly; repeatable"
+    )
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = parser.parse_args(argv)
+    secret = (sys.stdin.readline() if not sys.stdin.isatty() else "").strip()
+    app = create_identity_app(
+        issuer=args.issuer,
+        client_id=args.client_id,
+        client_secret=secret or DEFAULT_IDENTITY_CLIENT_SECRET,
+        redirect_uris=args.redirect_uri,
+        seed=args.seed,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 

@@ -1,4 +1,4 @@
-"""Run the sandbox provider as its own HTTP server process, as `xinyidai run` does."""
+"""Run the sandbox services as their own HTTP server processes, as `xinyidai run` does."""
 
 from __future__ import annotations
 
@@ -15,6 +15,53 @@ log = structlog.get_logger(__name__)
 
 
 @contextlib.contextmanager
+def _serve(
+    arguments: list[str],
+    *,
+    secret: str,
+    url: str,
+    ready_path: str,
+    name: str,
+    port_hint: str,
+    timeout: float,
+) -> Iterator[str]:
+    """Start ``python -m xinyidai.sandbox <arguments>`` with ``secret`` on its standard input;
+    yield ``url`` once ``ready_path`` answers; stop the process on exit."""
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "xinyidai.sandbox", *arguments],
+        stdin=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert process.stdin is not None
+    process.stdin.write(secret.encode() + b"\n")  # not on the command line
+    process.stdin.close()
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"the {name} exited ({process.returncode}); is its port free? ({port_hint})"
+                )
+            try:
+                if httpx.get(f"{url}{ready_path}", timeout=1).status_code < 500:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the {name} did not start in time")
+            time.sleep(0.1)
+        log.info(name.replace(" ", "_"), url=url)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextlib.contextmanager
 def sandbox_provider(
     port: int,
     *,
@@ -25,11 +72,8 @@ def sandbox_provider(
     timeout: float = 30.0,
 ) -> Iterator[str]:
     """Start the sandbox provider on ``host:port``; yield its base URL; stop it on exit."""
-    process = subprocess.Popen(  # noqa: S603
+    with _serve(
         [
-            sys.executable,
-            "-m",
-            "xinyidai.sandbox",
             "--host",
             host,
             "--port",
@@ -39,35 +83,41 @@ def sandbox_provider(
             "--client-id",
             client_id,
         ],
-        stdin=subprocess.PIPE,
-        start_new_session=True,
-    )
-    assert process.stdin is not None
-    process.stdin.write(client_secret.encode() + b"\n")  # not on the command line
-    process.stdin.close()
-    url = f"http://{host}:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"the sandbox provider exited ({process.returncode}); "
-                    f"is port {port} free? (SANDBOX_PORT)"
-                )
-            try:
-                if httpx.get(f"{url}/_sandbox/calls", timeout=1).status_code < 500:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the sandbox provider did not start in time")
-            time.sleep(0.1)
-        log.info("sandbox_provider", url=url)
+        secret=client_secret,
+        url=f"http://{host}:{port}",
+        ready_path="/_sandbox/calls",
+        name="sandbox provider",
+        port_hint=f"port {port}, SANDBOX_PORT",
+        timeout=timeout,
+    ) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+
+
+@contextlib.contextmanager
+def sandbox_identity(
+    port: int,
+    *,
+    issuer: str,
+    client_id: str,
+    client_secret: str,
+    redirect_uris: list[str],
+    seed: int,
+    host: str = "127.0.0.1",
+    timeout: float = 30.0,
+) -> Iterator[str]:
+    """Start the sandbox identity service on ``host:port`` under ``issuer``; yield its base URL
+    (``http://host:port``) once its discovery document answers; stop it on exit."""
+    arguments = ["identity", "--host", host, "--port", str(port), "--issuer", issuer]
+    arguments += ["--client-id", client_id, "--seed", str(seed)]
+    for uri in redirect_uris:
+        arguments += ["--redirect-uri", uri]
+    with _serve(
+        arguments,
+        secret=client_secret,
+        url=f"http://{host}:{port}",
+        ready_path="/.well-known/openid-configuration",
+        name="sandbox identity service",
+        port_hint=f"port {port}",
+        timeout=timeout,
+    ) as url:
+        yield url
