@@ -98,8 +98,11 @@ class ClaimController(Controller):
         link_state: Annotated[State, QueryParameter(name="state")],
         code: Annotated[Code | None, QueryParameter()] = None,
         error: Annotated[Code | None, QueryParameter()] = None,
+        iss: Annotated[Code | None, QueryParameter(description="RFC 9207 issuer")] = None,
     ) -> ClaimOut:
-        return claim_out(await claims.complete(principal, state=link_state, code=code, error=error))
+        return claim_out(
+            await claims.complete(principal, state=link_state, code=code, error=error, issuer=iss)
+        )
 
 
 class OfficeVerificationController(Controller):

@@ -244,11 +244,13 @@ class ClaimService:
         state: str,
         code: str | None,
         error: str | None,
+        issuer: str | None = None,
         now: dt.datetime | None = None,
     ) -> EnterpriseClaim:
         """The identity service sent the browser back: redeem the code and accept the claim.
         A link works once, for the account that started it, within ``STATE_TTL``."""
-        raw = await self._redis().getdel(_state_key(state))
+        redis, key = self._redis(), _state_key(state)
+        raw = await redis.get(key)
         saved = None
         if raw is not None:
             try:
@@ -256,9 +258,14 @@ class ClaimService:
                 saved = msgspec.msgpack.decode(payload, type=_Pending)
             except msgspec.DecodeError:
                 saved = None
-        if saved is None or saved.user_id != str(principal.user_id):
+        # Another account's link is refused without being used up; the first use wins.
+        if saved is None or saved.user_id != str(principal.user_id) or await redis.delete(key) != 1:
             raise VerificationLinkInvalid(
                 "this verification link is unknown, expired or already used; start again"
+            )
+        if issuer is not None and issuer.rstrip("/") != self._client().issuer:
+            raise IdentityRejected(
+                "the answer names another identity service (RFC 9207 mix-up)", "issuer_mismatch"
             )
         if error is not None:
             raise IdentityRejected(
