@@ -75,7 +75,11 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
     # SIGTERM becomes KeyboardInterrupt, as Ctrl-C is, so that the engines and the sandbox this
     # command started are stopped on either (also when uvicorn re-raises the one it handled).
     signal.signal(signal.SIGTERM, _interrupt)
-    with engines(base) as started, _provider(started) as settings:
+    with (
+        engines(base) as started,
+        _provider(started) as with_provider,
+        _identity(with_provider) as settings,
+    ):
         assert settings.database_url
         console.print("[bold]migrating[/] the database …")
         migrate.upgrade(settings.database_url)
@@ -83,7 +87,8 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
             _ensure_model(settings)
             report = _seed(settings)
             _print_seed(report)
-            if report.created:
+            authorised = _verify_demo(settings)
+            if report.created or authorised:
                 _sync_demo(settings)
             _score_demo(settings)
         app = create_app(settings)
@@ -156,6 +161,43 @@ def _provider(settings: Settings) -> Iterator[Settings]:
     ) as url:
         console.print(f"[bold]sandbox data provider[/] {url}")
         yield dataclasses.replace(settings, provider_url=url)
+
+
+@contextlib.contextmanager
+def _identity(settings: Settings) -> Iterator[Settings]:
+    """Settings naming an identity service: the configured one, or the sandbox started here."""
+    if settings.identity_url:
+        yield settings
+        return
+    from xinyidai.sandbox.process import sandbox_identity
+
+    port = settings.identity_sandbox_port
+    with sandbox_identity(
+        port,
+        issuer=f"http://127.0.0.1:{port}",
+        client_id=settings.identity_client_id,
+        client_secret=settings.identity_client_secret,
+        redirect_uris=[settings.identity_redirect_uri],
+        seed=settings.simulation_seed,
+    ) as url:
+        console.print(f"[bold]sandbox identity service[/] {url}")
+        yield dataclasses.replace(settings, identity_url=url)
+
+
+def _verify_demo(settings: Settings) -> int:
+    """Verify the demo SMEs' claims through the identity service (those still pending), then
+    give the verified SMEs that have none their authorisations. Returns how many SMEs got
+    authorisations (they need a sync)."""
+    from xinyidai.domain.demo.seed import authorise_demo_city, verify_demo_city
+
+    verified = asyncio.run(verify_demo_city(settings))
+    if verified:
+        console.print(f"[bold]verified[/] {verified} demo SMEs through the identity service")
+
+    async def work(session: Any, _: Any) -> int:
+        return await authorise_demo_city(session)
+
+    return _in_session(settings, work)
 
 
 def _sync_demo(settings: Settings) -> None:
@@ -360,11 +402,15 @@ def demo_seed() -> None:
         raise click.ClickException("the demo seed is refused when ENV=production")
     from xinyidai.infra import migrate
 
-    with engines(base) as started, _provider(started) as settings:
+    with (
+        engines(base) as started,
+        _provider(started) as with_provider,
+        _identity(with_provider) as settings,
+    ):
         assert settings.database_url
         migrate.upgrade(settings.database_url)
         report = _seed(settings)
-        if report.created:
+        if _verify_demo(settings) or report.created:
             _sync_demo(settings)
     if not report.created:
         console.print(

@@ -16,7 +16,7 @@ from xinyidai.domain.enterprises.codes import (
     validate_uscc,
 )
 from xinyidai.infra.errors import Forbidden
-from xinyidai.models import Bank, Enterprise, Role, User
+from xinyidai.models import Bank, DataAuthorization, Enterprise, EnterpriseClaim, Role, User
 from xinyidai.settings import Env
 
 
@@ -43,7 +43,10 @@ async def test_seeding_creates_the_city_once_and_its_logins_work(
     assert await db.scalar(select(func.count()).select_from(Enterprise)) == 200
     assert await db.scalar(select(func.count()).select_from(Bank)) == 5
     roles = Counter((await db.scalars(select(User.role))).all())
-    assert roles == {Role.SME: 2, Role.BANK: 2, Role.OFFICE: 1, Role.ADMIN: 1}
+    # Every demo SME has an owner account; two of them are the published SME logins.
+    assert roles == {Role.SME: 200, Role.BANK: 2, Role.OFFICE: 1, Role.ADMIN: 1}
+    # Nothing is authorised before the SMEs are verified.
+    assert await db.scalar(select(func.count()).select_from(DataAuthorization)) == 0
     again = await seed_demo(db, redis, settings)
     assert not again.created
     for demo in demo_logins():
@@ -57,3 +60,44 @@ async def test_the_seed_is_refused_in_production(db, redis, settings) -> None:
 
     with pytest.raises(Forbidden):
         await seed_demo(db, redis, dataclasses.replace(settings, env=Env.PRODUCTION))
+
+
+async def test_the_demo_smes_are_verified_through_the_identity_service_then_authorise(
+    client, db, redis, settings, identity
+) -> None:
+    import dataclasses
+
+    from tests.identity_fixtures import IDENTITY_CLIENT_ID, IDENTITY_CLIENT_SECRET
+    from xinyidai.domain.demo.seed import authorise_demo_city, verify_demo_city
+
+    await seed_demo(db, redis, settings)
+    await db.commit()
+    with_identity = dataclasses.replace(
+        settings,
+        identity_url=identity.issuer,
+        identity_client_id=IDENTITY_CLIENT_ID,
+        identity_client_secret=IDENTITY_CLIENT_SECRET,
+        public_url="https://testserver.local",
+    )
+
+    assert await verify_demo_city(with_identity) == 200
+    assert await verify_demo_city(with_identity) == 0  # nothing left pending
+    assert await authorise_demo_city(db) == 200
+    await db.commit()
+    assert await authorise_demo_city(db) == 0
+
+    verified = await db.scalar(
+        select(func.count()).select_from(Enterprise).where(Enterprise.verified_at.is_not(None))
+    )
+    assert verified == 200
+    statuses = Counter((await db.scalars(select(EnterpriseClaim.status))).all())
+    assert statuses == {"verified": 200}
+    granted_by_owner = await db.scalar(
+        select(func.count())
+        .select_from(DataAuthorization)
+        .join(EnterpriseClaim, EnterpriseClaim.enterprise_id == DataAuthorization.enterprise_id)
+        .where(DataAuthorization.granted_by == EnterpriseClaim.user_id)
+    )
+    assert granted_by_owner == 200
+    body = await login(client, "sme@demo.xinyidai.test", DEMO_PASSWORD)
+    assert body["user"]["organisation"]["kind"] == "enterprise"

@@ -7,6 +7,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
+NO_PASSWORD = "!"  # noqa: S105 - a stored hash that no password verifies against
 # Verified against when the account does not exist, so both paths cost the same.
 _DUMMY_HASH = _hasher.hash("xinyidai-no-such-account-placeholder")
 

@@ -148,11 +148,13 @@ class AccountService:
         return user
 
     async def create_user(
-        self, *, email: str, password: str, display_name: str, role: Role, org: str | None
+        self, *, email: str, password: str | None, display_name: str, role: Role, org: str | None
     ) -> User:
-        """Create a user of any role. ``org`` is the enterprise's USCC or the bank's short code."""
+        """Create a user of any role. ``org`` is the enterprise's USCC or the bank's short code.
+        ``password=None`` makes an account no password logs in to (the demo's SME owners)."""
         email = normalise_email(email)
-        check_password_policy(password, email)
+        if password is not None:
+            check_password_policy(password, email)
         enterprise = bank_id = None
         if role is Role.SME:
             # The account claims the registry's enterprise; its legal representative must still
@@ -177,7 +179,11 @@ class AccountService:
             email=email,
             display_name=display_name or email,
             role=role,
-            password_hash=await passwords.hash_password(password),
+            password_hash=(
+                await passwords.hash_password(password)
+                if password is not None
+                else passwords.NO_PASSWORD
+            ),
             bank_id=bank_id,
         )
         user = await self.users.add(user)

@@ -19,7 +19,15 @@ from xinyidai.domain.enterprises.schemas import EnterpriseCreate
 from xinyidai.domain.enterprises.services import EnterpriseService
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.errors import Forbidden
-from xinyidai.models import DataAuthorization, Enterprise, Family, Role
+from xinyidai.models import (
+    ClaimStatus,
+    DataAuthorization,
+    Enterprise,
+    EnterpriseClaim,
+    Family,
+    Role,
+    User,
+)
 from xinyidai.settings import Env, Settings
 
 log = structlog.get_logger(__name__)
@@ -56,25 +64,116 @@ async def _seed_public_records(session: AsyncSession, usccs: list[str]) -> None:
     log.info("demo_public_records", accepted=report.accepted, rejected=len(report.rejected))
 
 
-async def _seed_authorisations(session: AsyncSession) -> None:
-    """Most demo SMEs authorise most families; some authorise few (as riskier firms do)."""
+async def authorise_demo_city(session: AsyncSession) -> int:
+    """Most verified demo SMEs authorise most families; some authorise few (as riskier firms
+    do). Each is granted by the SME's verified owner; SMEs that already authorised something
+    are left alone. Returns how many SMEs were given authorisations."""
     rng = random.Random(2026)
     now = dt.datetime.now(dt.UTC)
-    enterprises = (await session.scalars(select(Enterprise).order_by(Enterprise.uscc))).all()
+    owners = (
+        await session.execute(
+            select(Enterprise.id, EnterpriseClaim.user_id)
+            .join(EnterpriseClaim, EnterpriseClaim.enterprise_id == Enterprise.id)
+            .where(EnterpriseClaim.status == ClaimStatus.VERIFIED)
+            .order_by(Enterprise.uscc)
+        )
+    ).all()
+    authorised = set(
+        (await session.scalars(select(DataAuthorization.enterprise_id).distinct())).all()
+    )
     families = [f.value for f in Family]
-    for enterprise in enterprises:
+    added = 0
+    for enterprise_id, owner_id in owners:
         share = rng.choice([1.0, 1.0, 0.85, 0.7, 0.5, 0.3])
         chosen = sorted(f for f in families if rng.random() < share) or ["tax"]
+        days = rng.randrange(120, 360)
+        reference = "AUTH-DEMO" + f"{rng.getrandbits(48):012X}"
+        if enterprise_id in authorised:
+            continue
         session.add(
             DataAuthorization(
-                enterprise_id=enterprise.id,
-                reference="AUTH-DEMO" + f"{rng.getrandbits(48):012X}",
+                enterprise_id=enterprise_id,
+                reference=reference,
                 families=chosen,
                 purpose="演示：申请信用贷款 (demo: credit application)",
-                expires_at=now + dt.timedelta(days=rng.randrange(120, 360)),
+                expires_at=now + dt.timedelta(days=days),
+                granted_by=owner_id,
             )
         )
+        added += 1
     await session.flush()
+    return added
+
+
+async def verify_demo_city(settings: Settings, *, concurrency: int = 8) -> int:
+    """Verify every pending claim on a demo SME through the identity service at
+    ``settings.identity_url``, the way its legal representative would: the same start, the
+    same confirmation at the service (headless, with the licence holder's ID number, which the
+    demo city knows), the same redemption and checks. Returns how many were verified."""
+    import asyncio
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx
+
+    from xinyidai.domain.accounts.guards import principal_of
+    from xinyidai.domain.verification.identity import IdentityClient
+    from xinyidai.domain.verification.services import ClaimService
+    from xinyidai.infra.db import commit, create_engine, session_factory
+    from xinyidai.infra.redis import create_redis
+    from xinyidai.sandbox.legal_rep import confirm
+
+    assert settings.database_url and settings.redis_url
+    identity = IdentityClient.from_settings(settings)
+    if identity is None:
+        raise ValueError("verifying the demo city needs an identity service (IDENTITY_URL)")
+    firms = {firm.uscc: firm for firm in demo_enterprises()}
+    engine = create_engine(settings, settings.database_url)
+    sessions = session_factory(engine)
+    redis = create_redis(settings.redis_url)
+    semaphore = asyncio.Semaphore(concurrency)
+    verified = 0
+    try:
+        async with sessions() as session:
+            pending = (
+                await session.execute(
+                    select(EnterpriseClaim.uscc, User)
+                    .join(User, User.id == EnterpriseClaim.user_id)
+                    .where(EnterpriseClaim.status == ClaimStatus.PENDING)
+                    .where(EnterpriseClaim.uscc.in_(list(firms)))
+                )
+            ).all()
+
+        async def one(uscc: str, user: User, browser: httpx.AsyncClient) -> None:
+            nonlocal verified
+            principal = principal_of(user)
+            async with semaphore, sessions() as session:
+                claims = ClaimService(session, redis, identity)
+                started = await claims.start(principal)
+                back = await confirm(
+                    browser,
+                    started.authorization_url,
+                    uscc=uscc,
+                    id_number=firms[uscc].legal_rep_id_number,
+                )
+                answer = {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()}
+                await claims.complete(
+                    principal,
+                    state=answer["state"],
+                    code=answer.get("code"),
+                    error=answer.get("error"),
+                    issuer=answer.get("iss"),
+                )
+                await commit(session)
+                verified += 1
+
+        async with httpx.AsyncClient(timeout=10) as browser:
+            await asyncio.gather(*(one(uscc, user, browser) for uscc, user in pending))
+    finally:
+        await identity.aclose()
+        await redis.aclose()
+        await engine.dispose()
+    log.info("demo_verified", claims=verified)
+    return verified
 
 
 async def sync_demo_city(settings: Settings, *, concurrency: int = 8) -> dict[str, int]:
@@ -183,9 +282,19 @@ async def seed_demo(
             role=login.role,
             org=org,
         )
+    # Every other demo SME has an owner account too (no password one can log in with), whose
+    # claim the demo verifies like the others: only verified SMEs authorise their data.
+    for number, firm in enumerate(firms[2:], start=3):
+        await accounts.create_user(
+            email=f"owner-{number:03d}@demo.xinyidai.test",
+            password=None,
+            display_name=firm.legal_rep_name,
+            role=Role.SME,
+            org=firm.uscc,
+        )
     await _seed_public_records(session, [f.uscc for f in firms])
-    await _seed_authorisations(session)
-    # No snapshots here: the demo sync that follows builds one per SME (even if the provider
-    # cannot be reached), so building them now would be done twice at every first start.
+    # No authorisations and no snapshots here: authorisations follow verification
+    # (``verify_demo_city``, ``authorise_demo_city``), and the demo sync that follows builds one
+    # snapshot per SME (even if the provider cannot be reached).
     log.info("demo_seeded", enterprises=len(firms), banks=len(BANKS))
     return SeedReport(created=True, enterprises=len(firms), banks=len(BANKS), logins=demo_logins())
