@@ -21,30 +21,22 @@ async def sme(world):
     return ent
 
 
-async def test_registration_builds_the_first_snapshot(client) -> None:
-    from tests.domain.accounts.test_auth import register_payload
-
-    registered = (await client.post("/api/v1/auth/register", json=register_payload())).json()
-    enterprise_id = registered["user"]["organisation"]["id"]
-    profile = await client.get(f"/api/v1/enterprises/{enterprise_id}/profile")
+async def test_verification_builds_the_first_snapshot(client, sme) -> None:
+    await login(client, "owner@example.com")
+    profile = await client.get(f"/api/v1/enterprises/{sme.id}/profile")
     assert profile.status_code == 200
     body = profile.json()
     assert body["version"] == 1
+    assert body["reason"] == "verified"
     assert body["format"] == "xinyidai.profile/1"
-    assert body["content"]["enterprise"]["uscc"] == registered_uscc(registered, body)
+    assert body["content"]["enterprise"]["uscc"] == sme.uscc
     assert body["content"]["public_records"]["items"] == []
     assert all(f == {"authorised": False} for f in body["content"]["families"].values())
 
 
-def registered_uscc(_: dict, body: dict) -> str:
-    return body["content"]["enterprise"]["uscc"]
-
-
 async def test_a_new_version_only_when_the_content_changes(db, world, sme) -> None:
-    first = await snapshots.rebuild(db, sme.id, "test")
-    await db.commit()
-    assert first is not None and first.version == 1
-    assert await snapshots.rebuild(db, sme.id, "test") is None  # nothing changed
+    # Verification built version 1; nothing has changed since.
+    assert await snapshots.rebuild(db, sme.id, "test") is None
     await world.record(sme.uscc)
     second = await snapshots.rebuild(db, sme.id, "record_added")
     await db.commit()
@@ -53,14 +45,12 @@ async def test_a_new_version_only_when_the_content_changes(db, world, sme) -> No
 
 
 async def test_snapshots_cannot_be_updated(db, sme) -> None:
-    sme_id = sme.id
-    await snapshots.rebuild(db, sme_id, "test")
-    await db.commit()
+    sme_id = sme.id  # verification built its first snapshot
     with pytest.raises(DBAPIError, match="immutable"):
         await db.execute(text("UPDATE profile_snapshots SET reason = 'tampered'"))
     await db.rollback()
     stored = await snapshots.latest(db, sme_id)
-    assert stored is not None and stored.reason == "test"
+    assert stored is not None and stored.reason == "verified"
 
 
 async def test_a_snapshot_is_reproducible_from_stored_data(db, world, sme) -> None:
