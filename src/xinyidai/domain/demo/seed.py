@@ -182,6 +182,7 @@ async def seed_demo(
             display_name=login.email.split("@")[0],
             role=login.role,
             org=org,
+            demo=True,
         )
     await _seed_public_records(session, [f.uscc for f in firms])
     await _seed_authorisations(session)

@@ -105,6 +105,20 @@ class EnterpriseService:
             valid, f"enterprise:{uscc}:legal_rep_id"
         ), codes.mask_resident_id(valid)
 
+    @staticmethod
+    def validate(data: EnterpriseCreate) -> None:
+        """Every check of ``register`` that needs no database, in the same order: lets account
+        registration validate the whole body before it looks anything up."""
+        _check("uscc", codes.validate_uscc, data.uscc)
+        _check("industry_division", codes.validate_industry, None, data.industry_division)
+        _check("district_code", codes.validate_district, data.district_code)
+        if data.founded_on.year < 1949:
+            raise InvalidInput.field("founded_on", "the founding date is before 1949", "date_range")
+        _check("legal_rep_id_number", codes.validate_resident_id, data.legal_rep_id_number)
+        clean_text("name", data.name, min_length=2)
+        clean_text("legal_rep_name", data.legal_rep_name)
+        _check_capital(data.registered_capital)
+
     async def register(self, data: EnterpriseCreate) -> Enterprise:
         """Validate and add an enterprise (flushed, not committed)."""
         uscc = _check("uscc", codes.validate_uscc, data.uscc)
