@@ -4,6 +4,7 @@ off the event loop."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 
@@ -58,11 +59,14 @@ def _weak(message: str) -> InvalidInput:
 
 
 def _user_inputs(email: str, display_name: str) -> list[str]:
+    """Words an attacker of this account tries first: its e-mail and name, in parts and joined,
+    the platform's own words and its published passwords."""
     local, _, domain = email.partition("@")
-    words = [email, local, *domain.split("."), display_name, *display_name.split()]
+    words = [email, local, *re.split(r"[^\w]+", local), "".join(re.split(r"[^\w]+", local))]
+    words += [*domain.split("."), display_name, *display_name.split()]
     words += PLATFORM_WORDS
     words += PUBLISHED_PASSWORDS
-    return [w for w in words if w]
+    return list(dict.fromkeys(w for w in words if w))
 
 
 def _bare(password: str) -> str:

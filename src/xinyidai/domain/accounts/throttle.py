@@ -41,12 +41,12 @@ def digest(value: str) -> str:
 
 
 _ACCOUNT_LOCKED = (
-    "this account accepts no logins from new browsers for a while after many failed logins; "
-    "log in from a browser you have logged in with before, or wait"
+    "this account is locked for new browsers after many failed logins; log in from a browser "
+    "you have logged in with before, or wait"
 )
 _PAIR_LOCKED = (
-    "too many failed logins for this account from your address; wait, or log in from a "
-    "browser you have logged in with before"
+    "this account is locked for your address after repeated failed logins; wait, or log in "
+    "from a browser you have logged in with before"
 )
 
 
