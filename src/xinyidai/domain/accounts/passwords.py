@@ -73,6 +73,29 @@ def _bare(password: str) -> str:
     return "".join(ch for ch in password.lower() if ch.isalnum())
 
 
+def _made_of_common(bare: str, known: frozenset[str] = frozenset(), pieces: int = 3) -> bool:
+    """Whether ``bare`` is at most ``pieces`` listed passwords, ``known`` words (the account's
+    own) and short digit runs, at least one of them a word, such as ``woaini1314`` + ``520`` or
+    e-mail name + year: what guessers try right after the list itself."""
+    if not bare or len(bare) > 64:
+        return False
+    # fewest[i][listed]: fewest pieces making bare[:i], with or without a listed password
+    none = len(bare) + 1
+    fewest = [[none, none] for _ in range(len(bare) + 1)]
+    fewest[0][0] = 0
+    for end in range(1, len(bare) + 1):
+        for start in range(max(0, end - 40), end):
+            piece = bare[start:end]
+            listed = len(piece) >= 4 and (piece in COMMON_PASSWORDS or piece in known)
+            if not listed and not (piece.isdigit() and len(piece) <= 4):
+                continue
+            for had in (0, 1):
+                if fewest[start][had] < none:
+                    now = had or int(listed)
+                    fewest[end][now] = min(fewest[end][now], fewest[start][had] + 1)
+    return fewest[len(bare)][1] <= pieces
+
+
 def strength_problem(password: str, user_inputs: Iterable[str] = ()) -> str | None:
     """Why ``password`` is too weak for a new password, or None. Pure and CPU-bound."""
     if len(password) < MIN_LENGTH:
@@ -80,12 +103,16 @@ def strength_problem(password: str, user_inputs: Iterable[str] = ()) -> str | No
     if len(password) > MAX_LENGTH:
         return f"the password may have at most {MAX_LENGTH} characters"
     lowered = password.lower()
+    user_inputs = list(user_inputs)
+    known = frozenset(_bare(word) for word in user_inputs)
     if lowered in PUBLISHED_PASSWORDS or _bare(password) in {_bare(p) for p in PUBLISHED_PASSWORDS}:
         return "this password is published (the demo password); choose another"
-    if lowered in COMMON_PASSWORDS or _bare(password) in COMMON_PASSWORDS:
+    if lowered in COMMON_PASSWORDS or _made_of_common(_bare(password)):
         return "this password is on lists of common and breached passwords; choose another"
+    if _made_of_common(_bare(password), known):
+        return "the password is made of your e-mail, your name or the platform's name; add words"
     with _zxcvbn_lock:
-        result = zxcvbn(password[:_SCORED_PREFIX], user_inputs=list(user_inputs))
+        result = zxcvbn(password[:_SCORED_PREFIX], user_inputs=user_inputs)
     if result["score"] >= MIN_SCORE:
         return None
     feedback = result.get("feedback") or {}
