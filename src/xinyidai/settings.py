@@ -82,7 +82,9 @@ class Settings:
     )
     secret_key: str = field(
         default=_DEV_SECRET,
-        metadata=_meta("SECRET_KEY", "Signs CSRF tokens; required outside development"),
+        metadata=_meta(
+            "SECRET_KEY", "Signs CSRF tokens and device cookies; required outside development"
+        ),
     )
     data_key: str | None = field(
         default=None,
@@ -106,13 +108,45 @@ class Settings:
     login_max_failures: int = field(
         default=5,
         metadata=_meta(
-            "LOGIN_MAX_FAILURES", "Failed logins for one account before it is locked", int
+            "LOGIN_MAX_FAILURES",
+            "Failed logins for one account from one address, without a device cookie, before "
+            "that address is locked out of the account for `LOGIN_LOCKOUT_SECONDS`",
+            int,
+        ),
+    )
+    login_untrusted_max_failures: int = field(
+        default=100,
+        metadata=_meta(
+            "LOGIN_UNTRUSTED_MAX_FAILURES",
+            "Failed logins for one account from all clients without a device cookie before "
+            "such clients are locked out of it for `LOGIN_LOCKOUT_SECONDS` (browsers with a "
+            "device cookie still log in)",
+            int,
+        ),
+    )
+    login_device_max_failures: int = field(
+        default=10,
+        metadata=_meta(
+            "LOGIN_DEVICE_MAX_FAILURES",
+            "Failed logins with one device cookie before it is no longer trusted for "
+            "`LOGIN_LOCKOUT_SECONDS`",
+            int,
         ),
     )
     login_lockout_seconds: int = field(
         default=900,
         metadata=_meta(
-            "LOGIN_LOCKOUT_SECONDS", "How long an account stays locked after too many failures", int
+            "LOGIN_LOCKOUT_SECONDS",
+            "Window in which failed logins are counted, and how long a lockout lasts",
+            int,
+        ),
+    )
+    login_device_max_age: int = field(
+        default=365 * 86400,
+        metadata=_meta(
+            "LOGIN_DEVICE_MAX_AGE",
+            "Seconds a browser keeps the device cookie issued at each successful login",
+            int,
         ),
     )
     login_ip_limit: int = field(
@@ -124,6 +158,18 @@ class Settings:
     login_ip_window: int = field(
         default=300,
         metadata=_meta("LOGIN_IP_WINDOW", "Seconds of the per-address login window", int),
+    )
+    register_ip_limit: int = field(
+        default=10,
+        metadata=_meta(
+            "REGISTER_IP_LIMIT",
+            "Valid registrations allowed from one address per `REGISTER_IP_WINDOW`",
+            int,
+        ),
+    )
+    register_ip_window: int = field(
+        default=3600,
+        metadata=_meta("REGISTER_IP_WINDOW", "Seconds of the per-address registration window", int),
     )
     log_level: str = field(default="INFO", metadata=_meta("LOG_LEVEL", "Log level"))
     log_json: bool | None = field(

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinyidai.domain.accounts import devices
 from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.accounts.schemas import LoginRequest, LoginResponse, Me, RegisterRequest
 from xinyidai.domain.accounts.services import AccountService
@@ -46,6 +47,19 @@ def _session_cookies(settings: Settings, new: NewSession) -> list[Cookie]:
     ]
 
 
+def _device_cookie(settings: Settings, value: str) -> Cookie:
+    """The long-lived device cookie (``devices.py``), sent back only to the auth endpoints."""
+    return Cookie(
+        key=devices.DEVICE_COOKIE,
+        value=value,
+        path=devices.DEVICE_COOKIE_PATH,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        max_age=settings.login_device_max_age,
+    )
+
+
 def _cleared_cookies(settings: Settings) -> list[Cookie]:
     return [
         Cookie(
@@ -71,7 +85,7 @@ class AuthController(Controller):
         "/auth/register",
         status_code=201,
         summary="Register an SME and its first user",
-        responses=problem_responses(400, 409, 422, 503),
+        responses=problem_responses(400, 409, 422, 429, 503),
     )
     async def register(
         self,
@@ -89,7 +103,8 @@ class AuthController(Controller):
             csrf_token=new.data.csrf,
             expires_in=settings.session_max_age,
         )
-        return Response(body, status_code=201, cookies=_session_cookies(settings, new))
+        device = _device_cookie(settings, devices.issue(settings.secret_key, user.id))
+        return Response(body, status_code=201, cookies=[*_session_cookies(settings, new), device])
 
     @post(
         "/auth/login",
@@ -104,13 +119,19 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
     ) -> Response[LoginResponse]:
         settings: Settings = request.app.state.settings
-        result = await accounts.login(data, client_address(request, settings))
+        result = await accounts.login(
+            data,
+            client_address(request, settings),
+            device_cookie=request.cookies.get(devices.DEVICE_COOKIE),
+        )
         body = LoginResponse(
             user=await accounts.me(result.user.id),
             csrf_token=result.session.data.csrf,
             expires_in=settings.session_max_age,
         )
-        return Response(body, cookies=_session_cookies(settings, result.session))
+        cookies = _session_cookies(settings, result.session)
+        cookies.append(_device_cookie(settings, result.device_cookie))
+        return Response(body, cookies=cookies)
 
     @post(
         "/auth/logout",

@@ -19,7 +19,10 @@ NewPassword = Annotated[
     Meta(
         min_length=10,
         max_length=128,
-        description="10 to 128 characters, with letters and at least one digit or symbol",
+        description=(
+            "10 to 128 characters, hard to guess (zxcvbn score 3 or more; not a common, "
+            "breached or published password, nor made of the e-mail or name)"
+        ),
     ),
 ]
 

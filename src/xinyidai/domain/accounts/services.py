@@ -1,10 +1,10 @@
-"""Accounts: registration of an SME with its first user, login with throttling and lockout,
-and creation of bank, office and admin users (CLI only)."""
+"""Accounts: registration of an SME with its first user, login under the throttle of
+``throttle.py`` (with device cookies, so an attacker cannot lock out the owner), and creation of
+bank, office and admin users (CLI only)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -14,16 +14,18 @@ from advanced_alchemy.exceptions import DuplicateKeyError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select
 
-from xinyidai.domain.accounts import passwords
+from xinyidai.domain.accounts import devices, passwords
 from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.accounts.schemas import LoginRequest, Me, Organisation, RegisterRequest
 from xinyidai.domain.accounts.sessions import NewSession, SessionStore
+from xinyidai.domain.accounts.throttle import Throttle, digest
 from xinyidai.domain.enterprises.services import EnterpriseService
 from xinyidai.domain.verification.services import DETAIL_COLUMNS, ClaimService
 from xinyidai.infra.crypto import FieldCipher
-from xinyidai.infra.errors import Conflict, InvalidInput, NotAuthenticated, TooManyRequests
+from xinyidai.infra.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated
 from xinyidai.infra.text import clean_text, storable
 from xinyidai.models import Bank, Enterprise, EnterpriseClaim, Role, User
+from xinyidai.settings import Env
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -36,26 +38,6 @@ log = structlog.get_logger(__name__)
 _EMAIL_RE = re.compile(
     r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+$"
-)
-_COMMON = frozenset(
-    {
-        "password123",
-        "password1234",
-        "1234567890",
-        "qwertyuiop",
-        "iloveyou123",
-        "abc1234567",
-        "12345678910",
-        "admin12345",
-        "welcome123",
-        "a123456789",
-        "aa12345678",
-        "qwerty1234",
-        "1q2w3e4r5t",
-        "zxcvbnm123",
-        "woaini1314",
-        "password!1",
-    }
 )
 
 
@@ -70,33 +52,11 @@ def normalise_email(raw: str) -> str:
     return email
 
 
-def check_password_policy(password: str, email: str) -> None:
-    problems = []
-    if len(password) < 10:
-        problems.append("at least 10 characters")
-    if not any(ch.isalpha() for ch in password):
-        problems.append("at least one letter")
-    if all(ch.isalpha() for ch in password):
-        problems.append("at least one digit or symbol")
-    local = email.split("@", 1)[0]
-    if len(local) >= 4 and local in password.lower():
-        problems.append("not containing the e-mail name")
-    if password.lower() in _COMMON:
-        problems.append("not a commonly used password")
-    if problems:
-        raise InvalidInput.field(
-            "password", "the password needs " + ", ".join(problems), "password_policy"
-        )
-
-
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
-
-
 @dataclass(frozen=True, slots=True)
 class LoginResult:
     user: User
     session: NewSession
+    device_cookie: str
 
 
 class AccountService:
@@ -109,21 +69,24 @@ class AccountService:
         self.cipher = cipher
         self.users = UserRepository(session=session, auto_commit=False)
         self.sessions = SessionStore(redis, settings.session_max_age)
+        self.throttle = Throttle(redis, settings)
 
     # --- registration -------------------------------------------------------------------------
-    async def register_sme(
-        self, data: RegisterRequest, address: str | None = None
-    ) -> User | Conflict:
+    async def register_sme(self, data: RegisterRequest, address: str) -> User | Conflict:
         """A new SME account with its unverified claim to be ``data.enterprise`` (flushed).
 
-        Everything is validated before anything is looked up. A claim on a USCC that someone
-        already verified is refused: the refusal is returned (with an alert queued for the
-        office, which the caller commits), not raised.
+        The whole body is validated before anything is looked up; then the address's
+        registration allowance is counted; an e-mail that has an account costs the same Argon2
+        hash as a new one before its 409. A claim on a USCC that someone already verified is
+        refused: the refusal is returned (with an alert queued for the office, which the caller
+        commits), not raised.
         """
         email = normalise_email(data.email)
-        check_password_policy(data.password, email)
         display_name = clean_text("display_name", data.display_name)
         details = EnterpriseService(self.session, self.cipher).details(data.enterprise)
+        await passwords.check_strength(data.password, email=email, display_name=display_name)
+        await self.throttle.registration(address)
+        password_hash = await passwords.hash_password(data.password)
         claims = ClaimService(self.session)
         refusal = await claims.verified_elsewhere(
             details["uscc"], email=email, details=details, address=address
@@ -135,7 +98,7 @@ class AccountService:
         user = User(
             email=email,
             display_name=display_name,
-            password_hash=await passwords.hash_password(data.password),
+            password_hash=password_hash,
             role=Role.SME,
             enterprise_id=None,
         )
@@ -148,13 +111,25 @@ class AccountService:
         return user
 
     async def create_user(
-        self, *, email: str, password: str | None, display_name: str, role: Role, org: str | None
+        self,
+        *,
+        email: str,
+        password: str | None,
+        display_name: str,
+        role: Role,
+        org: str | None,
+        demo: bool = False,
     ) -> User:
         """Create a user of any role. ``org`` is the enterprise's USCC or the bank's short code.
-        ``password=None`` makes an account no password logs in to (the demo's SME owners)."""
+
+        ``password=None`` makes an account no password logs in to (the demo's SME owners).
+        ``demo`` is for the demo seed alone: its accounts keep the published demo password, which
+        the strength rule refuses to anyone else; it is refused when ``ENV=production``."""
         email = normalise_email(email)
-        if password is not None:
-            check_password_policy(password, email)
+        if demo and self.settings.env is Env.PRODUCTION:
+            raise Forbidden("demo accounts are refused when ENV=production")
+        if not demo and password is not None:
+            await passwords.check_strength(password, email=email, display_name=display_name)
         enterprise = bank_id = None
         if role is Role.SME:
             # The account claims the registry's enterprise; its legal representative must still
@@ -193,71 +168,42 @@ class AccountService:
         return user
 
     # --- login --------------------------------------------------------------------------------
-    async def _throttle_address(self, address: str) -> None:
-        key = f"xyd:login:ip:{_digest(address)}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            # SET NX EX then INCR: a fixed window that works on Redis 6.2 (no EXPIRE NX there).
-            pipe.set(key, 0, ex=self.settings.login_ip_window, nx=True)
-            pipe.incr(key)
-            pipe.ttl(key)
-            _, count, ttl = await pipe.execute()
-        if count > self.settings.login_ip_limit:
-            log.warning("login_throttled", scope="address")
-            raise TooManyRequests(
-                "too many login attempts from this address; wait and retry",
-                retry_after=max(int(ttl), 1),
-            )
-
-    async def _check_lock(self, email: str) -> None:
-        ttl = await self.redis.ttl(f"xyd:login:lock:{_digest(email)}")
-        if ttl and ttl > 0:
-            raise TooManyRequests(
-                "this account is temporarily locked after repeated failed logins",
-                retry_after=int(ttl),
-            )
-
-    async def _record_failure(self, email: str) -> None:
-        fail_key = f"xyd:login:fail:{_digest(email)}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(fail_key, 0, ex=self.settings.login_lockout_seconds, nx=True)
-            pipe.incr(fail_key)
-            _, failures = await pipe.execute()
-        if failures >= self.settings.login_max_failures:
-            lockout = self.settings.login_lockout_seconds
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.set(f"xyd:login:lock:{_digest(email)}", b"1", ex=lockout)
-                pipe.delete(fail_key)
-                await pipe.execute()
-            log.warning("account_locked", email_digest=_digest(email), seconds=lockout)
-            raise TooManyRequests(
-                "this account is temporarily locked after repeated failed logins",
-                retry_after=lockout,
-            )
-
-    async def login(self, data: LoginRequest, address: str) -> LoginResult:
-        await self._throttle_address(address)
+    async def login(
+        self, data: LoginRequest, address: str, device_cookie: str | None = None
+    ) -> LoginResult:
+        """Check the password under the throttle of ``throttle.py``; a browser whose device
+        cookie names this account is trusted (its own allowance, never locked out by others)."""
+        await self.throttle.login_attempt(address)
         try:
             email = normalise_email(data.email)
         except InvalidInput:
             email = ""  # cannot name an account: fails like a wrong password, without a lookup
-        if email:
-            await self._check_lock(email)
         user = await self.users.get_one_or_none(email=email) if email else None
+        device = devices.read(self.settings.secret_key, device_cookie)
+        nonce = device.nonce if device and user and device.user_id == user.id else None
+        if nonce is not None and not await self.throttle.device_trusted(nonce):
+            nonce = None
+        if email and nonce is None:
+            await self.throttle.check_untrusted(email, address)
         ok = await passwords.verify_password(user.password_hash if user else None, data.password)
         if not ok or user is None:
+            log.info("login_failed", email_digest=digest(email), trusted_device=nonce is not None)
             if email:
-                await self._record_failure(email)
-            log.info("login_failed", email_digest=_digest(email))
+                await self.throttle.failed(email, address, nonce)
             raise NotAuthenticated("wrong e-mail or password")
         if not user.is_active:
             raise NotAuthenticated("this account is disabled")
-        await self.redis.delete(f"xyd:login:fail:{_digest(email)}")
+        await self.throttle.succeeded(email, address, nonce)
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = await passwords.hash_password(data.password)
         user.last_login_at = dt.datetime.now(dt.UTC)
         new_session = await self.sessions.create(str(user.id), user.role)
-        log.info("login", user_id=str(user.id), role=user.role)
-        return LoginResult(user=user, session=new_session)
+        log.info("login", user_id=str(user.id), role=user.role, trusted_device=nonce is not None)
+        return LoginResult(
+            user=user,
+            session=new_session,
+            device_cookie=devices.issue(self.settings.secret_key, user.id),
+        )
 
     async def logout(self, principal: Principal) -> None:
         if principal.session_token:

@@ -281,6 +281,7 @@ async def seed_demo(
             display_name=login.email.split("@")[0],
             role=login.role,
             org=org,
+            demo=True,
         )
     # Every other demo SME has an owner account too (no password one can log in with), whose
     # claim the demo verifies like the others: only verified SMEs authorise their data.
@@ -291,6 +292,7 @@ async def seed_demo(
             display_name=firm.legal_rep_name,
             role=Role.SME,
             org=firm.uscc,
+            demo=True,
         )
     await _seed_public_records(session, [f.uscc for f in firms])
     # No authorisations and no snapshots here: authorisations follow verification
