@@ -93,6 +93,33 @@ class Settings:
             _opt_str,
         ),
     )
+    signing_key: str | None = field(
+        default=None,
+        metadata=_meta(
+            "SIGNING_KEY",
+            "The platform's EC P-256 private key (a JWK as JSON, or PEM) that signs "
+            "authorisation receipts (ES256, published at `/.well-known/jwks.json`); required "
+            "outside development (development derives one from `SECRET_KEY`)",
+            _opt_str,
+        ),
+    )
+    signing_keys_retired: str | None = field(
+        default=None,
+        metadata=_meta(
+            "SIGNING_KEYS_RETIRED",
+            "Public JWKs (a JWKS document or a JSON list) of earlier signing keys, still "
+            "published so receipts signed before a rotation verify",
+            _opt_str,
+        ),
+    )
+    public_url: str | None = field(
+        default=None,
+        metadata=_meta(
+            "PUBLIC_URL",
+            "The platform's public base URL, the `iss` of what it signs; unset: `http://HOST:PORT`",
+            _opt_str,
+        ),
+    )
     session_max_age: int = field(
         default=8 * 3600,
         metadata=_meta("SESSION_MAX_AGE", "Seconds a login session lives without activity", int),
@@ -160,6 +187,15 @@ class Settings:
         default=3,
         metadata=_meta("PROVIDER_RETRIES", "Retries (with backoff) after a timeout or 5xx", int),
     )
+    provider_audience: str | None = field(
+        default=None,
+        metadata=_meta(
+            "PROVIDER_AUDIENCE",
+            "The provider's identifier, the `aud` of the receipts the platform sends it; "
+            "unset: `PROVIDER_URL`",
+            _opt_str,
+        ),
+    )
     sandbox_port: int = field(
         default=8100,
         metadata=_meta("SANDBOX_PORT", "Port of the sandbox provider `xinyidai run` starts", int),
@@ -210,6 +246,8 @@ class Settings:
                 )
             if not self.data_key:
                 raise SettingsError("DATA_KEY must be set outside development")
+            if not self.signing_key:
+                raise SettingsError("SIGNING_KEY must be set outside development")
         if self.data_key:
             try:
                 key = base64.b64decode(self.data_key, validate=True)
@@ -245,6 +283,11 @@ class Settings:
         if self.log_json is not None:
             return self.log_json
         return self.env is Env.PRODUCTION
+
+    @property
+    def issuer(self) -> str:
+        """The platform's identifier in what it signs (``PUBLIC_URL``)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def data_key_bytes(self) -> bytes:

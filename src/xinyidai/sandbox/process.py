@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import httpx
 import structlog
@@ -23,8 +25,12 @@ def sandbox_provider(
     client_secret: str,
     host: str = "127.0.0.1",
     timeout: float = 30.0,
+    platform_jwks: Mapping[str, Any] | None = None,
 ) -> Iterator[str]:
-    """Start the sandbox provider on ``host:port``; yield its base URL; stop it on exit."""
+    """Start the sandbox provider on ``host:port``; yield its base URL; stop it on exit.
+
+    ``platform_jwks``: the platform's public JWK Set, which the receipts it sends must verify
+    against (without it the sandbox refuses every series call)."""
     process = subprocess.Popen(  # noqa: S603
         [
             sys.executable,
@@ -44,6 +50,8 @@ def sandbox_provider(
     )
     assert process.stdin is not None
     process.stdin.write(client_secret.encode() + b"\n")  # not on the command line
+    if platform_jwks is not None:
+        process.stdin.write(json.dumps(platform_jwks).encode() + b"\n")
     process.stdin.close()
     url = f"http://{host}:{port}"
     try:
