@@ -246,8 +246,6 @@ class Settings:
                 )
             if not self.data_key:
                 raise SettingsError("DATA_KEY must be set outside development")
-            if not self.signing_key:
-                raise SettingsError("SIGNING_KEY must be set outside development")
         if self.data_key:
             try:
                 key = base64.b64decode(self.data_key, validate=True)
@@ -255,6 +253,8 @@ class Settings:
                 raise SettingsError("DATA_KEY is not valid base64") from exc
             if len(key) != 32:
                 raise SettingsError("DATA_KEY must decode to 32 bytes")
+        if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST and not self.signing_key:
+            raise SettingsError("SIGNING_KEY must be set outside development")
 
         if self.env is Env.PRODUCTION and (not self.database_url or not self.redis_url):
             raise SettingsError(
