@@ -44,6 +44,8 @@ def sandbox_provider(
             str(seed),
             "--client-id",
             client_id,
+            "--audience",  # the id receipts name it by: PROVIDER_AUDIENCE defaults to this URL
+            f"http://{host}:{port}",
         ],
         stdin=subprocess.PIPE,
         start_new_session=True,
