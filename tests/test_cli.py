@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from joserfc.jwk import ECKey
 from sqlalchemy import select
 
 from xinyidai.cli import main
@@ -80,6 +81,7 @@ def test_the_demo_seed_is_refused_in_production(monkeypatch) -> None:
     monkeypatch.setenv("ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATA_KEY", "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=")
+    monkeypatch.setenv("SIGNING_KEY", ECKey.generate_key("P-256").as_pem(private=True).decode())
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")
     result = CliRunner().invoke(main, ["demo", "seed"])

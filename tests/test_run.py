@@ -5,6 +5,7 @@ authorised data and serves; Ctrl-C stops all it started, and a second run reuses
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -100,6 +101,8 @@ def test_run_serves_the_demo_city_and_ctrl_c_stops_everything(tmp_path_factory) 
         output = _stop(proc)
     assert proc.returncode == 0, output
     assert "demo logins" in output
+    # The sandbox provider released the demo's data: it verified the platform's receipts.
+    assert re.search(r"demo city: [1-9][0-9]* monthly records", output), output
     time.sleep(0.5)
     assert _engine_processes(data_dir) == []
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from joserfc.jwk import ECKey
 
 from xinyidai.settings import Env, Settings, SettingsError, settings_table
 
@@ -44,13 +45,24 @@ def test_production_refuses_development_secrets() -> None:
                 "DATA_KEY": base64.b64encode(b"short").decode(),
             }
         )
-    with pytest.raises(SettingsError, match="DATABASE_URL"):
+    with pytest.raises(SettingsError, match="SIGNING_KEY"):
         Settings.from_env({"ENV": "production", "SECRET_KEY": "s" * 40, "DATA_KEY": key})
+    signing_key = ECKey.generate_key("P-256").as_pem(private=True).decode()
+    with pytest.raises(SettingsError, match="DATABASE_URL"):
+        Settings.from_env(
+            {
+                "ENV": "production",
+                "SECRET_KEY": "s" * 40,
+                "DATA_KEY": key,
+                "SIGNING_KEY": signing_key,
+            }
+        )
     production = Settings.from_env(
         {
             "ENV": "production",
             "SECRET_KEY": "s" * 40,
             "DATA_KEY": key,
+            "SIGNING_KEY": signing_key,
             "DATABASE_URL": "postgresql://db/x",
             "REDIS_URL": "redis://r",
         }

@@ -20,6 +20,7 @@ from xinyidai.domain.accounts.guards import provide_principal
 from xinyidai.domain.accounts.sessions import SESSION_COOKIE, SessionStore
 from xinyidai.domain.banks.controllers import BankController
 from xinyidai.domain.consents.controllers import AuthorizationController
+from xinyidai.domain.consents.keys import jwks
 from xinyidai.domain.credit_data.controllers import CreditDataController
 from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
@@ -39,6 +40,7 @@ from xinyidai.infra.http import Metrics, RequestContext, problem_handler
 from xinyidai.infra.logging import configure_logging
 from xinyidai.infra.queue import InProcessWorker, create_queue, create_worker
 from xinyidai.infra.redis import create_redis
+from xinyidai.infra.signing import Signer
 from xinyidai.settings import Settings
 
 if TYPE_CHECKING:
@@ -116,6 +118,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             home,
             HealthController,
+            jwks,
             AuthController,
             EnterpriseController,
             BankController,
@@ -152,6 +155,7 @@ def create_app(settings: Settings) -> Litestar:
                 "sessions": SessionStore(redis, settings.session_max_age),
                 "cipher": FieldCipher(settings.data_key_bytes),
                 "identity": identity,
+                "signer": Signer.from_settings(settings),  # receipts; published at jwks
             }
         ),
         debug=False,

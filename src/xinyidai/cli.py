@@ -151,6 +151,7 @@ def _provider(settings: Settings) -> Iterator[Settings]:
     if settings.provider_url:
         yield settings
         return
+    from xinyidai.infra.signing import Signer
     from xinyidai.sandbox.process import sandbox_provider
 
     with sandbox_provider(
@@ -158,6 +159,7 @@ def _provider(settings: Settings) -> Iterator[Settings]:
         seed=settings.simulation_seed,
         client_id=settings.provider_client_id,
         client_secret=settings.provider_client_secret,
+        platform_jwks=Signer.from_settings(settings).jwks(),  # it checks our receipts with it
     ) as url:
         console.print(f"[bold]sandbox data provider[/] {url}")
         yield dataclasses.replace(settings, provider_url=url)

@@ -18,13 +18,20 @@ log = structlog.get_logger(__name__)
 
 async def startup(ctx: dict[str, Any], settings: Settings) -> None:
     from xinyidai.domain.providers.http import HttpDataProvider
+    from xinyidai.infra.signing import Signer
 
     assert settings.database_url
     engine = create_engine(settings, settings.database_url)
     # Sessions made with the worker's queue: work written in a job (e.g. a new snapshot) can
     # queue its follow-up jobs after the commit.
     sessions = session_factory(engine, enqueue=ctx["worker"].queue.enqueue)
-    ctx.update(settings=settings, engine=engine, sessions=sessions, provider=None)
+    ctx.update(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        provider=None,
+        signer=Signer.from_settings(settings),  # signs the sync's authorisation receipts
+    )
     if settings.provider_url:
         ctx["provider"] = HttpDataProvider.from_settings(settings)
 
@@ -51,7 +58,7 @@ async def sync_enterprise(ctx: dict[str, Any], *, run_id: str) -> dict[str, Any]
                 run.finished_at = dt.datetime.now(dt.UTC)
                 await session.commit()
         return {"status": "failed"}
-    run = await execute_sync(ctx["sessions"], provider, UUID(run_id))
+    run = await execute_sync(ctx["sessions"], provider, UUID(run_id), signer=ctx["signer"])
     return {"status": run.status if run else "missing", "added": run.records_added if run else 0}
 
 

@@ -95,6 +95,33 @@ class Settings:
             _opt_str,
         ),
     )
+    signing_key: str | None = field(
+        default=None,
+        metadata=_meta(
+            "SIGNING_KEY",
+            "The platform's EC P-256 private key (a JWK as JSON, or PEM) that signs "
+            "authorisation receipts (ES256, published at `/.well-known/jwks.json`); required "
+            "outside development (development derives one from `SECRET_KEY`)",
+            _opt_str,
+        ),
+    )
+    signing_keys_retired: str | None = field(
+        default=None,
+        metadata=_meta(
+            "SIGNING_KEYS_RETIRED",
+            "Public JWKs (a JWKS document or a JSON list) of earlier signing keys, still "
+            "published so receipts signed before a rotation verify",
+            _opt_str,
+        ),
+    )
+    public_url: str | None = field(
+        default=None,
+        metadata=_meta(
+            "PUBLIC_URL",
+            "The platform's public base URL, the `iss` of what it signs; unset: `http://HOST:PORT`",
+            _opt_str,
+        ),
+    )
     session_max_age: int = field(
         default=8 * 3600,
         metadata=_meta("SESSION_MAX_AGE", "Seconds a login session lives without activity", int),
@@ -206,6 +233,15 @@ class Settings:
         default=3,
         metadata=_meta("PROVIDER_RETRIES", "Retries (with backoff) after a timeout or 5xx", int),
     )
+    provider_audience: str | None = field(
+        default=None,
+        metadata=_meta(
+            "PROVIDER_AUDIENCE",
+            "The provider's identifier, the `aud` of the receipts the platform sends it; "
+            "unset: `PROVIDER_URL`",
+            _opt_str,
+        ),
+    )
     sandbox_port: int = field(
         default=8100,
         metadata=_meta("SANDBOX_PORT", "Port of the sandbox provider `xinyidai run` starts", int),
@@ -213,14 +249,6 @@ class Settings:
     simulation_seed: int = field(
         default=2026,
         metadata=_meta("SIMULATION_SEED", "Seed of the simulated city the sandbox serves", int),
-    )
-    public_url: str = field(
-        default="http://127.0.0.1:8000",
-        metadata=_meta(
-            "PUBLIC_URL",
-            "The platform's public base URL, as browsers reach it (redirect URIs at the "
-            "identity service)",
-        ),
     )
     identity_url: str | None = field(
         default=None,
@@ -303,6 +331,8 @@ class Settings:
                 raise SettingsError("DATA_KEY is not valid base64") from exc
             if len(key) != 32:
                 raise SettingsError("DATA_KEY must decode to 32 bytes")
+        if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST and not self.signing_key:
+            raise SettingsError("SIGNING_KEY must be set outside development")
 
         if self.env is Env.PRODUCTION and (
             not self.identity_url or self.identity_client_secret == "sandbox-identity-secret"  # noqa: S105
@@ -340,9 +370,14 @@ class Settings:
         return self.env is Env.PRODUCTION
 
     @property
+    def issuer(self) -> str:
+        """The platform's identifier in what it signs (``PUBLIC_URL``)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
     def identity_redirect_uri(self) -> str:
         """Where the identity service sends the legal representative back to."""
-        return self.public_url.rstrip("/") + "/api/v1/verification/callback"
+        return self.issuer + "/api/v1/verification/callback"
 
     @property
     def data_key_bytes(self) -> bytes:

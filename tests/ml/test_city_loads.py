@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import World
-from tests.provider_fixtures import RunningSandbox
+from tests.provider_fixtures import PLATFORM_SIGNER, RunningSandbox
 from xinyidai.domain.credit_data.imports import import_public_credit
 from xinyidai.domain.credit_data.records import expire_and_purge
 from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
@@ -128,7 +128,9 @@ async def test_a_simulated_city_loaded_through_the_platform_gives_the_simulators
         await world.authorise(enterprise.id, families, user.id)
         run = await queue_sync(db, _no_queue, enterprise.id, trigger="test")
         await db.commit()
-        done = await execute_sync(sessions, sandbox_provider, run.id, now=NOW)
+        done = await execute_sync(
+            sessions, sandbox_provider, run.id, now=NOW, signer=PLATFORM_SIGNER
+        )
         assert done is not None and done.status == "done", done and done.error
         assert sorted(done.families) == sorted(families)
 

@@ -1,4 +1,6 @@
-"""The sandbox data provider: OAuth client credentials, guarded series, the generator's values."""
+"""The sandbox data provider: OAuth client credentials, guarded series, the generator's values.
+
+(Its checks of the platform's authorisation receipts: ``test_receipts.py``.)"""
 
 from __future__ import annotations
 
@@ -13,17 +15,18 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from tests.provider_fixtures import (
+    PLATFORM_SIGNER,
     SANDBOX_CLIENT_ID,
     SANDBOX_CLIENT_SECRET,
     RunningSandbox,
     established,
     find_firm,
+    platform_receipt,
 )
 from xinyidai.models.credit_data import Family
 from xinyidai.sandbox.provider import FaultPlan, create_app
 from xinyidai.simulation import FAMILY_COLUMNS, firm_traits, monthly_values, months_back
 
-REFERENCE = "auth:2026-0001"
 LAST_MONTH = months_back(datetime.now(UTC).date(), 2)[0]
 
 
@@ -49,6 +52,10 @@ async def token(http: httpx.AsyncClient) -> str:
     return response.json()["access_token"]
 
 
+def receipt_for(http: httpx.AsyncClient, uscc: str, family: str) -> str:
+    return platform_receipt(uscc, [family], audience=str(http.base_url).rstrip("/"))
+
+
 async def series(
     http: httpx.AsyncClient,
     uscc: str,
@@ -57,13 +64,11 @@ async def series(
     last: date,
     *,
     bearer: str | None,
-    reference: str | None = REFERENCE,
 ) -> httpx.Response:
-    headers = {}
+    """A series call with the test platform's receipt for ``uscc`` and ``family``."""
+    headers = {"X-Authorization-Receipt": receipt_for(http, uscc, family)}
     if bearer is not None:
         headers["Authorization"] = f"Bearer {bearer}"
-    if reference is not None:
-        headers["X-Authorization-Reference"] = reference
     return await http.get(
         f"/v1/enterprises/{uscc}/series/{family}",
         params={"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"},
@@ -149,21 +154,6 @@ async def test_series_need_a_valid_bearer_token(http: httpx.AsyncClient) -> None
     assert "items" not in forged.text
 
 
-@pytest.mark.parametrize(
-    "reference", [None, "", "short", "has spaces in it", "x" * 65, "a/b/c/d/e"]
-)
-async def test_series_need_an_authorization_reference(
-    http: httpx.AsyncClient, reference: str | None
-) -> None:
-    bearer = await token(http)
-    response = await series(
-        http, find_firm(established), "tax", LAST_MONTH, LAST_MONTH, bearer=bearer,
-        reference=reference,
-    )  # fmt: skip
-    assert response.status_code == 403
-    assert response.json() == {"error": "authorization_reference_required"}
-
-
 async def test_an_invalid_uscc_or_family_is_not_found(http: httpx.AsyncClient) -> None:
     bearer = await token(http)
     good = find_firm(established)
@@ -192,7 +182,10 @@ async def test_ranges_are_at_most_60_past_months_in_order(http: httpx.AsyncClien
     garbled = await http.get(
         f"/v1/enterprises/{uscc}/series/tax",
         params={"from": "2024-13", "to": "2024-12"},
-        headers={"Authorization": f"Bearer {bearer}", "X-Authorization-Reference": REFERENCE},
+        headers={
+            "Authorization": f"Bearer {bearer}",
+            "X-Authorization-Receipt": receipt_for(http, uscc, "tax"),
+        },
     )
     assert garbled.status_code == 400
 
@@ -275,8 +268,9 @@ async def test_faults_can_be_armed_over_http_and_calls_are_counted(
 
 
 async def test_tokens_expire() -> None:
-    app = create_app(token_ttl=0, faults=FaultPlan())
+    app = create_app(token_ttl=0, faults=FaultPlan(), platform_jwks=PLATFORM_SIGNER.jwks())
     async with AsyncTestClient(app=app) as client:
+        uscc = find_firm(established)
         issued = await client.post(
             "/oauth/token",
             data={"grant_type": "client_credentials"},
@@ -284,11 +278,11 @@ async def test_tokens_expire() -> None:
         )
         assert issued.json()["expires_in"] == 0
         response = await client.get(
-            f"/v1/enterprises/{find_firm(established)}/series/tax",
+            f"/v1/enterprises/{uscc}/series/tax",
             params={"from": f"{LAST_MONTH:%Y-%m}", "to": f"{LAST_MONTH:%Y-%m}"},
             headers={
                 "Authorization": f"Bearer {issued.json()['access_token']}",
-                "X-Authorization-Reference": REFERENCE,
+                "X-Authorization-Receipt": platform_receipt(uscc, audience=str(client.base_url)),
             },
         )
         assert response.status_code == 401

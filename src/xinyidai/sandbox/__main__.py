@@ -3,12 +3,15 @@
 ``python -m xinyidai.sandbox identity …`` serves the sandbox identity service instead.
 
 The client secret comes on standard input (one line; empty means the sandbox default), so it
-never shows in a process listing.
+never shows in a process listing. The platform's public keys, which its authorisation receipts
+must verify against, come from ``--platform-jwks FILE`` (a JWK Set), ``--platform-jwks-uri URL``
+(fetched when needed), or a second line of standard input holding the JWK Set as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 import uvicorn
@@ -31,10 +34,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
+    parser.add_argument("--platform-jwks", metavar="FILE", help="the platform's JWK Set (JSON)")
+    parser.add_argument("--platform-jwks-uri", metavar="URL", help="where the platform serves it")
+    parser.add_argument("--audience", help="this provider's id in receipts (default: its URL)")
     args = parser.parse_args(argv)
-    secret = (sys.stdin.readline() if not sys.stdin.isatty() else "").strip()
+    piped = not sys.stdin.isatty()
+    secret = (sys.stdin.readline() if piped else "").strip()
+    jwks_line = (sys.stdin.readline() if piped else "").strip()
+    try:
+        if args.platform_jwks:
+            with open(args.platform_jwks, encoding="utf-8") as file:
+                jwks = json.load(file)
+        else:
+            jwks = json.loads(jwks_line) if jwks_line else None
+    except (OSError, ValueError) as exc:
+        parser.error(f"the platform's JWK Set cannot be read: {exc}")
     app = create_app(
-        seed=args.seed, client_id=args.client_id, client_secret=secret or DEFAULT_CLIENT_SECRET
+        seed=args.seed,
+        client_id=args.client_id,
+        client_secret=secret or DEFAULT_CLIENT_SECRET,
+        platform_jwks=jwks,
+        platform_jwks_uri=args.platform_jwks_uri,
+        audience=args.audience,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import httpx
 import structlog
@@ -18,22 +20,24 @@ log = structlog.get_logger(__name__)
 def _serve(
     arguments: list[str],
     *,
-    secret: str,
+    stdin: list[str],
     url: str,
     ready_path: str,
     name: str,
     port_hint: str,
     timeout: float,
 ) -> Iterator[str]:
-    """Start ``python -m xinyidai.sandbox <arguments>`` with ``secret`` on its standard input;
-    yield ``url`` once ``ready_path`` answers; stop the process on exit."""
+    """Start ``python -m xinyidai.sandbox <arguments>`` with the ``stdin`` lines (the secret
+    first: never on the command line) on its standard input; yield ``url`` once ``ready_path``
+    answers; stop the process on exit."""
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "xinyidai.sandbox", *arguments],
         stdin=subprocess.PIPE,
         start_new_session=True,
     )
     assert process.stdin is not None
-    process.stdin.write(secret.encode() + b"\n")  # not on the command line
+    for line in stdin:
+        process.stdin.write(line.encode() + b"\n")
     process.stdin.close()
     try:
         deadline = time.monotonic() + timeout
@@ -70,8 +74,12 @@ def sandbox_provider(
     client_secret: str,
     host: str = "127.0.0.1",
     timeout: float = 30.0,
+    platform_jwks: Mapping[str, Any] | None = None,
 ) -> Iterator[str]:
-    """Start the sandbox provider on ``host:port``; yield its base URL; stop it on exit."""
+    """Start the sandbox provider on ``host:port``; yield its base URL; stop it on exit.
+
+    ``platform_jwks``: the platform's public JWK Set, which the receipts it sends must verify
+    against (without it the sandbox refuses every series call)."""
     with _serve(
         [
             "--host",
@@ -82,8 +90,10 @@ def sandbox_provider(
             str(seed),
             "--client-id",
             client_id,
+            "--audience",  # the id receipts name it by: PROVIDER_AUDIENCE defaults to this URL
+            f"http://{host}:{port}",
         ],
-        secret=client_secret,
+        stdin=[client_secret] + ([json.dumps(platform_jwks)] if platform_jwks is not None else []),
         url=f"http://{host}:{port}",
         ready_path="/_sandbox/calls",
         name="sandbox provider",
@@ -113,7 +123,7 @@ def sandbox_identity(
         arguments += ["--redirect-uri", uri]
     with _serve(
         arguments,
-        secret=client_secret,
+        stdin=[client_secret],
         url=f"http://{host}:{port}",
         ready_path="/.well-known/openid-configuration",
         name="sandbox identity service",

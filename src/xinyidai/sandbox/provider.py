@@ -9,8 +9,11 @@ A Litestar app of its own (not part of the platform's app) that serves the simul
     (``client_secret_post``), not both. Errors are RFC 6749 §5.2 JSON documents. Tokens are
     random, held in memory, and live ``token_ttl`` seconds.
 ``GET /v1/enterprises/{uscc}/series/{family}?from=YYYY-MM&to=YYYY-MM``
-    Needs ``Authorization: Bearer <token>`` (else 401) and ``X-Authorization-Reference``, the
-    platform's reference of the SME's authorisation (else 403). Unknown USCC (bad check
+    Needs ``Authorization: Bearer <token>`` (else 401) and ``X-Authorization-Receipt``, the
+    platform's signed receipt of the SME's authorisation, verified against the platform's JWKS
+    (``sandbox/receipts.py``): else 403 with ``{"error": "receipt_…"}`` naming the broken rule.
+    Every answer that releases items is kept with its receipt (``GET /_sandbox/receipts``), so
+    the provider can show the consent behind each record it released. Unknown USCC (bad check
     character) or family: 404. At most 60 months, ``from`` ≤ ``to``, not after the current
     month (China time): else 400. Decimal values are JSON strings, counts JSON numbers; months
     before the firm's founding are left out; a family the firm does not have gives no items.
@@ -21,10 +24,13 @@ Test controls (a sandbox has no secrets to protect; never expose it beyond loopb
   next series calls: a late answer (longer than the client waits), 429/500/503, or garbage
   (not JSON, a wrong shape, another enterprise, or one bad item among good ones).
 * ``app.state.calls`` (``GET /_sandbox/calls``) counts series calls per (USCC, family).
-* :func:`reset` (``POST /_sandbox/reset``) clears faults, counts and issued tokens.
+* ``app.state.receipts`` (``GET /_sandbox/receipts``): every release with the receipt it was
+  made under (in memory: a sandbox's log lives as long as its process).
+* :func:`reset` (``POST /_sandbox/reset``) clears faults, counts, kept receipts and tokens.
 
-Run it alone with ``python -m xinyidai.sandbox --port 8100 [--seed N] [--client-id ID]``; the
-client secret is read from standard input, so it never shows in a process listing.
+Run it alone with ``python -m xinyidai.sandbox --port 8100 [--seed N] [--client-id ID]
+[--platform-jwks FILE | --platform-jwks-uri URL] [--audience ID]``; the client secret is read
+from standard input, so it never shows in a process listing.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import re
 import secrets
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -49,6 +56,7 @@ from litestar.params import FromPath, QueryParameter
 
 from xinyidai.domain.enterprises.codes import CodeError, validate_uscc
 from xinyidai.models.credit_data import Family
+from xinyidai.sandbox.receipts import PlatformKeys, ReceiptRefused, verify_receipt
 from xinyidai.simulation.generator import family_series, months_between
 
 DEFAULT_SEED = 2026
@@ -58,7 +66,6 @@ SCOPE = "series:read"
 MAX_MONTHS = 60
 PROVIDER_NAME = "sandbox"
 CHINA = timezone(timedelta(hours=8))
-_REFERENCE_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 FAULT_KINDS = frozenset(
@@ -122,9 +129,11 @@ def _check_kind(kind: str) -> None:
 
 
 def reset(app: Litestar) -> None:
-    """Forget faults, call counts and issued tokens (clients must fetch a new token)."""
+    """Forget faults, call counts, kept receipts and issued tokens (clients must fetch a new
+    token)."""
     app.state.faults.clear()
     app.state.calls.clear()
+    app.state.receipts.clear()
     app.state.tokens.clear()
 
 
@@ -291,9 +300,17 @@ async def series(
             {"error": "invalid_token", "error_description": "a valid bearer token is required"},
             {"WWW-Authenticate": 'Bearer realm="sandbox", error="invalid_token"'},
         )
-    reference = request.headers.get("x-authorization-reference", "")
-    if not _REFERENCE_RE.match(reference):
-        return _json(403, {"error": "authorization_reference_required"})
+    receipt = request.headers.get("x-authorization-receipt")
+    try:
+        header, claims = await verify_receipt(
+            receipt,
+            state.platform_keys,
+            audience=state.audience or str(request.base_url).rstrip("/"),
+            uscc=uscc,
+            family=family,
+        )
+    except ReceiptRefused as refused:
+        return _json(403, {"error": refused.code, "error_description": refused.description})
 
     fault = state.faults.take()
     if fault == "timeout":
@@ -337,11 +354,29 @@ async def series(
     ]
     if fault in FAULT_KINDS and fault not in ("timeout", "wrong_shape", "wrong_subject"):
         _spoil(fault, items, kind, first)
-    if fault == "wrong_shape":
-        return _json(200, items)
     shown = subject
     if fault == "wrong_subject":
         shown = "91440101000000000X"
+    state.receipts.append(
+        {
+            "jti": claims["jti"],
+            "kid": header["kid"],
+            "received_at": datetime.now(UTC).isoformat(),
+            "claims": claims,
+            "receipt": receipt,
+            "released": {
+                "uscc": subject,
+                "family": kind.value,
+                "from": f"{first:%Y-%m}",
+                "to": f"{last:%Y-%m}",
+                "count": len(items),
+                "periods": [item.get("period") for item in items],
+                "refs": [item.get("ref") for item in items],
+            },
+        }
+    )
+    if fault == "wrong_shape":
+        return _json(200, items)
     return _json(
         200, {"uscc": shown, "family": kind.value, "provider": PROVIDER_NAME, "items": items}
     )
@@ -354,6 +389,12 @@ async def calls(state: State) -> dict[str, Any]:
         for (uscc, family), count in sorted(state.calls.items())
     ]
     return {"calls": rows, "total": sum(state.calls.values())}
+
+
+@get("/_sandbox/receipts")
+async def kept_receipts(state: State) -> dict[str, Any]:
+    """Every release since the last reset, oldest first, with the receipt it was made under."""
+    return {"receipts": list(state.receipts), "total": len(state.receipts)}
 
 
 @get("/_sandbox/faults")
@@ -399,8 +440,23 @@ def create_app(
     faults: FaultPlan | None = None,
     *,
     token_ttl: int = 3600,
+    platform_jwks: Mapping[str, Any] | PlatformKeys | None = None,
+    platform_jwks_uri: str | None = None,
+    audience: str | None = None,
 ) -> Litestar:
-    """The sandbox provider for the city ``seed``, accepting one client."""
+    """The sandbox provider for the city ``seed``, accepting one client.
+
+    ``platform_jwks`` (a JWK Set, or :class:`PlatformKeys`) and/or ``platform_jwks_uri`` are
+    the platform's public keys that its receipts must verify against; with neither, every
+    series call is refused. ``audience`` is this provider's identifier in the receipts' ``aud``
+    (unset: the base URL the request came to, e.g. ``http://127.0.0.1:8100``).
+    """
+    if isinstance(platform_jwks, PlatformKeys):
+        keys = platform_jwks
+        if platform_jwks_uri is not None:
+            keys.jwks_uri = platform_jwks_uri
+    else:
+        keys = PlatformKeys(static=platform_jwks, jwks_uri=platform_jwks_uri)
     state = State(
         {
             "seed": seed,
@@ -410,11 +466,22 @@ def create_app(
             "faults": faults if faults is not None else FaultPlan(),
             "calls": Counter(),
             "tokens": {},
+            "platform_keys": keys,
+            "audience": audience.rstrip("/") if audience else None,
+            "receipts": [],
             "started_at": datetime.now(UTC),
         }
     )
     return Litestar(
-        route_handlers=[issue_token, series, calls, show_faults, arm_faults, reset_sandbox],
+        route_handlers=[
+            issue_token,
+            series,
+            calls,
+            kept_receipts,
+            show_faults,
+            arm_faults,
+            reset_sandbox,
+        ],
         state=state,
         openapi_config=None,
     )
@@ -423,6 +490,7 @@ def create_app(
 __all__ = [
     "FAULT_KINDS",
     "FaultPlan",
+    "PlatformKeys",
     "create_app",
     "reset",
 ]

@@ -7,16 +7,18 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from joserfc.jwk import ECKey
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from tests.conftest import login
-from tests.provider_fixtures import established, find_firm
+from tests.provider_fixtures import PLATFORM_SIGNER, established, find_firm
 from xinyidai.app import create_app
 from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
 from xinyidai.domain.profiles import snapshots
 from xinyidai.infra.db import create_engine, session_factory
-from xinyidai.models import DataAuthorization, ElectricityMonthly, Role, TaxMonthly
+from xinyidai.infra.signing import Signer
+from xinyidai.models import DataAuthorization, ElectricityMonthly, Role, TaxMonthly, WaterMonthly
 from xinyidai.simulation.generator import months_back
 
 
@@ -39,10 +41,10 @@ async def firm(world):
     return enterprise, user
 
 
-async def _sync(db, sessions, provider, enterprise_id):
+async def _sync(db, sessions, provider, enterprise_id, signer=PLATFORM_SIGNER):
     run = await queue_sync(db, _no_queue, enterprise_id, trigger="test")
     await db.commit()
-    return await execute_sync(sessions, provider, run.id)
+    return await execute_sync(sessions, provider, run.id, signer=signer)
 
 
 async def _count(db, model, enterprise_id) -> int:
@@ -76,6 +78,53 @@ async def test_a_sync_stores_36_months_of_each_authorised_family_with_provenance
     profile = await snapshots.latest(db, enterprise.id)
     assert len(profile.content["families"]["tax"]["months"]) == 36
     assert profile.reason == "sync"
+
+
+async def test_every_call_carries_a_signed_receipt_of_its_authorisation(
+    db, world, sessions, settings, sandbox, sandbox_provider, firm
+) -> None:
+    enterprise, user = firm
+    energy = await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
+    water = await world.authorise(enterprise.id, ["water"], user.id, days=30)
+    signer = Signer.from_settings(settings)
+    assert signer.jwks() == PLATFORM_SIGNER.jwks(), "the sandbox knows the test platform's keys"
+    run = await _sync(db, sessions, sandbox_provider, enterprise.id, signer=signer)
+    assert run.status == "done" and sorted(run.families) == ["electricity", "tax", "water"]
+
+    kept = {entry["released"]["family"]: entry for entry in sandbox.released()}
+    assert sorted(kept) == ["electricity", "tax", "water"]
+    for family, auth in (("tax", energy), ("electricity", energy), ("water", water)):
+        claims = kept[family]["claims"]
+        assert claims["uscc"] == enterprise.uscc
+        assert claims["legal_rep"] == enterprise.legal_rep_name
+        assert claims["families"] == sorted(auth.families)
+        assert claims["purpose"] == auth.purpose
+        assert claims["authorization"]["id"] == str(auth.id)
+        assert claims["authorization"]["reference"] == auth.reference
+        assert claims["iss"] == settings.issuer and claims["aud"] == sandbox.url
+    assert kept["tax"]["jti"] == kept["electricity"]["jti"], "one receipt per authorisation"
+    assert kept["water"]["jti"] != kept["tax"]["jti"]
+
+    # Each stored month names the authorisation it was released under, as the provider kept it.
+    for model, auth in ((TaxMonthly, energy), (WaterMonthly, water)):
+        rows = (await db.scalars(select(model).where(model.enterprise_id == enterprise.id))).all()
+        assert rows and {r.authorization_id for r in rows} == {auth.id}
+        family = model.__tablename__.removeprefix("series_")
+        assert {r.provider_ref for r in rows} == set(kept[family]["released"]["refs"])
+
+
+async def test_a_provider_that_cannot_verify_the_receipts_releases_nothing(
+    db, world, sessions, sandbox, sandbox_provider, firm
+) -> None:
+    enterprise, user = firm
+    await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
+    unknown = Signer(ECKey.generate_key("P-256"), issuer=PLATFORM_SIGNER.issuer)
+    run = await _sync(db, sessions, sandbox_provider, enterprise.id, signer=unknown)
+    assert run.status == "failed" and run.families == []
+    assert run.error.count("receipt_unknown_key") == 2
+    assert sandbox.calls(enterprise.uscc, "tax") == 1, "a refused receipt is not retried"
+    assert sandbox.released() == []
+    assert await _count(db, TaxMonthly, enterprise.id) == 0
 
 
 async def test_syncing_again_changes_nothing(db, world, sessions, sandbox_provider, firm) -> None:

@@ -1,9 +1,11 @@
 """Fetching an SME's authorised families from the data provider (a job), and its records.
 
 A sync run is a row (``sync_runs``) and a SAQ job. The job fetches, for every family with a
-live authorisation, the last 36 complete months, presenting that authorisation's reference;
-rows are inserted with their provenance and ``ON CONFLICT DO NOTHING``, so re-running a sync
-for periods already held changes nothing. Families without a live authorisation are never
+live authorisation, the last 36 complete months, presenting a receipt the platform signs for
+that authorisation (``domain/consents/receipts.py``: one per authorisation and run, issued
+again if the run outlasts it); an enterprise that ``receipts.data_subject`` refuses is never
+fetched. Rows are inserted with their provenance and ``ON CONFLICT DO NOTHING``, so re-running
+a sync for periods already held changes nothing. Families without a live authorisation are never
 requested. Authorisations are checked again after the fetch, so a revocation that lands while
 the provider answers still keeps that family's data out.
 """
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from xinyidai.domain.accounts.guards import require_own_enterprise
+from xinyidai.domain.consents import receipts
 from xinyidai.domain.profiles import snapshots
 from xinyidai.infra.db import after_commit, commit
 from xinyidai.infra.errors import NotFound
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
     from xinyidai.domain.accounts.guards import Principal
     from xinyidai.domain.providers.base import DataProvider
+    from xinyidai.infra.signing import Signer
 
 log = structlog.get_logger(__name__)
 Enqueue = Callable[..., Awaitable[Any]]
@@ -155,8 +159,14 @@ async def execute_sync(
     provider: DataProvider,
     run_id: UUID,
     now: dt.datetime | None = None,
+    *,
+    signer: Signer,
 ) -> SyncRun | None:
-    """The job body: fetch, store, rebuild the profile, and record the outcome on the run."""
+    """The job body: fetch, store, rebuild the profile, and record the outcome on the run.
+
+    ``signer`` signs the run's authorisation receipts. ``now`` sets the window of months and
+    which authorisations are live; receipts always carry the wall clock (the provider checks
+    their times against its own)."""
     from xinyidai.domain.providers.base import ProviderError
 
     now = now or dt.datetime.now(dt.UTC)
@@ -168,16 +178,30 @@ async def execute_sync(
         await session.commit()
         enterprise = await session.get(Enterprise, run.enterprise_id)
         assert enterprise is not None
-        uscc, enterprise_id = enterprise.uscc, enterprise.id
+        enterprise_id = enterprise.id
+        try:
+            subject = receipts.data_subject(enterprise)
+        except receipts.FetchRefused as refused:
+            run.status, run.error = SyncStatus.FAILED, str(refused)[:4000]
+            run.finished_at = dt.datetime.now(dt.UTC)
+            await session.commit()
+            log.info("sync_refused", enterprise_id=str(enterprise_id), reason=str(refused))
+            return run
         auths = await snapshots.live_authorisations(session, enterprise_id, now)
         await session.commit()
 
     first, last = snapshots.window(now.date())
+    book = receipts.ReceiptBook(signer, subject, provider.audience)
     fetched: dict[Family, Any] = {}
     errors: list[str] = []
     for family, auth in sorted(auths.items()):
         try:
-            fetched[family] = await provider.fetch(uscc, family, first, last, auth.reference)
+            receipt = book.receipt(auth)
+        except ValueError as exc:  # it ended between the query and now
+            errors.append(f"{family.value}: {exc}")
+            continue
+        try:
+            fetched[family] = await provider.fetch(subject.uscc, family, first, last, receipt)
         except ProviderError as exc:
             errors.append(f"{family.value}: {exc}")
             log.warning(
@@ -201,7 +225,7 @@ async def execute_sync(
                 errors.append(f"{family.value}: authorisation ended during the sync")
                 continue
             added += await store(
-                session, enterprise_id, family, result.records, auth.id, provider.name, now
+                session, enterprise_id, family, result.records, auths[family].id, provider.name, now
             )
             stored.append(family.value)
             for rejected in result.rejected:

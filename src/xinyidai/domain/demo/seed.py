@@ -184,11 +184,13 @@ async def sync_demo_city(settings: Settings, *, concurrency: int = 8) -> dict[st
     from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
     from xinyidai.domain.providers.http import HttpDataProvider
     from xinyidai.infra.db import create_engine, session_factory
+    from xinyidai.infra.signing import Signer
 
     assert settings.database_url and settings.provider_url
     engine = create_engine(settings, settings.database_url)
     sessions = session_factory(engine)
     provider = HttpDataProvider.from_settings(settings)
+    signer = Signer.from_settings(settings)
 
     async def no_queue(*_: object, **__: object) -> None:
         return None
@@ -208,7 +210,12 @@ async def sync_demo_city(settings: Settings, *, concurrency: int = 8) -> dict[st
         async def one(run_id: object) -> None:
             nonlocal added
             async with semaphore:
-                run = await execute_sync(sessions, provider, run_id)  # type: ignore[arg-type]
+                run = await execute_sync(
+                    sessions,
+                    provider,
+                    run_id,  # type: ignore[arg-type]
+                    signer=signer,
+                )
                 added += run.records_added if run else 0
 
         await asyncio.gather(*(one(r) for r in run_ids))

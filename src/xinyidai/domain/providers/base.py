@@ -2,7 +2,8 @@
 
 A provider serves an SME's authorised monthly series (tax, utilities, social insurance, housing
 fund). A connector (:class:`DataProvider`) fetches one family for one SME over a range of
-months, under the platform's authorisation reference, and returns a :class:`FetchResult`: the
+months, presenting the platform's signed authorisation receipt (``domain/consents/receipts.py``,
+issued for the connector's ``audience``), and returns a :class:`FetchResult`: the
 items that passed validation as :class:`MonthlyRecord` (values are exactly the value columns of
 that family's model in ``models/credit_data.py``) and the ones that did not as
 :class:`Rejected` with a reason. Problems with the call itself (network, provider errors, a
@@ -34,7 +35,9 @@ PROVENANCE_COLUMNS = frozenset(
     {"enterprise_id", "period", "source", "provider_ref", "fetched_at", "authorization_id"}
 )
 PROVIDER_REF_MAX = 200  # length of the provider_ref column
-AUTHORIZATION_REFERENCE_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+# A compact JWS (three base64url parts); a receipt is well under a kilobyte.
+RECEIPT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+RECEIPT_MAX = 8192
 _PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _INT_MAX = 2**31 - 1  # PostgreSQL integer
 
@@ -72,7 +75,8 @@ class ProviderError(Exception):
 
 @runtime_checkable
 class DataProvider(Protocol):
-    name: str
+    name: str  # recorded as the ``source`` of the rows it gave
+    audience: str  # the provider's identifier: the ``aud`` of the receipts it accepts
 
     async def fetch(
         self,
@@ -80,8 +84,10 @@ class DataProvider(Protocol):
         family: Family,
         first: date,
         last: date,
-        authorization_reference: str,
-    ) -> FetchResult: ...
+        receipt: str,
+    ) -> FetchResult:
+        """``receipt``: the signed authorisation receipt covering ``uscc`` and ``family``."""
+        ...
 
     async def aclose(self) -> None: ...
 

@@ -4,7 +4,7 @@ The API (the sandbox in ``xinyidai.sandbox.provider`` serves it)::
 
     POST {base}/oauth/token                       client_credentials, client_secret_basic
     GET  {base}/v1/enterprises/{uscc}/series/{family}?from=YYYY-MM&to=YYYY-MM
-         Authorization: Bearer …   X-Authorization-Reference: <the SME's authorisation>
+         Authorization: Bearer …   X-Authorization-Receipt: <the platform's signed receipt>
     →    {"uscc", "family", "items": [{"period": "YYYY-MM", "ref": "…", <value columns>}]}
 
 The OAuth client is Authlib's ``AsyncOAuth2Client`` (an ``httpx.AsyncClient``). It is created
@@ -16,10 +16,15 @@ one when the provider answers 401 (it forgot or revoked the token), once per cal
 Retries: timeouts, connection errors, 5xx and 429 are retried ``retries`` times with
 exponential backoff and jitter (honouring ``Retry-After`` up to ``max_retry_after`` seconds);
 then ``ProviderError(retryable=True)``. Other 4xx are not retried: 403 (the provider does not
-accept the authorisation reference) and 404 (unknown enterprise) raise
+accept the receipt; its error code is kept in the message) and 404 (unknown enterprise) raise
 ``ProviderError(retryable=False)``. A body that is not the expected document rejects the whole
 response (``ProviderError(retryable=False)``); bad items are rejected one by one
 (``FetchResult.rejected``).
+
+The receipt (``domain/consents/receipts.py``) is the only authorisation sent: it names the
+authorisation's reference itself, so the bare ``X-Authorization-Reference`` header the
+connector sent before receipts is gone (two statements of one fact could disagree). It is
+issued for ``audience`` (``PROVIDER_AUDIENCE``, by default the provider's base URL).
 
 One instance holds a connection pool and a token: create it once per process (or per worker)
 and share it between calls; close it with ``aclose()``. It must be used from one event loop.
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import warnings
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -43,7 +49,8 @@ import structlog
 from authlib.common.errors import AuthlibBaseError
 
 from xinyidai.domain.providers.base import (
-    AUTHORIZATION_REFERENCE_RE,
+    RECEIPT_MAX,
+    RECEIPT_RE,
     FetchResult,
     ProviderError,
     validate_items,
@@ -60,6 +67,7 @@ log = structlog.get_logger(__name__)
 
 MAX_BODY = 8 * 1024 * 1024  # bytes; a series of 60 months is a few kilobytes
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_ERROR_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 class _Retry(Exception):
@@ -90,6 +98,18 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def _error_code(response: httpx.Response) -> str:
+    """The ``error`` code of a refusal's JSON body (a short token), else ``"no reason given"``."""
+    try:
+        body = msgspec.json.decode(response.content[:4096])
+    except msgspec.DecodeError:
+        return "no reason given"
+    code = body.get("error") if isinstance(body, dict) else None
+    if isinstance(code, str) and _ERROR_CODE_RE.match(code):
+        return code
+    return "no reason given"
+
+
 class HttpDataProvider:
     """A :class:`~xinyidai.domain.providers.base.DataProvider` over the provider's HTTP API."""
 
@@ -104,6 +124,7 @@ class HttpDataProvider:
             settings.provider_client_secret,
             timeout=settings.provider_timeout,
             retries=settings.provider_retries,
+            audience=settings.provider_audience,
         )
 
     def __init__(
@@ -117,11 +138,13 @@ class HttpDataProvider:
         backoff: float = 0.2,
         name: str = "sandbox",
         max_retry_after: float = 30.0,
+        audience: str | None = None,
     ) -> None:
         if retries < 0 or timeout <= 0 or backoff < 0:
             raise ValueError("retries and backoff must not be negative, timeout must be positive")
         self.name = name
         self.base_url = base_url.rstrip("/")
+        self.audience = audience or self.base_url
         self.token_endpoint = f"{self.base_url}/oauth/token"
         self.timeout = timeout
         self.retries = retries
@@ -161,9 +184,10 @@ class HttpDataProvider:
         family: Family,
         first: date,
         last: date,
-        authorization_reference: str,
+        receipt: str,
     ) -> FetchResult:
-        """Fetch ``family`` of ``uscc`` for the months ``first``..``last`` (inclusive).
+        """Fetch ``family`` of ``uscc`` for the months ``first``..``last`` (inclusive), under
+        the signed authorisation ``receipt``.
 
         Raises ``ValueError`` for arguments that could never be served (a caller's bug) and
         :class:`ProviderError` for everything that goes wrong with the provider.
@@ -172,12 +196,12 @@ class HttpDataProvider:
         first, last = first.replace(day=1), last.replace(day=1)
         if first > last:
             raise ValueError("first must not be after last")
-        if not AUTHORIZATION_REFERENCE_RE.match(authorization_reference):
-            raise ValueError("the authorization reference is 8-64 characters of [A-Za-z0-9._:-]")
+        if len(receipt) > RECEIPT_MAX or not RECEIPT_RE.match(receipt):
+            raise ValueError("the receipt is not a compact JWS")
         subject = uscc.strip().upper()
         url = f"{self.base_url}/v1/enterprises/{quote(subject, safe='')}/series/{family.value}"
         params = {"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}
-        headers = {"X-Authorization-Reference": authorization_reference}
+        headers = {"X-Authorization-Receipt": receipt}
         response = await self._get_with_retries(url, params, headers, family)
         items = self._items(response, subject, family)
         return validate_items(family, items, first, last, provider=self.name)
@@ -260,7 +284,7 @@ class HttpDataProvider:
             raise _Retry(f"answered {status}", _retry_after(response), status)
         if status == 403:
             self._fail(
-                "the provider does not accept the authorization reference",
+                f"the provider refuses the authorisation receipt ({_error_code(response)})",
                 status=403,
                 family=family,
             )
