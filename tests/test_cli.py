@@ -84,6 +84,8 @@ def test_the_demo_seed_is_refused_in_production(monkeypatch) -> None:
     monkeypatch.setenv("SIGNING_KEY", ECKey.generate_key("P-256").as_pem(private=True).decode())
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")
+    monkeypatch.setenv("IDENTITY_URL", "https://elicence.example.gov.cn")
+    monkeypatch.setenv("IDENTITY_CLIENT_SECRET", "i" * 40)
     result = CliRunner().invoke(main, ["demo", "seed"])
     assert result.exit_code != 0
     assert "refused" in result.output

@@ -35,6 +35,7 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
             "PORT": str(port),
             "LOG_LEVEL": "WARNING",
             "SANDBOX_PORT": str(_free_port()),
+            "IDENTITY_SANDBOX_PORT": str(_free_port()),
         }
     )
     return subprocess.Popen(

@@ -57,14 +57,17 @@ def test_production_refuses_development_secrets() -> None:
                 "SIGNING_KEY": signing_key,
             }
         )
+    engines = {"DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://r"}
+    secrets = {"ENV": "production", "SECRET_KEY": "s" * 40, "DATA_KEY": key}
+    with pytest.raises(SettingsError, match="IDENTITY_URL"):  # never the sandbox's
+        Settings.from_env({**secrets, "SIGNING_KEY": signing_key, **engines})
     production = Settings.from_env(
         {
-            "ENV": "production",
-            "SECRET_KEY": "s" * 40,
-            "DATA_KEY": key,
+            **secrets,
             "SIGNING_KEY": signing_key,
-            "DATABASE_URL": "postgresql://db/x",
-            "REDIS_URL": "redis://r",
+            **engines,
+            "IDENTITY_URL": "https://elicence.example.gov.cn",
+            "IDENTITY_CLIENT_SECRET": "i" * 40,
         }
     )
     assert production.secure_cookies and production.json_logs

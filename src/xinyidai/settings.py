@@ -334,17 +334,17 @@ class Settings:
         if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST and not self.signing_key:
             raise SettingsError("SIGNING_KEY must be set outside development")
 
+        if self.env is Env.PRODUCTION and (not self.database_url or not self.redis_url):
+            raise SettingsError(
+                "production needs DATABASE_URL and REDIS_URL; the embedded "
+                "engines are for development and tests"
+            )
         if self.env is Env.PRODUCTION and (
             not self.identity_url or self.identity_client_secret == "sandbox-identity-secret"  # noqa: S105
         ):
             raise SettingsError(
                 "production needs IDENTITY_URL and IDENTITY_CLIENT_SECRET: enterprises verify "
                 "through the real identity service, never the sandbox"
-            )
-        if self.env is Env.PRODUCTION and (not self.database_url or not self.redis_url):
-            raise SettingsError(
-                "production needs DATABASE_URL and REDIS_URL; the embedded "
-                "engines are for development and tests"
             )
 
     @property

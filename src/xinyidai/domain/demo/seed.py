@@ -166,8 +166,9 @@ async def verify_demo_city(settings: Settings, *, concurrency: int = 8) -> int:
                 await commit(session)
                 verified += 1
 
-        async with httpx.AsyncClient(timeout=10) as browser:
-            await asyncio.gather(*(one(uscc, user, browser) for uscc, user in pending))
+        async with httpx.AsyncClient(timeout=10) as browser, asyncio.TaskGroup() as group:
+            for uscc, user in pending:  # the first failure cancels the rest
+                group.create_task(one(uscc, user, browser))
     finally:
         await identity.aclose()
         await redis.aclose()
