@@ -11,12 +11,11 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from xinyidai.domain.accounts.controllers import AuthController
-from xinyidai.domain.accounts.guards import provide_principal
+from xinyidai.domain.accounts.guards import authenticate_early, provide_principal
 from xinyidai.domain.accounts.sessions import SESSION_COOKIE, SessionStore
 from xinyidai.domain.banks.controllers import BankController
 from xinyidai.domain.consents.controllers import AuthorizationController
@@ -29,8 +28,14 @@ from xinyidai.domain.profiles.controllers import ProfileController
 from xinyidai.domain.scoring.controllers import ScoreController
 from xinyidai.domain.scoring.office_controllers import OfficeScoringController
 from xinyidai.infra.crypto import FieldCipher
-from xinyidai.infra.db import provide_transaction, sqlalchemy_config
-from xinyidai.infra.http import Metrics, RequestContext, problem_handler
+from xinyidai.infra.db import create_probe_engine, provide_transaction, sqlalchemy_config
+from xinyidai.infra.http import (
+    CheckedRequest,
+    Metrics,
+    RequestContext,
+    SwaggerPage,
+    problem_handler,
+)
 from xinyidai.infra.logging import configure_logging
 from xinyidai.infra.queue import InProcessWorker, create_queue, create_worker
 from xinyidai.infra.redis import create_redis
@@ -51,7 +56,7 @@ def _openapi() -> OpenAPIConfig:
         "scoring, matching and the bank API.",
         path="/schema",
         render_plugins=[
-            SwaggerRenderPlugin(
+            SwaggerPage(
                 path="/",
                 js_url="/schema-assets/swagger-ui-bundle.js",
                 css_url="/schema-assets/swagger-ui.css",
@@ -86,6 +91,7 @@ def create_app(settings: Settings) -> Litestar:
     metrics = Metrics()
     queue = create_queue(settings.redis_url)
     alchemy = sqlalchemy_config(settings, settings.database_url, enqueue=queue.enqueue)
+    db_probe = create_probe_engine(settings, settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -102,6 +108,7 @@ def create_app(settings: Settings) -> Litestar:
                 await worker.stop()
             await queue.disconnect()
             await redis.aclose()
+            await db_probe.dispose()
             log.info("shutdown")
 
     app = Litestar(
@@ -130,6 +137,9 @@ def create_app(settings: Settings) -> Litestar:
             "principal": Provide(provide_principal),
         },
         exception_handlers={Exception: problem_handler},
+        # Sessions are checked before bodies are read; bodies are checked as they are read.
+        before_request=authenticate_early,
+        request_class=CheckedRequest,
         lifespan=[lifespan],
         openapi_config=_openapi(),
         state=State(
@@ -138,6 +148,7 @@ def create_app(settings: Settings) -> Litestar:
                 "redis": redis,
                 "metrics": metrics,
                 "alchemy": alchemy,
+                "db_probe": db_probe,
                 "queue": queue,
                 "sessions": SessionStore(redis, settings.session_max_age),
                 "cipher": FieldCipher(settings.data_key_bytes),
