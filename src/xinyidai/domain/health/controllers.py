@@ -34,6 +34,7 @@ class Ready(msgspec.Struct):
 
 
 _LIVE = Live()
+_RETRY_AFTER = 5
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
 _FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 
@@ -94,7 +95,9 @@ class HealthController(Controller):
     async def ready(self, request: Request[Any, Any, Any]) -> Response[Ready]:
         database, redis = await asyncio.gather(_database_ok(request), _redis_ok(request))
         body = Ready(database="ok" if database else "down", redis="ok" if redis else "down")
-        return Response(body, status_code=200 if database and redis else 503)
+        if database and redis:
+            return Response(body)
+        return Response(body, status_code=503, headers={"Retry-After": str(_RETRY_AFTER)})
 
     @get(
         "/metrics",
