@@ -112,10 +112,10 @@ async def _sme(settings: Settings, email: str) -> Any:
         await engine.dispose()
 
 
-async def _until(condition: Any) -> None:
+async def _until(changed: asyncio.Condition, condition: Any) -> None:
     async def wait() -> None:
-        while not condition():
-            await asyncio.sleep(0.05)
+        async with changed:
+            await changed.wait_for(condition)
 
     await asyncio.wait_for(wait(), timeout=HANG_GUARD)
 
@@ -139,12 +139,15 @@ async def test_a_frozen_database_is_503_and_service_returns_when_it_runs_again(
     phase = "up"
     seen: dict[str, list[tuple[str, str, httpx.Response]]] = {path: [] for path in paths}
     done = asyncio.Event()
+    changed = asyncio.Condition()
 
     async def keep_asking(client: httpx.AsyncClient, path: str) -> None:
         while not done.is_set():
             started = phase
             response = await client.get(path)
             seen[path].append((started, phase, response))
+            async with changed:
+                changed.notify_all()
 
     def count(path: str, during: str, status: int | None = None) -> int:
         return sum(
@@ -166,16 +169,16 @@ async def test_a_frozen_database_is_503_and_service_returns_when_it_runs_again(
             assert login.status_code == 200, login.text
             askers = [asyncio.create_task(keep_asking(client, path)) for path in paths]
             try:
-                await _until(lambda: all(count(p, "up", 200) >= 2 for p in paths))
+                await _until(changed, lambda: all(count(p, "up", 200) >= 2 for p in paths))
 
                 frozen = own_postgres.freeze(backends=True)
                 phase = "stopped"
-                await _until(lambda: all(count(p, "stopped") >= 2 for p in paths))
+                await _until(changed, lambda: all(count(p, "stopped") >= 2 for p in paths))
 
                 OwnPostgres.thaw(frozen)
                 frozen = []
                 phase = "resumed"
-                await _until(lambda: all(recovered(p) for p in paths))
+                await _until(changed, lambda: all(recovered(p) for p in paths))
             finally:
                 OwnPostgres.thaw(frozen)
                 done.set()
@@ -218,7 +221,9 @@ async def test_readiness_reports_a_database_that_accepts_no_new_connections(
                 OwnPostgres.thaw(frozen)
 
             async def ready_again() -> None:
-                while (await client.get("/health/ready")).status_code != 200:
+                while True:
+                    if (await client.get("/health/ready")).status_code == 200:
+                        return
                     await asyncio.sleep(0.1)
 
             await asyncio.wait_for(ready_again(), timeout=HANG_GUARD)

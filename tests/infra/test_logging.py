@@ -40,9 +40,8 @@ def test_a_megabyte_value_is_cut_with_a_marker_saying_how_much(json_logs, capsys
 
 
 def test_bytes_and_containers_are_cut_too(json_logs, capsys) -> None:
-    structlog.get_logger("test").info(
-        "received", body=b"\x00" * MEGABYTE, errors=[{"row": n, "error": "bad"} for n in range(10**5)]
-    )
+    errors = [{"row": n, "error": "bad"} for n in range(10**5)]
+    structlog.get_logger("test").info("received", body=b"\x00" * MEGABYTE, errors=errors)
     (line,) = _lines(capsys)
     event = json.loads(line)
     assert "truncated" in event["body"] and f"of {MEGABYTE} bytes" in event["body"]
