@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import socket
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -84,6 +85,17 @@ _NETWORK_ERRNOS = frozenset(
         errno.ENOENT,  # a Unix socket that is gone: the server is not running
     }
 )
+_DRIVER_DIR = f"{os.sep}asyncpg{os.sep}"
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised inside asyncpg (a connect failing), not by our own code."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if _DRIVER_DIR in tb.tb_frame.f_code.co_filename:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
@@ -113,7 +125,11 @@ def is_database_unavailable(exc: BaseException) -> bool:
             return True
         if isinstance(current, ConnectionError | socket.gaierror):
             return True
-        if isinstance(current, OSError) and current.errno in _NETWORK_ERRNOS:
+        if (
+            isinstance(current, OSError)
+            and current.errno in _NETWORK_ERRNOS
+            and _raised_in_driver(current)
+        ):
             return True
         current = getattr(current, "orig", None) or current.__cause__ or current.__context__
     return False
