@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from xinyidai.infra.db import create_engine, is_database_unavailable
 from xinyidai.infra.http import problem_for
@@ -63,7 +64,7 @@ async def test_waiting_too_long_for_a_pooled_connection_is_unavailable(settings)
             for _ in range(2):
                 held = await stack.enter_async_context(engine.connect())
                 await held.execute(text("SELECT 1"))
-            with pytest.raises(Exception) as caught:
+            with pytest.raises(PoolTimeout) as caught:
                 async with engine.connect() as third:
                     await third.execute(text("SELECT 1"))
         _assert_503(caught.value)
@@ -75,9 +76,8 @@ def test_our_own_failures_stay_500() -> None:
     for exc in (ValueError("bug"), KeyError("k"), RuntimeError("x")):
         assert not is_database_unavailable(exc)
         assert problem_for(exc)[0].status == 500
-    try:
+    with pytest.raises(FileNotFoundError) as caught:
         open("/nonexistent/upload.csv", "rb")  # noqa: SIM115 - the error is what we want
-    except FileNotFoundError as exc:
-        # The same errno as a vanished database socket, but raised by our code: a bug.
-        assert not is_database_unavailable(exc)
-        assert problem_for(exc)[0].status == 500
+    # The same errno as a vanished database socket, but raised by our code: a bug.
+    assert not is_database_unavailable(caught.value)
+    assert problem_for(caught.value)[0].status == 500
