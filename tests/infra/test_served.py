@@ -141,3 +141,29 @@ async def test_trusted_proxies_do_not_make_a_remote_client_loopback(served_setti
             for forwarded in ("127.0.0.1", "::1", "203.0.113.9"):
                 response = await client.get("/metrics", headers={"x-forwarded-for": forwarded})
                 assert response.status_code == 404, forwarded
+
+
+async def test_a_client_that_leaves_mid_body_is_not_a_server_error(served_settings) -> None:
+    with serve(create_app(served_settings)) as server:
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        head = (
+            "POST /api/v1/auth/login HTTP/1.1\r\nhost: 127.0.0.1\r\n"
+            "content-type: application/json\r\ncontent-length: 1000000\r\n\r\n"
+        )
+        writer.write(head.encode() + b'{"email": "' + b"a" * 1024)
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        route = 'route="/api/v1/auth/login"'
+        async with httpx.AsyncClient(base_url=server.url) as client:
+
+            async def answered() -> str:
+                while True:
+                    text = (await client.get("/metrics")).text
+                    if route in text:
+                        return text
+                    await asyncio.sleep(0.05)
+
+            text = await asyncio.wait_for(answered(), timeout=60)
+        counted = [line for line in text.splitlines() if route in line and "_total" in line]
+        assert counted and all('status="400"' in line for line in counted), counted

@@ -28,7 +28,12 @@ import msgspec
 import structlog
 from litestar import Request, Response
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    InternalServerException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.params import BodyKwarg
@@ -265,11 +270,18 @@ class CheckedRequest(Request[Any, Any, Any]):
 
     async def stream(self) -> AsyncGenerator[bytes, None]:
         checked = False
-        async for chunk in super().stream():
-            if chunk and not checked:
-                self._check_media_type()
-                checked = True
-            yield chunk
+        try:
+            async for chunk in super().stream():
+                if chunk and not checked:
+                    self._check_media_type()
+                    checked = True
+                yield chunk
+        except InternalServerException as exc:
+            # Litestar's word for a client that went away in the middle of its body: the
+            # client's doing (nobody reads the answer), not a server error to alert on.
+            if exc.detail == "client disconnected prematurely":
+                raise MalformedBody("the client disconnected before its body ended") from None
+            raise
 
     async def json(self) -> Any:
         body = await self.body()
