@@ -107,3 +107,25 @@ async def test_a_refused_database_connection_is_503(settings) -> None:
         )
         assert login.status_code == 503, login.text
         assert login.headers["retry-after"]
+
+
+async def test_concurrent_readiness_probes_share_one_check(settings) -> None:
+    """Each check opens a new database connection; a flood of probes must not open one each."""
+    import asyncio
+
+    import httpx
+    from sqlalchemy import event
+
+    from tests.serving import serve
+
+    app = create_app(settings)
+    opened = []
+    event.listen(app.state.db_probe.sync_engine, "connect", lambda *_: opened.append(1))
+    with serve(app) as server:
+        limits = httpx.Limits(max_connections=20)
+        async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as client:
+            responses = await asyncio.gather(*(client.get("/health/ready") for _ in range(20)))
+            assert all(r.status_code == 200 for r in responses)
+            assert 1 <= len(opened) < 10, len(opened)
+            assert (await client.get("/health/ready")).status_code == 200  # checked anew
+            assert len(opened) >= 2

@@ -57,6 +57,39 @@ async def _redis_ok(request: Request[Any, Any, Any]) -> bool:
     return await redis_answers(settings.redis_url, PROBE_TIMEOUT)
 
 
+class _SharedCheck:
+    """One readiness check at a time per process: probes that arrive while one runs share its
+    answer. Each check opens new connections, so a flood of ``/health/ready`` from outside
+    opens at most one at a time to each engine, instead of one per request (which could use
+    up the database's connection slots)."""
+
+    __slots__ = ("_running",)
+
+    def __init__(self) -> None:
+        self._running: asyncio.Future[tuple[bool, bool]] | None = None
+
+    async def __call__(self, request: Request[Any, Any, Any]) -> tuple[bool, bool]:
+        if self._running is None:
+            self._running = asyncio.ensure_future(self._check(request))
+        # Shielded: a caller that goes away does not cancel the others' answer.
+        return await asyncio.shield(self._running)
+
+    async def _check(self, request: Request[Any, Any, Any]) -> tuple[bool, bool]:
+        try:
+            database, redis = await asyncio.gather(_database_ok(request), _redis_ok(request))
+            return database, redis
+        finally:
+            self._running = None
+
+
+def _shared_check(request: Request[Any, Any, Any]) -> _SharedCheck:
+    state = request.app.state
+    check: _SharedCheck | None = state.get("readiness_check")
+    if check is None:
+        check = state["readiness_check"] = _SharedCheck()
+    return check
+
+
 def may_scrape(request: Request[Any, Any, Any], settings: Settings) -> bool:
     """With ``METRICS_TOKEN`` set: the request carries ``Authorization: Bearer <token>``
     (compared in constant time). Without it: the direct peer is a loopback address and the
@@ -93,7 +126,7 @@ class HealthController(Controller):
         },
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[Ready]:
-        database, redis = await asyncio.gather(_database_ok(request), _redis_ok(request))
+        database, redis = await _shared_check(request)(request)
         body = Ready(database="ok" if database else "down", redis="ok" if redis else "down")
         if database and redis:
             return Response(body)
