@@ -99,8 +99,8 @@ def _raised_in_driver(exc: BaseException) -> bool:
 
 
 def is_database_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` (or what caused it) says the database cannot be reached or did not
-    answer in time, as opposed to a query the database refused."""
+    """Whether ``exc`` (or what it wraps) says the database cannot be reached or did not
+    answer in time, as opposed to a query the database refused or a bug of ours."""
     import asyncpg
     from sqlalchemy.exc import InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -131,7 +131,9 @@ def is_database_unavailable(exc: BaseException) -> bool:
             and _raised_in_driver(current)
         ):
             return True
-        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+        # What SQLAlchemy wrapped (``orig``) or what it was raised from; not ``__context__``:
+        # an error of our own raised while handling a timeout is still our own.
+        current = getattr(current, "orig", None) or current.__cause__
     return False
 
 
