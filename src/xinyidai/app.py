@@ -11,12 +11,11 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from xinyidai.domain.accounts.controllers import AuthController
-from xinyidai.domain.accounts.guards import provide_principal
+from xinyidai.domain.accounts.guards import authenticate_early, provide_principal
 from xinyidai.domain.accounts.sessions import SESSION_COOKIE, SessionStore
 from xinyidai.domain.banks.controllers import BankController
 from xinyidai.domain.consents.controllers import AuthorizationController
@@ -35,8 +34,14 @@ from xinyidai.domain.verification.controllers import (
 )
 from xinyidai.domain.verification.identity import IdentityClient
 from xinyidai.infra.crypto import FieldCipher
-from xinyidai.infra.db import provide_transaction, sqlalchemy_config
-from xinyidai.infra.http import Metrics, RequestContext, problem_handler
+from xinyidai.infra.db import create_probe_engine, provide_transaction, sqlalchemy_config
+from xinyidai.infra.http import (
+    CheckedRequest,
+    Metrics,
+    RequestContext,
+    SwaggerPage,
+    problem_handler,
+)
 from xinyidai.infra.logging import configure_logging
 from xinyidai.infra.queue import InProcessWorker, create_queue, create_worker
 from xinyidai.infra.redis import create_redis
@@ -58,7 +63,7 @@ def _openapi() -> OpenAPIConfig:
         "scoring, matching and the bank API.",
         path="/schema",
         render_plugins=[
-            SwaggerRenderPlugin(
+            SwaggerPage(
                 path="/",
                 js_url="/schema-assets/swagger-ui-bundle.js",
                 css_url="/schema-assets/swagger-ui.css",
@@ -94,6 +99,7 @@ def create_app(settings: Settings) -> Litestar:
     queue = create_queue(settings.redis_url)
     alchemy = sqlalchemy_config(settings, settings.database_url, enqueue=queue.enqueue)
     identity = IdentityClient.from_settings(settings)  # no network until first used
+    db_probe = create_probe_engine(settings, settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -112,6 +118,7 @@ def create_app(settings: Settings) -> Litestar:
             if identity is not None:
                 await identity.aclose()
             await redis.aclose()
+            await db_probe.dispose()
             log.info("shutdown")
 
     app = Litestar(
@@ -143,6 +150,9 @@ def create_app(settings: Settings) -> Litestar:
             "principal": Provide(provide_principal),
         },
         exception_handlers={Exception: problem_handler},
+        # Sessions are checked before bodies are read; bodies are checked as they are read.
+        before_request=authenticate_early,
+        request_class=CheckedRequest,
         lifespan=[lifespan],
         openapi_config=_openapi(),
         state=State(
@@ -151,6 +161,7 @@ def create_app(settings: Settings) -> Litestar:
                 "redis": redis,
                 "metrics": metrics,
                 "alchemy": alchemy,
+                "db_probe": db_probe,
                 "queue": queue,
                 "sessions": SessionStore(redis, settings.session_max_age),
                 "cipher": FieldCipher(settings.data_key_bytes),

@@ -206,6 +206,29 @@ class Settings:
     db_pool_size: int = field(
         default=10, metadata=_meta("DB_POOL_SIZE", "Database connections per process", int)
     )
+    db_connect_timeout: float = field(
+        default=5.0,
+        metadata=_meta(
+            "DB_CONNECT_TIMEOUT", "Seconds to open a database connection before giving up", float
+        ),
+    )
+    db_pool_timeout: float = field(
+        default=5.0,
+        metadata=_meta(
+            "DB_POOL_TIMEOUT",
+            "Seconds a request waits for a free pooled connection (then 503)",
+            float,
+        ),
+    )
+    db_command_timeout: float = field(
+        default=30.0,
+        metadata=_meta(
+            "DB_COMMAND_TIMEOUT",
+            "Seconds one database statement may take before it is cancelled (a hung server "
+            "then answers 503 instead of holding the request)",
+            float,
+        ),
+    )
     provider_url: str | None = field(
         default=None,
         metadata=_meta(
@@ -297,6 +320,15 @@ class Settings:
             "TRUSTED_PROXIES",
             "Take the client address from `X-Forwarded-For` (behind a proxy)",
             _bool,
+        ),
+    )
+    metrics_token: str | None = field(
+        default=None,
+        metadata=_meta(
+            "METRICS_TOKEN",
+            "Bearer token `/metrics` requires; unset: only loopback clients (with no forwarding "
+            "headers) may scrape. Anyone else gets 404",
+            _opt_str,
         ),
     )
 

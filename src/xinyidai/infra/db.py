@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 log = structlog.get_logger(__name__)
 
@@ -36,13 +40,101 @@ def async_url(url: str) -> str:
 
 
 def engine_kwargs(settings: Settings) -> dict[str, object]:
+    """Pool and driver settings. Every wait is bounded: opening a connection
+    (``DB_CONNECT_TIMEOUT``), waiting for a pooled one (``DB_POOL_TIMEOUT``) and each statement,
+    the pre-ping included (``DB_COMMAND_TIMEOUT``), so a server that stops answering turns into
+    errors the HTTP layer answers with 503 instead of requests that hang for ever."""
     return {
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_pool_size,
         "pool_pre_ping": True,
-        "pool_timeout": 5,
-        "connect_args": {"timeout": 5, "command_timeout": 30},
+        "pool_timeout": settings.db_pool_timeout,
+        "connect_args": {
+            "timeout": settings.db_connect_timeout,
+            "command_timeout": settings.db_command_timeout,
+        },
     }
+
+
+PROBE_TIMEOUT = 2.0
+"""Upper bound, in seconds, of a readiness probe's connect and query."""
+
+
+def create_probe_engine(settings: Settings, database_url: str) -> AsyncEngine:
+    """An engine without a pool, for readiness probes: every ``connect()`` opens a NEW
+    connection, so a server that still serves the pooled connections but accepts no new ones
+    is reported down."""
+    timeout = min(PROBE_TIMEOUT, settings.db_connect_timeout)
+    return create_async_engine(
+        async_url(database_url),
+        poolclass=NullPool,
+        connect_args={"timeout": timeout, "command_timeout": timeout},
+    )
+
+
+_NETWORK_ERRNOS = frozenset(
+    {
+        errno.ECONNREFUSED,
+        errno.ECONNRESET,
+        errno.ECONNABORTED,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+        errno.ETIMEDOUT,
+        errno.EPIPE,
+        errno.ENOENT,  # a Unix socket that is gone: the server is not running
+    }
+)
+_DRIVER_DIR = f"{os.sep}asyncpg{os.sep}"
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised inside asyncpg (a connect failing), not by our own code."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if _DRIVER_DIR in tb.tb_frame.f_code.co_filename:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps) says the database cannot be reached or did not
+    answer in time, as opposed to a query the database refused or a bug of ours."""
+    import asyncpg
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (OperationalError, InterfaceError, PoolTimeout, TimeoutError)):
+            return True
+        if isinstance(
+            current,
+            (
+                asyncpg.PostgresConnectionError,
+                asyncpg.CannotConnectNowError,
+                asyncpg.InterfaceError,  # connection closed, another operation in progress
+                asyncpg.TooManyConnectionsError,
+                asyncpg.AdminShutdownError,
+                asyncpg.QueryCanceledError,  # statement_timeout or a cancelled hung query
+            ),
+        ):
+            return True
+        if isinstance(current, ConnectionError | socket.gaierror):
+            return True
+        if (
+            isinstance(current, OSError)
+            and current.errno in _NETWORK_ERRNOS
+            and _raised_in_driver(current)
+        ):
+            return True
+        # What SQLAlchemy wrapped (``orig``) or what it was raised from; not ``__context__``:
+        # an error of our own raised while handling a timeout is still our own.
+        current = getattr(current, "orig", None) or current.__cause__
+    return False
 
 
 Enqueue = Callable[..., Awaitable[Any]]
@@ -130,13 +222,31 @@ async def provide_transaction(
     """
     try:
         yield db_session
-    except BaseException:
-        await db_session.rollback()
+    except BaseException as exc:
+        await _abandon(db_session, exc)
         raise
     else:
-        await commit(db_session)
+        try:
+            await commit(db_session)
+        except BaseException as exc:
+            await _abandon(db_session, exc)
+            raise
     finally:
         await db_session.close()
+
+
+async def _abandon(session: AsyncSession, exc: BaseException) -> None:
+    """Roll back after ``exc``; when the database is what failed, drop the connection instead:
+    a rollback on a server that stopped answering would wait out another timeout, and a
+    connection whose statement timed out must not go back to the pool."""
+    if not is_database_unavailable(exc):
+        try:
+            await session.rollback()
+            return
+        except Exception as rollback_error:
+            if not is_database_unavailable(rollback_error):
+                raise
+    await session.invalidate()
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:

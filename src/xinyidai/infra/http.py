@@ -1,10 +1,16 @@
 """HTTP plumbing shared by every capability.
 
-* ``problem_handler`` turns every exception into an RFC 9457 problem-details response.
+* ``problem_handler`` turns every exception into an RFC 9457 problem-details response; database
+  and Redis outages and timeouts become 503 with ``Retry-After``.
+* ``CheckedRequest`` (the app's request class) refuses bodies in a media type the endpoint does
+  not take (415), and JSON that is not UTF-8, is malformed or nests deeper than
+  ``MAX_JSON_DEPTH`` (400), when the body is read: after authentication.
 * ``RequestContext`` is the outermost ASGI layer: it gives every request an id (taken from a
   well-formed ``X-Request-ID`` or made fresh), binds it to every log line, returns it on every
-  response (404s for unknown routes included), writes the access log and counts Prometheus
-  metrics by route template.
+  response (404s for unknown routes included), adds the security headers, writes the access log
+  and counts Prometheus metrics by route template.
+* ``SwaggerPage`` renders the API documentation page with a per-request script nonce, so the page
+  works under the strict Content-Security-Policy.
 * ``problem_responses`` documents the problem bodies an operation can answer in OpenAPI.
 """
 
@@ -21,16 +27,29 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import structlog
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import (
+    HTTPException,
+    InternalServerException,
+    SerializationException,
+    ValidationException,
+)
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.params import BodyKwarg
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
+from xinyidai.infra.db import is_database_unavailable
 from xinyidai.infra.errors import DomainError, FieldError, Problem
 from xinyidai.infra.logging import REQUEST_ID
+from xinyidai.infra.redis import is_redis_unavailable
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+    from litestar.handlers import BaseRouteHandler
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("xinyidai.http")
@@ -55,26 +74,11 @@ _TITLES = {
 
 
 def _unavailable(exc: BaseException) -> str | None:
-    """Name the backing service an exception says is down, if it is that kind of exception."""
-    import redis.exceptions as redis_exc
-    from sqlalchemy.exc import InterfaceError, OperationalError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    if isinstance(
-        exc, (redis_exc.ConnectionError, redis_exc.TimeoutError, redis_exc.BusyLoadingError)
-    ):
+    """Name the backing service an exception says is down or too slow, if it is that kind."""
+    if is_redis_unavailable(exc):
         return "redis"
-    if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)):
+    if is_database_unavailable(exc):
         return "database"
-    if isinstance(exc, (ConnectionRefusedError, ConnectionResetError)):
-        return "database"
-    try:
-        import asyncpg
-
-        if isinstance(exc, (asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError)):
-            return "database"
-    except ImportError:  # pragma: no cover - asyncpg is a dependency
-        pass
     return None
 
 
@@ -176,6 +180,127 @@ def problem_for(exc: BaseException) -> tuple[Problem, dict[str, str]]:
     )
 
 
+class MalformedBody(DomainError):
+    status = 400
+    title = "Bad request"
+    slug = "malformed-request"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects a JSON body may have (our bodies nest 2 or 3 deep)."""
+
+# A JSON string (unrolled: no backtracking per character), or one bracket.
+_JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_OPENERS = frozenset(b"[{")
+
+
+def json_nests_deeper_than(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the arrays and objects of ``body`` nest deeper than ``limit``. Brackets inside
+    strings do not count. Bodies with at most ``limit`` opening brackets are answered at once."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_TOKENS.finditer(body):
+        first = body[match.start()]
+        if first in _OPENERS:
+            depth += 1
+            if depth > limit:
+                return True
+        elif first != 0x22:  # a closing bracket (0x22 is the quote of a string)
+            depth -= 1
+    return False
+
+
+def is_json_media_type(media_type: str) -> bool:
+    """``application/json`` or a structured ``application/*+json`` type."""
+    media_type = media_type.lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+_BODY_MEDIA_KEY = "xinyidai.body_media_type"
+
+
+def _declared_body_media_type(handler: BaseRouteHandler) -> str | None:
+    """The media type of the handler's ``data`` parameter (JSON unless its ``Body`` says
+    otherwise), or None when it declares no body. Worked out once per handler."""
+    opt = handler.opt
+    if _BODY_MEDIA_KEY not in opt:
+        field = handler.parsed_fn_signature.parameters.get("data")
+        media: str | None = None
+        if field is not None:
+            kwarg = field.kwarg_definition
+            declared = kwarg.media_type if isinstance(kwarg, BodyKwarg) else None
+            media = str(getattr(declared, "value", declared or RequestEncodingType.JSON.value))
+        opt[_BODY_MEDIA_KEY] = media
+    return opt[_BODY_MEDIA_KEY]
+
+
+class CheckedRequest(Request[Any, Any, Any]):
+    """The app's request class: every body goes through ``stream`` (``body()``, forms and
+    uploads included), and every JSON body through ``json``; both check what they read.
+
+    Litestar reads a body only while it builds the handler's arguments, after guards and the
+    session check (``accounts.guards.authenticate_early``), so none of this runs for a request
+    that is refused before.
+    """
+
+    __slots__ = ()
+
+    def _check_media_type(self) -> None:
+        expected = _declared_body_media_type(self.route_handler)
+        if expected is None:
+            return
+        sent = self.content_type[0]
+        if expected == RequestEncodingType.JSON.value:
+            if is_json_media_type(sent):
+                return
+        elif sent.lower() == expected:
+            return
+        raise UnsupportedMediaType(
+            f"this endpoint takes {expected}, not {sent or 'a body without a content type'}"
+        )
+
+    async def stream(self) -> AsyncGenerator[bytes, None]:
+        checked = False
+        try:
+            async for chunk in super().stream():
+                if chunk and not checked:
+                    self._check_media_type()
+                    checked = True
+                yield chunk
+        except InternalServerException as exc:
+            # Litestar's word for a client that went away in the middle of its body: the
+            # client's doing (nobody reads the answer), not a server error to alert on.
+            if exc.detail == "client disconnected prematurely":
+                raise MalformedBody("the client disconnected before its body ended") from None
+            raise
+
+    async def json(self) -> Any:
+        body = await self.body()
+        if not body:
+            return await super().json()
+        if not is_json_media_type(self.content_type[0]):
+            raise UnsupportedMediaType("send JSON as application/json")
+        if json_nests_deeper_than(body):
+            raise MalformedBody(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+        try:
+            return await super().json()
+        except UnicodeDecodeError:
+            raise MalformedBody("the body is not valid UTF-8") from None
+        except RecursionError:  # pragma: no cover - the depth check comes first
+            raise MalformedBody("the JSON body nests too deep") from None
+        except SerializationException as exc:
+            raise MalformedBody(f"the body is not valid JSON: {exc}") from None
+
+
 def problem_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     problem, headers = problem_for(exc)
     problem.instance = request.url.path
@@ -269,9 +394,62 @@ class Metrics:
 
 QUIET_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
 
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'; object-src 'none'"
+)
+"""The policy of every response: ready for the portals (a single-page app served from ``/``,
+whose component library sets inline styles); pages get scripts only from this origin."""
+
+_CSP_NONCE_STATE = "xinyidai.csp_script_nonce"
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+)
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+def _security_headers(scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
+    """Add the security headers a response does not set itself. Every response gets
+    ``nosniff``, no referrer, no framing and the policy; every ``/api/`` response also
+    ``Cache-Control: no-store`` (its data is someone's), unless its handler chose a policy."""
+    present = {name.lower() for name, _ in headers}
+    for name, value in _SECURITY_HEADERS:
+        if name not in present:
+            if name == b"content-security-policy":
+                nonce = scope["state"].get(_CSP_NONCE_STATE)
+                if nonce is not None:
+                    value = value.replace(
+                        b"script-src 'self'", b"script-src 'self' 'nonce-" + nonce + b"'"
+                    )
+            headers.append((name, value))
+    if b"cache-control" not in present and scope["path"].startswith("/api/"):
+        headers.append(_NO_STORE)
+
+
+class SwaggerPage(SwaggerRenderPlugin):
+    """Swagger UI whose one inline script carries a fresh nonce, which ``RequestContext`` puts
+    into that response's policy (``script-src 'self' 'nonce-…'``): the page works without
+    allowing inline scripts anywhere. Its favicon is an empty data URI, not a CDN image."""
+
+    _INLINE = b"<script type='text/javascript'>"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("favicon", "<link rel='icon' href='data:,'>")
+        super().__init__(**kwargs)
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        page = super().render(request, openapi_schema)
+        nonce = secrets.token_urlsafe(18).encode()
+        request.scope["state"][_CSP_NONCE_STATE] = nonce
+        return page.replace(self._INLINE, b"<script nonce='" + nonce + b"'>")
+
 
 class RequestContext:
-    """Outermost ASGI layer: request id, log context, access log, metrics."""
+    """Outermost ASGI layer: request id, log context, security headers, access log, metrics."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -308,10 +486,10 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = message.get("headers")
-                if isinstance(headers, list):
-                    headers.append(header)
-                else:
-                    message["headers"] = [*(headers or ()), header]
+                if not isinstance(headers, list):
+                    headers = message["headers"] = list(headers or ())
+                headers.append(header)
+                _security_headers(scope, headers)
             await send(message)
 
         try:

@@ -1,4 +1,10 @@
-"""Who is calling: the authenticated principal, role guards and CSRF."""
+"""Who is calling: the authenticated principal, role guards and CSRF.
+
+``authenticate`` is the one authentication path. The app runs it as its ``before_request`` hook
+(``authenticate_early``) for every endpoint that takes ``principal``, so a request without a
+session is refused before its body is read; ``provide_principal`` then loads the user with the
+request's database session.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.handlers import BaseRouteHandler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.sessions import CSRF_HEADER, SESSION_COOKIE, SessionData, SessionStore
@@ -51,23 +59,75 @@ def principal_of(
     )
 
 
-async def provide_principal(
-    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
-) -> Principal:
-    """The logged-in user, from the session cookie; unsafe methods must carry the CSRF token."""
-    token = request.cookies.get(SESSION_COOKIE)
+_SESSION_STATE = "xinyidai.session"
+
+
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, SessionData]:
+    """The one authentication path: the session cookie names a live session, and unsafe methods
+    echo its CSRF token. Remembers the session in the request's scope for ``provide_principal``.
+    Reads headers and Redis only, never the body."""
+    state = connection.scope["state"]
+    found: tuple[str, SessionData] | None = state.get(_SESSION_STATE)
+    if found is not None:
+        return found
+    token = connection.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotAuthenticated("log in first")
-    sessions: SessionStore = request.app.state.sessions
+    sessions: SessionStore = connection.app.state.sessions
     data = await sessions.load(token)
     if data is None:
         raise NotAuthenticated("the session has ended; log in again")
-    if request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
+    if connection.scope["method"] not in SAFE_METHODS:  # type: ignore[typeddict-item]
+        sent = connection.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), data.csrf.encode()):
             raise Forbidden("missing or wrong X-CSRF-Token header")
+    state[_SESSION_STATE] = found = (token, data)
+    return found
+
+
+_NEEDS_SESSION = "xinyidai.needs_session"
+
+
+def needs_session(handler: BaseRouteHandler) -> bool:
+    """Whether the handler takes ``principal``, itself or through its dependencies (worked out
+    once per handler and kept in its ``opt``)."""
+    opt = handler.opt
+    if _NEEDS_SESSION not in opt:
+        providers = handler.resolve_dependencies()
+        pending = list(handler.parsed_fn_signature.parameters)
+        seen: set[str] = set()
+        found = False
+        while pending and not found:
+            name = pending.pop()
+            if name == "principal":
+                found = True
+            elif name in providers and name not in seen:
+                seen.add(name)
+                signature = getattr(providers[name], "parsed_fn_signature", None)
+                if signature is not None:
+                    pending.extend(signature.parameters)
+        opt[_NEEDS_SESSION] = found
+    return bool(opt[_NEEDS_SESSION])
+
+
+async def authenticate_early(request: Request[Any, Any, Any]) -> None:
+    """The app's ``before_request`` hook. Litestar runs it after guards and before it builds
+    the handler's arguments, which is when it reads and decodes the body: endpoints that need a
+    session refuse a request without one (401, or 403 without the CSRF token) before a byte of
+    its body is read, uploads included. Returns None, so the handler runs."""
+    if needs_session(request.route_handler):
+        await authenticate(request)
+
+
+async def provide_principal(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
+) -> Principal:
+    """The logged-in user, from the session ``authenticate`` found (it runs here if the early
+    hook did not), checked to be still active."""
+    token, data = await authenticate(request)
     user = await db.get(User, UUID(data.user_id))
     if user is None or not user.is_active:
+        sessions: SessionStore = request.app.state.sessions
         await sessions.destroy(token, data.user_id)
         raise NotAuthenticated("the account is no longer active")
     return principal_of(user, data, token)
