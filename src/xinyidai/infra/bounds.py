@@ -17,7 +17,7 @@ from xinyidai.infra.errors import InvalidInput
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2199, 12, 31)
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def china_today() -> dt.date:
