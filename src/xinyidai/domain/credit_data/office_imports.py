@@ -174,6 +174,8 @@ async def execute_import(
             row.finished_at = dt.datetime.now(dt.UTC)
             await commit(session)  # and queue what the new snapshots need (their scores)
     except Exception as exc:
+        if isinstance(exc, TimeoutError):
+            exc = TimeoutError(f"the import took longer than {IMPORT_TIMEOUT} s; nothing was kept")
         error = storable_text(f"{type(exc).__name__}: {exc}", limit=MAX_ERROR)
         logged = storable_text(error, limit=MAX_LOGGED)
         if isinstance(exc, ImportFileError):  # the file's fault: no traceback to show
