@@ -1,20 +1,35 @@
-"""Schemathesis drives every operation of the app's own OpenAPI document, in process, with
-valid and invalid inputs, as a logged-in SME and as the credit office: no response may be a
-5xx or disagree with the document (status codes, content types, bodies, headers)."""
+"""Schemathesis drives every operation of the app's own OpenAPI document, in process, with data
+that fits the document (positive) and data that does not (negative), as every role (SME, bank,
+credit office, admin) and without a login: no response may be a 5xx or disagree with the
+document (status codes, content types, bodies, headers).
+
+One world is arranged per module (one database, one app, one lifespan) and shared by all the
+operations and callers, which is what keeps this affordable: 34 operations x 5 callers x 2
+modes. Half of the cases name the arranged objects in their path (the SME's enterprise, its
+record, dispute, review…), so that they reach the services instead of stopping at a 404.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from redis.asyncio import Redis
+from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS
 from schemathesis.python.asgi import get_client, shutdown_lifespans
 
-from tests.conftest import PASSWORD
+from tests.conftest import World
+from tests.engines import SuiteEngines, with_database
 from xinyidai.app import create_app
+from xinyidai.domain.accounts.sessions import CSRF_HEADER, SESSION_COOKIE, SessionStore
 from xinyidai.models import Role
 from xinyidai.settings import Env, Settings
 
@@ -23,28 +38,15 @@ EXCLUDED = {
     # so that the service can say which rule a value breaks; schema-valid data may thus get 422.
     "positive_data_acceptance",
 }
-
-
-class Caller:
-    """An in-process client that stays logged in, whatever the generated calls do."""
-
-    def __init__(self, app: Any, email: str) -> None:
-        self.client = get_client(app)
-        self.email = email
-
-    def login(self) -> None:
-        self.client.cookies.clear()
-        self.client.headers.pop("x-csrf-token", None)
-        response = self.client.post(
-            "https://testserver/api/v1/auth/login",
-            json={"email": self.email, "password": PASSWORD},
-        )
-        assert response.status_code == 200, response.text
-        self.client.headers["x-csrf-token"] = response.json()["csrf_token"]
-
-    def ensure_logged_in(self) -> None:
-        if self.client.get("https://testserver/api/v1/me").status_code != 200:
-            self.login()
+# Litestar documents logout's 204 (a Response[None], to clear the cookies) as having a JSON
+# `null` body; the response rightly has none. Reported; until the document says so, those two
+# checks are off for that operation only.
+KNOWN_DOCUMENT_GAPS = {
+    ("POST", "/api/v1/auth/logout"): {"content_type_conformance", "response_schema_conformance"}
+}
+MAX_EXAMPLES = 12  # per operation, caller and mode: 34 x 5 x 2 x 12 ≈ 4000 requests
+BASE_URL = "https://testserver"
+ROLES = [Role.SME, Role.BANK, Role.OFFICE, Role.ADMIN]
 
 
 def _document() -> dict[str, Any]:
@@ -55,27 +57,59 @@ def _document() -> dict[str, Any]:
     return create_app(offline).openapi_schema.to_schema()
 
 
+def item_parameters(item: dict[str, Any]) -> list[Any]:
+    return list(item.get("parameters") or [])
+
+
 DOCUMENT = _document()
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
 OPERATIONS = [
-    pytest.param(method.upper(), path, id=f"{method.upper()} {path}")
+    (method.upper(), path, operation)
     for path, item in DOCUMENT["paths"].items()
-    for method in item
+    for method, operation in item.items()
     if method in {"get", "post", "put", "patch", "delete"}
+]
+# Negative data needs an input to break: operations without parameters or a body get only
+# positive data (Hypothesis would find nothing to generate).
+CASES = [
+    pytest.param(method, path, mode, id=f"{method} {path}-{mode.value}")
+    for method, path, operation in OPERATIONS
+    for mode in GenerationMode
+    if mode is GenerationMode.POSITIVE
+    or operation.get("parameters")
+    or operation.get("requestBody")
+    or item_parameters(DOCUMENT["paths"][path])
 ]
 
 
-@pytest.fixture
-async def _arranged(app, world, db, bundle_dir) -> Any:
+@dataclass
+class Arranged:
+    settings: Settings
+    app: Any
+    users: dict[Role, tuple[str, str]]  # role -> (user id, role value)
+    known: dict[str, str] = field(default_factory=dict)  # path parameter -> an arranged id
+
+
+async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict[str, str]]:
+    from xinyidai.domain.credit_data.records import DisputeCreate, RecordService
     from xinyidai.domain.profiles import snapshots
     from xinyidai.domain.scoring import registry
-    from xinyidai.domain.scoring.services import score_snapshot
+    from xinyidai.domain.scoring.schemas import ReviewCreate
+    from xinyidai.domain.scoring.services import ScoreService, score_snapshot
+    from xinyidai.models import CreditImport, ImportStatus, SyncRun
 
+    db = world.session
     ent = await world.enterprise()
-    await world.bank("BANK_A")
-    await world.user("sme@example.com", Role.SME, ent.uscc)
-    await world.user("office@example.com", Role.OFFICE)
-    await world.record(ent.uscc)
+    bank = await world.bank("BANK_A")
+    users = {
+        Role.SME: await world.user("sme@example.com", Role.SME, ent.uscc),
+        Role.BANK: await world.user("bank@example.com", Role.BANK, "BANK_A"),
+        Role.OFFICE: await world.user("office@example.com", Role.OFFICE),
+        Role.ADMIN: await world.user("admin@example.com", Role.ADMIN),
+    }
+    record = await world.record(ent.uscc)
+    disputed = await world.record(ent.uscc)
+    auth = await world.authorise(ent.id, ["tax", "electricity"], users[Role.SME].id)
     # An active model and a stored score, so that the scoring operations answer with bodies.
     registered = await registry.register(db, bundle_dir, "test")
     await registry.activate(db, registered.version, "test", "contract test")
@@ -83,16 +117,126 @@ async def _arranged(app, world, db, bundle_dir) -> Any:
     assert snapshot is not None
     await score_snapshot(db, snapshot.id)
     await db.commit()
-    return app
+    principal = _principal(users[Role.SME])
+    dispute = await RecordService(db).dispute(
+        ent.id, DisputeCreate(record_id=disputed.id, reason="该记录主体错误"), principal
+    )
+    review = await ScoreService(db).request_review(
+        ent.id, ReviewCreate(reason="请人工复核评分结果"), principal
+    )
+    run = SyncRun(enterprise_id=ent.id, trigger="test", requested_by=users[Role.SME].id)
+    done = CreditImport(filename="done.csv", status=ImportStatus.DONE, rejected=[])
+    db.add_all([run, done])
+    await db.commit()
+    known = {
+        "enterprise_id": str(ent.id),
+        "bank_id": str(bank.id),
+        "authorization_id": str(auth.id),
+        "record_id": str(record.id),
+        "dispute_id": str(dispute.id),
+        "review_id": str(review.id),
+        "job_id": str(run.id),
+        "import_id": str(done.id),
+        "family": "tax",
+    }
+    return users, known
 
 
-@pytest.fixture(params=["sme@example.com", "office@example.com"], ids=["as-sme", "as-office"])
-def caller(_arranged, request) -> Iterator[Caller]:
-    caller = Caller(_arranged, request.param)
-    with caller.client:  # runs the app's lifespan in schemathesis' event-loop thread
-        caller.login()
+def _principal(user: Any) -> Any:
+    from xinyidai.domain.accounts.guards import Principal
+
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        role=Role(user.role),
+        enterprise_id=user.enterprise_id,
+        bank_id=user.bank_id,
+    )
+
+
+@pytest.fixture(scope="module")
+async def arranged(engines: SuiteEngines, bundle_dir: Any) -> AsyncIterator[Arranged]:
+    from xinyidai.infra.db import create_engine, session_factory
+
+    name = await engines.fresh_database()
+    redis = Redis.from_url(engines.redis_url)
+    await redis.flushdb()
+    settings_ = Settings(
+        env=Env.TEST,
+        database_url=with_database(engines.database_url, name),
+        redis_url=engines.redis_url,
+        worker_in_process=False,
+    )
+    engine = create_engine(settings_, settings_.database_url or "")
+    try:
+        async with session_factory(engine)() as session:
+            users, known = await _arrange(World(session, redis, settings_), bundle_dir)
+        app = create_app(settings_)
+        # The schema's app carries the checks' own probes (e.g. the same call without the
+        # session, which must be refused) to the app in process.
+        SCHEMA.app = app
+        yield Arranged(
+            settings=settings_,
+            app=app,
+            users={role: (str(u.id), u.role) for role, u in users.items()},
+            known=known,
+        )
+    finally:
+        SCHEMA.app = None
+        shutdown_lifespans()
+        await engine.dispose()
+        await redis.aclose()
+        await engines.drop_database(name)
+
+
+class Caller:
+    """An in-process client as one role (or nobody), that stays logged in whatever the
+    generated calls do (a generated logout ends the session; a new one is made)."""
+
+    def __init__(self, world: Arranged, role: Role | None) -> None:
+        self.world = world
+        self.role = role
+        self.client = get_client(world.app)
+        self.token: str | None = None
+
+    def _new_session(self) -> None:
+        assert self.role is not None
+        user_id, role = self.world.users[self.role]
+        settings_ = self.world.settings
+
+        async def create() -> Any:
+            redis = Redis.from_url(settings_.redis_url or "")
+            try:
+                return await SessionStore(redis, settings_.session_max_age).create(user_id, role)
+            finally:
+                await redis.aclose()
+
+        new = asyncio.run(create())
+        self.token = new.token
+        self.client.cookies.clear()
+        self.client.cookies.set(SESSION_COOKIE, new.token)
+        self.client.headers[CSRF_HEADER] = new.data.csrf
+
+    def prepare(self) -> None:
+        if self.role is None:
+            self.client.cookies.clear()
+            self.client.headers.pop(CSRF_HEADER, None)
+        elif (
+            SESSION_COOKIE not in self.client.cookies
+            or self.client.get(f"{BASE_URL}/api/v1/me").status_code != 200
+        ):
+            self._new_session()
+
+
+@pytest.fixture(
+    scope="module",
+    params=[None, *ROLES],
+    ids=["anonymous", *(f"as-{r.value}" for r in ROLES)],
+)
+def caller(arranged: Arranged, request: pytest.FixtureRequest) -> Iterator[Caller]:
+    caller = Caller(arranged, request.param)
+    with caller.client:
         yield caller
-    shutdown_lifespans()
 
 
 def test_the_document_covers_every_api_route() -> None:
@@ -106,14 +250,37 @@ def test_the_document_covers_every_api_route() -> None:
     } <= paths
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATIONS)
-def test_every_operation_honours_the_document(method: str, path: str, caller: Caller) -> None:
+def _strategy(
+    path: str, method: str, mode: GenerationMode, known: dict[str, str], logged_in: bool
+) -> Any:
+    """Cases for one operation; half of them (where it has path parameters we arranged) name
+    the arranged objects. A logged-in caller's session cookie is given, not generated: the
+    negative cases then break the operation's own inputs, not the login (which the anonymous
+    caller's cases do break)."""
     operation = SCHEMA[path][method]
-    checks = [check for check in CHECKS.get_all() if check.__name__ not in EXCLUDED]
+    operation.app = SCHEMA.app
+    cookies = {SESSION_COOKIE: "replaced by the caller's session"} if logged_in else None
+    names = re.findall(r"{(\w+)}", path)
+    fixed = {name: known[name] for name in names if name in known}
+    anywhere = operation.as_strategy(generation_mode=mode, cookies=cookies)
+    if not fixed:
+        return anywhere
+    return st.one_of(
+        operation.as_strategy(generation_mode=mode, path_parameters=fixed, cookies=cookies),
+        anywhere,
+    )
 
-    @given(case=operation.as_strategy())
+
+@pytest.mark.parametrize(("method", "path", "mode"), CASES)
+def test_every_operation_honours_the_document(
+    method: str, path: str, mode: GenerationMode, caller: Caller, arranged: Arranged
+) -> None:
+    excluded = EXCLUDED | KNOWN_DOCUMENT_GAPS.get((method, path), set())
+    checks = [check for check in CHECKS.get_all() if check.__name__ not in excluded]
+
+    @given(case=_strategy(path, method, mode, arranged.known, caller.role is not None))
     @settings(
-        max_examples=25,
+        max_examples=MAX_EXAMPLES,
         deadline=None,
         derandomize=True,
         database=None,
@@ -121,7 +288,9 @@ def test_every_operation_honours_the_document(method: str, path: str, caller: Ca
         phases=[Phase.generate],
     )
     def exercise(case: Any) -> None:
-        caller.ensure_logged_in()
-        case.call_and_validate(base_url="https://testserver", session=caller.client, checks=checks)
+        caller.prepare()
+        if caller.token is not None:
+            case.cookies[SESSION_COOKIE] = caller.token
+        case.call_and_validate(base_url=BASE_URL, session=caller.client, checks=checks)
 
     exercise()

@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy import select
 
 from xinyidai.infra.db import create_engine, session_factory
+from xinyidai.infra.text import storable_text
 from xinyidai.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -46,19 +47,20 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 async def sync_enterprise(ctx: dict[str, Any], *, run_id: str) -> dict[str, Any]:
-    from xinyidai.domain.credit_data.sync import execute_sync
-    from xinyidai.models import SyncRun, SyncStatus
+    from xinyidai.domain.credit_data.sync import execute_sync, record_sync_failure
 
     provider = ctx.get("provider")
     if provider is None:
-        async with ctx["sessions"]() as session:
-            run = await session.get(SyncRun, UUID(run_id))
-            if run is not None:
-                run.status, run.error = SyncStatus.FAILED, "no data provider is configured"
-                run.finished_at = dt.datetime.now(dt.UTC)
-                await session.commit()
+        await record_sync_failure(ctx["sessions"], UUID(run_id), "no data provider is configured")
         return {"status": "failed"}
-    run = await execute_sync(ctx["sessions"], provider, UUID(run_id), signer=ctx["signer"])
+    try:
+        run = await execute_sync(ctx["sessions"], provider, UUID(run_id), signer=ctx["signer"])
+    except Exception as exc:
+        # The run ends recorded; if even that fails, the job raises and SAQ keeps its error.
+        error = storable_text(f"{type(exc).__name__}: {exc}", limit=500)
+        log.error("sync_failed", run_id=run_id, error=error, exc_info=exc)
+        await record_sync_failure(ctx["sessions"], UUID(run_id), error)
+        return {"status": "failed"}
     return {"status": run.status if run else "missing", "added": run.records_added if run else 0}
 
 
@@ -102,7 +104,9 @@ async def run_import(ctx: dict[str, Any], *, import_id: str) -> dict[str, Any]:
 
 
 async def sweep_stale(ctx: dict[str, Any]) -> dict[str, int]:
-    """Re-enqueue sync runs whose job never reached the queue (e.g. Redis was down at commit)."""
+    """Re-enqueue sync runs whose job never reached the queue (e.g. Redis was down at commit),
+    and imports whose job never ran or stopped before recording an outcome."""
+    from xinyidai.domain.credit_data.office_imports import sweep_imports
     from xinyidai.models import SyncRun, SyncStatus
 
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
@@ -118,7 +122,11 @@ async def sweep_stale(ctx: dict[str, Any]) -> dict[str, int]:
         await ctx["worker"].queue.enqueue(
             "sync_enterprise", run_id=str(run_id), key=f"sync:{run_id}", timeout=600
         )
-    return {"requeued": len(stale)}
+    settings: Settings = ctx["settings"]
+    imports = await sweep_imports(
+        ctx["sessions"], ctx["worker"].queue.enqueue, Path(settings.data_dir)
+    )
+    return {"requeued": len(stale), **imports}
 
 
 async def score_snapshot(ctx: dict[str, Any], *, snapshot_id: str) -> dict[str, Any]:

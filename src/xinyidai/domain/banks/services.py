@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import msgspec
@@ -16,7 +15,8 @@ from sqlalchemy import select
 from xinyidai.domain.accounts.services import normalise_email
 from xinyidai.domain.banks.schemas import BankOut, BankUpdate
 from xinyidai.infra.errors import Conflict, Forbidden, InvalidInput, NotFound
-from xinyidai.infra.text import clean_text, storable
+from xinyidai.infra.text import clean_text
+from xinyidai.infra.urls import check_url
 from xinyidai.models import Bank, Role
 
 if TYPE_CHECKING:
@@ -34,23 +34,8 @@ class BankRepository(SQLAlchemyAsyncRepository[Bank]):
 
 
 def validate_api_url(url: str) -> str:
-    if not storable(url) or any(ch.isspace() for ch in url.strip()):
-        raise InvalidInput.field("api_base_url", "the URL has invalid characters", "url_invalid")
-    parts = urlsplit(url.strip())
-    loopback = parts.hostname in {"127.0.0.1", "localhost", "::1"}
-    if (
-        parts.scheme not in {"https", "http"}
-        or not parts.hostname
-        or (parts.scheme == "http" and not loopback)
-        or parts.username
-        or parts.password
-    ):
-        raise InvalidInput.field(
-            "api_base_url",
-            "the API base URL must be https:// (http:// only on loopback) without credentials",
-            "url_invalid",
-        )
-    return url.strip().rstrip("/")
+    """The bank's API base URL: https:// (http:// only on loopback), see ``infra/urls.py``."""
+    return check_url("api_base_url", url, http_only_on_loopback=True, base=True)
 
 
 def to_out(bank: Bank) -> BankOut:
@@ -89,13 +74,11 @@ class BankService:
                 "a short code is 2-32 upper-case letters, digits or _ starting with a letter",
                 "short_code_format",
             )
-        if not name.strip():
-            raise InvalidInput.field("name", "the bank's name is blank", "text_blank")
         bank = Bank(
-            name=name.strip(),
+            name=clean_text("name", name),
             short_code=code,
             api_base_url=validate_api_url(api_base_url) if api_base_url else None,
-            contact_name=contact_name,
+            contact_name=clean_text("contact_name", contact_name) if contact_name else None,
             contact_email=normalise_email(contact_email) if contact_email else None,
             contact_phone=contact_phone,
         )

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from xinyidai.domain.accounts.guards import require_own_enterprise
 from xinyidai.domain.consents.schemas import AuthorizationCreate, AuthorizationOut
 from xinyidai.domain.profiles import snapshots
+from xinyidai.infra.bounds import check_datetime
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
 from xinyidai.models import DataAuthorization, Family
@@ -70,7 +71,7 @@ class AuthorizationService:
         families = sorted({f.value for f in data.families})
         if len(families) != len(data.families):
             raise InvalidInput.field("families", "a family is named twice", "families_duplicate")
-        expires = data.expires_at.astimezone(dt.UTC)
+        expires = check_datetime("expires_at", data.expires_at)  # in UTC, cannot overflow
         if expires <= now + dt.timedelta(minutes=5):
             raise InvalidInput.field(
                 "expires_at", "the expiry must be in the future", "expiry_past"
@@ -83,7 +84,7 @@ class AuthorizationService:
             enterprise_id=enterprise_id,
             reference="AUTH-" + secrets.token_hex(12).upper(),
             families=families,
-            purpose=clean_text("purpose", data.purpose, min_length=2),
+            purpose=clean_text("purpose", data.purpose, min_length=2, kind="text"),
             expires_at=expires,
             granted_by=principal.user_id,
             created_at=now,

@@ -66,7 +66,7 @@ class CreditDataController(Controller):
     @get(
         "/records",
         summary="Public credit records about the enterprise",
-        responses=problem_responses(400, 401, 404, 503),
+        responses=problem_responses(400, 401, 404, 422, 503),
     )
     async def records(
         self,
@@ -110,7 +110,7 @@ class CreditDataController(Controller):
     @get(
         "/series/{family:str}",
         summary="Monthly figures of one authorised family",
-        responses=problem_responses(400, 401, 404, 503),
+        responses=problem_responses(400, 401, 404, 422, 503),
     )
     async def series(
         self,

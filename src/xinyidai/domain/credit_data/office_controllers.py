@@ -76,7 +76,7 @@ class OfficeController(Controller):
     @get(
         "/disputes",
         summary="Dispute queue, soonest due first",
-        responses=problem_responses(400, 401, 404, 503),
+        responses=problem_responses(400, 401, 404, 422, 503),
     )
     async def disputes(
         self,

@@ -18,6 +18,7 @@ from xinyidai.domain.accounts.guards import (
 )
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.profiles.access import AccessLog
+from xinyidai.infra.bounds import check_date, china_today
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
 from xinyidai.models import (
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from xinyidai.domain.accounts.guards import Principal
 
 log = structlog.get_logger(__name__)
+FIRST_DECISION = dt.date(1949, 1, 1)  # no public credit decision is older
 DISPUTE_DAYS = 20  # 征信业管理条例 Art.25
 RETENTION_YEARS = 5  # negative records are kept no longer than this after the conduct
 
@@ -187,7 +189,7 @@ class RecordService:
             record_id=record.id,
             enterprise_id=enterprise_id,
             raised_by=principal.user_id,
-            reason=clean_text("reason", data.reason, min_length=5),
+            reason=clean_text("reason", data.reason, min_length=5, kind="text"),
             due_on=today + dt.timedelta(days=DISPUTE_DAYS),
         )
         self.session.add(dispute)
@@ -253,9 +255,22 @@ class RecordService:
                 raise InvalidInput.field(
                     "correction", "the correction changes nothing", "correction_empty"
                 )
+            if "decision_date" in changes:
+                check_date(
+                    "correction.decision_date",
+                    changes["decision_date"],
+                    earliest=FIRST_DECISION,
+                    latest=china_today(),
+                )
+            if "publish_until" in changes:
+                check_date("correction.publish_until", changes["publish_until"])
             for field, value in changes.items():
                 setattr(
-                    record, field, clean_text(field, value) if isinstance(value, str) else value
+                    record,
+                    field,
+                    clean_text(f"correction.{field}", value, kind="text")
+                    if isinstance(value, str)
+                    else value,
                 )
             if record.publish_until and record.publish_until < record.decision_date:
                 raise InvalidInput.field(
@@ -269,7 +284,7 @@ class RecordService:
         record.status_changed_at = now
         record.status_note = f"dispute {data.outcome}"
         dispute.status = DisputeStatus(data.outcome)
-        dispute.resolution = clean_text("resolution", data.resolution, min_length=5)
+        dispute.resolution = clean_text("resolution", data.resolution, min_length=5, kind="text")
         dispute.correction = (
             {
                 k: str(v)
@@ -297,7 +312,7 @@ class RecordService:
             raise Conflict(f"the record is already {record.status}")
         record.status = RecordStatus.REPAIRED
         record.status_changed_at = dt.datetime.now(dt.UTC)
-        record.status_note = clean_text("note", data.note, min_length=5)
+        record.status_note = clean_text("note", data.note, min_length=5, kind="text")
         await self.session.flush()
         await snapshots.rebuild_for_usccs(self.session, [record.uscc], "record_repaired")
         log.info("record_repaired", record_id=str(record_id))

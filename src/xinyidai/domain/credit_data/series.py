@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from xinyidai.domain.accounts.guards import require_readable_enterprise
 from xinyidai.domain.profiles.access import AccessLog
-from xinyidai.domain.profiles.snapshots import add_months, value_columns, window
+from xinyidai.domain.profiles.snapshots import value_columns, window
+from xinyidai.infra.bounds import month_index, parse_month
 from xinyidai.infra.errors import InvalidInput, NotFound
 from xinyidai.models import SERIES_MODELS, Enterprise, Family
 
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from xinyidai.domain.accounts.guards import Principal
+
+
+MAX_MONTHS = 120  # one read covers at most ten years
 
 
 class SeriesMonth(msgspec.Struct, kw_only=True):
@@ -35,15 +39,6 @@ class SeriesOut(msgspec.Struct, kw_only=True):
     first: str
     last: str
     months: list[SeriesMonth]
-
-
-def _month(text: str | None, field: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date(int(text[:4]), int(text[5:7]), 1)
-    except ValueError as exc:
-        raise InvalidInput.field(field, "a month is written YYYY-MM", "month_format") from exc
 
 
 class SeriesService:
@@ -63,9 +58,9 @@ class SeriesService:
         if await self.session.get(Enterprise, enterprise_id) is None:
             raise NotFound("no such enterprise")
         default_first, default_last = window(today)
-        first = _month(first_text, "from") or default_first
-        last = _month(last_text, "to") or default_last
-        if first > last or add_months(first, 120) <= last:
+        first = parse_month("from", first_text) if first_text is not None else default_first
+        last = parse_month("to", last_text) if last_text is not None else default_last
+        if not 0 <= month_index(last) - month_index(first) < MAX_MONTHS:
             raise InvalidInput.field(
                 "from", "the range is reversed or longer than 10 years", "range_invalid"
             )

@@ -27,6 +27,7 @@ from xinyidai.domain.consents import receipts
 from xinyidai.domain.profiles import snapshots
 from xinyidai.infra.db import after_commit, commit
 from xinyidai.infra.errors import NotFound
+from xinyidai.infra.text import storable_text
 from xinyidai.models import SERIES_MODELS, Enterprise, Family, SyncRun, SyncStatus
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 Enqueue = Callable[..., Awaitable[Any]]
+MAX_ERROR = 4000  # characters of a run's error kept
 
 
 class SyncRunOut(msgspec.Struct, kw_only=True):
@@ -208,7 +210,7 @@ async def execute_sync(
                 "sync_family_failed",
                 enterprise_id=str(enterprise_id),
                 family=family.value,
-                error=str(exc),
+                error=storable_text(exc, limit=500),
             )
 
     async with sessions() as session:
@@ -233,7 +235,7 @@ async def execute_sync(
         await snapshots.rebuild(session, enterprise_id, "sync", now)
         run.families = stored
         run.records_added = added
-        run.error = "; ".join(errors)[:4000] or None
+        run.error = storable_text("; ".join(errors), limit=MAX_ERROR) or None
         run.status = SyncStatus.FAILED if auths and not stored else SyncStatus.DONE
         run.finished_at = dt.datetime.now(dt.UTC)
         await commit(session)  # and queue what the new snapshot needs (its score)
@@ -245,3 +247,17 @@ async def execute_sync(
             status=run.status,
         )
         return run
+
+
+async def record_sync_failure(
+    sessions: async_sessionmaker[AsyncSession], run_id: UUID, error: object
+) -> None:
+    """Mark an unfinished run ``failed`` with ``error`` made storable, in its own transaction
+    (a job that raised must not leave its run ``running`` for ever)."""
+    async with sessions() as session:
+        run = await session.get(SyncRun, run_id)
+        if run is not None and run.status not in (SyncStatus.DONE, SyncStatus.FAILED):
+            run.status = SyncStatus.FAILED
+            run.error = storable_text(error, limit=MAX_ERROR)
+            run.finished_at = dt.datetime.now(dt.UTC)
+            await session.commit()

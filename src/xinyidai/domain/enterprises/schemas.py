@@ -10,7 +10,10 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from xinyidai.infra.bounds import check_date, china_today
 from xinyidai.models.enterprises import EnterpriseStatus
+
+FIRST_FOUNDING = dt.date(1949, 1, 1)
 
 Name = Annotated[str, Meta(min_length=2, max_length=200, description="Registered name (主体名称)")]
 USCCText = Annotated[
@@ -49,13 +52,24 @@ District = Annotated[
 ]
 
 
+FoundedOn = Annotated[
+    dt.date,
+    Meta(description="成立日期: from 1949-01-01 to today (China Standard Time)"),
+]
+
+
+def check_founding_date(value: dt.date, today: dt.date | None = None) -> dt.date:
+    """A founding date from 1949 to today (China Standard Time); else 422 ``date_range``."""
+    return check_date("founded_on", value, earliest=FIRST_FOUNDING, latest=today or china_today())
+
+
 class EnterpriseCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Name
     uscc: USCCText
     legal_rep_name: PersonName
     legal_rep_id_number: IdNumber
     registered_capital: Money
-    founded_on: dt.date
+    founded_on: FoundedOn
     industry_division: Division
     district_code: District
 
@@ -67,7 +81,7 @@ class EnterpriseUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     legal_rep_name: PersonName | UnsetType = UNSET
     legal_rep_id_number: IdNumber | UnsetType = UNSET
     registered_capital: Money | UnsetType = UNSET
-    founded_on: dt.date | UnsetType = UNSET
+    founded_on: FoundedOn | UnsetType = UNSET
     industry_division: Division | UnsetType = UNSET
     district_code: District | UnsetType = UNSET
 

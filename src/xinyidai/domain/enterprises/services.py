@@ -20,6 +20,7 @@ from xinyidai.domain.enterprises.schemas import (
     EnterprisePage,
     EnterpriseUpdate,
     Industry,
+    check_founding_date,
 )
 from xinyidai.domain.profiles.access import AccessLog
 from xinyidai.infra.crypto import FieldCipher
@@ -113,8 +114,7 @@ class EnterpriseService:
             "industry_division", codes.validate_industry, None, data.industry_division
         )
         district = _check("district_code", codes.validate_district, data.district_code)
-        if data.founded_on.year < 1949:
-            raise InvalidInput.field("founded_on", "the founding date is before 1949", "date_range")
+        founded_on = check_founding_date(data.founded_on)
         cipher, masked = self._seal_id(uscc, data.legal_rep_id_number)
         return {
             "uscc": uscc,
@@ -123,7 +123,7 @@ class EnterpriseService:
             "legal_rep_id_cipher": cipher,
             "legal_rep_id_masked": masked,
             "registered_capital": _check_capital(data.registered_capital),
-            "founded_on": data.founded_on,
+            "founded_on": founded_on,
             "industry_section": section,
             "industry_division": division,
             "district_code": district,
@@ -173,11 +173,7 @@ class EnterpriseService:
         if "registered_capital" in changes:
             enterprise.registered_capital = _check_capital(changes["registered_capital"])
         if "founded_on" in changes:
-            if changes["founded_on"].year < 1949:
-                raise InvalidInput.field(
-                    "founded_on", "the founding date is before 1949", "date_range"
-                )
-            enterprise.founded_on = changes["founded_on"]
+            enterprise.founded_on = check_founding_date(changes["founded_on"])
         if "industry_division" in changes:
             enterprise.industry_section, enterprise.industry_division = _check(
                 "industry_division", codes.validate_industry, None, changes["industry_division"]

@@ -67,7 +67,7 @@ class ProfileController(Controller):
     @get(
         "/access-log",
         summary="Who read this enterprise's data (its own users only)",
-        responses=problem_responses(400, 401, 404, 503),
+        responses=problem_responses(400, 401, 404, 422, 503),
     )
     async def access_log(
         self,

@@ -27,7 +27,7 @@ class OfficeScoringController(Controller):
     @get(
         "/score-reviews",
         summary="Score review queue, soonest due first, with the reasons under review",
-        responses=problem_responses(400, 401, 404, 503),
+        responses=problem_responses(400, 401, 404, 422, 503),
     )
     async def reviews(
         self,

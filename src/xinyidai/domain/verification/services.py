@@ -392,7 +392,7 @@ class ClaimService:
         nobody, and its live data authorisations end now."""
         require_office(principal)
         now = now or dt.datetime.now(dt.UTC)
-        reason = clean_text("reason", reason, min_length=2)
+        reason = clean_text("reason", reason, min_length=2, kind="text")
         enterprise = await self.session.scalar(
             select(Enterprise).where(Enterprise.id == enterprise_id).with_for_update()
         )
@@ -462,7 +462,7 @@ class ClaimService:
             now or dt.datetime.now(dt.UTC),
             principal.user_id,
         )
-        alert.note = clean_text("note", note)
+        alert.note = clean_text("note", note, kind="text")
         await self.session.flush()
         return alert
 
