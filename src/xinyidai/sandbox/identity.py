@@ -44,8 +44,8 @@ import json
 import re
 import secrets
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from joserfc import jwt
@@ -60,6 +60,7 @@ from xinyidai.domain.enterprises.codes import (
     validate_resident_id,
     validate_uscc,
 )
+from xinyidai.sandbox.faults import FaultQueue
 from xinyidai.sandbox.identity_pages import error_page, form_page
 
 DEFAULT_IDENTITY_CLIENT_SECRET = "sandbox-identity-secret"  # noqa: S105 - published sandbox value
@@ -144,37 +145,10 @@ class IssuedCode:
 
 
 @dataclass
-class IdentityFaultPlan:
-    """Faults the next ID tokens carry: ``pending`` is consumed one kind per token issued;
-    once it is empty, ``persistent`` (if set) applies to every token."""
+class IdentityFaultPlan(FaultQueue):
+    """Faults the next ID tokens carry, one kind per token issued."""
 
-    pending: list[str] = field(default_factory=list)
-    persistent: str | None = None
-
-    def arm(self, kind: str, times: int = 1) -> IdentityFaultPlan:
-        _check_kind(kind)
-        self.pending.extend([kind] * times)
-        return self
-
-    def always(self, kind: str | None) -> IdentityFaultPlan:
-        if kind is not None:
-            _check_kind(kind)
-        self.persistent = kind
-        return self
-
-    def take(self) -> str | None:
-        if self.pending:
-            return self.pending.pop(0)
-        return self.persistent
-
-    def clear(self) -> None:
-        self.pending.clear()
-        self.persistent = None
-
-
-def _check_kind(kind: str) -> None:
-    if kind not in IDENTITY_FAULT_KINDS:
-        raise ValueError(f"unknown fault {kind!r}; one of {sorted(IDENTITY_FAULT_KINDS)}")
+    KINDS: ClassVar[frozenset[str]] = IDENTITY_FAULT_KINDS
 
 
 def reset(app: Litestar) -> None:

@@ -44,10 +44,10 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from urllib.parse import parse_qsl, unquote_plus
 
 from litestar import Litestar, Request, Response, get, post
@@ -56,6 +56,7 @@ from litestar.params import FromPath, QueryParameter
 
 from xinyidai.domain.enterprises.codes import CodeError, validate_uscc
 from xinyidai.models.credit_data import Family
+from xinyidai.sandbox.faults import FaultQueue
 from xinyidai.sandbox.receipts import PlatformKeys, ReceiptRefused, verify_receipt
 from xinyidai.simulation.generator import family_series, months_between
 
@@ -87,45 +88,22 @@ FAULT_KINDS = frozenset(
 
 
 @dataclass
-class FaultPlan:
+class FaultPlan(FaultQueue):
     """Faults the next series calls suffer (after authentication and authorisation checks).
 
-    ``pending`` is consumed one kind per call, in order; once it is empty, ``persistent`` (if
-    set) applies to every call. ``delay`` is how long a ``timeout`` call waits before answering;
-    ``retry_after`` (seconds) is sent with 429 and 503 answers when set.
+    ``delay`` is how long a ``timeout`` call waits before answering; ``retry_after`` (seconds)
+    is sent with 429 and 503 answers when set.
     """
 
-    pending: list[str] = field(default_factory=list)
-    persistent: str | None = None
+    KINDS: ClassVar[frozenset[str]] = FAULT_KINDS
+
     delay: float = 2.0
     retry_after: int | None = None
 
-    def arm(self, kind: str, times: int = 1) -> FaultPlan:
-        _check_kind(kind)
-        self.pending.extend([kind] * times)
-        return self
-
-    def always(self, kind: str | None) -> FaultPlan:
-        if kind is not None:
-            _check_kind(kind)
-        self.persistent = kind
-        return self
-
-    def take(self) -> str | None:
-        if self.pending:
-            return self.pending.pop(0)
-        return self.persistent
-
     def clear(self) -> None:
-        self.pending.clear()
-        self.persistent = None
+        super().clear()
         self.delay = 2.0
         self.retry_after = None
-
-
-def _check_kind(kind: str) -> None:
-    if kind not in FAULT_KINDS:
-        raise ValueError(f"unknown fault {kind!r}; one of {sorted(FAULT_KINDS)}")
 
 
 def reset(app: Litestar) -> None:

@@ -89,7 +89,7 @@ class ClaimController(Controller):
         summary="Where the identity service sends the legal representative back",
         description="Completes the verification started by `POST /api/v1/claim/verification`: "
         "the code is redeemed, the ID token verified and matched against the claim.",
-        responses=problem_responses(400, 401, 403, 404, 409, 503),
+        responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
     )
     async def callback(
         self,
@@ -114,7 +114,7 @@ class OfficeVerificationController(Controller):
     @get(
         "/verification-alerts",
         summary="Claims on enterprises someone already verified (possible squatting)",
-        responses=problem_responses(400, 401, 404, 503),
+        responses=problem_responses(400, 401, 404, 422, 503),
     )
     async def alerts(
         self,
