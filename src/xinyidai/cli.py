@@ -72,6 +72,7 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
     from xinyidai.infra import migrate
 
     base = _settings()
+    _configure_logging(base)  # LOG_LEVEL holds for the set-up too, not only the server
     # SIGTERM becomes KeyboardInterrupt, as Ctrl-C is, so that the engines and the sandbox this
     # command started are stopped on either (also when uvicorn re-raises the one it handled).
     signal.signal(signal.SIGTERM, _interrupt)
@@ -139,6 +140,12 @@ def worker(concurrency: int) -> None:
             await queue.disconnect()
 
     asyncio.run(go())
+
+
+def _configure_logging(settings: Settings) -> None:
+    from xinyidai.infra.logging import configure_logging
+
+    configure_logging(settings.log_level, json=settings.json_logs)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -400,6 +407,7 @@ def _print_seed(report: Any) -> None:
 def demo_seed() -> None:
     """Create the demo city in an empty database and print the demo logins."""
     base = _settings()
+    _configure_logging(base)  # LOG_LEVEL holds for the set-up too, not only the server
     if base.env is Env.PRODUCTION:
         raise click.ClickException("the demo seed is refused when ENV=production")
     from xinyidai.infra import migrate
