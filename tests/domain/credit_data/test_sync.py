@@ -236,3 +236,19 @@ async def test_the_sync_endpoint_runs_a_real_job(settings, world, sandbox, firm)
         assert manual.status_code == 202
         assert manual.json()["status"] == "queued"
     assert DataAuthorization.__tablename__
+
+
+async def test_an_unverified_enterprise_has_nothing_fetched_whatever_its_authorisations(
+    db, world, sessions, sandbox, sandbox_provider
+) -> None:
+    uscc = find_firm(established)
+    enterprise = await world.enterprise(uscc=uscc)
+    user = await world.user("claimant@example.com", Role.SME, uscc, verified=False)
+    await world.authorise(enterprise.id, ["tax", "water"], user.id)  # as if it could authorise
+
+    run = await _sync(db, sessions, sandbox_provider, enterprise.id)
+
+    assert run.status == "failed"
+    assert "not verified" in run.error
+    assert sandbox.total_calls() == 0
+    assert await _count(db, TaxMonthly, enterprise.id) == 0
