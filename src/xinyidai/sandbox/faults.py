@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 
 @dataclass
@@ -39,3 +39,15 @@ class FaultQueue:
     def clear(self) -> None:
         self.pending.clear()
         self.persistent = None
+
+    def apply(self, body: Any) -> None:
+        """A test control's request: ``{"kind": …, "times": 1}``, ``{"persistent": kind |
+        null}``, ``{"clear": true}`` (raises ``ValueError`` or ``TypeError`` when malformed)."""
+        if not isinstance(body, dict):
+            raise ValueError("a JSON object is expected")
+        if body.get("clear"):
+            self.clear()
+        if "kind" in body:
+            self.arm(str(body["kind"]), int(body.get("times", 1)))
+        if "persistent" in body:
+            self.always(body["persistent"])

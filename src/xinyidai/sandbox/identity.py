@@ -604,16 +604,8 @@ async def show_faults(state: State) -> dict[str, Any]:
 async def arm_faults(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     """``{"kind": …, "times": 1}``, ``{"persistent": kind | null}``, ``{"clear": true}``."""
     try:
-        body = await request.json()
-        if not isinstance(body, dict):
-            raise ValueError("a JSON object is expected")
         plan: IdentityFaultPlan = state.faults
-        if body.get("clear"):
-            plan.clear()
-        if "kind" in body:
-            plan.arm(str(body["kind"]), int(body.get("times", 1)))
-        if "persistent" in body:
-            plan.always(body["persistent"])
+        plan.apply(await request.json())
     except (ValueError, TypeError) as exc:
         return _json(400, {"error": "invalid_request", "error_description": str(exc)})
     return _json(200, asdict(plan))

@@ -105,6 +105,13 @@ class FaultPlan(FaultQueue):
         self.delay = 2.0
         self.retry_after = None
 
+    def apply(self, body: Any) -> None:
+        super().apply(body)
+        if "delay" in body:
+            self.delay = float(body["delay"])
+        if "retry_after" in body:
+            self.retry_after = None if body["retry_after"] is None else int(body["retry_after"])
+
 
 def reset(app: Litestar) -> None:
     """Forget faults, call counts, kept receipts and issued tokens (clients must fetch a new
@@ -385,20 +392,8 @@ async def arm_faults(request: Request[Any, Any, Any], state: State) -> Response[
     """``{"kind": …, "times": 1}``, ``{"persistent": kind | null}``, ``{"clear": true}``;
     optional ``delay`` and ``retry_after`` apply to the plan."""
     try:
-        body = await request.json()
-        if not isinstance(body, dict):
-            raise ValueError("a JSON object is expected")
         plan: FaultPlan = state.faults
-        if body.get("clear"):
-            plan.clear()
-        if "kind" in body:
-            plan.arm(str(body["kind"]), int(body.get("times", 1)))
-        if "persistent" in body:
-            plan.always(body["persistent"])
-        if "delay" in body:
-            plan.delay = float(body["delay"])
-        if "retry_after" in body:
-            plan.retry_after = None if body["retry_after"] is None else int(body["retry_after"])
+        plan.apply(await request.json())
     except (ValueError, TypeError) as exc:
         return _json(400, {"error": "invalid_request", "error_description": str(exc)})
     return _json(200, asdict(plan))
