@@ -67,6 +67,18 @@ class DomainError(Exception):
         )
 
 
+class MalformedBody(DomainError):
+    status = 400
+    title = "Bad request"
+    slug = "malformed-request"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
 class InvalidInput(DomainError):
     status = 422
     title = "Invalid input"

@@ -42,7 +42,13 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 from xinyidai.infra.db import is_database_unavailable
-from xinyidai.infra.errors import DomainError, FieldError, Problem
+from xinyidai.infra.errors import (
+    DomainError,
+    FieldError,
+    MalformedBody,
+    Problem,
+    UnsupportedMediaType,
+)
 from xinyidai.infra.logging import REQUEST_ID
 from xinyidai.infra.redis import is_redis_unavailable
 
@@ -178,18 +184,6 @@ def problem_for(exc: BaseException) -> tuple[Problem, dict[str, str]]:
         ),
         {},
     )
-
-
-class MalformedBody(DomainError):
-    status = 400
-    title = "Bad request"
-    slug = "malformed-request"
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
-    title = "Unsupported media type"
-    slug = "unsupported-media-type"
 
 
 MAX_JSON_DEPTH = 32

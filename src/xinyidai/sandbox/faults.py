@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Self
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
 
 
 @dataclass
@@ -51,3 +54,25 @@ class FaultQueue:
             self.arm(str(body["kind"]), int(body.get("times", 1)))
         if "persistent" in body:
             self.always(body["persistent"])
+
+
+# --- the test controls both sandbox services serve ------------------------------------------
+@get("/_sandbox/faults")
+async def show_faults(state: State) -> dict[str, Any]:
+    return asdict(state.faults)
+
+
+@post("/_sandbox/faults", status_code=200)
+async def arm_faults(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    """``{"kind": …, "times": 1}``, ``{"persistent": kind | null}``, ``{"clear": true}``, and
+    whatever else the service's plan takes (see its ``apply``)."""
+    plan: FaultQueue = state.faults
+    try:
+        plan.apply(await request.json())
+    except (ValueError, TypeError) as exc:
+        return Response(
+            {"error": "invalid_request", "error_description": str(exc)},
+            status_code=400,
+            media_type="application/json",
+        )
+    return Response(asdict(plan), media_type="application/json")

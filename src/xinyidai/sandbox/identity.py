@@ -60,7 +60,7 @@ from xinyidai.domain.enterprises.codes import (
     validate_resident_id,
     validate_uscc,
 )
-from xinyidai.sandbox.faults import FaultQueue
+from xinyidai.sandbox.faults import FaultQueue, arm_faults, show_faults
 from xinyidai.sandbox.identity_pages import error_page, form_page
 
 DEFAULT_IDENTITY_CLIENT_SECRET = "sandbox-identity-secret"  # noqa: S105 - published sandbox value
@@ -593,22 +593,6 @@ async def enrol_licence(request: Request[Any, Any, Any]) -> Response[Any]:
     except (ValueError, TypeError) as exc:
         return _json(400, {"error": "invalid_request", "error_description": str(exc)})
     return _json(201, asdict(licence))
-
-
-@get("/_sandbox/faults")
-async def show_faults(state: State) -> dict[str, Any]:
-    return asdict(state.faults)
-
-
-@post("/_sandbox/faults", status_code=200)
-async def arm_faults(request: Request[Any, Any, Any], state: State) -> Response[Any]:
-    """``{"kind": …, "times": 1}``, ``{"persistent": kind | null}``, ``{"clear": true}``."""
-    try:
-        plan: IdentityFaultPlan = state.faults
-        plan.apply(await request.json())
-    except (ValueError, TypeError) as exc:
-        return _json(400, {"error": "invalid_request", "error_description": str(exc)})
-    return _json(200, asdict(plan))
 
 
 @post("/_sandbox/reset", status_code=200)

@@ -44,7 +44,7 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
@@ -56,7 +56,7 @@ from litestar.params import FromPath, QueryParameter
 
 from xinyidai.domain.enterprises.codes import CodeError, validate_uscc
 from xinyidai.models.credit_data import Family
-from xinyidai.sandbox.faults import FaultQueue
+from xinyidai.sandbox.faults import FaultQueue, arm_faults, show_faults
 from xinyidai.sandbox.receipts import PlatformKeys, ReceiptRefused, verify_receipt
 from xinyidai.simulation.generator import family_series, months_between
 
@@ -380,23 +380,6 @@ async def calls(state: State) -> dict[str, Any]:
 async def kept_receipts(state: State) -> dict[str, Any]:
     """Every release since the last reset, oldest first, with the receipt it was made under."""
     return {"receipts": list(state.receipts), "total": len(state.receipts)}
-
-
-@get("/_sandbox/faults")
-async def show_faults(state: State) -> dict[str, Any]:
-    return asdict(state.faults)
-
-
-@post("/_sandbox/faults", status_code=200)
-async def arm_faults(request: Request[Any, Any, Any], state: State) -> Response[Any]:
-    """``{"kind": …, "times": 1}``, ``{"persistent": kind | null}``, ``{"clear": true}``;
-    optional ``delay`` and ``retry_after`` apply to the plan."""
-    try:
-        plan: FaultPlan = state.faults
-        plan.apply(await request.json())
-    except (ValueError, TypeError) as exc:
-        return _json(400, {"error": "invalid_request", "error_description": str(exc)})
-    return _json(200, asdict(plan))
 
 
 @post("/_sandbox/reset", status_code=200)
