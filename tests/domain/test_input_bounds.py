@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import login
-from xinyidai.infra.bounds import china_today
+from xinyidai.dates import china_today
 from xinyidai.infra.errors import InvalidInput
 from xinyidai.models import Role
 

@@ -8,7 +8,8 @@ import io
 
 import pytest
 
-from xinyidai.infra.bounds import check_date, check_datetime, month_index, parse_month
+from xinyidai.dates import month_index
+from xinyidai.infra.bounds import check_date, check_datetime, parse_month
 from xinyidai.infra.errors import InvalidInput
 from xinyidai.infra.export import safe_cell, write_csv
 from xinyidai.infra.text import clean_text, storable, storable_text

@@ -23,9 +23,10 @@ from tests.provider_fixtures import (
     find_firm,
     platform_receipt,
 )
+from xinyidai.dates import months_back
 from xinyidai.models.credit_data import Family
 from xinyidai.sandbox.provider import FaultPlan, create_app
-from xinyidai.simulation import FAMILY_COLUMNS, firm_traits, monthly_values, months_back
+from xinyidai.simulation import FAMILY_COLUMNS, firm_traits, monthly_values
 
 LAST_MONTH = months_back(datetime.now(UTC).date(), 2)[0]
 

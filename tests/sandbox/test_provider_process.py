@@ -9,8 +9,8 @@ import socket
 import httpx
 
 from tests.provider_fixtures import PLATFORM_SIGNER, established, find_firm, platform_receipt
+from xinyidai.dates import months_back
 from xinyidai.sandbox.process import sandbox_provider
-from xinyidai.simulation import months_back
 
 LAST_MONTH = months_back(dt.datetime.now(dt.UTC).date(), 2)[0]
 

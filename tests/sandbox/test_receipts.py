@@ -24,10 +24,10 @@ from tests.provider_fixtures import (
     platform_receipt,
 )
 from xinyidai.app import create_app as create_platform
+from xinyidai.dates import months_back
 from xinyidai.infra.signing import Signer, derive_key
 from xinyidai.sandbox.provider import PlatformKeys, create_app
 from xinyidai.settings import Settings
-from xinyidai.simulation import months_back
 
 LAST_MONTH = months_back(dt.datetime.now(dt.UTC).date(), 2)[0]
 FIRST_MONTH = months_back(LAST_MONTH, 6)[0]

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 
+from xinyidai.dates import months_back
 from xinyidai.domain.demo.city import make_uscc
 from xinyidai.models.credit_data import SERIES_MODELS, Family
 from xinyidai.simulation import (
@@ -21,7 +22,6 @@ from xinyidai.simulation import (
     firm_traits,
     is_active,
     monthly_values,
-    months_back,
 )
 
 SEED = 2026

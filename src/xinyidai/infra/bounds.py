@@ -12,17 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from xinyidai.dates import month_index
 from xinyidai.infra.errors import InvalidInput
 
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2199, 12, 31)
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
-
-
-def china_today() -> dt.date:
-    """Today's date in China Standard Time (the date on the SMEs' documents)."""
-    return dt.datetime.now(CHINA_TZ).date()
 
 
 def _refuse(field: str, earliest: object, latest: object) -> InvalidInput:
@@ -73,11 +68,6 @@ def check_datetime(
             latest.isoformat() if latest else LATEST,
         )
     return utc
-
-
-def month_index(day: dt.date) -> int:
-    """Months since year 0: a month's position that any integer arithmetic may move."""
-    return day.year * 12 + day.month - 1
 
 
 def parse_month(

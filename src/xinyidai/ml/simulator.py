@@ -120,6 +120,7 @@ from numpy.typing import NDArray
 from scipy.optimize import brentq
 from scipy.special import expit, ndtri
 
+from xinyidai.dates import add_months, month_index, period_of
 from xinyidai.domain.credit_data.imports import FIELDS as IMPORT_COLUMNS
 from xinyidai.domain.demo.city import DISTRICTS, PREFIXES
 from xinyidai.domain.enterprises.codes import USCC_ALPHABET, section_of_division, uscc_check_char
@@ -131,12 +132,9 @@ from xinyidai.simulation.generator import (
     PROFILE_NAMES,
     Panel,
     TraitArrays,
-    add_months,
     city_traits,
-    month_index,
     normals,
     panel,
-    period_of,
     to_decimal,
     uniforms,
 )

@@ -54,11 +54,12 @@ from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
+from xinyidai.dates import months_between
 from xinyidai.domain.enterprises.codes import CodeError, validate_uscc
 from xinyidai.models.credit_data import Family
 from xinyidai.sandbox.faults import FaultQueue, arm_faults, show_faults
 from xinyidai.sandbox.receipts import PlatformKeys, ReceiptRefused, verify_receipt
-from xinyidai.simulation.generator import family_series, months_between
+from xinyidai.simulation.generator import family_series
 
 DEFAULT_SEED = 2026
 DEFAULT_CLIENT_ID = "xinyidai-platform"

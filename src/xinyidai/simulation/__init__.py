@@ -9,9 +9,7 @@ from xinyidai.simulation.generator import (
     firm_traits,
     is_active,
     latent_state,
-    month_range,
     monthly_values,
-    months_back,
     values_for,
 )
 
@@ -24,8 +22,6 @@ __all__ = [
     "firm_traits",
     "is_active",
     "latent_state",
-    "month_range",
     "monthly_values",
-    "months_back",
     "values_for",
 ]

@@ -76,6 +76,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import ndtri
 
+from xinyidai.dates import (
+    add_months,
+    month_index,
+    month_start,
+    period_of,
+)
 from xinyidai.models.credit_data import Family
 
 GENERATOR_VERSION = 2
@@ -166,46 +172,6 @@ _MACRO: dict[tuple[int, int], float] = {
     (2022, 12): 0.86,
     (2023, 1): 0.94,
 }
-
-
-# --- months -------------------------------------------------------------------------------------
-def month_start(day: date) -> date:
-    """The first day of ``day``'s month (a period)."""
-    return day.replace(day=1)
-
-
-def add_months(period: date, months: int) -> date:
-    index = period.year * 12 + period.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(first: date, last: date) -> int:
-    """Whole months from ``first``'s month to ``last``'s month (negative if ``last`` is earlier)."""
-    return (last.year - first.year) * 12 + last.month - first.month
-
-
-def months_back(end: date, n: int) -> list[date]:
-    """The ``n`` periods ending with ``end``'s month, oldest first."""
-    if n < 0:
-        raise ValueError("n must not be negative")
-    last = month_start(end)
-    return [add_months(last, -k) for k in range(n - 1, -1, -1)]
-
-
-def month_range(first: date, last: date) -> list[date]:
-    """Every period from ``first``'s month to ``last``'s month, inclusive."""
-    start = month_start(first)
-    return [add_months(start, k) for k in range(months_between(start, last) + 1)]
-
-
-def month_index(day: date) -> int:
-    """Months since year 0: the engine's month counter (``year · 12 + month - 1``)."""
-    return day.year * 12 + day.month - 1
-
-
-def period_of(index: int) -> date:
-    """The period (first of the month) of a month index."""
-    return date(index // 12, index % 12 + 1, 1)
 
 
 # --- randomness ---------------------------------------------------------------------------------

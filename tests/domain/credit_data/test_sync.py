@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from tests.conftest import login
 from tests.provider_fixtures import PLATFORM_SIGNER, established, find_firm
 from xinyidai.app import create_app
+from xinyidai.dates import months_back
 from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
 from xinyidai.domain.profiles import snapshots
 from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.infra.signing import Signer
 from xinyidai.models import DataAuthorization, ElectricityMonthly, Role, TaxMonthly, WaterMonthly
-from xinyidai.simulation.generator import months_back
 
 
 async def _no_queue(*_: object, **__: object) -> None:

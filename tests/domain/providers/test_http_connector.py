@@ -18,10 +18,11 @@ from tests.provider_fixtures import (
     find_firm,
     platform_receipt,
 )
+from xinyidai.dates import months_back
 from xinyidai.domain.providers import DataProvider, FetchResult, MonthlyRecord, ProviderError
 from xinyidai.domain.providers.http import HttpDataProvider
 from xinyidai.models.credit_data import Family
-from xinyidai.simulation import monthly_values, months_back
+from xinyidai.simulation import monthly_values
 
 MONTHS = months_back(months_back(datetime.now(UTC).date(), 2)[0], 12)
 FIRST, LAST = MONTHS[0], MONTHS[-1]

@@ -11,6 +11,7 @@ import structlog
 from msgspec import UNSET, Meta, UnsetType
 from sqlalchemy import delete, select, update
 
+from xinyidai.dates import china_today
 from xinyidai.domain.accounts.guards import (
     require_office,
     require_own_enterprise,
@@ -18,7 +19,7 @@ from xinyidai.domain.accounts.guards import (
 )
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.profiles.access import AccessLog
-from xinyidai.infra.bounds import check_date, china_today
+from xinyidai.infra.bounds import check_date
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
 from xinyidai.models import (

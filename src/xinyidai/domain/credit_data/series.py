@@ -9,10 +9,11 @@ from uuid import UUID
 import msgspec
 from sqlalchemy import select
 
+from xinyidai.dates import month_index
 from xinyidai.domain.accounts.guards import require_readable_enterprise
 from xinyidai.domain.profiles.access import AccessLog
 from xinyidai.domain.profiles.snapshots import value_columns, window
-from xinyidai.infra.bounds import month_index, parse_month
+from xinyidai.infra.bounds import parse_month
 from xinyidai.infra.errors import InvalidInput, NotFound
 from xinyidai.models import SERIES_MODELS, Enterprise, Family
 

@@ -10,7 +10,8 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from xinyidai.infra.bounds import check_date, china_today
+from xinyidai.dates import china_today
+from xinyidai.infra.bounds import check_date
 from xinyidai.models.enterprises import EnterpriseStatus
 
 FIRST_FOUNDING = dt.date(1949, 1, 1)

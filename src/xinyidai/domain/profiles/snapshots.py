@@ -19,6 +19,7 @@ from uuid import UUID
 import msgspec
 from sqlalchemy import func, select
 
+from xinyidai.dates import add_months, month_start
 from xinyidai.domain.enterprises.codes import SECTION_BY_CODE
 from xinyidai.infra.db import enqueue_after_commit
 from xinyidai.models import (
@@ -54,15 +55,6 @@ _HEADLINE = {
     Family.SOCIAL_INSURANCE: "insured_headcount",
     Family.HOUSING_FUND: "headcount",
 }
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def window(as_of: dt.date, months: int = WINDOW_MONTHS) -> tuple[dt.date, dt.date]:
