@@ -16,7 +16,11 @@ from typing import Any
 
 import httpx
 
+from bench.harness import Log, console
+from bench.public_import import ImportRow, Throughput
+from bench.scenarios import SyncScenario
 from bench.scratch import scratch_database
+from bench.servers import Context
 from xinyidai.models import Family
 from xinyidai.settings import Env, Settings
 
@@ -76,13 +80,13 @@ async def _raw_fetch(
         return months
 
 
-def measure_sync(admin_database_url: str, workdir: Path, log: Any = print) -> dict[str, Any]:
+def measure_sync(admin_database_url: str, workdir: Path, log: Log = print) -> dict[str, Any]:
     """Run both sides once, in a scratch database; return rates and counts."""
     with scratch_database(admin_database_url, "xyd_bench_sync") as database_url:
         return _measure(database_url, workdir, log)
 
 
-def _measure(database_url: str, workdir: Path, log: Any) -> dict[str, Any]:
+def _measure(database_url: str, workdir: Path, log: Log) -> dict[str, Any]:
     from xinyidai.domain.demo.seed import sync_demo_city
     from xinyidai.domain.profiles.snapshots import window
     from xinyidai.sandbox.process import sandbox_provider
@@ -143,3 +147,21 @@ def _measure(database_url: str, workdir: Path, log: Any) -> dict[str, Any]:
         },
         "families": [f.value for f in Family],
     }
+
+
+def run_sync_scenario(ctx: Context, scenario: SyncScenario, database_url: str) -> ImportRow:
+    """The ``sync`` row: records/s of both sides, as a row of the results table."""
+    console.print(f"[bold]{scenario.name}[/bold]: full sync of the demo city")
+    result = measure_sync(database_url, ctx.workdir, log=lambda m: console.print(f"  {m}"))
+    ours, raw = result["ours"], result["raw"]
+    return ImportRow(
+        scenario=scenario,
+        app=Throughput(ours["records"], ours["seconds"]),
+        baseline=Throughput(raw["records"], raw["seconds"]),
+        info={},
+        counts={
+            "accepted": ours["records"],
+            "enterprises": result["enterprises"],
+            "series": result["series"],
+        },
+    )

@@ -1,0 +1,113 @@
+"""The rows of ``make bench`` and the environment that selects and sizes them.
+
+Add a row by appending to ``SCENARIOS``; add a new kind of HTTP baseline by writing a
+``start_*`` function and registering it in ``bench.servers.BASELINES``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from bench.harness import BenchError
+
+DEFAULT_DURATION = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """Kind ``http`` (bench/http_rows.py): the app under wrk against a baseline server."""
+
+    name: str
+    app_path: str  # path requested on the platform app
+    baseline: str  # key of BASELINES
+    target: float | None  # minimum app/baseline rps ratio; None: report only
+    baseline_path: str = "/health/live"  # path requested on the baseline server
+    rounds: int = 1  # alternating baseline/app rounds; the best run of each side counts
+
+
+@dataclass(frozen=True, slots=True)
+class ImportScenario:
+    """Kind ``import`` (bench/import_rows.py): a bulk import in process against a raw COPY, on
+    the same PostgreSQL."""
+
+    name: str
+    rows: int  # rows generated (BENCH_IMPORT_ROWS overrides)
+    target: float | None  # minimum import rows/s over raw COPY rows/s
+    kind: str = "import"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncScenario:
+    """Kind ``sync``: a full sync of the demo city from the sandbox provider (records/s),
+    against bare httpx fetching the same series from the same sandbox (see sync_city.py)."""
+
+    name: str
+    target: float | None = None
+    kind: str = "sync"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringScenario:
+    """Kind ``scoring`` (bench/scoring.py): ``score_one`` (one SME end to end against a raw
+    LightGBM single-row predict, p50 ms) and ``score_batch`` (every SME's latest snapshot from
+    the database and back, SMEs/s), both against the issue's absolute targets."""
+
+    name: str
+    kind: str = "scoring"
+
+
+AnyScenario = Scenario | ImportScenario | SyncScenario | ScoringScenario
+
+SCENARIOS: list[AnyScenario] = [
+    Scenario("live", "/health/live", baseline="bare", target=0.8, rounds=3),
+    Scenario("ready", "/health/ready", baseline="bare", target=None, rounds=1),
+    ImportScenario("import", rows=1_000_000, target=0.5),
+    SyncScenario("sync"),
+    ScoringScenario("score_one"),
+    ScoringScenario("score_batch"),
+]
+
+
+def duration() -> int:
+    """Seconds per measured wrk run: ``BENCH_DURATION`` or ``DEFAULT_DURATION``."""
+    raw = os.environ.get("BENCH_DURATION", "").strip()
+    if not raw:
+        return DEFAULT_DURATION
+    try:
+        seconds = int(raw)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise BenchError(f"BENCH_DURATION must be a positive whole number of seconds, not {raw!r}")
+    return seconds
+
+
+def selected_scenarios() -> list[AnyScenario]:
+    """``SCENARIOS``, or those ``BENCH_ONLY`` names (comma-separated)."""
+    raw = os.environ.get("BENCH_ONLY", "").strip()
+    if not raw:
+        return list(SCENARIOS)
+    wanted = [name.strip() for name in raw.split(",") if name.strip()]
+    known = {s.name for s in SCENARIOS}
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise BenchError(
+            f"BENCH_ONLY names unknown rows {', '.join(unknown)} (known: {', '.join(known)})"
+        )
+    return [s for s in SCENARIOS if s.name in wanted]
+
+
+def import_rows(scenario: ImportScenario) -> int:
+    """Rows the ``import`` row generates: ``BENCH_IMPORT_ROWS`` or the scenario's own."""
+    raw = os.environ.get("BENCH_IMPORT_ROWS", "").strip()
+    if not raw:
+        return scenario.rows
+    if not raw.isdigit() or int(raw) <= 0:
+        raise BenchError(f"BENCH_IMPORT_ROWS must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def strict() -> bool:
+    """``BENCH_STRICT=1``: a failed row makes the exit code 1."""
+    return os.environ.get("BENCH_STRICT", "").strip() == "1"

@@ -1,0 +1,208 @@
+"""The servers under load (the platform app and its baselines, under one uvicorn command line)
+and the engines behind them (embedded PostgreSQL and Redis, or the environment's)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.harness import ROOT, BenchError, console, pinned
+
+STARTUP_TIMEOUT = 30.0
+STOP_GRACE = 5.0
+
+APP_FACTORY = "xinyidai.app:create_app_from_env"
+BARE_FACTORY = "bench.bare_app:create_app"
+# Identical for every server the benchmark starts; only the factory and the port differ.
+UVICORN_FLAGS = (
+    "--host",
+    "127.0.0.1",
+    "--workers",
+    "1",
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+)
+
+
+def python_executable() -> str:
+    venv_python = ROOT / ".venv" / "bin" / "python"
+    return str(venv_python) if venv_python.exists() else sys.executable
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(slots=True)
+class Server:
+    name: str
+    factory: str
+    port: int
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            *pinned(1),
+            python_executable(),
+            "-m",
+            "uvicorn",
+            "--factory",
+            self.factory,
+            "--port",
+            str(self.port),
+            *UVICORN_FLAGS,
+        ]
+
+    def start(self, env: dict[str, str]) -> None:
+        with self.log_path.open("wb") as log_file:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches the harness only; it stops the server
+            )
+        self.wait_live()
+
+    def wait_live(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        last_error = "no answer"
+        with httpx.Client(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise BenchError(
+                        f"{self.name} server exited with {self.process.returncode}:\n"
+                        f"{self.log_tail()}"
+                    )
+                try:
+                    response = client.get(self.base_url + "/health/live")
+                    if response.status_code == 200:
+                        return
+                    last_error = f"HTTP {response.status_code}"
+                except httpx.HTTPError as exc:
+                    last_error = type(exc).__name__
+                time.sleep(0.1)
+        raise BenchError(
+            f"{self.name} server did not answer /health/live with 200 within "
+            f"{timeout:.0f} s (last: {last_error}):\n{self.log_tail()}"
+        )
+
+    def log_lines(self) -> list[str]:
+        try:
+            return self.log_path.read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return []
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_lines()[-lines:]) or "(no output)"
+
+    def stop(self) -> None:
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@dataclass(slots=True)
+class Context:
+    workdir: Path
+    env: dict[str, str]
+    servers: dict[str, Server] = field(default_factory=dict)
+
+    def server(self, key: str, factory: str) -> Server:
+        """The server for ``key``, started on first use."""
+        if key not in self.servers:
+            server = Server(key, factory, free_port(), self.workdir / f"{key}.log")
+            self.servers[key] = server
+            console.print(f"[dim]starting {key} server on port {server.port}[/dim]")
+            server.start(self.env)
+        return self.servers[key]
+
+    def stop_all(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+
+
+def start_app(ctx: Context) -> Server:
+    return ctx.server("app", APP_FACTORY)
+
+
+def start_bare(ctx: Context) -> Server:
+    """Baseline kind ``bare``: a hello-world Litestar app (bench/bare_app.py)."""
+    return ctx.server("bare", BARE_FACTORY)
+
+
+BASELINES: dict[str, Callable[[Context], Server]] = {
+    "bare": start_bare,
+}
+
+
+@contextlib.contextmanager
+def engines(workdir: Path) -> Iterator[tuple[str, str]]:
+    """PostgreSQL and Redis URLs: from the environment, or embedded engines under ``workdir``."""
+    database_url = os.environ.get("DATABASE_URL") or None
+    redis_url = os.environ.get("REDIS_URL") or None
+    with contextlib.ExitStack() as stack:
+        if database_url is None:
+            from xinyidai.infra import migrate
+            from xinyidai.infra.embedded import EmbeddedPostgres
+
+            console.print("[dim]starting embedded PostgreSQL[/dim]")
+            postgres = EmbeddedPostgres(workdir / "pg")
+            stack.callback(postgres.stop)
+            database_url = postgres.start()
+            console.print("[dim]applying migrations[/dim]")
+            migrate.upgrade(database_url)
+        if redis_url is None:
+            from xinyidai.infra.embedded import EmbeddedRedis
+
+            console.print("[dim]starting embedded Redis[/dim]")
+            redis = EmbeddedRedis(workdir / "redis", persist=False)
+            stack.callback(redis.stop)
+            redis_url = redis.start()
+        yield database_url, redis_url
+
+
+def server_env(database_url: str, redis_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(48),
+        DATA_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
+        LOG_LEVEL="WARNING",
+        LOG_JSON="true",
+    )
+    return env
