@@ -228,8 +228,50 @@ def _parse_only(path: Path, now: dt.datetime) -> Throughput:
 
 
 async def _measure_import(scenario: ImportScenario, url: str, path: Path, count: int) -> ImportRow:
+    """The phases in order: raw COPY baselines, the import, then its reference points."""
+    now = dt.datetime.now(dt.UTC)
+    info: dict[str, Throughput] = {}
+    baseline, info["raw COPY of the 11 input columns"] = await _raw_copies(url, path, now)
+    ours, counts = await _import(url, path, count)
+    # Reference: the import's parser alone (parse, validate, hash, encode the COPY data; one
+    # process, no database): the other half of the import's work, which it overlaps with
+    # PostgreSQL's by running it in a separate process.
+    info["parser alone (one process, no database)"] = _parse_only(path, now)
+    info["COPY into public_records itself"] = await _copy_into_public_records(url, path, now)
+    return ImportRow(scenario, app=ours, baseline=baseline, info=info, counts=counts)
+
+
+async def _raw_copies(url: str, path: Path, now: dt.datetime) -> tuple[Throughput, Throughput]:
+    """(a) The baseline: the final tuples into a plain table with public_records' columns (no
+    indexes, constraints or defaults); and, for reference, the parsed input columns only (11
+    columns, dates parsed)."""
     import uuid
 
+    import asyncpg
+
+    from bench.scratch import dsn
+
+    conn = await asyncpg.connect(dsn(url))
+    try:
+        await conn.execute("CREATE TABLE bench_raw (LIKE public_records)")
+        stored = _stored_shape(path, now, uuid.uuid4())
+        baseline = await _timed_copies(
+            conn, "raw COPY", "bench_raw", _chunks(path, stored), RECORD_COLUMNS
+        )
+        await conn.execute("DROP TABLE bench_raw")
+        await conn.execute(f"CREATE TABLE bench_raw_input ({INPUT_COLUMNS})")
+        input_columns = await _timed_copies(
+            conn, "raw COPY, input columns", "bench_raw_input", _chunks(path, _input_shape), None
+        )
+        await conn.execute("DROP TABLE bench_raw_input")
+    finally:
+        await conn.close()
+    return baseline, input_columns
+
+
+async def _import(url: str, path: Path, count: int) -> tuple[Throughput, dict[str, int]]:
+    """(b) Ours: the CSV file into the empty public_records, in one transaction; the rows/s
+    and the import's report counts."""
     import asyncpg
 
     from bench.scratch import dsn
@@ -237,28 +279,6 @@ async def _measure_import(scenario: ImportScenario, url: str, path: Path, count:
     from xinyidai.infra.db import create_engine, session_factory
     from xinyidai.settings import Settings
 
-    now = dt.datetime.now(dt.UTC)
-    info: dict[str, Throughput] = {}
-    conn = await asyncpg.connect(dsn(url))
-    try:
-        # (a) the baseline: the final tuples into a plain table with public_records' columns
-        # (no indexes, constraints or defaults).
-        await conn.execute("CREATE TABLE bench_raw (LIKE public_records)")
-        stored = _stored_shape(path, now, uuid.uuid4())
-        baseline = await _timed_copies(
-            conn, "raw COPY", "bench_raw", _chunks(path, stored), RECORD_COLUMNS
-        )
-        await conn.execute("DROP TABLE bench_raw")
-        # Reference: the parsed input columns only (11 columns, dates parsed).
-        await conn.execute(f"CREATE TABLE bench_raw_input ({INPUT_COLUMNS})")
-        info["raw COPY of the 11 input columns"] = await _timed_copies(
-            conn, "raw COPY, input columns", "bench_raw_input", _chunks(path, _input_shape), None
-        )
-        await conn.execute("DROP TABLE bench_raw_input")
-    finally:
-        await conn.close()
-
-    # (b) ours: the CSV file into the empty public_records, in one transaction.
     conn = await asyncpg.connect(dsn(url))
     try:
         await _settle(conn)
@@ -294,14 +314,16 @@ async def _measure_import(scenario: ImportScenario, url: str, path: Path, count:
         "unchanged": report.unchanged,
         "rejected": len(report.rejected),
     }
+    return ours, counts
 
-    # Reference: the import's parser alone (parse, validate, hash, encode the COPY data; one
-    # process, no database): the other half of the import's work, which it overlaps with
-    # PostgreSQL's by running it in a separate process.
-    info["parser alone (one process, no database)"] = _parse_only(path, now)
 
-    # Reference: the same final tuples COPied into public_records itself (its four indexes and
-    # the import_id foreign key: the work any loader must have PostgreSQL do), rolled back.
+async def _copy_into_public_records(url: str, path: Path, now: dt.datetime) -> Throughput:
+    """Reference: the same final tuples COPied into public_records itself (its four indexes and
+    the import_id foreign key: the work any loader must have PostgreSQL do), rolled back."""
+    import asyncpg
+
+    from bench.scratch import dsn
+
     conn = await asyncpg.connect(dsn(url))
     try:
         await conn.execute("TRUNCATE public_records CASCADE")
@@ -314,7 +336,7 @@ async def _measure_import(scenario: ImportScenario, url: str, path: Path, count:
                 "VALUES (gen_random_uuid(), 'bench', 'done', 0, 0, 0, 0, '[]', now(), now()) "
                 "RETURNING id"
             )
-            info["COPY into public_records itself"] = await _timed_copies(
+            return await _timed_copies(
                 conn,
                 "COPY into public_records",
                 "public_records",
@@ -325,4 +347,3 @@ async def _measure_import(scenario: ImportScenario, url: str, path: Path, count:
             await transaction.rollback()
     finally:
         await conn.close()
-    return ImportRow(scenario, app=ours, baseline=baseline, info=info, counts=counts)
