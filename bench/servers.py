@@ -204,5 +204,24 @@ def server_env(database_url: str, redis_url: str) -> dict[str, str]:
         DATA_KEY=base64.b64encode(secrets.token_bytes(32)).decode(),
         LOG_LEVEL="WARNING",
         LOG_JSON="true",
+        # Production refuses to start without its own signing key and an identity service;
+        # the rows measured here call neither, so a throwaway key and an unreachable
+        # identity service satisfy the checks without changing what is measured.
+        SIGNING_KEY=_throwaway_signing_key(),
+        IDENTITY_URL="https://identity.bench.invalid",
+        IDENTITY_CLIENT_SECRET=secrets.token_urlsafe(32),
     )
     return env
+
+
+def _throwaway_signing_key() -> str:
+    """A fresh EC P-256 private key as PEM, for one bench run."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
