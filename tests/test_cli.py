@@ -1,6 +1,10 @@
-"""The ``xinyidai`` command: users, banks, the demo seed and the configuration table."""
+"""The ``xinyidai`` command: users, banks, the demo seed, the configuration table, the ML
+plugins, and the layout rules of the CLI package."""
 
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -89,3 +93,57 @@ def test_the_demo_seed_is_refused_in_production(monkeypatch) -> None:
     result = CliRunner().invoke(main, ["demo", "seed"])
     assert result.exit_code != 0
     assert "refused" in result.output
+
+
+async def test_run_serves_without_a_model_when_no_trainer_is_installed(
+    monkeypatch, settings, db, capsys
+) -> None:
+    import anyio.to_thread
+
+    from xinyidai.cli import plugins
+    from xinyidai.cli.run import ensure_model
+    from xinyidai.domain.scoring import registry
+
+    monkeypatch.setattr(plugins, "entry_points", lambda **_: [])  # the production image
+    await anyio.to_thread.run_sync(ensure_model, settings)
+    assert "no demo-model trainer is installed" in capsys.readouterr().err
+    assert await registry.active_bundle(db) is None
+
+
+def test_the_ml_project_lends_the_model_commands() -> None:
+    result = CliRunner().invoke(main, ["model", "--help"])
+    assert result.exit_code == 0
+    for name in ("register", "activate", "list", "train", "evaluate"):
+        assert f"  {name} " in result.output
+
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "xinyidai"
+
+
+def imported_modules(path: Path) -> list[str]:
+    """Every module a file imports, at module level or inside functions."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def offending(root: Path, prefix: str) -> list[str]:
+    return [
+        f"{path.relative_to(SRC)}: {name}"
+        for path in sorted(root.rglob("*.py"))
+        for name in imported_modules(path)
+        if name == prefix or name.startswith(f"{prefix}.")
+    ]
+
+
+def test_the_domain_never_imports_the_command_line() -> None:
+    assert offending(SRC / "domain", "xinyidai.cli") == []
+
+
+def test_the_command_line_reaches_the_ml_code_only_through_plugins() -> None:
+    assert offending(SRC / "cli", "xinyidai.ml") == []

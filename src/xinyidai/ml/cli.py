@@ -1,5 +1,6 @@
 """``xinyidai model train`` and ``xinyidai model evaluate`` (offline work; the ``model`` group
-itself, with register / activate / list, lives in ``domain/scoring/cli.py``)."""
+itself, with register / activate / list, lives in ``xinyidai/cli/model.py``). They join it as
+plugins: the ``xinyidai.model_commands`` entry points name them."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
 """Serving: scores computed with the active model and stored with the snapshot they score.
 
 * ``score_snapshot`` scores one snapshot (the job queued whenever a snapshot is built).
-* ``score_all`` scores the latest snapshot of every enterprise in batches (the nightly job and
-  ``xinyidai score all``): snapshots are read in keyset-paginated chunks, their features built
-  and scored as one matrix off the event loop (a thread, or worker processes) while the next
-  chunk is read, and each chunk's results written with one ``COPY`` and one merge.
+* ``score_all`` scores the latest snapshot of every enterprise in batches (the nightly job;
+  ``run_batch`` runs it on an engine of its own for ``xinyidai score all``): snapshots are read
+  in keyset-paginated chunks, their features built and scored as one matrix off the event loop
+  (a thread, or worker processes) while the next chunk is read, and each chunk's results
+  written with one ``COPY`` and one merge.
 * ``ScoreService`` answers the SME and the office: the latest score with reasons and history,
   and the human review of a score (PIPL Art.24).
 
@@ -52,7 +53,7 @@ from xinyidai.domain.scoring.schemas import (
     ScoreReason,
     ScoreSummary,
 )
-from xinyidai.infra.db import driver_connection
+from xinyidai.infra.db import create_engine, driver_connection, session_factory
 from xinyidai.infra.errors import Conflict, NotFound
 from xinyidai.infra.text import clean_text
 from xinyidai.models import (
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
 
     from xinyidai.domain.accounts.guards import Principal
     from xinyidai.domain.scoring.bundle import ModelBundle, ScoreResult
+    from xinyidai.settings import Settings
 
 log = structlog.get_logger(__name__)
 REVIEW_DAYS = 20  # answered like a dispute (征信业管理条例 Art.25); PIPL Art.24 sets no term
@@ -353,6 +355,32 @@ async def score_all(
         processes=processes,
     )
     return report
+
+
+async def run_batch(
+    settings: Settings,
+    *,
+    batch_size: int = BATCH_SIZE,
+    recompute: bool = False,
+    processes: int = 0,
+    on_start: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> BatchReport:
+    """``score_all`` on an engine of its own, disposed of at the end: for a process with no
+    application or worker to borrow sessions from (``xinyidai score all``, ``xinyidai run``)."""
+    assert settings.database_url
+    engine = create_engine(settings, settings.database_url)
+    try:
+        return await score_all(
+            session_factory(engine),
+            batch_size=batch_size,
+            recompute=recompute,
+            processes=processes,
+            on_start=on_start,
+            on_progress=on_progress,
+        )
+    finally:
+        await engine.dispose()
 
 
 # --- what the SME and the office see ------------------------------------------------------------

@@ -19,6 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from xinyidai.cli.common import console, in_session, load_settings
 from xinyidai.infra.engines import engines
 
 if TYPE_CHECKING:
@@ -57,7 +58,6 @@ def public_credit(file: Path, as_json: bool) -> None:
     its content differs. The whole file is one transaction. Exit status 0 even when rows were
     rejected; non-zero only when the file cannot be read at all.
     """
-    from xinyidai.cli import _in_session, _settings
     from xinyidai.domain.credit_data.imports import (
         ImportFileError,
         import_public_credit,
@@ -71,7 +71,6 @@ def public_credit(file: Path, as_json: bool) -> None:
     jsonl = opened.jsonl
     opened.close()
 
-    err = Console(stderr=True)
     progress = Progress(
         TextColumn("[bold]importing[/] {task.description}"),
         BarColumn(),
@@ -79,7 +78,7 @@ def public_credit(file: Path, as_json: bool) -> None:
         TextColumn("rows"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=err,
+        console=console,
         transient=as_json,
     )
     task = progress.add_task(escape(file.name), total=_estimate_rows(file, jsonl))
@@ -95,10 +94,10 @@ def public_credit(file: Path, as_json: bool) -> None:
             session, file, filename=file.name, on_progress=on_progress
         )
 
-    with engines(_settings(), need_redis=False) as settings:
+    with engines(load_settings(), need_redis=False) as settings:
         try:
             with progress:
-                report = _in_session(settings, work)
+                report = in_session(settings, work)
                 progress.update(task, total=progress.tasks[0].completed)
         except ImportFileError as exc:
             raise click.ClickException(f"{file}: {exc}") from exc

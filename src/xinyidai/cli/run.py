@@ -1,0 +1,129 @@
+"""``xinyidai run``: engines, migrations, the demo city and its model, then the server."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from xinyidai.cli.common import (
+    configure_logging,
+    console,
+    identity_or_sandbox,
+    in_session,
+    load_settings,
+    provider_or_sandbox,
+)
+from xinyidai.cli.demo import print_seed, seed_city, sync_city, verify_city
+from xinyidai.cli.plugins import DEMO_MODEL, demo_model_trainer
+from xinyidai.cli.score import score_with_progress
+from xinyidai.infra.engines import engines
+from xinyidai.settings import Env, Settings
+
+
+@click.command("run")
+@click.option("--host", default=None, help="Address to bind (default: HOST or 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default: PORT or 8000).")
+@click.option("--seed/--no-seed", default=True, help="Seed the demo city into an empty database.")
+def run(host: str | None, port: int | None, seed: bool) -> None:
+    """Start embedded engines as needed, migrate, seed the demo city, and serve."""
+    import uvicorn
+
+    from xinyidai.app import create_app
+    from xinyidai.infra import migrate
+
+    base = load_settings()
+    configure_logging(base)  # LOG_LEVEL holds for the set-up too, not only the server
+    # SIGTERM becomes KeyboardInterrupt, as Ctrl-C is, so that the engines and the sandbox this
+    # command started are stopped on either (also when uvicorn re-raises the one it handled).
+    signal.signal(signal.SIGTERM, _interrupt)
+    with (
+        engines(base) as started,
+        provider_or_sandbox(started) as with_provider,
+        identity_or_sandbox(with_provider) as settings,
+    ):
+        assert settings.database_url
+        console.print("[bold]migrating[/] the database …")
+        migrate.upgrade(settings.database_url)
+        if seed and settings.env is not Env.PRODUCTION:
+            ensure_model(settings)
+            report = seed_city(settings)
+            print_seed(report)
+            authorised = verify_city(settings)
+            if report.created or authorised:
+                sync_city(settings)
+            _score_city(settings)
+        app = create_app(settings)
+        bind_host, bind_port = host or settings.host, port or settings.port
+        console.print(
+            f"[bold green]serving[/] http://{bind_host}:{bind_port}  "
+            f"(API docs: http://{bind_host}:{bind_port}/schema) — Ctrl-C stops"
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host=bind_host,
+                port=bind_port,
+                access_log=False,
+                lifespan="on",
+                log_level="warning",
+                proxy_headers=settings.trusted_proxies,
+                server_header=False,
+            )
+        )
+        # uvicorn re-raises the signal it handled once it has shut down: our exit.
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+    console.print("stopped")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def ensure_model(settings: Settings) -> None:
+    """Development: when no scoring model is active (or the active one was trained with other
+    feature code, so it cannot be served), train a quick one on a simulated city, register and
+    activate it, so that the demo SMEs get scores.
+
+    The training comes from the ML project's ``xinyidai.demo_model`` plugin; without it (the
+    production image) this says so and the platform serves without a model."""
+    from xinyidai.domain.scoring import registry
+
+    async def active(session: Any, _: Any) -> str | None:
+        bundle = await registry.active_bundle(session)
+        return bundle.version if bundle is not None else None
+
+    if in_session(settings, active) is not None:
+        return
+    train = demo_model_trainer()
+    if train is None:
+        console.print(
+            "[yellow]no scoring model is active[/] and no demo-model trainer is installed "
+            f"(the ML project's `{DEMO_MODEL}` entry point): serving without scores; "
+            "`xinyidai model register DIR` and `xinyidai model activate VERSION` add one"
+        )
+        return
+    console.print("[bold]training[/] a quick scoring model on a simulated city (none is active) …")
+    with tempfile.TemporaryDirectory(prefix="xyd-model-") as tmp:
+        directory = train(Path(tmp) / "bundle")
+
+        async def install(session: Any, _: Any) -> str:
+            registered = await registry.register(session, directory, "xinyidai run")
+            await registry.activate(
+                session, registered.version, "xinyidai run", "development: no model was active"
+            )
+            return registered.version
+
+        version = in_session(settings, install)
+    console.print(f"active scoring model: {version}")
+
+
+def _score_city(settings: Settings) -> None:
+    report = score_with_progress(settings, batch_size=2000, recompute=False, quiet=True)
+    if report.scored:
+        console.print(f"scored {report.scored} SMEs with model {report.model_version}")
