@@ -17,30 +17,23 @@ same firm in a city of 1,000 and in a city of 1,000,000.
 
 The city
 --------
-* **Firms.** Firm ``i`` has a valid USCC (district of Guangzhou, organisation code derived
-  bijectively from ``i``), a Chinese name, an industry (GB/T 4754 section and division matching
-  its activity profile), a registered capital loosely tied to its size and a founding date. Its
-  monthly figures and traits come from the generator (``city_traits``, ``panel``); the
-  simulator adds two hidden traits: **compliance** ``c`` (standard normal, correlated 0.5 with
-  payment discipline; high is honest) and **openness** ``o`` (how willing it is to share data;
-  ``o = 0.6·c + 0.8·N(0,1)``).
+* **Firms, figures and records** are the simulated city's (:mod:`xinyidai.simulation`, the same
+  city the sandbox provider serves and the demo registers): firm ``i``'s registration comes
+  from :mod:`~xinyidai.simulation.registry` (a valid USCC derived bijectively from ``i``, a
+  Chinese name, an industry matching its activity profile, a registered capital loosely tied to
+  its size, a founding date, a legal representative), its monthly figures and traits from the
+  generator (``city_traits``, ``panel``), its public records and tax, customs and
+  environmental grades from :mod:`~xinyidai.simulation.records`, driven by its latent state and
+  a hidden **compliance** ``c`` (standard normal, correlated 0.5 with payment discipline; high
+  is honest). The simulator adds **openness** ``o`` (how willing the firm is to share data;
+  ``o = 0.6·c + 0.8·N(0,1)``). A snapshot shows the records decided on or before its date that
+  are neither expired (``publish_until`` < date), repaired, nor negative and older than five
+  years (the purge).
 * **Authorisations (missing not at random).** Family ``f`` is authorised when the firm has it
   and ``o + c_f + 0.6·z_f > 0`` (``c_f``: tax 2.0, electricity 1.0, social insurance 0.9,
   water 0.4, housing fund 0.3, gas 0.2: about 96%, 80%, 78%, 63%, 31% and 12% of all firms,
   gas and housing fund being rare to begin with).
   Less compliant firms share less, and are riskier.
-* **Public records** are drawn month by month with hazards that depend on the latent state:
-  penalties (行政处罚; more for low compliance, distress, some industries; minor/general/
-  serious published 3/12/36 months), the abnormal-operation list (经营异常; distress, low
-  compliance; often repaired after some months), dishonest judgment debtors (失信被执行人;
-  distress, poor discipline; 36 months, sometimes repaired), the serious-dishonesty list
-  (rare), red lists (high compliance, size; 24 months), credit commitments and licences
-  (neutral). Each April the tax bureau grades the previous year (A/B/M/C/D, published 12
-  months; M for firms in their first year; otherwise by compliance, discipline, the year's
-  arrears months and penalties; the mix is about A 5%, B 60%, M 20%, C 8%, D 7%); exporters get
-  a customs grade every three years, polluters an environmental grade every June. A snapshot
-  shows the records decided on or before its date that are neither expired
-  (``publish_until`` < date), repaired, nor negative and older than five years (the purge).
 * **Loans.** Every month from ``first_origination`` to ``last_origination`` each firm at least
   six months old takes a loan with probability ``λ = 0.11 · exp(drift · τ · t_i)``, where
   ``τ`` is the month's position in the origination window (0 to 1) and ``t_i`` a tilt towards
