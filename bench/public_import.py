@@ -120,7 +120,7 @@ def run_import_scenario(ctx: Context, scenario: ImportScenario) -> ImportRow:
     import asyncio
 
     from bench.scratch import scratch_database
-    from xinyidai.domain.credit_data.synthetic import synthetic_rows, write_csv
+    from xinyidai.simulation.exports import synthetic_rows, write_csv
 
     count = import_rows(scenario)
     path = ctx.workdir / "public_credit.csv"

@@ -20,13 +20,13 @@ from xinyidai.app import create_app
 from xinyidai.domain.accounts.services import AccountService
 from xinyidai.domain.accounts.sessions import CSRF_COOKIE, CSRF_HEADER
 from xinyidai.domain.banks.services import BankService
-from xinyidai.domain.demo.city import make_resident_id, make_uscc
 from xinyidai.domain.enterprises.schemas import EnterpriseCreate
 from xinyidai.domain.enterprises.services import EnterpriseService
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.models import Role
 from xinyidai.settings import Env, Settings
+from xinyidai.simulation.registry import make_resident_id, make_uscc
 
 pytest_plugins = ["tests.provider_fixtures", "tests.identity_fixtures"]
 

@@ -26,13 +26,13 @@ from litestar import Litestar
 
 from tests.serving import serve_in_thread
 from xinyidai.domain.consents.receipts import issue_receipt
-from xinyidai.domain.demo.city import make_uscc
 from xinyidai.domain.providers.http import HttpDataProvider
 from xinyidai.infra.signing import Signer
 from xinyidai.models import DataAuthorization, Family
 from xinyidai.sandbox.provider import FaultPlan, create_app, reset
 from xinyidai.settings import Env, Settings
 from xinyidai.simulation.generator import FirmTraits, firm_traits
+from xinyidai.simulation.registry import make_uscc
 
 SANDBOX_SEED = 2026
 SANDBOX_CLIENT_ID = "xinyidai-platform"

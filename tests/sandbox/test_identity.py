@@ -28,13 +28,14 @@ from tests.identity_fixtures import (
     IDENTITY_REDIRECT_URI,
     RunningIdentity,
 )
-from xinyidai.domain.demo.city import demo_enterprises, make_resident_id, make_uscc
+from xinyidai.domain.demo.city import demo_enterprises
 from xinyidai.domain.enterprises.codes import mask_resident_id
 from xinyidai.sandbox.identity import (
     ACR,
     IDENTITY_FAULT_KINDS,
     create_identity_app,
 )
+from xinyidai.simulation.registry import make_resident_id, make_uscc
 
 FIRM = demo_enterprises(200, 2026)[7]
 JSON = {"Accept": "application/json"}

@@ -14,7 +14,6 @@ from decimal import Decimal
 import pytest
 
 from xinyidai.dates import months_back
-from xinyidai.domain.demo.city import make_uscc
 from xinyidai.models.credit_data import SERIES_MODELS, Family
 from xinyidai.simulation import (
     FAMILY_COLUMNS,
@@ -23,6 +22,7 @@ from xinyidai.simulation import (
     is_active,
     monthly_values,
 )
+from xinyidai.simulation.registry import make_uscc
 
 SEED = 2026
 PROVENANCE = {"enterprise_id", "period", "source", "provider_ref", "fetched_at", "authorization_id"}

@@ -17,30 +17,23 @@ same firm in a city of 1,000 and in a city of 1,000,000.
 
 The city
 --------
-* **Firms.** Firm ``i`` has a valid USCC (district of Guangzhou, organisation code derived
-  bijectively from ``i``), a Chinese name, an industry (GB/T 4754 section and division matching
-  its activity profile), a registered capital loosely tied to its size and a founding date. Its
-  monthly figures and traits come from the generator (``city_traits``, ``panel``); the
-  simulator adds two hidden traits: **compliance** ``c`` (standard normal, correlated 0.5 with
-  payment discipline; high is honest) and **openness** ``o`` (how willing it is to share data;
-  ``o = 0.6·c + 0.8·N(0,1)``).
+* **Firms, figures and records** are the simulated city's (:mod:`xinyidai.simulation`, the same
+  city the sandbox provider serves and the demo registers): firm ``i``'s registration comes
+  from :mod:`~xinyidai.simulation.registry` (a valid USCC derived bijectively from ``i``, a
+  Chinese name, an industry matching its activity profile, a registered capital loosely tied to
+  its size, a founding date, a legal representative), its monthly figures and traits from the
+  generator (``city_traits``, ``panel``), its public records and tax, customs and
+  environmental grades from :mod:`~xinyidai.simulation.records`, driven by its latent state and
+  a hidden **compliance** ``c`` (standard normal, correlated 0.5 with payment discipline; high
+  is honest). The simulator adds **openness** ``o`` (how willing the firm is to share data;
+  ``o = 0.6·c + 0.8·N(0,1)``). A snapshot shows the records decided on or before its date that
+  are neither expired (``publish_until`` < date), repaired, nor negative and older than five
+  years (the purge).
 * **Authorisations (missing not at random).** Family ``f`` is authorised when the firm has it
   and ``o + c_f + 0.6·z_f > 0`` (``c_f``: tax 2.0, electricity 1.0, social insurance 0.9,
   water 0.4, housing fund 0.3, gas 0.2: about 96%, 80%, 78%, 63%, 31% and 12% of all firms,
   gas and housing fund being rare to begin with).
   Less compliant firms share less, and are riskier.
-* **Public records** are drawn month by month with hazards that depend on the latent state:
-  penalties (行政处罚; more for low compliance, distress, some industries; minor/general/
-  serious published 3/12/36 months), the abnormal-operation list (经营异常; distress, low
-  compliance; often repaired after some months), dishonest judgment debtors (失信被执行人;
-  distress, poor discipline; 36 months, sometimes repaired), the serious-dishonesty list
-  (rare), red lists (high compliance, size; 24 months), credit commitments and licences
-  (neutral). Each April the tax bureau grades the previous year (A/B/M/C/D, published 12
-  months; M for firms in their first year; otherwise by compliance, discipline, the year's
-  arrears months and penalties; the mix is about A 5%, B 60%, M 20%, C 8%, D 7%); exporters get
-  a customs grade every three years, polluters an environmental grade every June. A snapshot
-  shows the records decided on or before its date that are neither expired
-  (``publish_until`` < date), repaired, nor negative and older than five years (the purge).
 * **Loans.** Every month from ``first_origination`` to ``last_origination`` each firm at least
   six months old takes a loan with probability ``λ = 0.11 · exp(drift · τ · t_i)``, where
   ``τ`` is the month's position in the origination window (0 to 1) and ``t_i`` a tilt towards
@@ -103,9 +96,7 @@ registered capital; records exactly.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
 import math
 import uuid
 from collections import OrderedDict
@@ -118,18 +109,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import brentq
-from scipy.special import expit, ndtri
+from scipy.special import expit
 
 from xinyidai.dates import add_months, month_index, period_of
-from xinyidai.domain.credit_data.imports import FIELDS as IMPORT_COLUMNS
-from xinyidai.domain.demo.city import DISTRICTS, PREFIXES
-from xinyidai.domain.enterprises.codes import USCC_ALPHABET, section_of_division, uscc_check_char
 from xinyidai.domain.profiles.snapshots import build_content
-from xinyidai.models.credit_data import NEGATIVE_TYPES, Family, RecordStatus, RecordType
+from xinyidai.models.credit_data import NEGATIVE_TYPES, Family, RecordType
+from xinyidai.simulation.exports import record_rows, write_csv
 from xinyidai.simulation.generator import (
     COUNT_COLUMNS,
     FAMILY_COLUMNS,
-    PROFILE_NAMES,
     Panel,
     TraitArrays,
     city_traits,
@@ -138,6 +126,9 @@ from xinyidai.simulation.generator import (
     to_decimal,
     uniforms,
 )
+from xinyidai.simulation.purposes import PURPOSES as _P
+from xinyidai.simulation.records import SimRecord, compliance_of, draw_records
+from xinyidai.simulation.registry import Firm, firm_usccs, registrations, stable_uuid
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -150,44 +141,6 @@ HISTORY_MONTHS = 48  # months simulated before the first origination (records, w
 LOAN_RATE = 0.11  # monthly chance a firm takes a loan
 MIN_AGE_MONTHS = 6
 SOURCE = "sandbox"  # what the data hub records as the source of provider data
-RETENTION_YEARS = 5
-
-# Purpose ids of the simulator's own draws (the generator's are below 1000).
-_P = {
-    "compliance": 1000,
-    "openness": 1001,
-    "exporter": 1002,
-    "polluter": 1003,
-    "capital": 1004,
-    "name": 1005,
-    "district": 1006,
-    "division": 1007,
-    "customs_phase": 1008,
-    "auth_noise": 1010,  # + family position (6)
-    "loan": 1020,
-    "loan_day": 1021,
-    "loan_amount": 1022,
-    "default": 1023,
-    "auth_day": 1024,
-    "penalty": 1100,
-    "penalty_severity": 1101,
-    "penalty_kind": 1102,
-    "abnormal": 1110,
-    "abnormal_repair": 1111,
-    "abnormal_reason": 1112,
-    "debtor": 1120,
-    "debtor_repair": 1121,
-    "serious": 1130,
-    "red": 1140,
-    "red_kind": 1141,
-    "commitment": 1150,
-    "licence": 1160,
-    "licence_kind": 1161,
-    "tax_grade": 1170,
-    "customs_grade": 1180,
-    "environmental_grade": 1190,
-    "record_day": 1199,
-}
 
 _AUTH_OFFSETS: dict[Family, float] = {
     Family.TAX: 2.0,
@@ -198,68 +151,6 @@ _AUTH_OFFSETS: dict[Family, float] = {
     Family.HOUSING_FUND: 0.3,
 }
 _FAMILIES = tuple(Family)
-
-# Industries by activity profile: (division, name word).
-_DIVISIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "manufacturing": (
-        ("13", "食品"), ("17", "纺织"), ("18", "服装"), ("19", "皮具"), ("21", "家具"),
-        ("22", "纸品"), ("26", "化工"), ("29", "塑料制品"), ("33", "五金制品"),
-        ("34", "精密机械"), ("35", "智能装备"), ("38", "电器"), ("39", "电子"),
-        ("40", "仪器仪表"),
-    ),
-    "trade": (("51", "贸易"), ("51", "供应链"), ("52", "商贸"), ("52", "百货")),
-    "services": (
-        ("54", "物流"), ("59", "仓储"), ("64", "网络科技"), ("65", "软件"), ("65", "信息科技"),
-        ("72", "企业管理"), ("73", "检测技术"), ("75", "科技发展"), ("80", "家政服务"),
-        ("87", "文化传播"),
-    ),
-    "catering": (("62", "餐饮管理"), ("61", "酒店管理"), ("62", "饮食")),
-    "construction": (("47", "建筑工程"), ("48", "市政工程"), ("50", "装饰工程")),
-}  # fmt: skip
-# The demo city's districts and name prefixes: one list of each in the project.
-_DISTRICTS = tuple(DISTRICTS.items())
-_PREFIXES = PREFIXES
-_CAPITALS = np.array([10, 30, 50, 100, 200, 300, 500, 1000, 2000, 5000]) * 10_000
-
-# Record texts: (authority, document prefix, description).
-_PENALTY_KINDS = (
-    ("广州市{d}区市场监督管理局", "穗{s}市监处罚", "违反《中华人民共和国广告法》第二十八条，罚款"),
-    ("国家税务总局广州市{d}区税务局", "穗{s}税罚", "违反《税收征收管理法》第六十二条，罚款"),
-    ("广州市生态环境局", "穗环罚", "违反《中华人民共和国大气污染防治法》第一百零八条，罚款"),
-    ("广州市{d}区应急管理局", "穗{s}应急罚", "违反《中华人民共和国安全生产法》第九十九条，罚款"),
-    ("广州市人力资源和社会保障局", "穗人社监罚", "违反《劳动保障监察条例》第二十六条，罚款"),
-    ("广州市消防救援支队", "穗消行罚决字", "违反《中华人民共和国消防法》第六十条，罚款"),
-)  # fmt: skip
-_ABNORMAL_REASONS = (
-    "未按照规定期限公示年度报告",
-    "通过登记的住所或者经营场所无法联系",
-    "公示企业信息隐瞒真实情况、弄虚作假",
-)
-_RED_KINDS = (
-    ("广东省守合同重信用企业", "广东省市场监督管理局"),
-    ("广州市诚信示范企业", "广州市发展和改革委员会"),
-    ("广州市劳动关系和谐企业", "广州市人力资源和社会保障局"),
-)
-_LICENCE_KINDS = (
-    ("食品经营许可", "穗市监食许"),
-    ("排污许可", "穗环许"),
-    ("道路运输经营许可", "穗交运许"),
-    ("公共场所卫生许可", "穗卫公许"),
-)
-_PUBLISH_MONTHS = {"minor": 3, "general": 12, "serious": 36}
-_TAX_GRADES = ("A", "B", "M", "C", "D")
-# Thresholds of the tax-grade score (calibrated on a large city for the target mix).
-_TAX_CUTS = (1.21, -0.51, -1.16, -2.03)  # A above, B above, M above, C above, else D
-_CUSTOMS_CUTS = (float(ndtri(0.88)), float(ndtri(0.04)))  # AA above, C below
-_ENV_GRADES = ("black", "red", "yellow", "blue", "green")
-_ENV_CUTS = tuple(float(ndtri(q)) for q in (0.02, 0.10, 0.25, 0.80))
-_ENV_WORDS = {
-    "green": "环保诚信（绿牌）",
-    "blue": "环保良好（蓝牌）",
-    "yellow": "环保警示（黄牌）",
-    "red": "环保不良（红牌）",
-    "black": "环保严重失信（黑牌）",
-}
 
 
 # --- small public types -------------------------------------------------------------------------
@@ -278,82 +169,11 @@ class Loan:
 
 
 @dataclass(frozen=True, slots=True)
-class Firm:
-    """A firm's registration data (what the public registry holds), duck-typing the
-    ``Enterprise`` row ``build_content`` reads."""
-
-    index: int
-    id: uuid.UUID
-    uscc: str
-    name: str
-    founded_on: dt.date
-    registered_capital: Decimal
-    industry_section: str
-    industry_division: str
-    district_code: str
-    status: str = "active"
-
-
-@dataclass(frozen=True, slots=True)
-class SimRecord:
-    """A public credit record, duck-typing ``PublicRecord`` (plus when it was repaired)."""
-
-    id: uuid.UUID
-    uscc: str
-    subject_name: str
-    record_type: RecordType
-    severity: str | None
-    grade: str | None
-    document_no: str
-    decision_date: dt.date
-    publish_until: dt.date | None
-    authority: str
-    description: str
-    repaired_on: dt.date | None = None
-    status: RecordStatus = RecordStatus.ACTIVE
-
-    def visible(self, as_of: dt.date) -> bool:
-        """Shown in a profile on ``as_of``: decided, not expired, repaired or purged."""
-        if self.decision_date > as_of:
-            return False
-        if self.publish_until is not None and self.publish_until < as_of:
-            return False
-        if self.repaired_on is not None and self.repaired_on <= as_of:
-            return False
-        return not (
-            self.record_type in NEGATIVE_TYPES
-            and self.decision_date < _years_before(as_of, RETENTION_YEARS)
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class Authorisation:
     """Duck-types ``DataAuthorization`` for ``build_content``."""
 
     id: uuid.UUID
     expires_at: dt.datetime
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    if day.month == 2 and day.day == 29:
-        return dt.date(day.year - years, 2, 28)
-    return day.replace(year=day.year - years)
-
-
-def _add_months_day(day: dt.date, months: int) -> dt.date:
-    first = add_months(day.replace(day=1), months)
-    for last in (31, 30, 29, 28):
-        if day.day <= last:
-            try:
-                return first.replace(day=min(day.day, last))
-            except ValueError:
-                continue
-    return first.replace(day=28)
-
-
-def _uuid(*parts: object) -> uuid.UUID:
-    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=16).digest()
-    return uuid.UUID(bytes=digest, version=4)
 
 
 # --- AUC ----------------------------------------------------------------------------------------
@@ -395,33 +215,6 @@ def _average_ranks(x: F64) -> F64:
     average = (starts + ends + 1) / 2.0  # 1-based average rank of each tie group
     ranks[order] = np.repeat(average, ends - starts)
     return ranks
-
-
-# --- firms --------------------------------------------------------------------------------------
-def _org_code(n: int) -> str:
-    """A 9-character organisation code (GB 11714) whose body encodes ``n`` bijectively."""
-    body = ""
-    for _ in range(8):
-        n, digit = divmod(n, 31)
-        body += USCC_ALPHABET[digit]
-    weights = (3, 7, 9, 10, 5, 8, 4, 2)
-    total = sum(USCC_ALPHABET.index(ch) * w for ch, w in zip(body, weights, strict=True))
-    check = 11 - total % 11
-    return body + ("X" if check == 10 else "0" if check == 11 else str(check))
-
-
-def firm_usccs(seed: int, start: int, stop: int) -> list[str]:
-    """The USCCs of firms ``start`` … ``stop - 1`` of the city ``seed`` (distinct)."""
-    space = 31**8
-    offset = int.from_bytes(hashlib.blake2b(f"uscc|{seed}".encode(), digest_size=8).digest())
-    out = []
-    for i in range(start, stop):
-        h = int.from_bytes(hashlib.blake2b(f"{seed}|{i}".encode(), digest_size=2).digest())
-        district = _DISTRICTS[h % len(_DISTRICTS)][0]
-        code = _org_code((i * 1_000_003 + offset) % space)  # 1,000,003 is prime, not 31
-        first17 = "91" + district + code
-        out.append(first17 + uscc_check_char(first17))
-    return out
 
 
 # --- the simulation -----------------------------------------------------------------------------
@@ -528,7 +321,7 @@ class Simulation:
             as_of - dt.timedelta(days=granted_days), dt.time(10, 0), tzinfo=dt.UTC
         )
         auth = Authorisation(
-            id=_uuid("authorisation", self.seed, firm.uscc, key),
+            id=stable_uuid("authorisation", self.seed, firm.uscc, key),
             expires_at=granted + dt.timedelta(days=360),
         )
         authorised = dict.fromkeys(rows, auth)
@@ -550,416 +343,14 @@ class Simulation:
         public-credit import (``domain/credit_data/imports.py``); negative records past the
         five-year purge are left out, repaired ones say ``repaired``."""
         day = as_of or add_months(self.horizon, 1) - dt.timedelta(days=1)
-        for firm_records in self.records:
-            for r in firm_records:
-                if r.decision_date > day:
-                    continue
-                if r.record_type in NEGATIVE_TYPES and r.decision_date < _years_before(
-                    day, RETENTION_YEARS
-                ):
-                    continue
-                repaired = r.repaired_on is not None and r.repaired_on <= day
-                yield {
-                    "uscc": r.uscc,
-                    "name": r.subject_name,
-                    "record_type": r.record_type.value,
-                    "document_no": r.document_no,
-                    "decision_date": r.decision_date.isoformat(),
-                    "authority": r.authority,
-                    "severity": r.severity or "",
-                    "description": r.description,
-                    "publish_until": r.publish_until.isoformat() if r.publish_until else "",
-                    "grade": r.grade or "",
-                    "status": "repaired" if repaired else "active",
-                }
+        return record_rows(self.records, day)
 
     def public_records_csv(self, path: Path | str, as_of: dt.date | None = None) -> int:
         """Write :meth:`public_records` as an import CSV; returns the number of rows."""
-        columns = list(IMPORT_COLUMNS)
-        count = 0
-        with Path(path).open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(columns)
-            for row in self.public_records(as_of):
-                writer.writerow([row[c] for c in columns])
-                count += 1
-        return count
+        return write_csv(path, self.public_records(as_of))
 
 
 # --- building a city ----------------------------------------------------------------------------
-_DISCIPLINE_MEAN, _DISCIPLINE_SD = 0.8925, 0.1424  # of the generator's tiered discipline
-_INDUSTRY_PENALTIES = {
-    "manufacturing": 1.3,
-    "trade": 0.8,
-    "services": 0.7,
-    "catering": 1.6,
-    "construction": 1.4,
-}
-_EXPORTER_SHARE = {
-    "manufacturing": 0.3,
-    "trade": 0.3,
-    "services": 0.03,
-    "catering": 0.0,
-    "construction": 0.0,
-}
-_POLLUTER_SHARE = {
-    "manufacturing": 0.4,
-    "trade": 0.0,
-    "services": 0.0,
-    "catering": 0.3,
-    "construction": 0.2,
-}
-
-
-def _by_profile(traits: TraitArrays, table: dict[str, float]) -> F64:
-    return np.array([table[name] for name in PROFILE_NAMES])[traits.profile]
-
-
-def _registrations(traits: TraitArrays, seed: int, first_firm: int) -> list[Firm]:
-    keys = traits.keys
-    u_name = uniforms(keys, _P["name"])
-    u_division = uniforms(keys, _P["division"])
-    z_capital = normals(keys, _P["capital"])
-    capital = traits.size * np.exp(0.2 + 0.8 * z_capital)
-    ladder = np.log(_CAPITALS)
-    capital_step = np.abs(np.log(capital)[:, None] - ladder[None, :]).argmin(axis=1)
-    firms = []
-    for i, uscc in enumerate(traits.usccs):
-        profile = PROFILE_NAMES[int(traits.profile[i])]
-        options = _DIVISIONS[profile]
-        division, word = options[int(u_division[i] * len(options))]
-        code = int(u_name[i] * len(_PREFIXES) ** 2)
-        name = f"广州{_PREFIXES[code // len(_PREFIXES)]}{_PREFIXES[code % len(_PREFIXES)]}"
-        founded = period_of(int(traits.founded[i])).replace(day=int(traits.founded_day[i]))
-        firms.append(
-            Firm(
-                index=first_firm + i,
-                id=_uuid("enterprise", seed, uscc),
-                uscc=uscc,
-                name=f"{name}{word}有限公司",
-                founded_on=founded,
-                registered_capital=Decimal(int(_CAPITALS[capital_step[i]])).quantize(
-                    Decimal("0.01")
-                ),
-                industry_section=section_of_division(division),
-                industry_division=division,
-                district_code=uscc[2:8],
-            )
-        )
-    return firms
-
-
-@dataclass(frozen=True, slots=True)
-class _Event:
-    firm: int
-    month: int  # month index
-    day: int
-
-
-def _events(hazard: F64, keys: Any, purpose: int, months: I64) -> tuple[I64, I64]:
-    """(firm, panel column) of the months where an event with this hazard happened."""
-    happened = uniforms(keys, purpose, months) < hazard
-    firms, columns = np.nonzero(happened)
-    return firms.astype(np.int64), columns.astype(np.int64)
-
-
-def _records(
-    sim_seed: int,
-    traits: TraitArrays,
-    p: Panel,
-    firms: list[Firm],
-    compliance: F64,
-) -> list[list[SimRecord]]:
-    """Every public record of every firm over the panel's months (see the module docstring)."""
-    keys = traits.keys
-    months = p.months
-    n = len(traits)
-    active = p.active
-    stress = np.maximum(p.distress, 0.0)
-    c = compliance[:, None]
-    discipline = traits.payment_discipline[:, None]
-    size_rank = np.clip(
-        (np.log(traits.size) - math.log(60e3)) / (math.log(12e6) - math.log(60e3)), 0, 1
-    )[:, None]
-    out: list[list[SimRecord]] = [[] for _ in range(n)]
-    day_u = uniforms(keys, _P["record_day"], months)
-
-    def day_of(i: int, j: int) -> dt.date:
-        period = period_of(int(months[j]))
-        return period.replace(day=1 + int(day_u[i, j] * 28))
-
-    def district(i: int) -> str:
-        code = firms[i].district_code
-        return next(name for c_, name in _DISTRICTS if c_ == code)
-
-    def add(i: int, **kw: Any) -> None:
-        doc = kw["document_no"]
-        out[i].append(
-            SimRecord(
-                id=_uuid("record", sim_seed, doc),
-                uscc=firms[i].uscc,
-                subject_name=firms[i].name,
-                **kw,
-            )
-        )
-
-    def seq(i: int, j: int) -> str:
-        return f"{firms[i].index}{int(months[j]) % 1000:03d}"
-
-    # Administrative penalties (行政处罚).
-    industry = _by_profile(traits, _INDUSTRY_PENALTIES)[:, None]
-    hazard = 0.005 * np.exp(-0.7 * c + 0.25 * stress) * industry * (0.5 + size_rank)
-    fi, fj = _events(np.where(active, hazard, 0.0), keys, _P["penalty"], months)
-    sev_u = uniforms(keys, _P["penalty_severity"], months)
-    kind_u = uniforms(keys, _P["penalty_kind"], months)
-    for i, j in zip(fi.tolist(), fj.tolist(), strict=True):
-        decided = day_of(i, j)
-        s = sev_u[i, j] * math.exp(0.4 * float(compliance[i]))
-        severity = "serious" if s < 0.10 else "general" if s < 0.55 else "minor"
-        authority, prefix, text = _PENALTY_KINDS[int(kind_u[i, j] * len(_PENALTY_KINDS))]
-        d = district(i)
-        add(
-            i,
-            record_type=RecordType.ADMIN_PENALTY,
-            severity=severity,
-            grade=None,
-            document_no=f"{prefix.format(s=d[0])}〔{decided.year}〕{seq(i, j)}号",
-            decision_date=decided,
-            publish_until=_add_months_day(decided, _PUBLISH_MONTHS[severity]),
-            authority=authority.format(d=d),
-            description=text,
-        )
-    # The abnormal-operation list (经营异常名录): often left again after some months.
-    hazard = 0.0012 * np.exp(-0.8 * c + 0.5 * stress)
-    fi, fj = _events(np.where(active, hazard, 0.0), keys, _P["abnormal"], months)
-    repair_u = uniforms(keys, _P["abnormal_repair"], months)
-    reason_u = uniforms(keys, _P["abnormal_reason"], months)
-    for i, j in zip(fi.tolist(), fj.tolist(), strict=True):
-        decided = day_of(i, j)
-        r = repair_u[i, j]
-        repaired = _add_months_day(decided, 2 + int(r / 0.6 * 12)) if r < 0.6 else None
-        d = district(i)
-        add(
-            i,
-            record_type=RecordType.ABNORMAL_OPERATION,
-            severity="general",
-            grade=None,
-            document_no=f"穗{d[0]}市监异列〔{decided.year}〕{seq(i, j)}号",
-            decision_date=decided,
-            publish_until=None,
-            authority=f"广州市{d}区市场监督管理局",
-            description="列入经营异常名录，原因："
-            + _ABNORMAL_REASONS[int(reason_u[i, j] * len(_ABNORMAL_REASONS))],
-            repaired_on=repaired,
-        )
-    # Dishonest judgment debtors (失信被执行人): distress and poor payment discipline.
-    hazard = 0.0003 * np.exp(-0.5 * c + 0.7 * stress + 3.0 * (1 - discipline))
-    fi, fj = _events(np.where(active, hazard, 0.0), keys, _P["debtor"], months)
-    repair_u = uniforms(keys, _P["debtor_repair"], months)
-    for i, j in zip(fi.tolist(), fj.tolist(), strict=True):
-        decided = day_of(i, j)
-        r = repair_u[i, j]
-        repaired = _add_months_day(decided, 3 + int(r / 0.3 * 15)) if r < 0.3 else None
-        d = district(i)
-        add(
-            i,
-            record_type=RecordType.DISHONEST_DEBTOR,
-            severity="serious" if r > 0.7 else "general",
-            grade=None,
-            document_no=f"（{decided.year}）粤01{3 + int(r * 15):02d}执{seq(i, j)}号",
-            decision_date=decided,
-            publish_until=_add_months_day(decided, 36),
-            authority=f"广州市{d}区人民法院",
-            description="有履行能力而拒不履行生效法律文书确定义务",
-            repaired_on=repaired,
-        )
-    # The serious-dishonesty list (严重失信主体名单): rare.
-    hazard = 0.00005 * np.exp(-1.0 * c + 0.5 * stress)
-    fi, fj = _events(np.where(active, hazard, 0.0), keys, _P["serious"], months)
-    for i, j in zip(fi.tolist(), fj.tolist(), strict=True):
-        decided = day_of(i, j)
-        add(
-            i,
-            record_type=RecordType.SERIOUS_DISHONESTY,
-            severity="serious",
-            grade=None,
-            document_no=f"穗严失〔{decided.year}〕{seq(i, j)}号",
-            decision_date=decided,
-            publish_until=_add_months_day(decided, 36),
-            authority="广州市市场监督管理局",
-            description="列入严重失信主体名单：严重违法失信企业",
-        )
-    # Red lists (红名单): compliant, bigger firms.
-    hazard = 0.0012 * np.exp(0.9 * c + 0.8 * size_rank)
-    fi, fj = _events(np.where(active, hazard, 0.0), keys, _P["red"], months)
-    kind_u = uniforms(keys, _P["red_kind"], months)
-    for i, j in zip(fi.tolist(), fj.tolist(), strict=True):
-        decided = day_of(i, j)
-        honour, authority = _RED_KINDS[int(kind_u[i, j] * len(_RED_KINDS))]
-        add(
-            i,
-            record_type=RecordType.RED_LIST,
-            severity=None,
-            grade=None,
-            document_no=f"穗红〔{decided.year}〕{seq(i, j)}号",
-            decision_date=decided,
-            publish_until=_add_months_day(decided, 24),
-            authority=authority,
-            description=f"获评{honour}",
-        )
-    # Credit commitments (信用承诺) and licences (行政许可): neutral.
-    fi, fj = _events(np.where(active, 0.004, 0.0), keys, _P["commitment"], months)
-    for i, j in zip(fi.tolist(), fj.tolist(), strict=True):
-        decided = day_of(i, j)
-        add(
-            i,
-            record_type=RecordType.CREDIT_COMMITMENT,
-            severity=None,
-            grade=None,
-            document_no=f"穗承诺〔{decided.year}〕{seq(i, j)}号",
-            decision_date=decided,
-            publish_until=None,
-            authority=f"广州市{district(i)}区政务服务数据管理局",
-            description="证明事项告知承诺，承诺内容真实并按期履行",
-        )
-    fi, fj = _events(np.where(active, 0.006 * industry, 0.0), keys, _P["licence"], months)
-    kind_u = uniforms(keys, _P["licence_kind"], months)
-    for i, j in zip(fi.tolist(), fj.tolist(), strict=True):
-        decided = day_of(i, j)
-        kind, prefix = _LICENCE_KINDS[int(kind_u[i, j] * len(_LICENCE_KINDS))]
-        add(
-            i,
-            record_type=RecordType.ADMIN_LICENCE,
-            severity=None,
-            grade=None,
-            document_no=f"{prefix}〔{decided.year}〕{seq(i, j)}号",
-            decision_date=decided,
-            publish_until=None,
-            authority=f"广州市{district(i)}区行政审批局",
-            description=f"准予{kind}，许可有效期五年",
-        )
-    _grades(sim_seed, traits, p, firms, compliance, out, add, seq, day_of)
-    for firm_records in out:
-        firm_records.sort(key=lambda r: (r.decision_date, r.document_no))
-    return out
-
-
-def _grades(
-    sim_seed: int,
-    traits: TraitArrays,
-    p: Panel,
-    firms: list[Firm],
-    compliance: F64,
-    out: list[list[SimRecord]],
-    add: Any,
-    seq: Any,
-    day_of: Any,
-) -> None:
-    """Tax grades every April, customs grades every three years, environmental every June."""
-    keys = traits.keys
-    months = p.months
-    m0 = int(months[0])
-    discipline_z = (traits.payment_discipline - _DISCIPLINE_MEAN) / _DISCIPLINE_SD
-    arrears = (
-        (p.values[Family.TAX]["arrears"] > 0) | (p.values[Family.SOCIAL_INSURANCE]["arrears"] > 0)
-    ) & p.active
-    stress = np.where(p.active, np.maximum(p.distress, 0.0), 0.0)
-    grade_z = normals(keys, _P["tax_grade"], months)
-    grade_day = 1 + (uniforms(keys, _P["tax_grade"] + 1) * 28).astype(np.int64)
-    penalties = np.zeros((len(traits), len(months)), dtype=np.int64)
-    for i, firm_records in enumerate(out):
-        for r in firm_records:
-            if r.record_type is RecordType.ADMIN_PENALTY:
-                penalties[i, month_index(r.decision_date) - m0] += 1
-    for j, m in enumerate(months.tolist()):
-        if m % 12 != 3 or j < 15:  # April, with a whole assessed year in the panel
-            continue
-        year = m // 12
-        assessed = slice(j - 15, j - 3)  # January … December of the year before
-        first_of_year = m - 3 - 12
-        months_arrears = arrears[:, assessed].sum(axis=1)
-        months_penalised = penalties[:, assessed].sum(axis=1)
-        mean_stress = stress[:, assessed].mean(axis=1)
-        score = (
-            0.55 * compliance
-            + 0.45 * discipline_z
-            - 0.35 * np.minimum(months_arrears, 4)
-            - 0.5 * np.minimum(months_penalised, 2)
-            - 0.15 * mean_stress
-            + 0.45 * grade_z[:, j]
-        )
-        grade_index = np.select(
-            [
-                score > _TAX_CUTS[0],
-                score > _TAX_CUTS[1],
-                score > _TAX_CUTS[2],
-                score > _TAX_CUTS[3],
-            ],
-            [0, 1, 2, 3],
-            default=4,
-        )
-        founded = traits.founded
-        new = (founded >= first_of_year) & (founded < first_of_year + 12)
-        grade_index = np.where(new, 2, grade_index)
-        graded = founded < first_of_year + 12
-        for i in np.flatnonzero(graded).tolist():
-            grade = _TAX_GRADES[int(grade_index[i])]
-            decided = dt.date(year, 4, int(grade_day[i]))
-            add(
-                i,
-                record_type=RecordType.TAX_GRADE,
-                severity=None,
-                grade=grade,
-                document_no=f"穗税信评〔{year}〕{seq(i, j)}号",
-                decision_date=decided,
-                publish_until=_add_months_day(decided, 12),
-                authority="国家税务总局广州市税务局",
-                description=f"{year - 1}年度纳税信用等级评定为{grade}级",
-            )
-    # Customs (exporters, every three years) and environment (polluters, every June).
-    exporter = uniforms(keys, _P["exporter"]) < _by_profile(traits, _EXPORTER_SHARE)
-    phase = (uniforms(keys, _P["customs_phase"]) * 36).astype(np.int64)
-    polluter = uniforms(keys, _P["polluter"]) < _by_profile(traits, _POLLUTER_SHARE)
-    customs_z = normals(keys, _P["customs_grade"], months)
-    env_z = normals(keys, _P["environmental_grade"], months)
-    for j, m in enumerate(months.tolist()):
-        due = exporter & ((m - phase) % 36 == 0) & (m - traits.founded >= 12)
-        for i in np.flatnonzero(due).tolist():
-            q = 0.8 * compliance[i] + 0.6 * customs_z[i, j]
-            grade = "AA" if q > _CUSTOMS_CUTS[0] else "C" if q < _CUSTOMS_CUTS[1] else "B"
-            decided = day_of(i, j)
-            add(
-                i,
-                record_type=RecordType.CUSTOMS_GRADE,
-                severity=None,
-                grade=grade,
-                document_no=f"关信〔{decided.year}〕{seq(i, j)}号",
-                decision_date=decided,
-                publish_until=None,
-                authority="广州海关",
-                description=f"海关企业信用等级认定为{grade}",
-            )
-        if m % 12 != 5:
-            continue
-        due = polluter & (m - traits.founded >= 12)
-        for i in np.flatnonzero(due).tolist():
-            q = 0.7 * compliance[i] + 0.3 * discipline_z[i] + 0.65 * env_z[i, j]
-            grade = _ENV_GRADES[int(np.searchsorted(_ENV_CUTS, q))]
-            decided = day_of(i, j)
-            add(
-                i,
-                record_type=RecordType.ENVIRONMENTAL_GRADE,
-                severity=None,
-                grade=grade,
-                document_no=f"穗环信〔{decided.year}〕{seq(i, j)}号",
-                decision_date=decided,
-                publish_until=_add_months_day(decided, 12),
-                authority="广州市生态环境局",
-                description=f"{m // 12 - 1}年度企业环境信用评价结果：{_ENV_WORDS[grade]}",
-            )
-    del sim_seed, firms
-
-
 def _window_sum(x: NDArray[Any], rows: I64, stop: I64, length: int) -> F64:
     """Sum of ``x[row, stop - length : stop]`` for each (row, stop), columns clipped at 0."""
     cs = np.concatenate((np.zeros((x.shape[0], 1)), np.cumsum(x, axis=1)), axis=1)
@@ -1035,17 +426,16 @@ def simulate(
     traits = city_traits(codes, seed)
     p = panel(traits, period_of(start), period_of(end))
     keys = traits.keys
-    firms = _registrations(traits, seed, first_firm)
+    firms = registrations(traits, seed, first_firm)
 
-    discipline_z = (traits.payment_discipline - _DISCIPLINE_MEAN) / _DISCIPLINE_SD
-    compliance = 0.5 * discipline_z + math.sqrt(0.75) * normals(keys, _P["compliance"])
+    compliance = compliance_of(traits)
     openness = 0.6 * compliance + 0.8 * normals(keys, _P["openness"])
     authorised = np.zeros((n_firms, len(_FAMILIES)), dtype=np.bool_)
     for k, family in enumerate(_FAMILIES):
         noise = normals(keys, _P["auth_noise"] + k)
         authorised[:, k] = p.has[family] & (openness + _AUTH_OFFSETS[family] + 0.6 * noise > 0)
 
-    records = _records(seed, traits, p, firms, compliance)
+    records = draw_records(seed, traits, p, firms, compliance)
 
     # Loans: a Bernoulli per firm and origination month, tilted by ``drift``.
     j0, j1 = o0 - start, o1 - start

@@ -53,8 +53,9 @@ Each month ``t`` the firm has a **latent state** (:class:`LatentState`, :func:`l
   below its own trend or hit by its shock. Most firms in most months pay on time and owe
   nothing.
 
-The credit simulator adds its own draws (public records, authorisations, loans) through
-:func:`uniforms` / :func:`normals` with purpose ids of its own, and reads the latent state from
+The registry, the public records and the credit simulator add their own draws (names,
+capital, records, authorisations, loans) through :func:`uniforms` / :func:`normals` with the
+purpose ids of :mod:`xinyidai.simulation.purposes`, and read the latent state from
 :class:`Panel`. Bump ``GENERATOR_VERSION`` whenever existing values are meant to change.
 
 Money and volumes are quantised to cents with round-half-up on the float value (done once, in

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from xinyidai.domain.credit_data import imports
 from xinyidai.domain.credit_data.imports import FIELDS, ParsedRow, Rejection, Validator
-from xinyidai.domain.credit_data.synthetic import COLUMNS, synthetic_rows
 from xinyidai.domain.enterprises.codes import USCC_ALPHABET
+from xinyidai.simulation.exports import COLUMNS, synthetic_rows
 
 TODAY = dt.date(2026, 11, 21)
 

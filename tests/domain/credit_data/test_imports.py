@@ -25,14 +25,14 @@ from xinyidai.domain.credit_data.imports import (
     parse_date,
     parse_rows,
 )
-from xinyidai.domain.credit_data.synthetic import (
+from xinyidai.models import CreditImport, ImportStatus, PublicRecord, RecordStatus, RecordType
+from xinyidai.simulation.exports import (
     CHINESE_COLUMNS,
     COLUMNS,
     synthetic_rows,
     write_csv,
 )
-from xinyidai.domain.demo.city import make_uscc
-from xinyidai.models import CreditImport, ImportStatus, PublicRecord, RecordStatus, RecordType
+from xinyidai.simulation.registry import make_uscc
 
 TODAY = dt.date(2026, 11, 21)
 _rng = random.Random(20261121)

@@ -30,9 +30,9 @@ from xinyidai.domain.credit_data.imports import (
     Rejection,
     import_public_credit,
 )
-from xinyidai.domain.credit_data.synthetic import synthetic_rows, write_csv
 from xinyidai.models import PublicRecord
 from xinyidai.models.credit_data import NEGATIVE_TYPES, RecordStatus, RecordType, Severity
+from xinyidai.simulation.exports import synthetic_rows, write_csv
 
 # Columns the run sets (times, ids): equal between two runs only up to these.
 RUN_COLUMNS = {"id", "created_at", "updated_at", "fetched_at", "status_changed_at", "import_id"}

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import login
-from xinyidai.domain.demo.city import DISTRICTS, demo_enterprises
+from xinyidai.domain.demo.city import demo_enterprises
 from xinyidai.domain.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
 from xinyidai.domain.enterprises.codes import (
     section_of_division,
@@ -18,6 +18,7 @@ from xinyidai.domain.enterprises.codes import (
 from xinyidai.infra.errors import Forbidden
 from xinyidai.models import Bank, DataAuthorization, Enterprise, EnterpriseClaim, Role, User
 from xinyidai.settings import Env
+from xinyidai.simulation.registry import DISTRICTS
 
 
 def test_the_city_is_the_same_every_time_and_its_codes_are_valid() -> None:

@@ -14,9 +14,9 @@ from litestar.testing import AsyncTestClient
 from tests.conftest import enterprise_payload
 from tests.identity_fixtures import IDENTITY_CLIENT_ID, IDENTITY_CLIENT_SECRET, RunningIdentity
 from xinyidai.domain.accounts.sessions import CSRF_COOKIE, CSRF_HEADER
-from xinyidai.domain.demo.city import make_resident_id, make_uscc
 from xinyidai.sandbox.legal_rep import confirm
 from xinyidai.settings import Settings
+from xinyidai.simulation.registry import make_resident_id, make_uscc
 
 PUBLIC_URL = "https://testserver.local"
 

@@ -12,9 +12,10 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinyidai.dates import china_today
 from xinyidai.domain.accounts.services import AccountService
 from xinyidai.domain.banks.services import BankService
-from xinyidai.domain.demo.city import BANKS, demo_enterprises
+from xinyidai.domain.demo.city import BANKS, demo_enterprises, demo_public_records
 from xinyidai.domain.enterprises.schemas import EnterpriseCreate
 from xinyidai.domain.enterprises.services import EnterpriseService
 from xinyidai.infra.crypto import FieldCipher
@@ -29,6 +30,7 @@ from xinyidai.models import (
     User,
 )
 from xinyidai.settings import Env, Settings
+from xinyidai.simulation.registry import Firm
 
 log = structlog.get_logger(__name__)
 
@@ -50,16 +52,15 @@ class SeedReport:
     logins: list[DemoLogin]
 
 
-async def _seed_public_records(session: AsyncSession, usccs: list[str]) -> None:
-    """Public records for the demo SMEs, loaded through the office's import path."""
+async def _seed_public_records(session: AsyncSession, firms: list[Firm]) -> None:
+    """The demo SMEs' simulated public records as of today, loaded through the office's
+    import path."""
     from xinyidai.domain.credit_data.imports import import_public_credit
-    from xinyidai.domain.credit_data.synthetic import synthetic_rows, write_csv
+    from xinyidai.simulation.exports import write_csv
 
     with tempfile.TemporaryDirectory(prefix="xyd-demo-") as tmp:
         path = Path(tmp) / "demo-public-credit.csv"
-        write_csv(
-            path, synthetic_rows(len(usccs) * 4, seed=2026, usccs=usccs), chinese_headers=True
-        )
+        write_csv(path, demo_public_records(firms, china_today()), chinese_headers=True)
         report = await import_public_credit(session, path, filename=path.name)
     log.info("demo_public_records", accepted=report.accepted, rejected=len(report.rejected))
 
@@ -302,7 +303,7 @@ async def seed_demo(
             org=firm.uscc,
             demo=True,
         )
-    await _seed_public_records(session, [f.uscc for f in firms])
+    await _seed_public_records(session, firms)
     # No authorisations and no snapshots here: authorisations follow verification
     # (``verify_demo_city``, ``authorise_demo_city``), and the demo sync that follows builds one
     # snapshot per SME (even if the provider cannot be reached).
