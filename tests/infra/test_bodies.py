@@ -5,8 +5,10 @@ need a session refuse requests without one before they look at the body."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -21,10 +23,10 @@ def _nested(depth: int) -> bytes:
     return b"[" * depth + b"]" * depth
 
 
-def assert_problem(response, status: int, kind: str | None = None) -> dict:
+def assert_problem(response: Response, status: int, kind: str | None = None) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status and body["request_id"]
     if kind is not None:
         assert body["type"] == f"urn:xinyidai:problem:{kind}"

@@ -62,7 +62,9 @@ async def scraper(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]
         yield c
 
 
-async def test_metrics_count_requests_by_route_template(scraper) -> None:
+async def test_metrics_count_requests_by_route_template(
+    scraper: AsyncTestClient[Litestar],
+) -> None:
     await scraper.get("/api/v1/enterprises/01900000-0000-7000-8000-000000000000")
     text = (
         await scraper.get("/metrics", headers={"authorization": "Bearer scrape-me-0123456789"})
@@ -105,7 +107,9 @@ async def test_every_request_returns_its_database_connection(
     assert app.state.alchemy.get_engine().pool.checkedout() == 0
 
 
-async def test_metrics_need_the_token_when_one_is_set(scraper) -> None:
+async def test_metrics_need_the_token_when_one_is_set(
+    scraper: AsyncTestClient[Litestar],
+) -> None:
     for headers in (
         {},
         {"authorization": "Bearer wrong-token"},

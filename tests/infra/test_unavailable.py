@@ -49,7 +49,7 @@ def _assert_503(exc: BaseException) -> None:
 
 
 async def test_refused_missing_and_hung_servers_are_unavailable(
-    settings: Settings, hung_port
+    settings: Settings, hung_port: int
 ) -> None:
     for url in (
         "postgresql://nobody@127.0.0.1:9/nothing",  # refused

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
@@ -27,7 +28,9 @@ def register_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
-async def csrf_free_post(client: AsyncTestClient[Litestar], path: str, json: dict[str, Any]):
+async def csrf_free_post(
+    client: AsyncTestClient[Litestar], path: str, json: dict[str, Any]
+) -> Response:
     return await client.post(path, json=json)
 
 

@@ -52,7 +52,7 @@ async def device_of(client: Any, email: str, address: str = HOME) -> str:
     """Log in with the right password and keep the device cookie it issues."""
     response = await attempt(client, email, PASSWORD, address=address)
     assert response.status_code == 200, response.text
-    device = response.cookies.get(DEVICE_COOKIE)
+    device: str | None = response.cookies.get(DEVICE_COOKIE)
     assert device
     return device
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -18,8 +19,8 @@ HEADER = (
 )
 
 
-async def _wait(client: AsyncTestClient[Litestar], url: str) -> dict:
-    body: dict = {}
+async def _wait(client: AsyncTestClient[Litestar], url: str) -> dict[str, Any]:
+    body: dict[str, Any] = {}
     for _ in range(100):
         body = (await client.get(url)).json()
         if body["status"] in ("done", "failed"):

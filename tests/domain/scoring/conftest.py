@@ -29,7 +29,8 @@ def variant(source: Path, target: Path, **changes: Any) -> Path:
 
 
 def manifest_of(directory: Path) -> dict[str, Any]:
-    return json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    return manifest
 
 
 @pytest.fixture

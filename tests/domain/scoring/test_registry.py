@@ -8,7 +8,7 @@ from pathlib import Path
 
 import anyio.to_thread
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -152,6 +152,7 @@ async def test_no_active_model_means_no_bundle(db: AsyncSession) -> None:
 
 @pytest.fixture
 def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> CliRunner:
+    assert settings.database_url and settings.redis_url
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("REDIS_URL", settings.redis_url)
     monkeypatch.setenv("ENV", "test")
@@ -159,9 +160,9 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> CliRunner:
 
 
 async def test_the_model_commands(
-    cli_env, db: AsyncSession, bundle_dir: Path, tmp_path: Path, scene
+    cli_env: CliRunner, db: AsyncSession, bundle_dir: Path, tmp_path: Path, scene
 ) -> None:
-    async def run(*args: str):
+    async def run(*args: str) -> Result:
         return await anyio.to_thread.run_sync(lambda: cli_env.invoke(main, list(args)))
 
     version = manifest_of(bundle_dir)["version"]

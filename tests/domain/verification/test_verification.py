@@ -4,6 +4,7 @@ representative confirms it at the identity service, and every way around that is
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from litestar import Litestar
@@ -24,7 +25,7 @@ from xinyidai.models import (
 )
 
 
-def _grant() -> dict:
+def _grant() -> dict[str, Any]:
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=90)
     return {"families": ["tax"], "purpose": "申请信用贷款", "expires_at": expires.isoformat()}
 
@@ -177,7 +178,7 @@ async def test_a_licence_naming_another_legal_representative_is_refused(
     ],
 )
 async def test_an_id_token_the_platform_cannot_trust_is_refused(
-    client: AsyncTestClient[Litestar], identity: RunningIdentity, fault, code
+    client: AsyncTestClient[Litestar], identity: RunningIdentity, fault: str, code: str
 ) -> None:
     ent = licensed_enterprise(identity)
     await register(client, "owner@example.com", ent)
