@@ -14,7 +14,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 help:
 	@echo "make run    - start embedded PostgreSQL + Redis, migrate, seed the demo city, serve :8000"
 	@echo "make test   - the whole test suite on real engines (embedded unless DATABASE_URL/REDIS_URL)"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff (rules and formatting) and mypy, all strict"
 	@echo "make bench  - throughput against bare baselines measured in the same run"
 
 .uvtool/bin/uv:
@@ -33,10 +33,12 @@ test: $(VENV)/.synced
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check src tests bench migrations
+	$(VENV)/bin/ruff format --check src tests bench migrations
 	$(VENV)/bin/mypy
 
 format: $(VENV)/.synced
 	$(VENV)/bin/ruff check --fix src tests bench migrations
+	$(VENV)/bin/ruff format src tests bench migrations
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/run.py

@@ -37,11 +37,13 @@ class RunningIdentity:
 
     @property
     def issuer(self) -> str:
-        return self.app.state.issuer
+        issuer: str = self.app.state.issuer
+        return issuer
 
     @property
     def faults(self) -> IdentityFaultPlan:
-        return self.app.state.faults
+        faults: IdentityFaultPlan = self.app.state.faults
+        return faults
 
     def enrol(self, uscc: str, name: str, legal_rep_name: str, id_number: str) -> Licence:
         """Put a licence in the registry (replacing the one of ``uscc``, if any)."""

@@ -87,11 +87,13 @@ class RunningSandbox:
 
     @property
     def faults(self) -> FaultPlan:
-        return self.app.state.faults
+        faults: FaultPlan = self.app.state.faults
+        return faults
 
     def calls(self, uscc: str, family: str) -> int:
         """Series calls the sandbox received for (uscc, family) since the last reset."""
-        return self.app.state.calls[(uscc, str(family))]
+        count: int = self.app.state.calls[(uscc, str(family))]
+        return count
 
     def total_calls(self) -> int:
         return sum(self.app.state.calls.values())

@@ -7,8 +7,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
-from tests.conftest import login
+from tests.conftest import World, login
 from xinyidai.dates import china_today
 from xinyidai.infra.errors import InvalidInput
 from xinyidai.models import Role
@@ -22,7 +24,7 @@ def _field_error(response: Any) -> tuple[str, str]:
 
 
 @pytest.fixture
-async def scene(world):
+async def scene(world: World):
     sme = await world.enterprise()
     await world.user("owner@example.com", Role.SME, sme.uscc)
     await world.user("office@example.com", Role.OFFICE)
@@ -37,7 +39,7 @@ async def scene(world):
     ["9999-12-31", "1948-12-31", "0001-01-01", (china_today() + dt.timedelta(days=1)).isoformat()],
 )
 async def test_a_founding_date_in_the_future_or_before_1949_is_refused(
-    client, scene, founded_on: str
+    client: AsyncTestClient[Litestar], scene, founded_on: str
 ) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
@@ -45,13 +47,15 @@ async def test_a_founding_date_in_the_future_or_before_1949_is_refused(
     assert _field_error(response) == ("founded_on", "date_range")
 
 
-async def test_registration_refuses_a_founding_date_in_the_year_9999(world) -> None:
+async def test_registration_refuses_a_founding_date_in_the_year_9999(world: World) -> None:
     with pytest.raises(InvalidInput) as exc:
         await world.enterprise(founded_on="9999-01-01")
     assert exc.value.errors and exc.value.errors[0].field == "founded_on"
 
 
-async def test_a_founding_date_of_today_is_accepted(client, scene) -> None:
+async def test_a_founding_date_of_today_is_accepted(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
     today = china_today().isoformat()
@@ -71,7 +75,7 @@ async def test_a_founding_date_of_today_is_accepted(client, scene) -> None:
     ],
 )
 async def test_an_authorisation_expiry_at_the_ends_of_the_calendar_is_a_422(
-    client, scene, expires_at: str
+    client: AsyncTestClient[Litestar], scene, expires_at: str
 ) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
@@ -94,7 +98,7 @@ async def test_an_authorisation_expiry_at_the_ends_of_the_calendar_is_a_422(
     ],
 )
 async def test_series_ranges_near_the_ends_of_the_calendar_are_a_422(
-    client, scene, params: dict[str, str], field: str, code: str
+    client: AsyncTestClient[Litestar], scene, params: dict[str, str], field: str, code: str
 ) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
@@ -102,7 +106,9 @@ async def test_series_ranges_near_the_ends_of_the_calendar_are_a_422(
     assert _field_error(response) == (field, code)
 
 
-async def test_a_series_range_of_ten_years_is_read(client, scene) -> None:
+async def test_a_series_range_of_ten_years_is_read(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
     response = await client.get(
@@ -121,7 +127,7 @@ async def test_a_series_range_of_ten_years_is_read(client, scene) -> None:
     ],
 )
 async def test_a_dispute_correction_with_dates_out_of_range_is_a_422(
-    client, world, scene, correction: dict[str, str], field: str
+    client: AsyncTestClient[Litestar], world: World, scene, correction: dict[str, str], field: str
 ) -> None:
     sme, _ = scene
     record = await world.record(sme.uscc)
@@ -154,7 +160,9 @@ async def test_a_dispute_correction_with_dates_out_of_range_is_a_422(
         "https://bank .example.com",
     ],
 )
-async def test_a_malformed_bank_url_is_a_422(client, scene, url: str) -> None:
+async def test_a_malformed_bank_url_is_a_422(
+    client: AsyncTestClient[Litestar], scene, url: str
+) -> None:
     _, bank = scene
     await login(client, "banker@example.com")
     response = await client.patch(f"/api/v1/banks/{bank.id}", json={"api_base_url": url})
@@ -162,7 +170,9 @@ async def test_a_malformed_bank_url_is_a_422(client, scene, url: str) -> None:
 
 
 # --- names and free text ------------------------------------------------------------------------
-async def test_names_made_only_of_zero_width_characters_are_refused(client, scene) -> None:
+async def test_names_made_only_of_zero_width_characters_are_refused(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, bank = scene
     await login(client, "owner@example.com")
     response = await client.patch(
@@ -184,7 +194,9 @@ async def test_names_made_only_of_zero_width_characters_are_refused(client, scen
     assert _field_error(response) == ("contact_name", "text_blank")
 
 
-async def test_names_with_bidi_overrides_are_refused(client, scene) -> None:
+async def test_names_with_bidi_overrides_are_refused(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
     response = await client.patch(
@@ -197,7 +209,9 @@ async def test_names_with_bidi_overrides_are_refused(client, scene) -> None:
     assert _field_error(response) == ("legal_rep_name", "text_bidi")
 
 
-async def test_zero_width_characters_are_dropped_from_a_stored_name(client, scene) -> None:
+async def test_zero_width_characters_are_dropped_from_a_stored_name(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
     response = await client.patch(

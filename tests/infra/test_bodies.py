@@ -5,10 +5,14 @@ need a session refuse requests without one before they look at the body."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from httpx import Response
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
-from tests.conftest import login
+from tests.conftest import World, login
 from xinyidai.infra.http import MAX_JSON_DEPTH, json_nests_deeper_than
 from xinyidai.models import Role
 
@@ -19,17 +23,17 @@ def _nested(depth: int) -> bytes:
     return b"[" * depth + b"]" * depth
 
 
-def assert_problem(response, status: int, kind: str | None = None) -> dict:
+def assert_problem(response: Response, status: int, kind: str | None = None) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status and body["request_id"]
     if kind is not None:
         assert body["type"] == f"urn:xinyidai:problem:{kind}"
     return body
 
 
-async def test_a_body_that_is_not_utf8_is_a_400_problem(client) -> None:
+async def test_a_body_that_is_not_utf8_is_a_400_problem(client: AsyncTestClient[Litestar]) -> None:
     response = await client.post(
         "/api/v1/auth/login",
         content=b'{"email": "a\xff\xfe@b.cn", "password": "x"}',
@@ -40,7 +44,9 @@ async def test_a_body_that_is_not_utf8_is_a_400_problem(client) -> None:
 
 
 @pytest.mark.parametrize("depth", [MAX_JSON_DEPTH + 1, 100_000])
-async def test_json_nested_deeper_than_the_limit_is_a_400_problem(client, depth: int) -> None:
+async def test_json_nested_deeper_than_the_limit_is_a_400_problem(
+    client: AsyncTestClient[Litestar], depth: int
+) -> None:
     response = await client.post(
         "/api/v1/auth/login",
         content=b'{"email": ' + _nested(depth) + b"}",
@@ -50,7 +56,9 @@ async def test_json_nested_deeper_than_the_limit_is_a_400_problem(client, depth:
     assert str(MAX_JSON_DEPTH) in body["detail"]
 
 
-async def test_json_within_the_depth_limit_is_decoded_and_validated(client) -> None:
+async def test_json_within_the_depth_limit_is_decoded_and_validated(
+    client: AsyncTestClient[Litestar],
+) -> None:
     response = await client.post(
         "/api/v1/auth/login",
         content=b'{"email": ' + _nested(MAX_JSON_DEPTH - 1) + b', "password": "x"}',
@@ -71,7 +79,7 @@ def test_brackets_inside_strings_do_not_count_as_nesting() -> None:
     ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", None],
 )
 async def test_json_endpoints_refuse_other_media_types_with_415(
-    client, world, content_type: str | None
+    client: AsyncTestClient[Litestar], world: World, content_type: str | None
 ) -> None:
     # text/plain is what a cross-site form can send without a CORS preflight.
     await world.user("plain@example.com", Role.OFFICE)
@@ -82,7 +90,9 @@ async def test_json_endpoints_refuse_other_media_types_with_415(
     assert "xyd_session" not in response.cookies
 
 
-async def test_structured_json_media_types_are_taken(client, world) -> None:
+async def test_structured_json_media_types_are_taken(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     await world.user("vnd@example.com", Role.OFFICE)
     credentials = json.dumps({"email": "vnd@example.com", "password": "Correct-Horse-42"})
     response = await client.post(
@@ -93,14 +103,18 @@ async def test_structured_json_media_types_are_taken(client, world) -> None:
     assert response.status_code == 200, response.text
 
 
-async def test_the_upload_endpoint_refuses_json_with_415(client, world) -> None:
+async def test_the_upload_endpoint_refuses_json_with_415(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     await world.user("office-json@example.com", Role.OFFICE)
     await login(client, "office-json@example.com")
     response = await client.post("/api/v1/office/imports", json={"file": "records.csv"})
     assert_problem(response, 415, "unsupported-media-type")
 
 
-async def test_bodies_over_the_size_limit_are_a_413_problem(client) -> None:
+async def test_bodies_over_the_size_limit_are_a_413_problem(
+    client: AsyncTestClient[Litestar],
+) -> None:
     response = await client.post(
         "/api/v1/auth/login",
         content=b'{"email": "' + b"a" * (3 * 1024 * 1024) + b'"}',
@@ -109,7 +123,9 @@ async def test_bodies_over_the_size_limit_are_a_413_problem(client) -> None:
     assert_problem(response, 413)
 
 
-async def test_without_a_session_the_body_is_never_judged(client) -> None:
+async def test_without_a_session_the_body_is_never_judged(
+    client: AsyncTestClient[Litestar],
+) -> None:
     """401 for a protected endpoint whatever the body: it is not read, let alone decoded."""
     url = "/api/v1/enterprises/01900000-0000-7000-8000-000000000000"
     for content, content_type in [
@@ -121,7 +137,9 @@ async def test_without_a_session_the_body_is_never_judged(client) -> None:
         assert_problem(response, 401, "not-authenticated")
 
 
-async def test_logged_in_bodies_are_checked_too(client, world) -> None:
+async def test_logged_in_bodies_are_checked_too(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     enterprise = await world.enterprise()
     await world.user("owner@example.com", Role.SME, org=enterprise.uscc)
     await login(client, "owner@example.com")

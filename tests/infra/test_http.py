@@ -10,11 +10,15 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from tests.conftest import World
 from xinyidai.app import create_app
 from xinyidai.infra.http import CONTENT_SECURITY_POLICY
+from xinyidai.settings import Settings
 
 
-async def test_a_fresh_request_id_is_made_and_a_good_one_is_kept(client) -> None:
+async def test_a_fresh_request_id_is_made_and_a_good_one_is_kept(
+    client: AsyncTestClient[Litestar],
+) -> None:
     fresh = await client.get("/health/live")
     assert len(fresh.headers["x-request-id"]) == 32
     kept = await client.get("/health/live", headers={"x-request-id": "trace-1234-abcd"})
@@ -23,7 +27,9 @@ async def test_a_fresh_request_id_is_made_and_a_good_one_is_kept(client) -> None
     assert hostile.headers["x-request-id"] != "bad id\nInjected: 1"
 
 
-async def test_unknown_routes_are_problem_details_with_the_request_id(client) -> None:
+async def test_unknown_routes_are_problem_details_with_the_request_id(
+    client: AsyncTestClient[Litestar],
+) -> None:
     response = await client.get("/no/such/thing", headers={"x-request-id": "req-404-check"})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -33,7 +39,7 @@ async def test_unknown_routes_are_problem_details_with_the_request_id(client) ->
     assert body["instance"] == "/no/such/thing"
 
 
-async def test_malformed_json_is_a_400_problem(client) -> None:
+async def test_malformed_json_is_a_400_problem(client: AsyncTestClient[Litestar]) -> None:
     response = await client.post(
         "/api/v1/auth/login", content=b'{"email": ', headers={"content-type": "application/json"}
     )
@@ -41,20 +47,24 @@ async def test_malformed_json_is_a_400_problem(client) -> None:
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_schema_violations_are_422_naming_the_field(client) -> None:
+async def test_schema_violations_are_422_naming_the_field(
+    client: AsyncTestClient[Litestar],
+) -> None:
     response = await client.post("/api/v1/auth/login", json={"email": "a@b.cn"})
     assert response.status_code == 422
     assert "password" in response.text
 
 
 @pytest.fixture
-async def scraper(settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def scraper(settings: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     app = create_app(dataclasses.replace(settings, metrics_token="scrape-me-0123456789"))
     async with AsyncTestClient(app=app, base_url="https://testserver.local") as c:
         yield c
 
 
-async def test_metrics_count_requests_by_route_template(scraper) -> None:
+async def test_metrics_count_requests_by_route_template(
+    scraper: AsyncTestClient[Litestar],
+) -> None:
     await scraper.get("/api/v1/enterprises/01900000-0000-7000-8000-000000000000")
     text = (
         await scraper.get("/metrics", headers={"authorization": "Bearer scrape-me-0123456789"})
@@ -64,7 +74,9 @@ async def test_metrics_count_requests_by_route_template(scraper) -> None:
     assert "xinyidai_http_request_duration_seconds_bucket" in text
 
 
-async def test_the_openapi_document_and_its_page_are_served_offline(client) -> None:
+async def test_the_openapi_document_and_its_page_are_served_offline(
+    client: AsyncTestClient[Litestar],
+) -> None:
     spec = await client.get("/schema/openapi.json")
     assert spec.status_code == 200
     assert "/api/v1/auth/login" in spec.json()["paths"]
@@ -76,7 +88,9 @@ async def test_the_openapi_document_and_its_page_are_served_offline(client) -> N
     assert asset.status_code == 200
 
 
-async def test_every_request_returns_its_database_connection(app, client, world) -> None:
+async def test_every_request_returns_its_database_connection(
+    app: Litestar, client: AsyncTestClient[Litestar], world: World
+) -> None:
     from tests.conftest import login
     from xinyidai.models import Role
 
@@ -93,7 +107,9 @@ async def test_every_request_returns_its_database_connection(app, client, world)
     assert app.state.alchemy.get_engine().pool.checkedout() == 0
 
 
-async def test_metrics_need_the_token_when_one_is_set(scraper) -> None:
+async def test_metrics_need_the_token_when_one_is_set(
+    scraper: AsyncTestClient[Litestar],
+) -> None:
     for headers in (
         {},
         {"authorization": "Bearer wrong-token"},
@@ -109,12 +125,16 @@ async def test_metrics_need_the_token_when_one_is_set(scraper) -> None:
     assert scraped.status_code == 200
 
 
-async def test_metrics_are_not_for_remote_clients_without_a_token(client) -> None:
+async def test_metrics_are_not_for_remote_clients_without_a_token(
+    client: AsyncTestClient[Litestar],
+) -> None:
     # The test client's address is "testclient", not loopback.
     assert (await client.get("/metrics")).status_code == 404
 
 
-async def test_every_response_carries_the_security_headers(client) -> None:
+async def test_every_response_carries_the_security_headers(
+    client: AsyncTestClient[Litestar],
+) -> None:
     for path in ("/", "/health/live", "/no/such/thing", "/api/v1/me", "/schema/openapi.json"):
         response = await client.get(path)
         assert response.headers["x-content-type-options"] == "nosniff", path
@@ -126,7 +146,9 @@ async def test_every_response_carries_the_security_headers(client) -> None:
     assert "script-src 'self';" in policy  # no inline scripts, no eval
 
 
-async def test_api_responses_are_not_stored_by_caches(client, world) -> None:
+async def test_api_responses_are_not_stored_by_caches(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     from tests.conftest import login
     from xinyidai.models import Role
 
@@ -140,7 +162,9 @@ async def test_api_responses_are_not_stored_by_caches(client, world) -> None:
     assert "no-store" not in (await client.get("/health/live")).headers.get("cache-control", "")
 
 
-async def test_the_api_documentation_runs_its_inline_script_by_nonce(client) -> None:
+async def test_the_api_documentation_runs_its_inline_script_by_nonce(
+    client: AsyncTestClient[Litestar],
+) -> None:
     first = await client.get("/schema")
     second = await client.get("/schema")
     nonces = []

@@ -25,11 +25,13 @@ def json_logs():
     configure_logging("INFO", json=False)
 
 
-def _lines(capsys) -> list[str]:
+def _lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
     return [line for line in capsys.readouterr().err.splitlines() if line]
 
 
-def test_a_megabyte_value_is_cut_with_a_marker_saying_how_much(json_logs, capsys) -> None:
+def test_a_megabyte_value_is_cut_with_a_marker_saying_how_much(
+    json_logs, capsys: pytest.CaptureFixture[str]
+) -> None:
     structlog.get_logger("test").warning("import_rejected", reason="é" * MEGABYTE, rows=3)
     (line,) = _lines(capsys)
     assert len(line) < 7 * MAX_VALUE_CHARS  # an escaped é is 6 characters
@@ -39,7 +41,7 @@ def test_a_megabyte_value_is_cut_with_a_marker_saying_how_much(json_logs, capsys
     assert event["reason"].endswith(f"…[truncated {MEGABYTE - MAX_VALUE_CHARS} chars]")
 
 
-def test_bytes_and_containers_are_cut_too(json_logs, capsys) -> None:
+def test_bytes_and_containers_are_cut_too(json_logs, capsys: pytest.CaptureFixture[str]) -> None:
     errors = [{"row": n, "error": "bad"} for n in range(10**5)]
     structlog.get_logger("test").info("received", body=b"\x00" * MEGABYTE, errors=errors)
     (line,) = _lines(capsys)
@@ -49,7 +51,9 @@ def test_bytes_and_containers_are_cut_too(json_logs, capsys) -> None:
     assert len(line) < 10 * MAX_VALUE_CHARS
 
 
-def test_a_line_of_many_long_values_is_cut_as_a_whole_and_stays_json(json_logs, capsys) -> None:
+def test_a_line_of_many_long_values_is_cut_as_a_whole_and_stays_json(
+    json_logs, capsys: pytest.CaptureFixture[str]
+) -> None:
     values = {f"field_{n}": "x" * MEGABYTE for n in range(40)}
     structlog.get_logger("test").info("wide", **values)
     (line,) = _lines(capsys)
@@ -60,7 +64,9 @@ def test_a_line_of_many_long_values_is_cut_as_a_whole_and_stays_json(json_logs, 
     assert cut and int(cut.group(1)) > 0
 
 
-def test_a_long_traceback_keeps_more_than_a_value_but_is_bounded(json_logs, capsys) -> None:
+def test_a_long_traceback_keeps_more_than_a_value_but_is_bounded(
+    json_logs, capsys: pytest.CaptureFixture[str]
+) -> None:
     try:
         raise ValueError("v" * MEGABYTE)
     except ValueError:
@@ -71,7 +77,7 @@ def test_a_long_traceback_keeps_more_than_a_value_but_is_bounded(json_logs, caps
     assert "truncated" in event["exception"]
 
 
-def test_console_lines_are_bounded_too(capsys) -> None:
+def test_console_lines_are_bounded_too(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("INFO", json=False)
     structlog.get_logger("test").info("console", reason="y" * MEGABYTE)
     (line,) = _lines(capsys)

@@ -9,11 +9,12 @@ import dataclasses
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, World
 from tests.serving import RawResponse, read_response, serve
 from xinyidai.app import create_app
 from xinyidai.domain.credit_data.office_imports import MAX_UPLOAD
 from xinyidai.models import Role
+from xinyidai.settings import Settings
 
 IMPORTS = "/api/v1/office/imports"
 DECLARED = 150 * 1024 * 1024  # what the client says it will send
@@ -21,7 +22,7 @@ SENT = 64 * 1024  # what it sends before it waits for an answer
 
 
 @pytest.fixture
-def served_settings(settings):
+def served_settings(settings: Settings):
     return dataclasses.replace(settings, cookie_secure=False)
 
 
@@ -62,7 +63,7 @@ async def test_an_upload_without_a_session_is_refused_before_its_body_is_read(
 
 
 async def test_an_upload_without_the_csrf_token_is_refused_before_its_body_is_read(
-    served_settings, world
+    served_settings, world: World
 ) -> None:
     await world.user("office-csrf@example.com", Role.OFFICE)
     with serve(create_app(served_settings)) as server:
@@ -79,7 +80,7 @@ async def test_an_upload_without_the_csrf_token_is_refused_before_its_body_is_re
 
 
 async def test_an_upload_over_the_limit_is_a_413_before_its_body_is_read(
-    served_settings, world
+    served_settings, world: World
 ) -> None:
     await world.user("office-big@example.com", Role.OFFICE)
     with serve(create_app(served_settings)) as server:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from xinyidai.infra.db import create_engine, is_database_unavailable
 from xinyidai.infra.http import problem_for
+from xinyidai.settings import Settings
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def hung_port() -> Iterator[int]:
         listener.close()
 
 
-async def _connect_error(settings, url: str) -> BaseException:
+async def _connect_error(settings: Settings, url: str) -> BaseException:
     engine = create_engine(dataclasses.replace(settings, db_connect_timeout=0.5), url)
     try:
         async with engine.connect() as conn:
@@ -47,7 +48,9 @@ def _assert_503(exc: BaseException) -> None:
     assert headers["Retry-After"] and problem.retry_after
 
 
-async def test_refused_missing_and_hung_servers_are_unavailable(settings, hung_port) -> None:
+async def test_refused_missing_and_hung_servers_are_unavailable(
+    settings: Settings, hung_port: int
+) -> None:
     for url in (
         "postgresql://nobody@127.0.0.1:9/nothing",  # refused
         "postgresql://nobody@/nothing?host=/tmp/xyd-no-such-socket-dir",  # socket gone
@@ -56,7 +59,7 @@ async def test_refused_missing_and_hung_servers_are_unavailable(settings, hung_p
         _assert_503(await _connect_error(settings, url))
 
 
-async def test_waiting_too_long_for_a_pooled_connection_is_unavailable(settings) -> None:
+async def test_waiting_too_long_for_a_pooled_connection_is_unavailable(settings: Settings) -> None:
     tight = dataclasses.replace(settings, db_pool_size=1, db_pool_timeout=0.2)
     engine = create_engine(tight, settings.database_url)  # 1 pooled + 1 overflow connection
     try:

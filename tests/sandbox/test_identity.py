@@ -87,7 +87,8 @@ async def start(http: httpx.AsyncClient, params: dict[str, str]) -> str:
     body = response.json()
     assert body["client_id"] == IDENTITY_CLIENT_ID
     assert body["login_hint"] == params.get("login_hint", "")
-    return body["request_id"]
+    request_id: str = body["request_id"]
+    return request_id
 
 
 async def confirm(
@@ -150,7 +151,8 @@ async def id_token_for(http: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
 
 def _part(token: str, index: int) -> dict[str, Any]:
     segment = token.split(".")[index]
-    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    part: dict[str, Any] = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    return part
 
 
 def header_of(token: str) -> dict[str, Any]:

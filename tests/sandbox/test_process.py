@@ -18,7 +18,8 @@ REDIRECT_URI = "http://127.0.0.1:9/api/v1/verification/callback"
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def test_the_provider_process_serves_with_the_secret_from_standard_input() -> None:

@@ -50,7 +50,8 @@ async def token(http: httpx.AsyncClient) -> str:
         headers={"Authorization": basic()},
     )
     assert response.status_code == 200, response.text
-    return response.json()["access_token"]
+    token: str = response.json()["access_token"]
+    return token
 
 
 def receipt_for(http: httpx.AsyncClient, uscc: str, family: str) -> str:
@@ -125,7 +126,7 @@ async def test_the_client_may_also_authenticate_with_form_fields(http: httpx.Asy
     ],
 )  # fmt: skip
 async def test_the_token_endpoint_answers_rfc_6749_errors(
-    http: httpx.AsyncClient, data: dict, headers: dict, status: int, error: str
+    http: httpx.AsyncClient, data: dict[str, str], headers: dict[str, str], status: int, error: str
 ) -> None:
     response = await http.post("/oauth/token", data=data, headers=headers)
     assert response.status_code == status

@@ -18,7 +18,8 @@ LAST_MONTH = months_back(dt.datetime.now(dt.UTC).date(), 2)[0]
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def test_the_started_sandbox_verifies_receipts_with_the_platforms_keys() -> None:

@@ -62,7 +62,7 @@ class EmbeddedPostgres:
             logging.getLogger("pgserver").setLevel(logging.WARNING)
 
         self.root.parent.mkdir(parents=True, exist_ok=True)
-        self._server = pgserver.get_server(self.root, cleanup_mode="stop")
+        self._server = pgserver.postgres_server.get_server(self.root, cleanup_mode="stop")
         if not self.database.isidentifier():
             raise ValueError(f"not a plain database name: {self.database!r}")
         exists = self._server.psql(

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import structlog
 from litestar import Request, Response
-from litestar.enums import RequestEncodingType
+from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import (
     HTTPException,
     InternalServerException,
@@ -234,7 +234,8 @@ def _declared_body_media_type(handler: BaseRouteHandler) -> str | None:
             declared = kwarg.media_type if isinstance(kwarg, BodyKwarg) else None
             media = str(getattr(declared, "value", declared or RequestEncodingType.JSON.value))
         opt[_BODY_MEDIA_KEY] = media
-    return opt[_BODY_MEDIA_KEY]
+    cached: str | None = opt[_BODY_MEDIA_KEY]
+    return cached
 
 
 class CheckedRequest(Request[Any, Any, Any]):
@@ -457,7 +458,7 @@ class RequestContext:
         return f"{self._prefix}{next(self._counter):012x}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         request_id = None
@@ -491,7 +492,7 @@ class RequestContext:
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("path_template") or "<unmatched>"
-            method: str = scope["method"]  # type: ignore[typeddict-item]
+            method: str = scope["method"]
             self.metrics.observe(method, route, status, elapsed)
             if scope["path"] not in QUIET_PATHS:
                 log.info(

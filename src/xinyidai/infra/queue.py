@@ -20,6 +20,9 @@ from saq.queue.redis import RedisQueue
 from xinyidai.settings import Settings
 
 log = structlog.get_logger(__name__)
+# The ``ctx`` of the jobs: SAQ's own keys plus what ``jobs.startup`` puts there, a plain dict
+# for the jobs (``xinyidai.jobs``) until they declare it as a TypedDict over ``saq.types.Context``.
+JobContext = Any
 QUEUE_NAME = "xinyidai"
 
 
@@ -28,7 +31,7 @@ def create_queue(redis_url: str) -> Queue:
     return RedisQueue(client, name=QUEUE_NAME)
 
 
-class EmbeddedWorker(Worker):
+class EmbeddedWorker(Worker[JobContext]):
     """A worker that runs inside another server's event loop: it leaves signals to the host
     (uvicorn handles Ctrl-C and stops us through the app's lifespan)."""
 
@@ -37,7 +40,7 @@ class EmbeddedWorker(Worker):
 
 def create_worker(
     settings: Settings, queue: Queue, *, concurrency: int = 4, grace_seconds: int = 2
-) -> Worker:
+) -> Worker[JobContext]:
     from xinyidai.jobs import CRON_JOBS, FUNCTIONS, shutdown, startup
 
     async def start(ctx: dict[str, Any]) -> None:
@@ -59,7 +62,7 @@ def create_worker(
 class InProcessWorker:
     """Runs a worker as a task of the current event loop, for `xinyidai run` and the tests."""
 
-    def __init__(self, worker: Worker) -> None:
+    def __init__(self, worker: Worker[JobContext]) -> None:
         self.worker = worker
         self._task: asyncio.Task[None] | None = None
 

@@ -126,7 +126,7 @@ class CreditImport(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     rejected_count: Mapped[int] = mapped_column(Integer, default=0)
-    rejected: Mapped[list] = mapped_column(JsonB, default=list)  # first 1000 {row, reason}
+    rejected: Mapped[list[Any]] = mapped_column(JsonB, default=list)  # first 1000 {row, reason}
     error: Mapped[str | None] = mapped_column(Text, default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(
         DateTimeUTC(timezone=True), default=None
@@ -158,7 +158,7 @@ class Dispute(Base):
     due_on: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[DisputeStatus] = mapped_column(String(16), default=DisputeStatus.OPEN)
     resolution: Mapped[str | None] = mapped_column(Text, default=None)
-    correction: Mapped[dict | None] = mapped_column(JsonB, default=None)
+    correction: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
     resolved_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(
         DateTimeUTC(timezone=True), default=None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
@@ -30,7 +31,7 @@ class ProfileSnapshot(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[dt.date] = mapped_column()
     reason: Mapped[str] = mapped_column(String(64))
-    content: Mapped[dict] = mapped_column(JsonB)
+    content: Mapped[dict[str, Any]] = mapped_column(JsonB)
 
 
 class SyncStatus(StrEnum):

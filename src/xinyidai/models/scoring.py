@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import DateTimeUTC
@@ -36,7 +37,7 @@ class ModelVersion(PlainBase):
     __tablename__ = "model_versions"
 
     version: Mapped[str] = mapped_column(String(64), primary_key=True)
-    manifest: Mapped[dict] = mapped_column(JsonB)
+    manifest: Mapped[dict[str, Any]] = mapped_column(JsonB)
     model_text: Mapped[str] = mapped_column(Text)
     manifest_sha256: Mapped[str] = mapped_column(String(64))
     model_sha256: Mapped[str] = mapped_column(String(64))
@@ -83,7 +84,7 @@ class CreditScore(Base):
     pd: Mapped[Decimal] = mapped_column(Numeric(9, 8))
     score: Mapped[int] = mapped_column(Integer)
     grade: Mapped[str] = mapped_column(String(8))
-    reasons: Mapped[list] = mapped_column(JsonB)
+    reasons: Mapped[list[Any]] = mapped_column(JsonB)
     # The model's input, in the manifest's feature order; NULL where a value was missing.
     features: Mapped[list[float | None]] = mapped_column(ARRAY(Double))
 

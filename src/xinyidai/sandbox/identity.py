@@ -331,47 +331,23 @@ async def authorize(request: Request[Any, Any, Any], state: State) -> Response[A
         return _html(400, error_page("unknown_redirect_uri"))
 
     client_state = query.get("state", "")
-
-    def refuse(error: str, description: str) -> Response[Any]:
+    problem = _authorize_problem(pairs, query)
+    if problem is not None:
+        error, description = problem
         params = {"error": error, "error_description": description}
         if client_state and len(client_state) <= _MAX_PARAM:
             params["state"] = client_state
         params["iss"] = state.issuer
         return _redirect(redirect_uri, params)
 
-    if _single_params(pairs) is None:
-        return refuse("invalid_request", "a parameter is repeated")
-    response_type = query.get("response_type")
-    if not response_type:
-        return refuse("invalid_request", "response_type is required")
-    if response_type != "code":
-        return refuse("unsupported_response_type", "only response_type=code is supported")
-    scopes = query.get("scope", "").split()
-    if "openid" not in scopes:
-        return refuse("invalid_request", "the scope must include openid")
-    if any(scope not in SCOPES for scope in scopes):
-        return refuse("invalid_scope", f"the scopes are {' '.join(SCOPES)}")
-    if not client_state or len(client_state) > _MAX_PARAM:
-        return refuse("invalid_request", f"state is required (at most {_MAX_PARAM} characters)")
-    nonce = query.get("nonce", "")
-    if not nonce or len(nonce) > _MAX_PARAM:
-        return refuse("invalid_request", f"nonce is required (at most {_MAX_PARAM} characters)")
-    if query.get("code_challenge_method") != "S256":
-        return refuse("invalid_request", "PKCE with code_challenge_method=S256 is required")
-    challenge = query.get("code_challenge", "")
-    if not _CHALLENGE_RE.match(challenge):
-        return refuse("invalid_request", "code_challenge must be 43 base64url characters")
     login_hint = query.get("login_hint", "").strip()
-    if len(login_hint) > _MAX_PARAM:
-        return refuse("invalid_request", "login_hint is too long")
-
     request_id = secrets.token_urlsafe(24)
     state.requests[request_id] = PendingRequest(
         client_id=client_id,
         redirect_uri=redirect_uri,
         state=client_state,
-        nonce=nonce,
-        code_challenge=challenge,
+        nonce=query["nonce"],
+        code_challenge=query["code_challenge"],
         login_hint=login_hint,
         expires_at=time.time() + REQUEST_TTL,
     )
@@ -382,6 +358,42 @@ async def authorize(request: Request[Any, Any, Any], state: State) -> Response[A
             _NO_STORE,
         )
     return _html(200, form_page(request_id, client_id, login_hint))
+
+
+def _authorize_problem(
+    pairs: list[tuple[str, str]], query: dict[str, str]
+) -> tuple[str, str] | None:
+    """(error, description) for an authorisation request of the known client; None if good."""
+    if _single_params(pairs) is None:
+        return "invalid_request", "a parameter is repeated"
+    response_type = query.get("response_type")
+    if not response_type:
+        return "invalid_request", "response_type is required"
+    if response_type != "code":
+        return "unsupported_response_type", "only response_type=code is supported"
+    scopes = query.get("scope", "").split()
+    if "openid" not in scopes:
+        return "invalid_request", "the scope must include openid"
+    if any(scope not in SCOPES for scope in scopes):
+        return "invalid_scope", f"the scopes are {' '.join(SCOPES)}"
+    return _binding_problem(query)
+
+
+def _binding_problem(query: dict[str, str]) -> tuple[str, str] | None:
+    """(error, description) when state, nonce, the PKCE challenge or the login hint is bad."""
+    client_state = query.get("state", "")
+    if not client_state or len(client_state) > _MAX_PARAM:
+        return "invalid_request", f"state is required (at most {_MAX_PARAM} characters)"
+    nonce = query.get("nonce", "")
+    if not nonce or len(nonce) > _MAX_PARAM:
+        return "invalid_request", f"nonce is required (at most {_MAX_PARAM} characters)"
+    if query.get("code_challenge_method") != "S256":
+        return "invalid_request", "PKCE with code_challenge_method=S256 is required"
+    if not _CHALLENGE_RE.match(query.get("code_challenge", "")):
+        return "invalid_request", "code_challenge must be 43 base64url characters"
+    if len(query.get("login_hint", "").strip()) > _MAX_PARAM:
+        return "invalid_request", "login_hint is too long"
+    return None
 
 
 @post("/authorize", status_code=200)
@@ -459,60 +471,23 @@ async def answer(request: Request[Any, Any, Any], state: State) -> Response[Any]
 
 
 # --- token --------------------------------------------------------------------------------------
+class _TokenRefusal(Exception):
+    """A token request refused with an OAuth error response."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description)
+        self.status, self.error, self.description = status, error, description
+
+
 @post("/token", status_code=200)
 async def token(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     _purge(state)
-    header = request.headers.get("authorization")
-    basic = _client_from_basic(header) if header else None
-    if basic is None:
-        return _oauth_error(401, "invalid_client", "authenticate with HTTP Basic")
-    client_id, secret = basic
-    known_id = _same(client_id, state.client_id)
-    known_secret = _same(secret, state.client_secret)
-    if not (known_id and known_secret):
-        return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
-
-    form = await _form(request)
-    if form is None:
-        return _oauth_error(
-            400,
-            "invalid_request",
-            "the body must be an application/x-www-form-urlencoded form, each parameter once",
-        )
-    if "client_secret" in form:
-        return _oauth_error(400, "invalid_request", "use HTTP Basic only (client_secret_basic)")
-    if "client_id" in form and form["client_id"] != client_id:
-        return _oauth_error(400, "invalid_request", "client_id differs from the Basic one")
-    grant_type = form.get("grant_type")
-    if not grant_type:
-        return _oauth_error(400, "invalid_request", "grant_type is required")
-    if grant_type != "authorization_code":
-        return _oauth_error(400, "unsupported_grant_type", "only authorization_code")
-    for name in ("code", "redirect_uri", "code_verifier"):
-        if not form.get(name):
-            return _oauth_error(400, "invalid_request", f"{name} is required")
-    verifier = form["code_verifier"]
-    if not _VERIFIER_RE.match(verifier):
-        return _oauth_error(
-            400, "invalid_request", "code_verifier must have 43 to 128 unreserved characters"
-        )
-
-    # Consumed before any other check: a code is good for one attempt, right or wrong.
-    code_value = form["code"]
-    issued: IssuedCode | None = state.codes.pop(code_value, None)
-    if issued is None:
-        if code_value in state.used_codes:
-            return _oauth_error(400, "invalid_grant", "the code was already used")
-        return _oauth_error(400, "invalid_grant", "unknown or expired code")
-    state.used_codes[code_value] = time.time() + REQUEST_TTL
-    if issued.expires_at <= time.time():
-        return _oauth_error(400, "invalid_grant", "the code expired")
-    if not _same(issued.client_id, client_id):
-        return _oauth_error(400, "invalid_grant", "the code was issued to another client")
-    if issued.redirect_uri != form["redirect_uri"]:
-        return _oauth_error(400, "invalid_grant", "redirect_uri differs from the authorisation")
-    if not _same(_s256(verifier), issued.code_challenge):
-        return _oauth_error(400, "invalid_grant", "the PKCE code_verifier does not match")
+    try:
+        client_id = _token_client(request, state)
+        form = _token_form(await _form(request), client_id)
+        issued = _redeem_code(state, form["code"], form, client_id)
+    except _TokenRefusal as refusal:
+        return _oauth_error(refusal.status, refusal.error, refusal.description)
 
     access_token = secrets.token_urlsafe(32)
     state.tokens[access_token] = time.time() + ACCESS_TOKEN_TTL
@@ -527,6 +502,69 @@ async def token(request: Request[Any, Any, Any], state: State) -> Response[Any]:
         },
         _NO_STORE,
     )
+
+
+def _token_client(request: Request[Any, Any, Any], state: State) -> str:
+    """The client_id that authenticated with HTTP Basic; refused unless it is the client."""
+    header = request.headers.get("authorization")
+    basic = _client_from_basic(header) if header else None
+    if basic is None:
+        raise _TokenRefusal(401, "invalid_client", "authenticate with HTTP Basic")
+    client_id, secret = basic
+    known_id = _same(client_id, state.client_id)
+    known_secret = _same(secret, state.client_secret)
+    if not (known_id and known_secret):
+        raise _TokenRefusal(401, "invalid_client", "unknown client or wrong secret")
+    return client_id
+
+
+def _token_form(form: dict[str, str] | None, client_id: str) -> dict[str, str]:
+    """The token request's form, refused unless it is a complete authorization_code grant."""
+    if form is None:
+        raise _TokenRefusal(
+            400,
+            "invalid_request",
+            "the body must be an application/x-www-form-urlencoded form, each parameter once",
+        )
+    if "client_secret" in form:
+        raise _TokenRefusal(400, "invalid_request", "use HTTP Basic only (client_secret_basic)")
+    if "client_id" in form and form["client_id"] != client_id:
+        raise _TokenRefusal(400, "invalid_request", "client_id differs from the Basic one")
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise _TokenRefusal(400, "invalid_request", "grant_type is required")
+    if grant_type != "authorization_code":
+        raise _TokenRefusal(400, "unsupported_grant_type", "only authorization_code")
+    for name in ("code", "redirect_uri", "code_verifier"):
+        if not form.get(name):
+            raise _TokenRefusal(400, "invalid_request", f"{name} is required")
+    if not _VERIFIER_RE.match(form["code_verifier"]):
+        raise _TokenRefusal(
+            400, "invalid_request", "code_verifier must have 43 to 128 unreserved characters"
+        )
+    return form
+
+
+def _redeem_code(state: State, code_value: str, form: dict[str, str], client_id: str) -> IssuedCode:
+    """The grant behind a code, refused unless client, redirect_uri and PKCE verifier match.
+
+    The code is consumed before any check: a code is good for one attempt, right or wrong.
+    """
+    issued: IssuedCode | None = state.codes.pop(code_value, None)
+    if issued is None:
+        if code_value in state.used_codes:
+            raise _TokenRefusal(400, "invalid_grant", "the code was already used")
+        raise _TokenRefusal(400, "invalid_grant", "unknown or expired code")
+    state.used_codes[code_value] = time.time() + REQUEST_TTL
+    if issued.expires_at <= time.time():
+        raise _TokenRefusal(400, "invalid_grant", "the code expired")
+    if not _same(issued.client_id, client_id):
+        raise _TokenRefusal(400, "invalid_grant", "the code was issued to another client")
+    if issued.redirect_uri != form["redirect_uri"]:
+        raise _TokenRefusal(400, "invalid_grant", "redirect_uri differs from the authorisation")
+    if not _same(_s256(form["code_verifier"]), issued.code_challenge):
+        raise _TokenRefusal(400, "invalid_grant", "the PKCE code_verifier does not match")
+    return issued
 
 
 def _id_token(state: State, issued: IssuedCode, fault: str | None) -> str:

@@ -165,7 +165,9 @@ def _matches(given: str, expected: str) -> bool:
     )
 
 
-def _item(family: Family, uscc: str, period: date, values: dict[str, Decimal | int]) -> dict:
+def _item(
+    family: Family, uscc: str, period: date, values: dict[str, Decimal | int]
+) -> dict[str, Any]:
     month = f"{period:%Y-%m}"
     item: dict[str, Any] = {"period": month, "ref": f"sandbox:{family.value}:{uscc}:{month}"}
     for key, value in values.items():
@@ -198,51 +200,22 @@ def _spoil(kind: str, items: list[dict[str, Any]], family: Family, first: date) 
 
 
 # --- handlers -----------------------------------------------------------------------------------
+class _Refused(Exception):
+    """A request refused with an error document: HTTP status, error code and description."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description)
+        self.status, self.error, self.description = status, error, description
+
+
 @post("/oauth/token", status_code=200)
 async def issue_token(request: Request[Any, Any, Any], state: State) -> Response[Any]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        return _oauth_error(
-            400, "invalid_request", "the body must be application/x-www-form-urlencoded"
-        )
     try:
-        pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True)
-    except (UnicodeDecodeError, ValueError):
-        return _oauth_error(400, "invalid_request", "the body is not a valid form")
-    names = [name for name, _ in pairs]
-    if len(names) != len(set(names)):
-        return _oauth_error(400, "invalid_request", "a parameter is repeated")
-    form = dict(pairs)
-
-    header = request.headers.get("authorization")
-    if header:
-        basic = _client_from_basic(header)
-        if basic is None:
-            return _oauth_error(401, "invalid_client", "malformed Basic client authentication")
-        if "client_secret" in form:
-            return _oauth_error(
-                400, "invalid_request", "use one client authentication method, not two"
-            )
-        client_id, secret = basic
-        if "client_id" in form and form["client_id"] != unquote_plus(client_id):
-            return _oauth_error(400, "invalid_request", "client_id differs from the Basic one")
-    elif "client_id" in form and "client_secret" in form:
-        client_id, secret = form["client_id"], form["client_secret"]
-    else:
-        return _oauth_error(401, "invalid_client", "client authentication is required")
-    known_id = _matches(client_id, state.client_id)
-    known_secret = _matches(secret, state.client_secret)
-    if not (known_id and known_secret):
-        return _oauth_error(401, "invalid_client", "unknown client or wrong secret")
-
-    grant_type = form.get("grant_type")
-    if not grant_type:
-        return _oauth_error(400, "invalid_request", "grant_type is required")
-    if grant_type != "client_credentials":
-        return _oauth_error(400, "unsupported_grant_type", "only client_credentials is supported")
-    requested = form.get("scope", SCOPE).split()
-    if any(scope != SCOPE for scope in requested):
-        return _oauth_error(400, "invalid_scope", f"the only scope is {SCOPE!r}")
+        form = await _token_form(request)
+        _authenticate_client(request.headers.get("authorization"), form, state)
+        _check_grant(form)
+    except _Refused as refused:
+        return _oauth_error(refused.status, refused.error, refused.description)
 
     now = time.time()
     for token, expires in list(state.tokens.items()):
@@ -260,6 +233,54 @@ async def issue_token(request: Request[Any, Any, Any], state: State) -> Response
         },
         {"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
+
+
+async def _token_form(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The token request's form, each parameter once."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise _Refused(400, "invalid_request", "the body must be application/x-www-form-urlencoded")
+    try:
+        pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError):
+        raise _Refused(400, "invalid_request", "the body is not a valid form") from None
+    names = [name for name, _ in pairs]
+    if len(names) != len(set(names)):
+        raise _Refused(400, "invalid_request", "a parameter is repeated")
+    return dict(pairs)
+
+
+def _authenticate_client(header: str | None, form: dict[str, str], state: State) -> None:
+    """Refuse unless the known client authenticated, by HTTP Basic or by form fields."""
+    if header:
+        basic = _client_from_basic(header)
+        if basic is None:
+            raise _Refused(401, "invalid_client", "malformed Basic client authentication")
+        if "client_secret" in form:
+            raise _Refused(400, "invalid_request", "use one client authentication method, not two")
+        client_id, secret = basic
+        if "client_id" in form and form["client_id"] != unquote_plus(client_id):
+            raise _Refused(400, "invalid_request", "client_id differs from the Basic one")
+    elif "client_id" in form and "client_secret" in form:
+        client_id, secret = form["client_id"], form["client_secret"]
+    else:
+        raise _Refused(401, "invalid_client", "client authentication is required")
+    known_id = _matches(client_id, state.client_id)
+    known_secret = _matches(secret, state.client_secret)
+    if not (known_id and known_secret):
+        raise _Refused(401, "invalid_client", "unknown client or wrong secret")
+
+
+def _check_grant(form: dict[str, str]) -> None:
+    """Refuse anything but a client_credentials grant for the one scope."""
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise _Refused(400, "invalid_request", "grant_type is required")
+    if grant_type != "client_credentials":
+        raise _Refused(400, "unsupported_grant_type", "only client_credentials is supported")
+    requested = form.get("scope", SCOPE).split()
+    if any(scope != SCOPE for scope in requested):
+        raise _Refused(400, "invalid_scope", f"the only scope is {SCOPE!r}")
 
 
 def _bearer_ok(request: Request[Any, Any, Any], state: State) -> bool:
@@ -299,40 +320,15 @@ async def series(
         return _json(403, {"error": refused.code, "error_description": refused.description})
 
     fault = state.faults.take()
-    if fault == "timeout":
-        await asyncio.sleep(state.faults.delay)
-    elif fault in ("error_429", "error_500", "error_503"):
-        status = int(fault.removeprefix("error_"))
-        headers = {}
-        if status in (429, 503) and state.faults.retry_after is not None:
-            headers["Retry-After"] = str(state.faults.retry_after)
-        return _json(status, {"error": "sandbox_fault", "status": status}, headers)
-    elif fault == "not_json":
-        return Response(
-            content=b"<html><body>502 Bad Gateway</body></html>",
-            status_code=200,
-            media_type="text/html",
-        )
-
+    faulty = await _fault_answer(fault, state.faults)
+    if faulty is not None:
+        return faulty
     try:
-        subject = validate_uscc(uscc)
-    except CodeError as exc:
-        return _json(404, {"error": "enterprise_not_found", "error_description": exc.message})
-    try:
-        kind = Family(family)
-    except ValueError:
-        return _json(404, {"error": "unknown_family", "error_description": family})
-    first, last = _month(from_), _month(to)
-    if first is None or last is None:
-        return _json(400, {"error": "invalid_range", "error_description": "from/to: YYYY-MM"})
-    if first > last:
-        return _json(400, {"error": "invalid_range", "error_description": "from is after to"})
-    if months_between(first, last) + 1 > MAX_MONTHS:
+        subject, kind, first, last = _series_query(uscc, family, from_, to)
+    except _Refused as refused:
         return _json(
-            400, {"error": "invalid_range", "error_description": f"at most {MAX_MONTHS} months"}
+            refused.status, {"error": refused.error, "error_description": refused.description}
         )
-    if last > _current_month():
-        return _json(400, {"error": "invalid_range", "error_description": "to is in the future"})
 
     items = [
         _item(kind, subject, period, values)
@@ -350,15 +346,7 @@ async def series(
             "received_at": datetime.now(UTC).isoformat(),
             "claims": claims,
             "receipt": receipt,
-            "released": {
-                "uscc": subject,
-                "family": kind.value,
-                "from": f"{first:%Y-%m}",
-                "to": f"{last:%Y-%m}",
-                "count": len(items),
-                "periods": [item.get("period") for item in items],
-                "refs": [item.get("ref") for item in items],
-            },
+            "released": _released(subject, kind, first, last, items),
         }
     )
     if fault == "wrong_shape":
@@ -366,6 +354,64 @@ async def series(
     return _json(
         200, {"uscc": shown, "family": kind.value, "provider": PROVIDER_NAME, "items": items}
     )
+
+
+async def _fault_answer(fault: str | None, faults: FaultPlan) -> Response[Any] | None:
+    """The answer a fault gives instead of the series (after waiting, for a timeout), if any."""
+    if fault == "timeout":
+        await asyncio.sleep(faults.delay)
+    elif fault in ("error_429", "error_500", "error_503"):
+        status = int(fault.removeprefix("error_"))
+        headers = {}
+        if status in (429, 503) and faults.retry_after is not None:
+            headers["Retry-After"] = str(faults.retry_after)
+        return _json(status, {"error": "sandbox_fault", "status": status}, headers)
+    elif fault == "not_json":
+        return Response(
+            content=b"<html><body>502 Bad Gateway</body></html>",
+            status_code=200,
+            media_type="text/html",
+        )
+    return None
+
+
+def _series_query(
+    uscc: str, family: str, from_: str | None, to: str | None
+) -> tuple[str, Family, date, date]:
+    """(USCC, family, first month, last month) of a series request, refused when invalid."""
+    try:
+        subject = validate_uscc(uscc)
+    except CodeError as exc:
+        raise _Refused(404, "enterprise_not_found", exc.message) from None
+    try:
+        kind = Family(family)
+    except ValueError:
+        raise _Refused(404, "unknown_family", family) from None
+    first, last = _month(from_), _month(to)
+    if first is None or last is None:
+        raise _Refused(400, "invalid_range", "from/to: YYYY-MM")
+    if first > last:
+        raise _Refused(400, "invalid_range", "from is after to")
+    if months_between(first, last) + 1 > MAX_MONTHS:
+        raise _Refused(400, "invalid_range", f"at most {MAX_MONTHS} months")
+    if last > _current_month():
+        raise _Refused(400, "invalid_range", "to is in the future")
+    return subject, kind, first, last
+
+
+def _released(
+    subject: str, kind: Family, first: date, last: date, items: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What one answer released, as kept beside its receipt."""
+    return {
+        "uscc": subject,
+        "family": kind.value,
+        "from": f"{first:%Y-%m}",
+        "to": f"{last:%Y-%m}",
+        "count": len(items),
+        "periods": [item.get("period") for item in items],
+        "refs": [item.get("ref") for item in items],
+    }
 
 
 @get("/_sandbox/calls")

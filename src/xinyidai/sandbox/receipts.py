@@ -164,18 +164,7 @@ async def verify_receipt(
     the platform; :class:`ReceiptRefused` otherwise."""
     if not token:
         raise ReceiptRefused("receipt_missing", "an X-Authorization-Receipt header is required")
-    parts = token.split(".")
-    if len(token) > MAX_RECEIPT or len(parts) != 3:
-        raise ReceiptRefused("receipt_malformed", "the receipt is not a compact JWS")
-    header = _b64json(parts[0])
-    if not isinstance(header, dict):
-        raise ReceiptRefused("receipt_malformed", "the receipt's header is not a JSON object")
-    if header.get("alg") != ALGORITHM:
-        raise ReceiptRefused(
-            "receipt_unsupported_algorithm", f"receipts are signed with {ALGORITHM} only"
-        )
-    if header.get("typ") != RECEIPT_TYPE:
-        raise ReceiptRefused("receipt_wrong_type", f"the receipt's typ must be {RECEIPT_TYPE!r}")
+    header = _check_header(token)
     kid = header.get("kid")
     key = await keys.key(kid) if isinstance(kid, str) and kid else None
     if key is None:
@@ -191,12 +180,38 @@ async def verify_receipt(
     except ValueError:
         payload = None
     claims = _check_claims(payload)
+    _check_validity(claims, time.time() if now is None else now, leeway)
+    _check_scope(claims, audience=audience, uscc=uscc, family=family)
+    return header, claims
 
-    now = time.time() if now is None else now
+
+def _check_header(token: str) -> dict[str, Any]:
+    """The JOSE header of a compact JWS receipt, refused unless ES256 and the receipt type."""
+    parts = token.split(".")
+    if len(token) > MAX_RECEIPT or len(parts) != 3:
+        raise ReceiptRefused("receipt_malformed", "the receipt is not a compact JWS")
+    header = _b64json(parts[0])
+    if not isinstance(header, dict):
+        raise ReceiptRefused("receipt_malformed", "the receipt's header is not a JSON object")
+    if header.get("alg") != ALGORITHM:
+        raise ReceiptRefused(
+            "receipt_unsupported_algorithm", f"receipts are signed with {ALGORITHM} only"
+        )
+    if header.get("typ") != RECEIPT_TYPE:
+        raise ReceiptRefused("receipt_wrong_type", f"the receipt's typ must be {RECEIPT_TYPE!r}")
+    return header
+
+
+def _check_validity(claims: dict[str, Any], now: float, leeway: int) -> None:
+    """Refuse a receipt that has expired or is issued in the future (``leeway`` seconds)."""
     if claims["exp"] + leeway <= now:
         raise ReceiptRefused("receipt_expired", "the receipt has expired")
     if claims["iat"] - leeway > now:
         raise ReceiptRefused("receipt_not_yet_valid", "the receipt is issued in the future")
+
+
+def _check_scope(claims: dict[str, Any], *, audience: str, uscc: str, family: str) -> None:
+    """Refuse a receipt that is not for this provider, this enterprise and this family."""
     aud = claims["aud"]
     if audience not in (aud if isinstance(aud, list) else [aud]):
         raise ReceiptRefused("receipt_wrong_audience", "the receipt is for another provider")
@@ -206,4 +221,3 @@ async def verify_receipt(
         raise ReceiptRefused(
             "receipt_family_not_covered", "the receipt does not cover this data family"
         )
-    return header, claims

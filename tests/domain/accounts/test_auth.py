@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from httpx import Response
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import PASSWORD, enterprise_payload, login
+from tests.conftest import PASSWORD, World, enterprise_payload, login
 from xinyidai.models import Enterprise, EnterpriseClaim, Role, User
+from xinyidai.settings import Settings
 
 
 def register_payload(**overrides: Any) -> dict[str, Any]:
@@ -21,11 +28,13 @@ def register_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
-async def csrf_free_post(client, path: str, json: dict[str, Any]):
+async def csrf_free_post(
+    client: AsyncTestClient[Litestar], path: str, json: dict[str, Any]
+) -> Response:
     return await client.post(path, json=json)
 
 
-async def test_an_sme_registers_and_is_logged_in(client) -> None:
+async def test_an_sme_registers_and_is_logged_in(client: AsyncTestClient[Litestar]) -> None:
     payload = register_payload()
     response = await client.post("/api/v1/auth/register", json=payload)
     assert response.status_code == 201, response.text
@@ -45,7 +54,9 @@ async def test_an_sme_registers_and_is_logged_in(client) -> None:
     assert me.json()["email"] == "owner@example.com"
 
 
-async def test_a_bad_uscc_is_refused_with_the_rule_it_broke(client, db) -> None:
+async def test_a_bad_uscc_is_refused_with_the_rule_it_broke(
+    client: AsyncTestClient[Litestar], db: AsyncSession
+) -> None:
     ent = enterprise_payload()
     ent["uscc"] = ent["uscc"][:17] + ("0" if ent["uscc"][17] != "0" else "1")
     response = await client.post("/api/v1/auth/register", json=register_payload(enterprise=ent))
@@ -58,7 +69,9 @@ async def test_a_bad_uscc_is_refused_with_the_rule_it_broke(client, db) -> None:
     assert await db.scalar(select(func.count()).select_from(User)) == 0
 
 
-async def test_two_unverified_claims_on_one_uscc_can_both_register(client, db) -> None:
+async def test_two_unverified_claims_on_one_uscc_can_both_register(
+    client: AsyncTestClient[Litestar], db: AsyncSession
+) -> None:
     """An unverified claim never blocks the real company: whoever verifies first owns it."""
     ent = enterprise_payload()
     first = await client.post("/api/v1/auth/register", json=register_payload(enterprise=ent))
@@ -72,7 +85,9 @@ async def test_two_unverified_claims_on_one_uscc_can_both_register(client, db) -
     assert await db.scalar(select(func.count()).select_from(Enterprise)) == 0
 
 
-async def test_a_duplicate_email_gets_409_without_creating_a_claim(client, db) -> None:
+async def test_a_duplicate_email_gets_409_without_creating_a_claim(
+    client: AsyncTestClient[Litestar], db: AsyncSession
+) -> None:
     assert (await client.post("/api/v1/auth/register", json=register_payload())).status_code == 201
     client.cookies.clear()
     again = await client.post(
@@ -82,7 +97,7 @@ async def test_a_duplicate_email_gets_409_without_creating_a_claim(client, db) -
     assert await db.scalar(select(func.count()).select_from(EnterpriseClaim)) == 1
 
 
-async def test_weak_passwords_are_refused_with_reasons(client) -> None:
+async def test_weak_passwords_are_refused_with_reasons(client: AsyncTestClient[Litestar]) -> None:
     response = await client.post(
         "/api/v1/auth/register", json=register_payload(password="abcdefghijk")
     )
@@ -91,7 +106,9 @@ async def test_weak_passwords_are_refused_with_reasons(client) -> None:
     assert 'Sequences like "abc"' in response.json()["detail"]  # zxcvbn's feedback
 
 
-async def test_wrong_password_is_401_and_right_password_logs_in(client, world) -> None:
+async def test_wrong_password_is_401_and_right_password_logs_in(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     await world.user("office@example.com", Role.OFFICE)
     wrong = await client.post(
         "/api/v1/auth/login", json={"email": "office@example.com", "password": "nope-nope-1"}
@@ -108,7 +125,7 @@ async def test_wrong_password_is_401_and_right_password_logs_in(client, world) -
 
 
 async def test_repeated_failures_lock_that_browser_out_even_for_the_right_password(
-    client, world, settings
+    client: AsyncTestClient[Litestar], world: World, settings: Settings
 ) -> None:
     """Without a device cookie, failures lock this address out of the account (see
     test_login_throttle.py for what the owner elsewhere still can do)."""
@@ -131,7 +148,9 @@ async def test_repeated_failures_lock_that_browser_out_even_for_the_right_passwo
     assert "locked" in right.json()["detail"]
 
 
-async def test_lockout_ends_when_its_time_is_up(client, world, redis) -> None:
+async def test_lockout_ends_when_its_time_is_up(
+    client: AsyncTestClient[Litestar], world: World, redis: Redis
+) -> None:
     await world.user("someone@example.com", Role.OFFICE)
     for _ in range(5):
         await client.post(
@@ -143,7 +162,7 @@ async def test_lockout_ends_when_its_time_is_up(client, world, redis) -> None:
     await login(client, "someone@example.com")
 
 
-async def test_one_address_is_throttled_across_accounts(settings) -> None:
+async def test_one_address_is_throttled_across_accounts(settings: Settings) -> None:
     import dataclasses
 
     from litestar.testing import AsyncTestClient
@@ -157,7 +176,7 @@ async def test_one_address_is_throttled_across_accounts(settings) -> None:
         await _spray(client, strict.login_ip_limit)
 
 
-async def _spray(client, limit: int) -> None:
+async def _spray(client: AsyncTestClient[Litestar], limit: int) -> None:
     for i in range(limit):
         r = await client.post(
             "/api/v1/auth/login",
@@ -172,7 +191,9 @@ async def _spray(client, limit: int) -> None:
     assert int(blocked.headers["retry-after"]) > 0
 
 
-async def test_each_login_issues_a_fresh_session(client, world) -> None:
+async def test_each_login_issues_a_fresh_session(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     await world.user("fresh@example.com", Role.OFFICE)
     await login(client, "fresh@example.com")
     first = client.cookies.get("xyd_session")
@@ -181,7 +202,9 @@ async def test_each_login_issues_a_fresh_session(client, world) -> None:
     assert first and second and first != second
 
 
-async def test_unsafe_requests_need_the_sessions_csrf_token(client, world) -> None:
+async def test_unsafe_requests_need_the_sessions_csrf_token(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     await world.user("csrf@example.com", Role.OFFICE)
     await login(client, "csrf@example.com")
     token = client.headers.pop("x-csrf-token")
@@ -193,7 +216,9 @@ async def test_unsafe_requests_need_the_sessions_csrf_token(client, world) -> No
     assert ok.status_code == 204
 
 
-async def test_logout_ends_the_session_server_side(client, world) -> None:
+async def test_logout_ends_the_session_server_side(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     await world.user("bye@example.com", Role.OFFICE)
     await login(client, "bye@example.com")
     stolen = client.cookies.get("xyd_session")
@@ -202,7 +227,9 @@ async def test_logout_ends_the_session_server_side(client, world) -> None:
     assert (await client.get("/api/v1/me")).status_code == 401
 
 
-async def test_a_deactivated_user_is_cut_off_mid_session(client, world, db) -> None:
+async def test_a_deactivated_user_is_cut_off_mid_session(
+    client: AsyncTestClient[Litestar], world: World, db: AsyncSession
+) -> None:
     user = await world.user("leaver@example.com", Role.OFFICE)
     await login(client, "leaver@example.com")
     user.is_active = False
@@ -212,13 +239,15 @@ async def test_a_deactivated_user_is_cut_off_mid_session(client, world, db) -> N
     assert response.status_code == 401
 
 
-async def test_me_requires_a_session(client) -> None:
+async def test_me_requires_a_session(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/api/v1/me")
     assert response.status_code == 401
     assert response.json()["type"] == "urn:xinyidai:problem:not-authenticated"
 
 
-async def test_passwords_and_id_numbers_never_reach_the_logs(client, capsys) -> None:
+async def test_passwords_and_id_numbers_never_reach_the_logs(
+    client: AsyncTestClient[Litestar], capsys: pytest.CaptureFixture[str]
+) -> None:
     payload = register_payload()
     await client.post("/api/v1/auth/register", json=payload)
     client.cookies.clear()
@@ -232,7 +261,7 @@ async def test_passwords_and_id_numbers_never_reach_the_logs(client, capsys) -> 
         assert secret not in logs
 
 
-async def test_unstorable_text_is_refused_not_crashed_on(client) -> None:
+async def test_unstorable_text_is_refused_not_crashed_on(client: AsyncTestClient[Litestar]) -> None:
     nul_login = await client.post(
         "/api/v1/auth/login", json={"email": "a\u0000@example.com", "password": "x"}
     )

@@ -10,8 +10,10 @@ import dataclasses
 from typing import Any
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, World
 from xinyidai.domain.accounts.devices import DEVICE_COOKIE
 from xinyidai.models import Role
 from xinyidai.settings import Settings
@@ -50,7 +52,7 @@ async def device_of(client: Any, email: str, address: str = HOME) -> str:
     """Log in with the right password and keep the device cookie it issues."""
     response = await attempt(client, email, PASSWORD, address=address)
     assert response.status_code == 200, response.text
-    device = response.cookies.get(DEVICE_COOKIE)
+    device: str | None = response.cookies.get(DEVICE_COOKIE)
     assert device
     return device
 
@@ -65,7 +67,7 @@ async def lock_out(client: Any, email: str, address: str, settings: Settings) ->
 
 
 async def test_an_owner_under_attack_from_another_address_still_logs_in(
-    client, world, settings
+    client: AsyncTestClient[Litestar], world: World, settings: Settings
 ) -> None:
     await world.user("owner@example.com", Role.OFFICE)
     device = await device_of(client, "owner@example.com")
@@ -85,7 +87,7 @@ async def test_an_owner_under_attack_from_another_address_still_logs_in(
 
 
 async def test_guessing_from_many_addresses_locks_out_new_browsers_but_not_known_ones(
-    client, world, settings
+    client: AsyncTestClient[Litestar], world: World, settings: Settings
 ) -> None:
     await world.user("owner@example.com", Role.OFFICE)
     device = await device_of(client, "owner@example.com")
@@ -104,7 +106,9 @@ async def test_guessing_from_many_addresses_locks_out_new_browsers_but_not_known
     assert known.status_code == 200, known.text
 
 
-async def test_guessing_from_one_address_is_bounded(client, world, settings) -> None:
+async def test_guessing_from_one_address_is_bounded(
+    client: AsyncTestClient[Litestar], world: World, settings: Settings
+) -> None:
     await world.user("owner@example.com", Role.OFFICE)
     answers = [
         (await attempt(client, "owner@example.com", WRONG, address=ATTACKER)).status_code
@@ -121,7 +125,7 @@ async def test_guessing_from_one_address_is_bounded(client, world, settings) -> 
 
 
 async def test_a_device_cookie_of_one_account_is_useless_for_another(
-    client, world, settings
+    client: AsyncTestClient[Litestar], world: World, settings: Settings
 ) -> None:
     await world.user("alice@example.com", Role.OFFICE)
     await world.user("bob@example.com", Role.OFFICE)
@@ -133,7 +137,9 @@ async def test_a_device_cookie_of_one_account_is_useless_for_another(
     assert as_alice.status_code == 200
 
 
-async def test_a_tampered_device_cookie_is_ignored(client, world, settings) -> None:
+async def test_a_tampered_device_cookie_is_ignored(
+    client: AsyncTestClient[Litestar], world: World, settings: Settings
+) -> None:
     owner = await world.user("owner@example.com", Role.OFFICE)
     other = await world.user("other@example.com", Role.OFFICE)
     device = await device_of(client, "other@example.com")
@@ -153,7 +159,7 @@ async def test_a_tampered_device_cookie_is_ignored(client, world, settings) -> N
 
 
 async def test_a_device_cookie_used_for_many_failures_stops_being_trusted(
-    client, world, settings
+    client: AsyncTestClient[Litestar], world: World, settings: Settings
 ) -> None:
     await world.user("owner@example.com", Role.OFFICE)
     device = await device_of(client, "owner@example.com")
@@ -172,7 +178,7 @@ async def test_a_device_cookie_used_for_many_failures_stops_being_trusted(
 
 
 async def test_a_successful_login_sets_a_long_lived_httponly_device_cookie(
-    client, world, settings
+    client: AsyncTestClient[Litestar], world: World, settings: Settings
 ) -> None:
     await world.user("owner@example.com", Role.OFFICE)
     response = await attempt(client, "owner@example.com", PASSWORD, address=HOME)

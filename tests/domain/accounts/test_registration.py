@@ -8,9 +8,12 @@ import dataclasses
 from typing import Any
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import enterprise_payload
+from tests.conftest import World, enterprise_payload
 from tests.domain.accounts.test_auth import register_payload
 from xinyidai.domain.accounts import passwords
 from xinyidai.domain.accounts.services import AccountService
@@ -32,7 +35,9 @@ async def register(client: Any, payload: dict[str, Any]) -> Any:
     return await client.post(REGISTER, json=payload)
 
 
-async def test_a_known_email_is_answered_only_after_the_whole_body_is_valid(client) -> None:
+async def test_a_known_email_is_answered_only_after_the_whole_body_is_valid(
+    client: AsyncTestClient[Litestar],
+) -> None:
     assert (await register(client, register_payload())).status_code == 201
     bad_uscc = enterprise_payload()
     bad_uscc["uscc"] = "91440101MA5XXXXXX0"
@@ -50,7 +55,9 @@ async def test_a_known_email_is_answered_only_after_the_whole_body_is_valid(clie
     assert (await register(client, register_payload())).status_code == 409
 
 
-async def test_registrations_from_one_address_are_rate_limited(client, settings, db) -> None:
+async def test_registrations_from_one_address_are_rate_limited(
+    client: AsyncTestClient[Litestar], settings: Settings, db: AsyncSession
+) -> None:
     for i in range(settings.register_ip_limit):
         response = await register(client, register_payload(email=f"owner{i}@example.com"))
         assert response.status_code == 201, response.text
@@ -66,7 +73,9 @@ async def test_registrations_from_one_address_are_rate_limited(client, settings,
     assert await db.scalar(select(func.count()).select_from(User)) == settings.register_ip_limit
 
 
-async def test_a_known_email_costs_the_same_password_hash_as_a_new_one(client, monkeypatch) -> None:
+async def test_a_known_email_costs_the_same_password_hash_as_a_new_one(
+    client: AsyncTestClient[Litestar], monkeypatch: pytest.MonkeyPatch
+) -> None:
     hashed: list[str] = []
     real_hash = passwords.hash_password
 
@@ -93,7 +102,9 @@ async def test_a_known_email_costs_the_same_password_hash_as_a_new_one(client, m
         "aaaaaaaaaaaaaaaa",
     ],
 )
-async def test_weak_passwords_are_refused_with_zxcvbns_feedback(client, password: str) -> None:
+async def test_weak_passwords_are_refused_with_zxcvbns_feedback(
+    client: AsyncTestClient[Litestar], password: str
+) -> None:
     response = await register(client, register_payload(password=password))
     assert response.status_code == 422, response.text
     error = response.json()["errors"][0]
@@ -102,7 +113,9 @@ async def test_weak_passwords_are_refused_with_zxcvbns_feedback(client, password
     assert error["message"]
 
 
-async def test_the_feedback_says_what_makes_a_password_guessable(client) -> None:
+async def test_the_feedback_says_what_makes_a_password_guessable(
+    client: AsyncTestClient[Litestar],
+) -> None:
     response = await register(client, register_payload(password="abcdefghijklmn"))
     assert response.status_code == 422
     message = response.json()["errors"][0]["message"]
@@ -110,7 +123,9 @@ async def test_the_feedback_says_what_makes_a_password_guessable(client) -> None
     assert "Sequences" in message
 
 
-async def test_a_long_strong_password_is_accepted_and_an_over_long_one_refused(world, db) -> None:
+async def test_a_long_strong_password_is_accepted_and_an_over_long_one_refused(
+    world: World, db: AsyncSession
+) -> None:
     accounts = AccountService(db, world.redis, world.settings, world.cipher)
     strong = "Tide-Lantern-Orchid-" + "x7Qp" * 27  # 128 characters: zxcvbn scores a prefix
     assert len(strong) == 128
@@ -128,7 +143,9 @@ async def test_a_long_strong_password_is_accepted_and_an_over_long_one_refused(w
     assert exc.value.errors and exc.value.errors[0].code == "password_weak"
 
 
-async def test_only_the_demo_seed_may_use_the_published_demo_password(world, db) -> None:
+async def test_only_the_demo_seed_may_use_the_published_demo_password(
+    world: World, db: AsyncSession
+) -> None:
     accounts = AccountService(db, world.redis, world.settings, world.cipher)
     with pytest.raises(InvalidInput):
         await accounts.create_user(

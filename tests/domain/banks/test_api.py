@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from tests.conftest import login
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import World, login
 from xinyidai.models import Role
 
 
-async def test_banks_are_listed_to_logged_in_users_only(client, world) -> None:
+async def test_banks_are_listed_to_logged_in_users_only(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     await world.bank("BANK_A", "甲银行")
     await world.bank("BANK_B", "乙银行")
     assert (await client.get("/api/v1/banks")).status_code == 401
@@ -17,7 +23,7 @@ async def test_banks_are_listed_to_logged_in_users_only(client, world) -> None:
     assert [b["short_code"] for b in listing.json()] == ["BANK_A", "BANK_B"]
 
 
-async def test_bank_a_cannot_change_bank_b(client, world) -> None:
+async def test_bank_a_cannot_change_bank_b(client: AsyncTestClient[Litestar], world: World) -> None:
     await world.bank("BANK_A")
     b = await world.bank("BANK_B")
     await world.user("a@bank.example.com", Role.BANK, "BANK_A")
@@ -27,7 +33,9 @@ async def test_bank_a_cannot_change_bank_b(client, world) -> None:
     assert (await client.get(f"/api/v1/banks/{b.id}")).json()["contact_name"] is None
 
 
-async def test_a_bank_updates_its_own_contact_and_api_url(client, world) -> None:
+async def test_a_bank_updates_its_own_contact_and_api_url(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     a = await world.bank("BANK_A")
     await world.user("a@bank.example.com", Role.BANK, "BANK_A")
     await login(client, "a@bank.example.com")
@@ -47,7 +55,9 @@ async def test_a_bank_updates_its_own_contact_and_api_url(client, world) -> None
     assert plain.json()["errors"][0]["code"] == "url_invalid"
 
 
-async def test_users_belong_to_the_organisation_their_role_names(world, db) -> None:
+async def test_users_belong_to_the_organisation_their_role_names(
+    world: World, db: AsyncSession
+) -> None:
     import pytest
     from sqlalchemy.exc import IntegrityError
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
-from tests.conftest import login
+from tests.conftest import World, login
 from xinyidai.models import Role
 
 
@@ -16,13 +18,15 @@ def _in(days: float) -> str:
 
 
 @pytest.fixture
-async def sme(world):
+async def sme(world: World):
     ent = await world.enterprise()
     await world.user("owner@example.com", Role.SME, ent.uscc)
     return ent
 
 
-async def test_an_sme_grants_an_authorisation_and_a_sync_is_queued(client, sme) -> None:
+async def test_an_sme_grants_an_authorisation_and_a_sync_is_queued(
+    client: AsyncTestClient[Litestar], sme
+) -> None:
     await login(client, "owner@example.com")
     response = await client.post(
         f"/api/v1/enterprises/{sme.id}/data-authorizations",
@@ -58,7 +62,7 @@ async def test_an_sme_grants_an_authorisation_and_a_sync_is_queued(client, sme) 
     ],
 )
 async def test_authorisations_are_at_most_twelve_months_and_well_formed(
-    client, sme, payload, code
+    client: AsyncTestClient[Litestar], sme, payload, code
 ) -> None:
     await login(client, "owner@example.com")
     response = await client.post(f"/api/v1/enterprises/{sme.id}/data-authorizations", json=payload)
@@ -66,7 +70,9 @@ async def test_authorisations_are_at_most_twelve_months_and_well_formed(
     assert response.json()["errors"][0]["code"] == code
 
 
-async def test_unknown_families_and_fields_are_refused(client, sme) -> None:
+async def test_unknown_families_and_fields_are_refused(
+    client: AsyncTestClient[Litestar], sme
+) -> None:
     await login(client, "owner@example.com")
     base = f"/api/v1/enterprises/{sme.id}/data-authorizations"
     bad_family = await client.post(
@@ -79,7 +85,9 @@ async def test_unknown_families_and_fields_are_refused(client, sme) -> None:
     assert naive.status_code == 422
 
 
-async def test_revoking_keeps_history_and_ends_the_authorisation(client, sme) -> None:
+async def test_revoking_keeps_history_and_ends_the_authorisation(
+    client: AsyncTestClient[Litestar], sme
+) -> None:
     await login(client, "owner@example.com")
     base = f"/api/v1/enterprises/{sme.id}/data-authorizations"
     granted = (
@@ -100,7 +108,9 @@ async def test_revoking_keeps_history_and_ends_the_authorisation(client, sme) ->
     assert profile["content"]["families"]["tax"] == {"authorised": False}
 
 
-async def test_nobody_else_sees_or_manages_an_smes_authorisations(client, world, sme) -> None:
+async def test_nobody_else_sees_or_manages_an_smes_authorisations(
+    client: AsyncTestClient[Litestar], world: World, sme
+) -> None:
     other = await world.enterprise()
     await world.user("other@example.com", Role.SME, other.uscc)
     await world.user("office@example.com", Role.OFFICE)

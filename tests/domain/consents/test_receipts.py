@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from joserfc import jws
@@ -23,7 +24,7 @@ NOW = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 AUDIENCE = "https://provider.example"
 
 
-def open_receipt(token: str, jwks: dict) -> tuple[dict, dict]:
+def open_receipt(token: str, jwks: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
     verified = jws.deserialize_compact(token, keys, algorithms=["ES256"])
     return verified.headers(), json.loads(verified.payload or b"")

@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import login
+from tests.conftest import World, login
 from xinyidai.domain.credit_data.sync import queue_sync
 from xinyidai.domain.profiles import snapshots
 from xinyidai.models import Role
@@ -16,7 +19,7 @@ async def _no_queue(*_: object, **__: object) -> None:
 
 
 @pytest.fixture
-async def scene(world, db):
+async def scene(world: World, db: AsyncSession):
     sme = await world.enterprise()
     other = await world.enterprise()
     owner = await world.user("owner@example.com", Role.SME, sme.uscc)
@@ -47,7 +50,9 @@ def _reads(sme_id, run_id) -> list[str]:
 
 
 @pytest.mark.parametrize("email", ["other@example.com", "banker@example.com"])
-async def test_other_smes_and_banks_get_404_everywhere(client, scene, email) -> None:
+async def test_other_smes_and_banks_get_404_everywhere(
+    client: AsyncTestClient[Litestar], scene, email
+) -> None:
     sme, run = scene
     await login(client, email)
     for url in _reads(sme.id, run.id):
@@ -57,7 +62,9 @@ async def test_other_smes_and_banks_get_404_everywhere(client, scene, email) -> 
     assert (await client.post(f"/api/v1/enterprises/{sme.id}/sync")).status_code == 404
 
 
-async def test_the_owner_reads_everything_and_nothing_is_logged(client, scene) -> None:
+async def test_the_owner_reads_everything_and_nothing_is_logged(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, run = scene
     await login(client, "owner@example.com")
     for url in _reads(sme.id, run.id):
@@ -66,7 +73,9 @@ async def test_the_owner_reads_everything_and_nothing_is_logged(client, scene) -
     assert log["items"] == []
 
 
-async def test_the_office_reads_data_but_not_the_smes_own_desk(client, scene) -> None:
+async def test_the_office_reads_data_but_not_the_smes_own_desk(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, run = scene
     await login(client, "office@example.com")
     base = f"/api/v1/enterprises/{sme.id}"
@@ -85,7 +94,7 @@ async def test_the_office_reads_data_but_not_the_smes_own_desk(client, scene) ->
     assert sorted(logged) == ["profile", "public_records", "registration", "series:tax"]
 
 
-async def test_series_ranges_are_checked(client, scene) -> None:
+async def test_series_ranges_are_checked(client: AsyncTestClient[Litestar], scene) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
     url = f"/api/v1/enterprises/{sme.id}/series/tax"

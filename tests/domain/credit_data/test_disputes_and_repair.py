@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import login
+from tests.conftest import World, login
 from xinyidai.domain.credit_data.records import expire_and_purge
 from xinyidai.domain.profiles import snapshots
 from xinyidai.models import Dispute, PublicRecord, Role
 
 
 @pytest.fixture
-async def scene(world):
+async def scene(world: World):
     sme = await world.enterprise()
     other = await world.enterprise()
     await world.user("owner@example.com", Role.SME, sme.uscc)
@@ -26,17 +29,19 @@ async def scene(world):
     return sme, other, record
 
 
-async def _profile_records(client, enterprise_id) -> list[dict]:
+async def _profile_records(client: AsyncTestClient[Litestar], enterprise_id) -> list[dict]:
     profile = (await client.get(f"/api/v1/enterprises/{enterprise_id}/profile")).json()
     return profile["content"]["public_records"]["items"]
 
 
-async def _as(client, email: str) -> None:
+async def _as(client: AsyncTestClient[Litestar], email: str) -> None:
     client.cookies.clear()
     await login(client, email)
 
 
-async def test_a_disputed_record_is_flagged_at_once_and_due_in_20_days(client, scene) -> None:
+async def test_a_disputed_record_is_flagged_at_once_and_due_in_20_days(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, _, record = scene
     await _as(client, "owner@example.com")
     response = await client.post(
@@ -58,7 +63,9 @@ async def test_a_disputed_record_is_flagged_at_once_and_due_in_20_days(client, s
     assert again.status_code == 409
 
 
-async def test_the_office_queue_shows_due_dates_and_overdue_disputes(client, scene, db) -> None:
+async def test_the_office_queue_shows_due_dates_and_overdue_disputes(
+    client: AsyncTestClient[Litestar], scene, db: AsyncSession
+) -> None:
     sme, _, record = scene
     await _as(client, "owner@example.com")
     created = (
@@ -78,7 +85,7 @@ async def test_the_office_queue_shows_due_dates_and_overdue_disputes(client, sce
     assert overdue[0]["overdue"] is True
 
 
-async def _dispute(client, sme, record) -> str:
+async def _dispute(client: AsyncTestClient[Litestar], sme, record) -> str:
     await _as(client, "owner@example.com")
     response = await client.post(
         f"/api/v1/enterprises/{sme.id}/disputes",
@@ -87,7 +94,9 @@ async def _dispute(client, sme, record) -> str:
     return response.json()["id"]
 
 
-async def test_a_correction_changes_the_record_and_a_new_snapshot_follows(client, scene) -> None:
+async def test_a_correction_changes_the_record_and_a_new_snapshot_follows(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, _, record = scene
     dispute_id = await _dispute(client, sme, record)
     await _as(client, "office@example.com")
@@ -108,7 +117,9 @@ async def test_a_correction_changes_the_record_and_a_new_snapshot_follows(client
     assert shown[0]["description"] == "逾期公示年报（已补报）"
 
 
-async def test_a_withdrawn_record_disappears_from_the_profile(client, scene) -> None:
+async def test_a_withdrawn_record_disappears_from_the_profile(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, _, record = scene
     dispute_id = await _dispute(client, sme, record)
     await _as(client, "office@example.com")
@@ -124,7 +135,9 @@ async def test_a_withdrawn_record_disappears_from_the_profile(client, scene) -> 
     assert history[0]["status"] == "withdrawn"
 
 
-async def test_an_upheld_record_loses_its_flag_and_both_statements_stay(client, scene) -> None:
+async def test_an_upheld_record_loses_its_flag_and_both_statements_stay(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, _, record = scene
     dispute_id = await _dispute(client, sme, record)
     await _as(client, "office@example.com")
@@ -141,7 +154,9 @@ async def test_an_upheld_record_loses_its_flag_and_both_statements_stay(client, 
     assert mine[0]["status"] == "upheld"
 
 
-async def test_disputes_are_closed_to_other_parties(client, scene) -> None:
+async def test_disputes_are_closed_to_other_parties(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, other, record = scene
     await _as(client, "other@example.com")
     sneaky = await client.post(
@@ -175,7 +190,9 @@ async def test_disputes_are_closed_to_other_parties(client, scene) -> None:
     assert (await client.get(f"/api/v1/enterprises/{sme.id}/records")).status_code == 404
 
 
-async def test_a_repaired_record_leaves_the_next_snapshot(client, scene) -> None:
+async def test_a_repaired_record_leaves_the_next_snapshot(
+    client: AsyncTestClient[Litestar], scene
+) -> None:
     sme, _, record = scene
     await _as(client, "office@example.com")
     repaired = await client.post(
@@ -189,7 +206,9 @@ async def test_a_repaired_record_leaves_the_next_snapshot(client, scene) -> None
     assert (await client.get(f"/api/v1/enterprises/{sme.id}/records")).json() == []
 
 
-async def test_records_expire_after_publication_and_old_negatives_are_purged(db, world) -> None:
+async def test_records_expire_after_publication_and_old_negatives_are_purged(
+    db: AsyncSession, world: World
+) -> None:
     sme = await world.enterprise()
     today = dt.date.today()
     lapsed = await world.record(sme.uscc, publish_until=today - dt.timedelta(days=1))

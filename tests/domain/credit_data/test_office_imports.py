@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import login
+from tests.conftest import World, login
 from xinyidai.app import create_app
 from xinyidai.models import Role
+from xinyidai.settings import Settings
 
 HEADER = (
     "统一社会信用代码,主体名称,信息类别,决定文书号,决定日期,决定机关,失信程度,内容,公示截止期\n"
 )
 
 
-async def _wait(client, url: str) -> dict:
-    body: dict = {}
+async def _wait(client: AsyncTestClient[Litestar], url: str) -> dict[str, Any]:
+    body: dict[str, Any] = {}
     for _ in range(100):
         body = (await client.get(url)).json()
         if body["status"] in ("done", "failed"):
@@ -26,7 +29,9 @@ async def _wait(client, url: str) -> dict:
     raise AssertionError(f"the import did not finish: {body}")
 
 
-async def test_an_upload_is_imported_by_a_job_and_reported(settings, world) -> None:
+async def test_an_upload_is_imported_by_a_job_and_reported(
+    settings: Settings, world: World
+) -> None:
     sme = await world.enterprise()
     await world.user("office@example.com", Role.OFFICE)
     await world.user("owner@example.com", Role.SME, sme.uscc)
@@ -58,7 +63,9 @@ async def test_an_upload_is_imported_by_a_job_and_reported(settings, world) -> N
         assert profile["reason"] == "public_import"
 
 
-async def test_only_the_office_uploads_and_reads_imports(client, world) -> None:
+async def test_only_the_office_uploads_and_reads_imports(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     sme = await world.enterprise()
     await world.user("owner@example.com", Role.SME, sme.uscc)
     await login(client, "owner@example.com")
@@ -70,7 +77,9 @@ async def test_only_the_office_uploads_and_reads_imports(client, world) -> None:
     assert missing.status_code == 404
 
 
-async def test_bad_uploads_get_clear_errors(client, world) -> None:
+async def test_bad_uploads_get_clear_errors(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     await world.user("office@example.com", Role.OFFICE)
     await login(client, "office@example.com")
     empty = await client.post("/api/v1/office/imports", files={"file": ("r.csv", b"", "text/csv")})

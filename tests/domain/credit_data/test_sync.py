@@ -10,16 +10,19 @@ import pytest
 from joserfc.jwk import ECKey
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import login
-from tests.provider_fixtures import PLATFORM_SIGNER, established, find_firm
+from tests.conftest import World, login
+from tests.provider_fixtures import PLATFORM_SIGNER, RunningSandbox, established, find_firm
 from xinyidai.app import create_app
 from xinyidai.dates import months_back
 from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
 from xinyidai.domain.profiles import snapshots
+from xinyidai.domain.providers.http import HttpDataProvider
 from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.infra.signing import Signer
 from xinyidai.models import DataAuthorization, ElectricityMonthly, Role, TaxMonthly, WaterMonthly
+from xinyidai.settings import Settings
 
 
 async def _no_queue(*_: object, **__: object) -> None:
@@ -27,34 +30,39 @@ async def _no_queue(*_: object, **__: object) -> None:
 
 
 @pytest.fixture
-async def sessions(settings):
+async def sessions(settings: Settings):
     engine = create_engine(settings, settings.database_url)
     yield session_factory(engine)
     await engine.dispose()
 
 
 @pytest.fixture
-async def firm(world):
+async def firm(world: World):
     uscc = find_firm(established)
     enterprise = await world.enterprise(uscc=uscc)
     user = await world.user("owner@example.com", Role.SME, uscc)
     return enterprise, user
 
 
-async def _sync(db, sessions, provider, enterprise_id, signer=PLATFORM_SIGNER):
+async def _sync(db: AsyncSession, sessions, provider, enterprise_id, signer=PLATFORM_SIGNER):
     run = await queue_sync(db, _no_queue, enterprise_id, trigger="test")
     await db.commit()
     return await execute_sync(sessions, provider, run.id, signer=signer)
 
 
-async def _count(db, model, enterprise_id) -> int:
+async def _count(db: AsyncSession, model, enterprise_id) -> int:
     return await db.scalar(
         select(func.count()).select_from(model).where(model.enterprise_id == enterprise_id)
     )
 
 
 async def test_a_sync_stores_36_months_of_each_authorised_family_with_provenance(
-    db, world, sessions, sandbox, sandbox_provider, firm
+    db: AsyncSession,
+    world: World,
+    sessions,
+    sandbox: RunningSandbox,
+    sandbox_provider: HttpDataProvider,
+    firm,
 ) -> None:
     enterprise, user = firm
     auth = await world.authorise(enterprise.id, ["tax"], user.id)
@@ -81,7 +89,13 @@ async def test_a_sync_stores_36_months_of_each_authorised_family_with_provenance
 
 
 async def test_every_call_carries_a_signed_receipt_of_its_authorisation(
-    db, world, sessions, settings, sandbox, sandbox_provider, firm
+    db: AsyncSession,
+    world: World,
+    sessions,
+    settings: Settings,
+    sandbox: RunningSandbox,
+    sandbox_provider: HttpDataProvider,
+    firm,
 ) -> None:
     enterprise, user = firm
     energy = await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
@@ -114,7 +128,12 @@ async def test_every_call_carries_a_signed_receipt_of_its_authorisation(
 
 
 async def test_a_provider_that_cannot_verify_the_receipts_releases_nothing(
-    db, world, sessions, sandbox, sandbox_provider, firm
+    db: AsyncSession,
+    world: World,
+    sessions,
+    sandbox: RunningSandbox,
+    sandbox_provider: HttpDataProvider,
+    firm,
 ) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
@@ -127,7 +146,9 @@ async def test_a_provider_that_cannot_verify_the_receipts_releases_nothing(
     assert await _count(db, TaxMonthly, enterprise.id) == 0
 
 
-async def test_syncing_again_changes_nothing(db, world, sessions, sandbox_provider, firm) -> None:
+async def test_syncing_again_changes_nothing(
+    db: AsyncSession, world: World, sessions, sandbox_provider: HttpDataProvider, firm
+) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
     first = await _sync(db, sessions, sandbox_provider, enterprise.id)
@@ -140,7 +161,13 @@ async def test_syncing_again_changes_nothing(db, world, sessions, sandbox_provid
 
 @pytest.mark.parametrize("ending", ["revoked", "expired"])
 async def test_ended_authorisations_mean_the_provider_is_never_called(
-    db, world, sessions, sandbox, sandbox_provider, firm, ending
+    db: AsyncSession,
+    world: World,
+    sessions,
+    sandbox: RunningSandbox,
+    sandbox_provider: HttpDataProvider,
+    firm,
+    ending,
 ) -> None:
     enterprise, user = firm
     auth = await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
@@ -159,7 +186,12 @@ async def test_ended_authorisations_mean_the_provider_is_never_called(
 
 
 async def test_a_timeout_and_a_500_are_retried(
-    db, world, sessions, sandbox, sandbox_provider, firm
+    db: AsyncSession,
+    world: World,
+    sessions,
+    sandbox: RunningSandbox,
+    sandbox_provider: HttpDataProvider,
+    firm,
 ) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["tax"], user.id)
@@ -170,7 +202,12 @@ async def test_a_timeout_and_a_500_are_retried(
 
 
 async def test_a_provider_that_stays_down_fails_the_run_and_stores_nothing(
-    db, world, sessions, sandbox, sandbox_provider, firm
+    db: AsyncSession,
+    world: World,
+    sessions,
+    sandbox: RunningSandbox,
+    sandbox_provider: HttpDataProvider,
+    firm,
 ) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["tax"], user.id)
@@ -182,7 +219,12 @@ async def test_a_provider_that_stays_down_fails_the_run_and_stores_nothing(
 
 
 async def test_garbage_is_rejected_and_never_stored(
-    db, world, sessions, sandbox, sandbox_provider, firm
+    db: AsyncSession,
+    world: World,
+    sessions,
+    sandbox: RunningSandbox,
+    sandbox_provider: HttpDataProvider,
+    firm,
 ) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["electricity", "tax"], user.id)
@@ -196,7 +238,12 @@ async def test_garbage_is_rejected_and_never_stored(
 
 
 async def test_one_bad_month_is_rejected_and_the_good_ones_kept(
-    db, world, sessions, sandbox, sandbox_provider, firm
+    db: AsyncSession,
+    world: World,
+    sessions,
+    sandbox: RunningSandbox,
+    sandbox_provider: HttpDataProvider,
+    firm,
 ) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["tax"], user.id)
@@ -206,7 +253,9 @@ async def test_one_bad_month_is_rejected_and_the_good_ones_kept(
     assert "tax" in run.error and "negative" in run.error.lower()
 
 
-async def test_the_sync_endpoint_runs_a_real_job(settings, world, sandbox, firm) -> None:
+async def test_the_sync_endpoint_runs_a_real_job(
+    settings: Settings, world: World, sandbox: RunningSandbox, firm
+) -> None:
     enterprise, _ = firm
     live = dataclasses.replace(
         settings, worker_in_process=True, provider_url=sandbox.url, provider_timeout=2.0
@@ -239,7 +288,11 @@ async def test_the_sync_endpoint_runs_a_real_job(settings, world, sandbox, firm)
 
 
 async def test_an_unverified_enterprise_has_nothing_fetched_whatever_its_authorisations(
-    db, world, sessions, sandbox, sandbox_provider
+    db: AsyncSession,
+    world: World,
+    sessions,
+    sandbox: RunningSandbox,
+    sandbox_provider: HttpDataProvider,
 ) -> None:
     uscc = find_firm(established)
     enterprise = await world.enterprise(uscc=uscc)

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import login
+from tests.identity_fixtures import RunningIdentity
 from xinyidai.domain.demo.city import demo_enterprises
 from xinyidai.domain.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo
 from xinyidai.domain.enterprises.codes import (
@@ -17,7 +22,7 @@ from xinyidai.domain.enterprises.codes import (
 )
 from xinyidai.infra.errors import Forbidden
 from xinyidai.models import Bank, DataAuthorization, Enterprise, EnterpriseClaim, Role, User
-from xinyidai.settings import Env
+from xinyidai.settings import Env, Settings
 from xinyidai.simulation.registry import DISTRICTS
 
 
@@ -36,7 +41,7 @@ def test_the_city_is_the_same_every_time_and_its_codes_are_valid() -> None:
 
 
 async def test_seeding_creates_the_city_once_and_its_logins_work(
-    client, db, redis, settings
+    client: AsyncTestClient[Litestar], db: AsyncSession, redis: Redis, settings: Settings
 ) -> None:
     report = await seed_demo(db, redis, settings)
     await db.commit()
@@ -56,7 +61,9 @@ async def test_seeding_creates_the_city_once_and_its_logins_work(
         assert body["user"]["role"] == demo.role.value
 
 
-async def test_the_seed_is_refused_in_production(db, redis, settings) -> None:
+async def test_the_seed_is_refused_in_production(
+    db: AsyncSession, redis: Redis, settings: Settings
+) -> None:
     import dataclasses
 
     with pytest.raises(Forbidden):
@@ -64,7 +71,11 @@ async def test_the_seed_is_refused_in_production(db, redis, settings) -> None:
 
 
 async def test_the_demo_smes_are_verified_through_the_identity_service_then_authorise(
-    client, db, redis, settings, identity
+    client: AsyncTestClient[Litestar],
+    db: AsyncSession,
+    redis: Redis,
+    settings: Settings,
+    identity: RunningIdentity,
 ) -> None:
     import dataclasses
 

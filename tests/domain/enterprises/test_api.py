@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import login
+from tests.conftest import World, login
 from xinyidai.models import Role
 
 
 @pytest.fixture
-async def two_smes(world):
+async def two_smes(world: World):
     a = await world.enterprise()
     b = await world.enterprise()
     await world.user("a@example.com", Role.SME, a.uscc)
@@ -18,7 +21,9 @@ async def two_smes(world):
     return a, b
 
 
-async def test_an_sme_reads_its_own_enterprise_with_the_id_number_masked(client, two_smes) -> None:
+async def test_an_sme_reads_its_own_enterprise_with_the_id_number_masked(
+    client: AsyncTestClient[Litestar], two_smes
+) -> None:
     a, _ = two_smes
     await login(client, "a@example.com")
     response = await client.get(f"/api/v1/enterprises/{a.id}")
@@ -35,7 +40,9 @@ async def test_an_sme_reads_its_own_enterprise_with_the_id_number_masked(client,
     }
 
 
-async def test_sme_a_cannot_see_or_change_sme_b(client, two_smes) -> None:
+async def test_sme_a_cannot_see_or_change_sme_b(
+    client: AsyncTestClient[Litestar], two_smes
+) -> None:
     _, b = two_smes
     await login(client, "a@example.com")
     read = await client.get(f"/api/v1/enterprises/{b.id}")
@@ -46,7 +53,9 @@ async def test_sme_a_cannot_see_or_change_sme_b(client, two_smes) -> None:
     assert write.status_code == 404
 
 
-async def test_a_bank_user_cannot_read_an_enterprise(client, world, two_smes) -> None:
+async def test_a_bank_user_cannot_read_an_enterprise(
+    client: AsyncTestClient[Litestar], world: World, two_smes
+) -> None:
     a, _ = two_smes
     await world.bank("BANK_A")
     await world.user("banker@example.com", Role.BANK, "BANK_A")
@@ -55,14 +64,18 @@ async def test_a_bank_user_cannot_read_an_enterprise(client, world, two_smes) ->
     assert (await client.get("/api/v1/enterprises")).status_code == 404
 
 
-async def test_an_admin_is_not_the_office_and_cannot_read_either(client, world, two_smes) -> None:
+async def test_an_admin_is_not_the_office_and_cannot_read_either(
+    client: AsyncTestClient[Litestar], world: World, two_smes
+) -> None:
     a, _ = two_smes
     await world.user("root@example.com", Role.ADMIN)
     await login(client, "root@example.com")
     assert (await client.get(f"/api/v1/enterprises/{a.id}")).status_code == 404
 
 
-async def test_the_office_reads_but_cannot_change(client, world, two_smes) -> None:
+async def test_the_office_reads_but_cannot_change(
+    client: AsyncTestClient[Litestar], world: World, two_smes
+) -> None:
     a, _ = two_smes
     await world.user("office@example.com", Role.OFFICE)
     await login(client, "office@example.com")
@@ -74,7 +87,9 @@ async def test_the_office_reads_but_cannot_change(client, world, two_smes) -> No
     assert [e["id"] for e in listing.json()["items"]] == [str(a.id)]
 
 
-async def test_an_sme_corrects_its_own_registration(client, two_smes) -> None:
+async def test_an_sme_corrects_its_own_registration(
+    client: AsyncTestClient[Litestar], two_smes
+) -> None:
     a, _ = two_smes
     await login(client, "a@example.com")
     response = await client.patch(
@@ -98,7 +113,9 @@ async def test_an_sme_corrects_its_own_registration(client, two_smes) -> None:
     "field",
     ["status", "uscc", "id", "owner_id", "enterprise_id", "legal_rep_id_masked", "created_at"],
 )
-async def test_mass_assignment_through_patch_is_refused(client, two_smes, field) -> None:
+async def test_mass_assignment_through_patch_is_refused(
+    client: AsyncTestClient[Litestar], two_smes, field
+) -> None:
     a, _ = two_smes
     await login(client, "a@example.com")
     value = "revoked" if field == "status" else "91440300708461136T"
@@ -110,7 +127,9 @@ async def test_mass_assignment_through_patch_is_refused(client, two_smes, field)
     assert after["uscc"] == a.uscc
 
 
-async def test_invalid_corrections_are_refused_and_change_nothing(client, two_smes) -> None:
+async def test_invalid_corrections_are_refused_and_change_nothing(
+    client: AsyncTestClient[Litestar], two_smes
+) -> None:
     a, _ = two_smes
     await login(client, "a@example.com")
     for payload, code in [
@@ -127,7 +146,9 @@ async def test_invalid_corrections_are_refused_and_change_nothing(client, two_sm
     assert after["registered_capital"] == "1000000.00"
 
 
-async def test_the_id_number_is_encrypted_at_rest_in_the_claim(client, db) -> None:
+async def test_the_id_number_is_encrypted_at_rest_in_the_claim(
+    client: AsyncTestClient[Litestar], db: AsyncSession
+) -> None:
     from tests.domain.accounts.test_auth import register_payload
 
     payload = register_payload()
@@ -146,7 +167,9 @@ async def test_the_id_number_is_encrypted_at_rest_in_the_claim(client, db) -> No
     assert row.legal_rep_id_masked == id_number[:3] + "*" * 11 + id_number[-4:]
 
 
-async def test_office_search_refuses_unstorable_text(client, world) -> None:
+async def test_office_search_refuses_unstorable_text(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     await world.user("office@example.com", Role.OFFICE)
     await login(client, "office@example.com")
     response = await client.get("/api/v1/enterprises", params={"q": "a\u0000b"})

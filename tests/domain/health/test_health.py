@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, World
 from xinyidai.app import create_app
 from xinyidai.infra.embedded import EmbeddedRedis
 from xinyidai.models import Role
+from xinyidai.settings import Settings
 
 
-async def test_live_and_ready_answer_when_everything_is_up(client) -> None:
+async def test_live_and_ready_answer_when_everything_is_up(
+    client: AsyncTestClient[Litestar],
+) -> None:
     live = await client.get("/health/live")
     assert live.status_code == 200
     assert live.json() == {"status": "ok"}
@@ -22,7 +27,7 @@ async def test_live_and_ready_answer_when_everything_is_up(client) -> None:
 
 
 async def test_losing_redis_makes_ready_and_login_503_until_it_returns(
-    settings, world, tmp_path_factory
+    settings: Settings, world: World, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     await world.user("office@example.com", Role.OFFICE)
     root = tmp_path_factory.mktemp("r")
@@ -52,7 +57,7 @@ async def test_losing_redis_makes_ready_and_login_503_until_it_returns(
         own.stop()
 
 
-async def test_losing_the_database_makes_ready_503(settings) -> None:
+async def test_losing_the_database_makes_ready_503(settings: Settings) -> None:
     broken = dataclasses.replace(settings, database_url="postgresql://nobody@127.0.0.1:9/nothing")
     async with AsyncTestClient(
         app=create_app(broken), base_url="https://testserver.local"
@@ -63,7 +68,9 @@ async def test_losing_the_database_makes_ready_503(settings) -> None:
         assert (await client.get("/health/live")).status_code == 200
 
 
-async def test_a_database_that_never_answers_is_503_within_the_connect_timeout(settings) -> None:
+async def test_a_database_that_never_answers_is_503_within_the_connect_timeout(
+    settings: Settings,
+) -> None:
     """A listener that takes TCP connections but never speaks (a hung host): connecting times
     out after DB_CONNECT_TIMEOUT, and every request that needs the database answers 503."""
     import socket
@@ -97,7 +104,7 @@ async def test_a_database_that_never_answers_is_503_within_the_connect_timeout(s
         listener.close()
 
 
-async def test_a_refused_database_connection_is_503(settings) -> None:
+async def test_a_refused_database_connection_is_503(settings: Settings) -> None:
     refused = dataclasses.replace(settings, database_url="postgresql://nobody@127.0.0.1:9/nothing")
     async with AsyncTestClient(
         app=create_app(refused), base_url="https://testserver.local"
@@ -109,7 +116,7 @@ async def test_a_refused_database_connection_is_503(settings) -> None:
         assert login.headers["retry-after"]
 
 
-async def test_concurrent_readiness_probes_share_one_check(settings) -> None:
+async def test_concurrent_readiness_probes_share_one_check(settings: Settings) -> None:
     """Each check opens a new database connection; a flood of probes must not open one each."""
     import asyncio
 

@@ -6,22 +6,27 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import login
+from tests.conftest import World, login
 from xinyidai.domain.profiles import snapshots
 from xinyidai.models import Enterprise, ProfileSnapshot, Role
 
 
 @pytest.fixture
-async def sme(world):
+async def sme(world: World):
     ent = await world.enterprise()
     await world.user("owner@example.com", Role.SME, ent.uscc)
     return ent
 
 
-async def test_verification_builds_the_first_snapshot(client, sme) -> None:
+async def test_verification_builds_the_first_snapshot(
+    client: AsyncTestClient[Litestar], sme
+) -> None:
     await login(client, "owner@example.com")
     profile = await client.get(f"/api/v1/enterprises/{sme.id}/profile")
     assert profile.status_code == 200
@@ -34,7 +39,9 @@ async def test_verification_builds_the_first_snapshot(client, sme) -> None:
     assert all(f == {"authorised": False} for f in body["content"]["families"].values())
 
 
-async def test_a_new_version_only_when_the_content_changes(db, world, sme) -> None:
+async def test_a_new_version_only_when_the_content_changes(
+    db: AsyncSession, world: World, sme
+) -> None:
     # Verification built version 1; nothing has changed since.
     assert await snapshots.rebuild(db, sme.id, "test") is None
     await world.record(sme.uscc)
@@ -44,7 +51,7 @@ async def test_a_new_version_only_when_the_content_changes(db, world, sme) -> No
     assert len(second.content["public_records"]["items"]) == 1
 
 
-async def test_snapshots_cannot_be_updated(db, sme) -> None:
+async def test_snapshots_cannot_be_updated(db: AsyncSession, sme) -> None:
     sme_id = sme.id  # verification built its first snapshot
     with pytest.raises(DBAPIError, match="immutable"):
         await db.execute(text("UPDATE profile_snapshots SET reason = 'tampered'"))
@@ -53,7 +60,9 @@ async def test_snapshots_cannot_be_updated(db, sme) -> None:
     assert stored is not None and stored.reason == "verified"
 
 
-async def test_a_snapshot_is_reproducible_from_stored_data(db, world, sme) -> None:
+async def test_a_snapshot_is_reproducible_from_stored_data(
+    db: AsyncSession, world: World, sme
+) -> None:
     await world.record(
         sme.uscc,
         record_type="tax_grade",
@@ -73,7 +82,9 @@ async def test_a_snapshot_is_reproducible_from_stored_data(db, world, sme) -> No
     assert again["public_records"]["latest_grades"] == {"tax_grade": "A"}
 
 
-async def test_only_the_sme_and_the_office_read_the_profile(client, world, sme, db) -> None:
+async def test_only_the_sme_and_the_office_read_the_profile(
+    client: AsyncTestClient[Litestar], world: World, sme, db: AsyncSession
+) -> None:
     await snapshots.rebuild(db, sme.id, "test")
     await db.commit()
     other = await world.enterprise()
@@ -93,7 +104,9 @@ async def test_only_the_sme_and_the_office_read_the_profile(client, world, sme, 
         assert response.status_code == status, email
 
 
-async def test_outside_reads_are_logged_for_the_sme_to_see(client, world, sme, db) -> None:
+async def test_outside_reads_are_logged_for_the_sme_to_see(
+    client: AsyncTestClient[Litestar], world: World, sme, db: AsyncSession
+) -> None:
     await snapshots.rebuild(db, sme.id, "test")
     await db.commit()
     await world.user("office@example.com", Role.OFFICE)
@@ -115,14 +128,16 @@ async def test_outside_reads_are_logged_for_the_sme_to_see(client, world, sme, d
     assert all(e["purpose"] and e["actor_org"] and e["at"] for e in entries)
 
 
-async def test_another_sme_cannot_read_the_access_log(client, world, sme) -> None:
+async def test_another_sme_cannot_read_the_access_log(
+    client: AsyncTestClient[Litestar], world: World, sme
+) -> None:
     other = await world.enterprise()
     await world.user("other@example.com", Role.SME, other.uscc)
     await login(client, "other@example.com")
     assert (await client.get(f"/api/v1/enterprises/{sme.id}/access-log")).status_code == 404
 
 
-async def test_profile_versions_count_up(db, world, sme) -> None:
+async def test_profile_versions_count_up(db: AsyncSession, world: World, sme) -> None:
     await snapshots.rebuild(db, sme.id, "a")
     await world.record(sme.uscc)
     await snapshots.rebuild(db, sme.id, "b")

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.conftest import World
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.scoring import registry
 from xinyidai.models import Role
@@ -27,11 +29,12 @@ def variant(source: Path, target: Path, **changes: Any) -> Path:
 
 
 def manifest_of(directory: Path) -> dict[str, Any]:
-    return json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    return manifest
 
 
 @pytest.fixture
-async def model(db, bundle_dir) -> str:
+async def model(db: AsyncSession, bundle_dir: Path) -> str:
     """The quick bundle, registered and active."""
     registered = await registry.register(db, bundle_dir, "test")
     await registry.activate(db, registered.version, "test", "tests need a model")
@@ -40,7 +43,7 @@ async def model(db, bundle_dir) -> str:
 
 
 @pytest.fixture
-async def scene(world, db) -> Any:
+async def scene(world: World, db: AsyncSession) -> Any:
     """SME A (with a record and an authorisation, its profile built), SME B, a bank, the
     office; returns A."""
     sme = await world.enterprise()

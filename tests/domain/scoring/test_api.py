@@ -8,9 +8,12 @@ import math
 import random
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import delete, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import login
+from tests.conftest import World, login
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.scoring import registry
 from xinyidai.domain.scoring.services import REVIEW_DAYS, score_snapshot
@@ -18,7 +21,7 @@ from xinyidai.models import CreditScore, ProfileSnapshot, ScoreReview
 
 
 @pytest.fixture
-async def scored(db, scene, model):
+async def scored(db: AsyncSession, scene, model: str):
     """SME A's profile scored by the active model."""
     snapshot = await snapshots.latest(db, scene.id)
     stored = await score_snapshot(db, snapshot.id)
@@ -34,7 +37,9 @@ def _urls(sme_id) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("email", ["other@example.com", "banker@example.com"])
-async def test_other_smes_and_banks_get_404(client, scored, email) -> None:
+async def test_other_smes_and_banks_get_404(
+    client: AsyncTestClient[Litestar], scored, email
+) -> None:
     sme, _ = scored
     await login(client, email)
     for method, url in _urls(sme.id):
@@ -55,7 +60,7 @@ async def test_other_smes_and_banks_get_404(client, scored, email) -> None:
 
 
 async def test_the_owner_reads_the_score_with_reasons_and_history(
-    client, db, world, scored
+    client: AsyncTestClient[Litestar], db: AsyncSession, world: World, scored
 ) -> None:
     sme, first = scored
     await login(client, "owner@example.com")
@@ -81,7 +86,9 @@ async def test_the_owner_reads_the_score_with_reasons_and_history(
     assert log["total"] == 0  # the SME's own reads are not outside reads
 
 
-async def test_office_reads_are_in_the_access_log(client, scored) -> None:
+async def test_office_reads_are_in_the_access_log(
+    client: AsyncTestClient[Litestar], scored
+) -> None:
     sme, stored = scored
     await login(client, "office@example.com")
     read = await client.get(f"/api/v1/enterprises/{sme.id}/score")
@@ -93,7 +100,9 @@ async def test_office_reads_are_in_the_access_log(client, scored) -> None:
     assert stored.model_version in log["items"][0]["detail"]
 
 
-async def test_no_score_and_no_model_are_told_apart(client, db, scene) -> None:
+async def test_no_score_and_no_model_are_told_apart(
+    client: AsyncTestClient[Litestar], db: AsyncSession, scene
+) -> None:
     await login(client, "owner@example.com")
     missing = await client.get(f"/api/v1/enterprises/{scene.id}/score")
     assert missing.status_code == 404
@@ -112,7 +121,9 @@ async def test_no_score_and_no_model_are_told_apart(client, db, scene) -> None:
     assert models == {"active": None, "versions": [], "activations": []}
 
 
-async def test_a_review_lands_in_the_office_queue_and_is_resolved(client, db, scored) -> None:
+async def test_a_review_lands_in_the_office_queue_and_is_resolved(
+    client: AsyncTestClient[Litestar], db: AsyncSession, scored
+) -> None:
     sme, stored = scored
     await login(client, "owner@example.com")
     asked = await client.post(
@@ -180,7 +191,9 @@ async def test_a_review_lands_in_the_office_queue_and_is_resolved(client, db, sc
     assert anew.status_code == 201
 
 
-async def test_the_registry_as_the_office_sees_it(client, model, scene) -> None:
+async def test_the_registry_as_the_office_sees_it(
+    client: AsyncTestClient[Litestar], model: str, scene
+) -> None:
     await login(client, "office@example.com")
     body = (await client.get("/api/v1/office/models")).json()
     assert body["active"] == model
@@ -210,7 +223,7 @@ def _sample(reference: dict, n: int, rng: random.Random, *, integer: bool) -> li
 
 
 async def _recent_scores(
-    db, enterprise_id, model: str, scores: list, features: list, first_version: int
+    db: AsyncSession, enterprise_id, model: str, scores: list, features: list, first_version: int
 ) -> None:
     """Stored scores of the active model, one per snapshot version (arranged directly)."""
     now = dt.datetime.now(dt.UTC)
@@ -248,7 +261,9 @@ async def _recent_scores(
     await db.commit()
 
 
-async def test_drift_flags_a_shifted_score_distribution(client, db, scene, model) -> None:
+async def test_drift_flags_a_shifted_score_distribution(
+    client: AsyncTestClient[Litestar], db: AsyncSession, scene, model: str
+) -> None:
     bundle = await registry.active_bundle(db)
     reference = bundle.manifest["reference"]
     names = bundle.manifest["features"]

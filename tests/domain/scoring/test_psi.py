@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
-from xinyidai.domain.scoring.psi import DRIFT_THRESHOLD, psi, reference_distribution, shares
+from xinyidai.domain.scoring.psi import DRIFT_THRESHOLD, reference_distribution, shares
+from xinyidai.domain.scoring.psi import psi as psi_or_none
+
+
+def psi(reference: dict[str, Any], values: np.ndarray) -> float:
+    """The PSI of values that are there (``psi`` is None only without values)."""
+    value = psi_or_none(reference, values)
+    assert value is not None
+    return value
 
 
 def test_the_same_population_is_stable() -> None:
@@ -30,4 +40,4 @@ def test_missing_values_have_their_own_bin() -> None:
 
 
 def test_no_values_no_index() -> None:
-    assert psi(reference_distribution([1.0, 2.0]), []) is None
+    assert psi_or_none(reference_distribution([1.0, 2.0]), []) is None

@@ -4,11 +4,13 @@ from the code, immutable per version; activations audited; the active bundle cac
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import anyio.to_thread
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.domain.scoring.conftest import manifest_of, variant
 from xinyidai.cli import main
@@ -17,9 +19,12 @@ from xinyidai.domain.scoring import registry
 from xinyidai.domain.scoring.bundle import ModelBundle, sha256_text
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
 from xinyidai.models import ModelActivation, ModelVersion
+from xinyidai.settings import Settings
 
 
-async def test_a_bundle_is_stored_with_its_bytes_and_hashes(db, bundle_dir) -> None:
+async def test_a_bundle_is_stored_with_its_bytes_and_hashes(
+    db: AsyncSession, bundle_dir: Path
+) -> None:
     registered = await registry.register(db, bundle_dir, "alice")
     await db.commit()
     assert registered.created
@@ -36,7 +41,9 @@ async def test_a_bundle_is_stored_with_its_bytes_and_hashes(db, bundle_dir) -> N
     assert loaded.version == registered.version
 
 
-async def test_registering_the_same_bytes_again_changes_nothing(db, bundle_dir) -> None:
+async def test_registering_the_same_bytes_again_changes_nothing(
+    db: AsyncSession, bundle_dir: Path
+) -> None:
     first = await registry.register(db, bundle_dir, "alice")
     await db.commit()
     again = await registry.register(db, bundle_dir, "bob")
@@ -47,7 +54,9 @@ async def test_registering_the_same_bytes_again_changes_nothing(db, bundle_dir) 
     assert row is not None and row.registered_by == "alice"
 
 
-async def test_a_version_never_changes_its_bytes(db, bundle_dir, tmp_path) -> None:
+async def test_a_version_never_changes_its_bytes(
+    db: AsyncSession, bundle_dir: Path, tmp_path: Path
+) -> None:
     await registry.register(db, bundle_dir, "alice")
     await db.commit()
     altered = variant(bundle_dir, tmp_path / "altered", sample={"note": "other training run"})
@@ -56,7 +65,9 @@ async def test_a_version_never_changes_its_bytes(db, bundle_dir, tmp_path) -> No
     await db.rollback()
 
 
-async def test_a_bundle_with_another_feature_hash_is_refused(db, bundle_dir, tmp_path) -> None:
+async def test_a_bundle_with_another_feature_hash_is_refused(
+    db: AsyncSession, bundle_dir: Path, tmp_path: Path
+) -> None:
     tampered = variant(bundle_dir, tmp_path / "tampered", feature_hash="0" * 64)
     with pytest.raises(InvalidInput) as refused:
         await registry.register(db, tampered, "mallory")
@@ -65,7 +76,9 @@ async def test_a_bundle_with_another_feature_hash_is_refused(db, bundle_dir, tmp
     assert await db.scalar(select(func.count()).select_from(ModelVersion)) == 0
 
 
-async def test_activations_switch_the_model_and_are_audited(db, bundle_dir, tmp_path) -> None:
+async def test_activations_switch_the_model_and_are_audited(
+    db: AsyncSession, bundle_dir: Path, tmp_path: Path
+) -> None:
     first = await registry.register(db, bundle_dir, "alice")
     second_dir = variant(
         bundle_dir, tmp_path / "second", version=manifest_of(bundle_dir)["version"] + "-b"
@@ -95,7 +108,9 @@ async def test_activations_switch_the_model_and_are_audited(db, bundle_dir, tmp_
     assert [a.version for a in overview.activations] == [second.version, first.version]
 
 
-async def test_unknown_and_incompatible_versions_are_not_activated(db, bundle_dir) -> None:
+async def test_unknown_and_incompatible_versions_are_not_activated(
+    db: AsyncSession, bundle_dir: Path
+) -> None:
     with pytest.raises(NotFound):
         await registry.activate(db, "no-such-version", "alice")
     await db.rollback()
@@ -121,7 +136,9 @@ async def test_unknown_and_incompatible_versions_are_not_activated(db, bundle_di
     assert (await registry.overview(db)).versions[0].compatible is False
 
 
-async def test_the_active_bundle_is_loaded_from_the_database_once(db, model) -> None:
+async def test_the_active_bundle_is_loaded_from_the_database_once(
+    db: AsyncSession, model: str
+) -> None:
     registry._bundles.clear()
     first = await registry.active_bundle(db)
     second = await registry.active_bundle(db)
@@ -129,20 +146,23 @@ async def test_the_active_bundle_is_loaded_from_the_database_once(db, model) -> 
     assert first.version == model
 
 
-async def test_no_active_model_means_no_bundle(db) -> None:
+async def test_no_active_model_means_no_bundle(db: AsyncSession) -> None:
     assert await registry.active_bundle(db) is None
 
 
 @pytest.fixture
-def cli_env(monkeypatch, settings) -> CliRunner:
+def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> CliRunner:
+    assert settings.database_url and settings.redis_url
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("REDIS_URL", settings.redis_url)
     monkeypatch.setenv("ENV", "test")
     return CliRunner()
 
 
-async def test_the_model_commands(cli_env, db, bundle_dir, tmp_path, scene) -> None:
-    async def run(*args: str):
+async def test_the_model_commands(
+    cli_env: CliRunner, db: AsyncSession, bundle_dir: Path, tmp_path: Path, scene
+) -> None:
+    async def run(*args: str) -> Result:
         return await anyio.to_thread.run_sync(lambda: cli_env.invoke(main, list(args)))
 
     version = manifest_of(bundle_dir)["version"]

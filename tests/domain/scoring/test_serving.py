@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import login
+from tests.conftest import World, login
 from tests.domain.scoring.conftest import manifest_of, variant
 from xinyidai.app import create_app
 from xinyidai.domain.profiles import snapshots
@@ -21,16 +23,17 @@ from xinyidai.domain.scoring import registry
 from xinyidai.domain.scoring.services import score_all, score_snapshot
 from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.models import CreditScore
+from xinyidai.settings import Settings
 
 
-async def _count(db, **where) -> int:
+async def _count(db: AsyncSession, **where) -> int:
     stmt = select(func.count()).select_from(CreditScore)
     for column, value in where.items():
         stmt = stmt.where(getattr(CreditScore, column) == value)
     return int(await db.scalar(stmt) or 0)
 
 
-async def test_a_snapshot_is_scored_once_per_model(db, scene, model) -> None:
+async def test_a_snapshot_is_scored_once_per_model(db: AsyncSession, scene, model: str) -> None:
     snapshot = await snapshots.latest(db, scene.id)
     assert snapshot is not None
     stored = await score_snapshot(db, snapshot.id)
@@ -53,7 +56,7 @@ async def test_a_snapshot_is_scored_once_per_model(db, scene, model) -> None:
     assert await _count(db, snapshot_id=snapshot.id) == 1
 
 
-async def test_stored_scores_are_immutable(db, scene, model) -> None:
+async def test_stored_scores_are_immutable(db: AsyncSession, scene, model: str) -> None:
     snapshot = await snapshots.latest(db, scene.id)
     await score_snapshot(db, snapshot.id)
     await db.commit()
@@ -62,13 +65,15 @@ async def test_stored_scores_are_immutable(db, scene, model) -> None:
     await db.rollback()
 
 
-async def test_without_an_active_model_nothing_is_scored(db, scene) -> None:
+async def test_without_an_active_model_nothing_is_scored(db: AsyncSession, scene) -> None:
     snapshot = await snapshots.latest(db, scene.id)
     assert await score_snapshot(db, snapshot.id) is None
     assert await _count(db) == 0
 
 
-async def test_a_new_snapshot_is_scored_by_a_job(settings, world, db, model) -> None:
+async def test_a_new_snapshot_is_scored_by_a_job(
+    settings: Settings, world: World, db: AsyncSession, model: str
+) -> None:
     """The SME authorises a family: the profile is rebuilt in the request, and once it is
     committed a job scores the new version (the worker runs in process)."""
     from xinyidai.models import Role
@@ -100,7 +105,7 @@ async def test_a_new_snapshot_is_scored_by_a_job(settings, world, db, model) -> 
         assert body["current"] is True
 
 
-async def _many(world, db, n: int) -> list:
+async def _many(world: World, db: AsyncSession, n: int) -> list:
     firms = []
     for _ in range(n):
         firm = await world.enterprise()
@@ -111,7 +116,7 @@ async def _many(world, db, n: int) -> list:
 
 
 async def test_the_batch_scores_every_latest_snapshot_once(
-    settings, world, db, bundle_dir, tmp_path, model
+    settings: Settings, world: World, db: AsyncSession, bundle_dir: Path, tmp_path: Path, model: str
 ) -> None:
     firms = await _many(world, db, 23)
     # One firm gets a second version: only that one is scored.
@@ -163,7 +168,9 @@ async def test_the_batch_scores_every_latest_snapshot_once(
     assert float(batch.pd) == pytest.approx(single.pd, abs=1e-8)
 
 
-async def test_the_batch_without_a_model_does_nothing(settings, world, db) -> None:
+async def test_the_batch_without_a_model_does_nothing(
+    settings: Settings, world: World, db: AsyncSession
+) -> None:
     await _many(world, db, 2)
     engine = create_engine(settings, settings.database_url)
     try:

@@ -4,12 +4,18 @@ representative confirms it at the identity service, and every way around that is
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import login
+from tests.conftest import World, login
 from tests.domain.verification.conftest import licensed_enterprise, register, verify
+from tests.identity_fixtures import RunningIdentity
 from xinyidai.models import (
     DataAuthorization,
     Enterprise,
@@ -19,13 +25,13 @@ from xinyidai.models import (
 )
 
 
-def _grant() -> dict:
+def _grant() -> dict[str, Any]:
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=90)
     return {"families": ["tax"], "purpose": "申请信用贷款", "expires_at": expires.isoformat()}
 
 
 async def test_a_registration_is_a_claim_that_can_do_nothing_until_verified(
-    client, identity, world
+    client: AsyncTestClient[Litestar], identity: RunningIdentity, world: World
 ) -> None:
     other = await world.enterprise()
     ent = licensed_enterprise(identity)
@@ -50,7 +56,7 @@ async def test_a_registration_is_a_claim_that_can_do_nothing_until_verified(
 
 
 async def test_the_legal_representative_verifies_and_the_account_then_acts_for_the_sme(
-    client, identity, db
+    client: AsyncTestClient[Litestar], identity: RunningIdentity, db: AsyncSession
 ) -> None:
     ent = licensed_enterprise(identity)
     await register(client, "owner@example.com", ent)
@@ -77,7 +83,7 @@ async def test_the_legal_representative_verifies_and_the_account_then_acts_for_t
 
 
 async def test_a_claim_on_a_uscc_someone_verified_is_refused_and_reported(
-    client, identity, world, db
+    client: AsyncTestClient[Litestar], identity: RunningIdentity, world: World, db: AsyncSession
 ) -> None:
     ent = licensed_enterprise(identity)
     await register(client, "owner@example.com", ent)
@@ -108,7 +114,7 @@ async def test_a_claim_on_a_uscc_someone_verified_is_refused_and_reported(
 
 
 async def test_restating_a_claim_to_a_verified_uscc_is_refused_and_reported(
-    client, identity, db
+    client: AsyncTestClient[Litestar], identity: RunningIdentity, db: AsyncSession
 ) -> None:
     ent = licensed_enterprise(identity)
     await register(client, "owner@example.com", ent)
@@ -122,7 +128,9 @@ async def test_restating_a_claim_to_a_verified_uscc_is_refused_and_reported(
     assert (await client.get("/api/v1/claim")).json()["uscc"] != ent["uscc"]
 
 
-async def test_an_id_token_for_another_enterprise_is_refused(client, identity, db) -> None:
+async def test_an_id_token_for_another_enterprise_is_refused(
+    client: AsyncTestClient[Litestar], identity: RunningIdentity, db: AsyncSession
+) -> None:
     mine = licensed_enterprise(identity)
     # The person holds the licence of another enterprise too, and confirms that one.
     theirs = licensed_enterprise(
@@ -140,7 +148,9 @@ async def test_an_id_token_for_another_enterprise_is_refused(client, identity, d
     assert await db.scalar(select(func.count()).select_from(Enterprise)) == 0
 
 
-async def test_a_licence_naming_another_legal_representative_is_refused(client, identity) -> None:
+async def test_a_licence_naming_another_legal_representative_is_refused(
+    client: AsyncTestClient[Litestar], identity: RunningIdentity
+) -> None:
     ent = licensed_enterprise(identity)
     claimed = {**ent, "legal_rep_name": "李四"}  # the claim names someone the licence does not
     await register(client, "owner@example.com", claimed)
@@ -168,7 +178,7 @@ async def test_a_licence_naming_another_legal_representative_is_refused(client, 
     ],
 )
 async def test_an_id_token_the_platform_cannot_trust_is_refused(
-    client, identity, fault, code
+    client: AsyncTestClient[Litestar], identity: RunningIdentity, fault: str, code: str
 ) -> None:
     ent = licensed_enterprise(identity)
     await register(client, "owner@example.com", ent)
@@ -181,7 +191,9 @@ async def test_an_id_token_the_platform_cannot_trust_is_refused(
     assert (await client.get("/api/v1/claim")).json()["status"] == "pending"
 
 
-async def test_a_verification_link_works_once_and_only_for_its_account(client, identity) -> None:
+async def test_a_verification_link_works_once_and_only_for_its_account(
+    client: AsyncTestClient[Litestar], identity: RunningIdentity
+) -> None:
     ent = licensed_enterprise(identity)
     await register(client, "owner@example.com", ent)
     started = await client.post("/api/v1/claim/verification")
@@ -213,7 +225,9 @@ async def test_a_verification_link_works_once_and_only_for_its_account(client, i
     assert replayed.json()["type"] == "urn:xinyidai:problem:verification-link-invalid"
 
 
-async def test_an_id_token_is_accepted_once(client, identity, db, redis) -> None:
+async def test_an_id_token_is_accepted_once(
+    client: AsyncTestClient[Litestar], identity: RunningIdentity, db: AsyncSession, redis: Redis
+) -> None:
     from xinyidai.domain.verification.identity import IdentityRejected, VerifiedIdentity
     from xinyidai.domain.verification.services import ClaimService
 
@@ -234,7 +248,9 @@ async def test_an_id_token_is_accepted_once(client, identity, db, redis) -> None
     assert refused.value.code == "token_replayed"
 
 
-async def test_the_first_to_verify_owns_the_uscc_and_other_claims_close(client, identity) -> None:
+async def test_the_first_to_verify_owns_the_uscc_and_other_claims_close(
+    client: AsyncTestClient[Litestar], identity: RunningIdentity
+) -> None:
     ent = licensed_enterprise(identity)
     await register(client, "early@example.com", {**ent, "name": "抢先注册有限公司"})
     early = (dict(client.cookies), client.headers["x-csrf-token"])
@@ -253,7 +269,7 @@ async def test_the_first_to_verify_owns_the_uscc_and_other_claims_close(client, 
 
 
 async def test_the_office_revokes_a_verification_and_its_authorisations_end(
-    client, identity, world, db
+    client: AsyncTestClient[Litestar], identity: RunningIdentity, world: World, db: AsyncSession
 ) -> None:
     ent = licensed_enterprise(identity)
     await register(client, "owner@example.com", ent)
@@ -295,7 +311,7 @@ async def test_the_office_revokes_a_verification_and_its_authorisations_end(
 
 
 async def test_claims_and_the_office_queue_are_each_their_owners_only(
-    client, identity, world
+    client: AsyncTestClient[Litestar], identity: RunningIdentity, world: World
 ) -> None:
     ent = await world.enterprise()
     await world.bank("BANK_A")

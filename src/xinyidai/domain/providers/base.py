@@ -142,23 +142,23 @@ def _value(column: Column, raw: Any) -> Decimal | int | str:
     if isinstance(raw, bool):
         return f"{column.name} is not a number"
     if column.integer:
-        if not isinstance(raw, int):
-            return f"{column.name} is not an integer"
-        if raw < 0:
-            return f"{column.name} is negative"
-        if raw >= column.limit:
-            return f"{column.name} is too large"
-        return raw
-    if isinstance(raw, int | Decimal):
-        number = Decimal(raw)
-    elif isinstance(raw, float):
-        number = Decimal(repr(raw))
-    elif isinstance(raw, str):
-        try:
-            number = Decimal(raw.strip())
-        except InvalidOperation:
-            return f"{column.name} is not a number"
-    else:
+        return _integer_value(column, raw)
+    return _decimal_value(column, raw)
+
+
+def _integer_value(column: Column, raw: Any) -> int | str:
+    if not isinstance(raw, int):
+        return f"{column.name} is not an integer"
+    if raw < 0:
+        return f"{column.name} is negative"
+    if raw >= column.limit:
+        return f"{column.name} is too large"
+    return raw
+
+
+def _decimal_value(column: Column, raw: Any) -> Decimal | str:
+    number = _as_decimal(raw)
+    if number is None:
         return f"{column.name} is not a number"
     if not number.is_finite():
         return f"{column.name} is not a finite number"
@@ -170,6 +170,20 @@ def _value(column: Column, raw: Any) -> Decimal | int | str:
     if quantized != number:
         return f"{column.name} has more than {column.scale} decimal places"
     return quantized.copy_abs()  # no "-0.00"
+
+
+def _as_decimal(raw: Any) -> Decimal | None:
+    """A JSON number or numeric string as a Decimal (floats by their shortest repr)."""
+    if isinstance(raw, int | Decimal):
+        return Decimal(raw)
+    if isinstance(raw, float):
+        return Decimal(repr(raw))
+    if isinstance(raw, str):
+        try:
+            return Decimal(raw.strip())
+        except InvalidOperation:
+            return None
+    return None
 
 
 def validate_items(

@@ -260,7 +260,9 @@ class HttpDataProvider:
         try:
             async with asyncio.timeout(self.timeout * 3):  # a bound on the whole try
                 await self._ensure_token(refused, family)
-                response = await self._client.get(url, params=params, headers=headers)
+                response: httpx.Response = await self._client.get(
+                    url, params=params, headers=headers
+                )
         except (httpx.TimeoutException, TimeoutError):
             raise _Retry("timeout") from None
         except httpx.TransportError as exc:

@@ -8,6 +8,7 @@ bundle once, from the same stored bytes the parent serves with (``init``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
@@ -20,7 +21,7 @@ Scored = tuple[float, int, str, str, list[float | None]]
 _bundle: ModelBundle | None = None
 
 
-def init(model_text: str, manifest: dict) -> None:
+def init(model_text: str, manifest: dict[str, Any]) -> None:
     """Worker-process initializer: load the bundle once."""
     global _bundle
     _bundle = ModelBundle.from_files(model_text, manifest)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,153 +287,184 @@ def values(snapshot: Mapping[str, Any]) -> list[float]:
     as_of_day = _day(as_of)
     last = _month_index(as_of) - 1  # the last complete month
     out: list[float] = [NAN] * len(FEATURES)
-    put = INDEX.__getitem__
 
-    # registration
-    enterprise = snapshot["enterprise"]
+    _registration(snapshot["enterprise"], as_of_day, out)
+    families = snapshot["families"]
+    out[INDEX["families_authorised"]] = float(
+        sum(1 for name in FAMILIES if families.get(name, {}).get("authorised"))
+    )
+    _records(snapshot["public_records"], as_of, as_of_day, out)
+
+    tax_arrears = _tax(families.get("tax", {}), last, out)
+    late_months = _utilities(families, last, out)  # months with any utility bill paid late
+    insured, si_arrears = _social_insurance(families.get("social_insurance", {}), last, out)
+    arrears_months = _union(tax_arrears, si_arrears)  # months with tax or social-insurance arrears
+    if arrears_months is not None:
+        out[INDEX["arrears_months_12m"]] = float(len(arrears_months))
+    if late_months is not None:
+        out[INDEX["utility_late_months_12m"]] = float(len(late_months))
+    _housing_fund(families.get("housing_fund", {}), insured, last, out)
+    return out
+
+
+def _positive_months(values: Sequence[float]) -> set[int]:
+    """Positions of the values that are present and above zero."""
+    return {i for i, v in enumerate(values) if v == v and v > 0}
+
+
+def _union(first: set[int] | None, second: set[int] | None) -> set[int] | None:
+    """Both sets' months; None when neither family was authorised."""
+    if first is None and second is None:
+        return None
+    return (first or set()) | (second or set())
+
+
+def _registration(
+    enterprise: Mapping[str, Any], as_of_day: tuple[int, int, int], out: list[float]
+) -> None:
     founded = enterprise.get("founded_on")
     if founded:
         y, m, d = _day(founded)
         age = (as_of_day[0] - y) + (as_of_day[1] - m) / 12 + (as_of_day[2] - d) / 365.25
-        out[put("age_years")] = max(age, 0.0)
+        out[INDEX["age_years"]] = max(age, 0.0)
     capital = enterprise.get("registered_capital")
     if capital is not None:
-        out[put("registered_capital_log")] = _log(float(capital))
+        out[INDEX["registered_capital_log"]] = _log(float(capital))
     section = (enterprise.get("industry") or {}).get("section")
     if section and section in SECTIONS:
-        out[put("industry_section")] = float(SECTIONS.index(section))
+        out[INDEX["industry_section"]] = float(SECTIONS.index(section))
 
-    families = snapshot["families"]
-    out[put("families_authorised")] = float(
-        sum(1 for name in FAMILIES if families.get(name, {}).get("authorised"))
-    )
 
-    _records(snapshot["public_records"], as_of, as_of_day, out)
+def _tax(tax: Mapping[str, Any], last: int, out: list[float]) -> set[int] | None:
+    """The tax features; returns the months (of the last 12) in arrears, None if unauthorised."""
+    if not tax.get("authorised"):
+        return None
+    put = INDEX.__getitem__
+    months = _window(tax, last)
+    sales12 = _series(months, "vat_sales", 12)
+    total = _total(sales12)
+    out[put("sales_12m_log")] = _log(total) if total == total else _log(0.0)
+    paid = _total(_series(months, "tax_paid", 12))
+    out[put("tax_paid_12m_log")] = _log(paid) if paid == paid else _log(0.0)
+    out[put("sales_growth_yoy")] = _growth(months, "vat_sales")
+    out[put("sales_trend_3m")] = _trend(months, "vat_sales")
+    present = _present(sales12)
+    if len(present) >= 6:
+        mean = sum(present) / len(present)
+        if mean > 0:
+            var = sum((v - mean) ** 2 for v in present) / (len(present) - 1)
+            out[put("sales_volatility")] = math.sqrt(var) / mean
+    arrears = _series(months, "arrears", 12)
+    out[put("tax_arrears_months_12m")] = float(sum(1 for v in arrears if v == v and v > 0))
+    out[put("tax_months_missing_12m")] = float(12 - len(present))
+    return _positive_months(arrears)
 
-    arrears_months: set[int] | None = None  # months with tax or social-insurance arrears
-    late_months: set[int] | None = None  # months with any utility bill paid late
 
-    tax = families.get("tax", {})
-    if tax.get("authorised"):
-        months = _window(tax, last)
-        sales12 = _series(months, "vat_sales", 12)
-        total = _total(sales12)
-        out[put("sales_12m_log")] = _log(total) if total == total else _log(0.0)
-        paid = _total(_series(months, "tax_paid", 12))
-        out[put("tax_paid_12m_log")] = _log(paid) if paid == paid else _log(0.0)
-        out[put("sales_growth_yoy")] = _growth(months, "vat_sales")
-        out[put("sales_trend_3m")] = _trend(months, "vat_sales")
-        present = _present(sales12)
-        if len(present) >= 6:
-            mean = sum(present) / len(present)
-            if mean > 0:
-                var = sum((v - mean) ** 2 for v in present) / (len(present) - 1)
-                out[put("sales_volatility")] = math.sqrt(var) / mean
-        arrears = _series(months, "arrears", 12)
-        out[put("tax_arrears_months_12m")] = float(sum(1 for v in arrears if v == v and v > 0))
-        out[put("tax_months_missing_12m")] = float(12 - len(present))
-        arrears_months = {i for i, v in enumerate(arrears) if v == v and v > 0}
-
+def _utilities(families: Mapping[str, Any], last: int, out: list[float]) -> set[int] | None:
+    """The utility features; returns the months (of the last 12) with a bill paid late in any
+    authorised utility, None if none is authorised."""
+    late_months: set[int] | None = None
     electricity = families.get("electricity", {})
     if electricity.get("authorised"):
         months = _window(electricity, last)
         late = _series(months, "days_late", 12)
-        out[put("electricity_late_6m")] = _count_positive(late[6:])
-        out[put("electricity_late_12m")] = _count_positive(late)
+        out[INDEX["electricity_late_6m"]] = _count_positive(late[6:])
+        out[INDEX["electricity_late_12m"]] = _count_positive(late)
         present = _present(late)
-        out[put("electricity_max_days_late_12m")] = max(present) if present else NAN
-        out[put("kwh_growth_yoy")] = _growth(months, "kwh")
-        out[put("kwh_trend_3m")] = _trend(months, "kwh")
-        late_months = {i for i, v in enumerate(late) if v == v and v > 0}
+        out[INDEX["electricity_max_days_late_12m"]] = max(present) if present else NAN
+        out[INDEX["kwh_growth_yoy"]] = _growth(months, "kwh")
+        out[INDEX["kwh_trend_3m"]] = _trend(months, "kwh")
+        late_months = _positive_months(late)
 
     for name, feature in (("water", "water_late_12m"), ("gas", "gas_late_12m")):
         family = families.get(name, {})
         if family.get("authorised"):
-            months = _window(family, last)
-            late = _series(months, "days_late", 12)
-            out[put(feature)] = _count_positive(late)
-            late_months = (late_months or set()) | {
-                i for i, v in enumerate(late) if v == v and v > 0
-            }
+            late = _series(_window(family, last), "days_late", 12)
+            out[INDEX[feature]] = _count_positive(late)
+            late_months = _union(late_months, _positive_months(late))
+    return late_months
 
+
+def _social_insurance(
+    social: Mapping[str, Any], last: int, out: list[float]
+) -> tuple[float, set[int] | None]:
+    """The social-insurance features; returns the insured headcount (NaN if unknown) and the
+    months (of the last 12) in arrears, None if unauthorised."""
+    if not social.get("authorised"):
+        return NAN, None
     insured = NAN
-    social = families.get("social_insurance", {})
-    if social.get("authorised"):
-        months = _window(social, last)
-        heads = _present(_series(months, "insured_headcount", 3))
-        if heads:
-            insured = heads[-1]
-            out[put("insured_headcount_log")] = _log(insured)
-        out[put("headcount_growth_yoy")] = _growth(months, "insured_headcount")
-        arrears = _series(months, "arrears", 12)
-        out[put("si_arrears_months_12m")] = float(sum(1 for v in arrears if v == v and v > 0))
-        arrears_months = (arrears_months or set()) | {
-            i for i, v in enumerate(arrears) if v == v and v > 0
-        }
-    if arrears_months is not None:
-        out[put("arrears_months_12m")] = float(len(arrears_months))
-    if late_months is not None:
-        out[put("utility_late_months_12m")] = float(len(late_months))
+    months = _window(social, last)
+    heads = _present(_series(months, "insured_headcount", 3))
+    if heads:
+        insured = heads[-1]
+        out[INDEX["insured_headcount_log"]] = _log(insured)
+    out[INDEX["headcount_growth_yoy"]] = _growth(months, "insured_headcount")
+    arrears = _series(months, "arrears", 12)
+    out[INDEX["si_arrears_months_12m"]] = float(sum(1 for v in arrears if v == v and v > 0))
+    return insured, _positive_months(arrears)
 
-    housing = families.get("housing_fund", {})
+
+def _housing_fund(housing: Mapping[str, Any], insured: float, last: int, out: list[float]) -> None:
     if housing.get("authorised") and insured == insured and insured > 0:
-        months = _window(housing, last)
-        heads = _present(_series(months, "headcount", 3))
+        heads = _present(_series(_window(housing, last), "headcount", 3))
         if heads:
-            out[put("housing_fund_coverage")] = min(heads[-1] / insured, 1.0)
-    return out
+            out[INDEX["housing_fund_coverage"]] = min(heads[-1] / insured, 1.0)
+
+
+_GRADE_TABLES: dict[str, Mapping[str, int]] = {
+    "tax_grade": TAX_GRADES,
+    "customs_grade": CUSTOMS_GRADES,
+    "environmental_grade": ENVIRONMENTAL_GRADES,
+}
+# Record types counted as they are, each into the feature of the same name.
+_COUNTED_TYPES = ("serious_dishonesty", "dishonest_debtor", "abnormal_operation", "red_list")
 
 
 def _records(
     records: Mapping[str, Any], as_of: str, as_of_day: tuple[int, int, int], out: list[float]
 ) -> None:
-    put = INDEX.__getitem__
-    penalties = serious = dishonesty = debtor = abnormal = red = 0
-    latest_negative: str | None = None
-    grades: dict[str, tuple[str, str]] = {}  # type -> (decision date, grade)
+    # Only what is decided, and still published, at as_of.
+    items = [
+        item
+        for item in records.get("items", ())
+        if item["decision_date"] <= as_of
+        and (item.get("publish_until") is None or item["publish_until"] >= as_of)
+    ]
     three_years_ago = f"{as_of_day[0] - 3:04d}{as_of[4:]}"
-    for item in records.get("items", ()):
-        decided = item["decision_date"]
-        until = item.get("publish_until")
-        if decided > as_of or (until is not None and until < as_of):
-            continue  # not yet decided, or no longer published, at as_of
-        kind = item["type"]
-        if kind in NEGATIVE_TYPES:
-            if latest_negative is None or decided > latest_negative:
-                latest_negative = decided
-            if item.get("severity") == "serious":
-                serious += 1
-        if kind == "admin_penalty" and decided >= three_years_ago:
-            penalties += 1
-        elif kind == "serious_dishonesty":
-            dishonesty += 1
-        elif kind == "dishonest_debtor":
-            debtor += 1
-        elif kind == "abnormal_operation":
-            abnormal += 1
-        elif kind == "red_list":
-            red += 1
-        elif kind in ("tax_grade", "customs_grade", "environmental_grade") and item.get("grade"):
-            previous = grades.get(kind)
-            if previous is None or decided >= previous[0]:
-                grades[kind] = (decided, item["grade"])
-    out[put("penalties_36m")] = float(penalties)
-    out[put("serious_negative")] = float(serious)
-    out[put("serious_dishonesty")] = float(dishonesty)
-    out[put("dishonest_debtor")] = float(debtor)
-    out[put("abnormal_operation")] = float(abnormal)
-    out[put("red_list")] = float(red)
-    if latest_negative is not None:
+    out[INDEX["penalties_36m"]] = float(
+        sum(
+            1
+            for item in items
+            if item["type"] == "admin_penalty" and item["decision_date"] >= three_years_ago
+        )
+    )
+    negatives = [item for item in items if item["type"] in NEGATIVE_TYPES]
+    out[INDEX["serious_negative"]] = float(
+        sum(1 for item in negatives if item.get("severity") == "serious")
+    )
+    counts = Counter(item["type"] for item in items)
+    for kind in _COUNTED_TYPES:
+        out[INDEX[kind]] = float(counts[kind])
+    if negatives:
+        latest_negative = max(item["decision_date"] for item in negatives)
         months = _month_index(as_of) - _month_index(latest_negative)
-        out[put("months_since_negative")] = float(max(months, 0))
-    for kind, table in (
-        ("tax_grade", TAX_GRADES),
-        ("customs_grade", CUSTOMS_GRADES),
-        ("environmental_grade", ENVIRONMENTAL_GRADES),
-    ):
-        found = grades.get(kind)
-        if found is not None and found[1] in table:
-            out[put(kind)] = float(table[found[1]])
+        out[INDEX["months_since_negative"]] = float(max(months, 0))
+    for kind, grade in _latest_grades(items).items():
+        table = _GRADE_TABLES[kind]
+        if grade in table:
+            out[INDEX[kind]] = float(table[grade])
+
+
+def _latest_grades(items: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The latest grade of each graded record type (the later record wins a tie)."""
+    latest: dict[str, tuple[str, str]] = {}  # type -> (decision date, grade)
+    for item in items:
+        kind = item["type"]
+        if kind in _GRADE_TABLES and item.get("grade"):
+            previous = latest.get(kind)
+            if previous is None or item["decision_date"] >= previous[0]:
+                latest[kind] = (item["decision_date"], item["grade"])
+    return {kind: grade for kind, (_, grade) in latest.items()}
 
 
 # --- values in words ----------------------------------------------------------------------------

@@ -42,7 +42,8 @@ def reference_distribution(
 
 def _counts(present: np.ndarray, edges: Sequence[float]) -> list[int]:
     index = np.searchsorted(np.asarray(edges, dtype=np.float64), present, side="left")
-    return np.bincount(index, minlength=len(edges) + 1).tolist()
+    counts: list[int] = np.bincount(index, minlength=len(edges) + 1).tolist()
+    return counts
 
 
 def shares(reference: Mapping[str, Any], values: Sequence[float] | np.ndarray) -> list[float]:

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 import msgspec
@@ -48,7 +48,7 @@ class NoActiveModel(Conflict):
         )
 
 
-def manifest_sha256(manifest: dict) -> str:
+def manifest_sha256(manifest: dict[str, Any]) -> str:
     """SHA-256 of the manifest's canonical JSON (sorted keys): stable across the JSONB trip."""
     return hashlib.sha256(msgspec.json.encode(manifest, order="sorted")).hexdigest()
 
