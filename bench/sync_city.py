@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from bench.scratch import scratch_database
-from xinyidai.models import Family
+from xinyidai.enums import Family
 from xinyidai.settings import Env, Settings
 
 CONCURRENCY = 8

@@ -15,7 +15,8 @@ import pytest
 
 from xinyidai.dates import months_back
 from xinyidai.domain.demo.city import make_uscc
-from xinyidai.models.credit_data import SERIES_MODELS, Family
+from xinyidai.enums import Family
+from xinyidai.models.credit_data import SERIES_MODELS
 from xinyidai.simulation import (
     FAMILY_COLUMNS,
     families_of,

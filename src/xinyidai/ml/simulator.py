@@ -125,7 +125,7 @@ from xinyidai.domain.credit_data.imports import FIELDS as IMPORT_COLUMNS
 from xinyidai.domain.demo.city import DISTRICTS, PREFIXES
 from xinyidai.domain.enterprises.codes import USCC_ALPHABET, section_of_division, uscc_check_char
 from xinyidai.domain.profiles.snapshots import build_content
-from xinyidai.models.credit_data import NEGATIVE_TYPES, Family, RecordStatus, RecordType
+from xinyidai.enums import NEGATIVE_TYPES, Family, RecordStatus, RecordType
 from xinyidai.simulation.generator import (
     COUNT_COLUMNS,
     FAMILY_COLUMNS,

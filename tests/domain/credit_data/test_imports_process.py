@@ -31,8 +31,8 @@ from xinyidai.domain.credit_data.imports import (
     import_public_credit,
 )
 from xinyidai.domain.credit_data.synthetic import synthetic_rows, write_csv
+from xinyidai.enums import NEGATIVE_TYPES, RecordStatus, RecordType, Severity
 from xinyidai.models import PublicRecord
-from xinyidai.models.credit_data import NEGATIVE_TYPES, RecordStatus, RecordType, Severity
 
 # Columns the run sets (times, ids): equal between two runs only up to these.
 RUN_COLUMNS = {"id", "created_at", "updated_at", "fetched_at", "status_changed_at", "import_id"}
