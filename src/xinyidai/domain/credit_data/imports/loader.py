@@ -1761,7 +1761,7 @@ PARSER_PROCESS_BYTES = 8 << 20
 # Parser processes for a file loaded into an empty table, each validating a part of the rows
 # (see iter_batches).
 PARSER_PROCESSES = max(1, min(4, os.cpu_count() or 1))
-_PARSER_BOOT = "from xinyidai.domain.credit_data.imports import _parser_main; _parser_main()"
+_PARSER_BOOT = "from xinyidai.domain.credit_data.imports.loader import _parser_main; _parser_main()"
 _FRAME = struct.Struct(">ii")  # frame header: info length, data length (-1: an error)
 _PARSER_READ_LIMIT = 16 << 20  # buffered ahead of the loader: about one batch
 
