@@ -206,17 +206,19 @@ def _parse_only(path: Path, now: dt.datetime) -> Throughput:
     """What the import's parser process does for the file, timed in this process."""
     import uuid
 
+    from xinyidai.dates import china_today
     from xinyidai.domain.credit_data import imports
+    from xinyidai.domain.credit_data.imports import copy_encoding
 
     reader = imports.open_import(path, path.name)
     try:
-        encoder = imports._Encoder(
+        encoder = copy_encoding._Encoder(
             now=now, import_id=uuid.uuid4(), ref_prefix=f"{path.name}#row", note="", stage=False
         )
-        validator = imports.Validator(imports.china_today(), new_id=imports._no_id)
+        validator = imports.Validator(china_today(), new_id=copy_encoding._no_id)
         started = time.perf_counter()
         rows = 0
-        for item in imports._encode_batches(imports.iter_batches(reader, validator), encoder):
+        for item in copy_encoding._encode_batches(imports.iter_batches(reader, validator), encoder):
             rows = item.info.rows_read
         result = Throughput(rows, time.perf_counter() - started)
     finally:

@@ -21,7 +21,7 @@ from bench.public_import import ImportRow, Throughput
 from bench.scenarios import SyncScenario
 from bench.scratch import scratch_database
 from bench.servers import Context
-from xinyidai.models import Family
+from xinyidai.enums import Family
 from xinyidai.settings import Env, Settings
 
 CONCURRENCY = 8

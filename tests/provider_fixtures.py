@@ -27,8 +27,9 @@ from litestar import Litestar
 from tests.serving import serve_in_thread
 from xinyidai.domain.consents.receipts import issue_receipt
 from xinyidai.domain.providers.http import HttpDataProvider
+from xinyidai.enums import Family
 from xinyidai.infra.signing import Signer
-from xinyidai.models import DataAuthorization, Family
+from xinyidai.models import DataAuthorization
 from xinyidai.sandbox.provider import FaultPlan, create_app, reset
 from xinyidai.settings import Env, Settings
 from xinyidai.simulation.generator import FirmTraits, firm_traits

@@ -26,10 +26,10 @@ from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.providers.http import HttpDataProvider
 from xinyidai.domain.scoring import features
+from xinyidai.enums import NEGATIVE_TYPES, Family
 from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.ml.simulator import Firm, Simulation, simulate
-from xinyidai.models import Enterprise, Family, Role
-from xinyidai.models.credit_data import NEGATIVE_TYPES
+from xinyidai.models import Enterprise, Role
 from xinyidai.settings import Settings
 
 CITY = 300  # firms simulated (all their records are imported)

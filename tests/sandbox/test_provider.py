@@ -24,7 +24,7 @@ from tests.provider_fixtures import (
     platform_receipt,
 )
 from xinyidai.dates import months_back
-from xinyidai.models.credit_data import Family
+from xinyidai.enums import Family
 from xinyidai.sandbox.provider import FaultPlan, create_app
 from xinyidai.simulation import FAMILY_COLUMNS, firm_traits, monthly_values
 

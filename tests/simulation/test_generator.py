@@ -14,7 +14,8 @@ from decimal import Decimal
 import pytest
 
 from xinyidai.dates import months_back
-from xinyidai.models.credit_data import SERIES_MODELS, Family
+from xinyidai.enums import Family
+from xinyidai.models.credit_data import SERIES_MODELS
 from xinyidai.simulation import (
     FAMILY_COLUMNS,
     families_of,

@@ -113,7 +113,7 @@ from scipy.special import expit
 
 from xinyidai.dates import add_months, month_index, period_of
 from xinyidai.domain.profiles.snapshots import build_content
-from xinyidai.models.credit_data import NEGATIVE_TYPES, Family, RecordType
+from xinyidai.enums import NEGATIVE_TYPES, Family, RecordType
 from xinyidai.simulation.exports import record_rows, write_csv
 from xinyidai.simulation.generator import (
     COUNT_COLUMNS,

@@ -21,47 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB as JsonB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
+from xinyidai.enums import Family, RecordStatus, RecordType, Severity
 from xinyidai.models.base import Base, PlainBase, enum_check
-
-
-class RecordType(StrEnum):
-    ADMIN_LICENCE = "admin_licence"  # 行政许可
-    ADMIN_PENALTY = "admin_penalty"  # 行政处罚
-    SERIOUS_DISHONESTY = "serious_dishonesty"  # 严重失信主体名单
-    DISHONEST_DEBTOR = "dishonest_debtor"  # 失信被执行人
-    ABNORMAL_OPERATION = "abnormal_operation"  # 经营异常名录
-    RED_LIST = "red_list"  # 红名单 / 荣誉
-    TAX_GRADE = "tax_grade"  # 纳税信用等级
-    CUSTOMS_GRADE = "customs_grade"  # 海关信用等级
-    ENVIRONMENTAL_GRADE = "environmental_grade"  # 环境信用等级
-    CREDIT_COMMITMENT = "credit_commitment"  # 信用承诺
-
-
-NEGATIVE_TYPES = frozenset(
-    {
-        RecordType.ADMIN_PENALTY,
-        RecordType.SERIOUS_DISHONESTY,
-        RecordType.DISHONEST_DEBTOR,
-        RecordType.ABNORMAL_OPERATION,
-    }
-)
-
-
-class Severity(StrEnum):
-    MINOR = "minor"  # 轻微
-    GENERAL = "general"  # 一般
-    SERIOUS = "serious"  # 严重
-
-
-class RecordStatus(StrEnum):
-    ACTIVE = "active"
-    DISPUTED = "disputed"  # flagged while a dispute is open; still shown, marked
-    REPAIRED = "repaired"  # 信用修复: no longer shown or used
-    EXPIRED = "expired"  # past its publication period
-    WITHDRAWN = "withdrawn"  # a dispute found it wrong
-
-
-VISIBLE_STATUSES = (RecordStatus.ACTIVE, RecordStatus.DISPUTED)
 
 
 class PublicRecord(Base):
@@ -166,15 +127,6 @@ class Dispute(Base):
 
 
 # --- authorised monthly series -------------------------------------------------------------------
-class Family(StrEnum):
-    TAX = "tax"
-    ELECTRICITY = "electricity"
-    WATER = "water"
-    GAS = "gas"
-    SOCIAL_INSURANCE = "social_insurance"
-    HOUSING_FUND = "housing_fund"
-
-
 def _money() -> Mapped[Decimal]:
     return mapped_column(Numeric(18, 2))
 

@@ -56,7 +56,7 @@ from litestar.params import FromPath, QueryParameter
 
 from xinyidai.dates import months_between
 from xinyidai.domain.enterprises.codes import CodeError, validate_uscc
-from xinyidai.models.credit_data import Family
+from xinyidai.enums import Family
 from xinyidai.sandbox.faults import FaultQueue, arm_faults, show_faults
 from xinyidai.sandbox.receipts import PlatformKeys, ReceiptRefused, verify_receipt
 from xinyidai.simulation.generator import family_series

@@ -83,7 +83,7 @@ from xinyidai.dates import (
     month_start,
     period_of,
 )
-from xinyidai.models.credit_data import Family
+from xinyidai.enums import Family
 
 GENERATOR_VERSION = 2
 """Part of every firm key: changing it changes every value."""

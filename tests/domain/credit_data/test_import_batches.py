@@ -17,7 +17,15 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from xinyidai.domain.credit_data import imports
-from xinyidai.domain.credit_data.imports import FIELDS, ParsedRow, Rejection, Validator
+from xinyidai.domain.credit_data.imports import (
+    FIELDS,
+    ParsedRow,
+    Rejection,
+    Validator,
+    readers,
+    validation,
+    vocabulary,
+)
 from xinyidai.domain.enterprises.codes import USCC_ALPHABET
 from xinyidai.simulation.exports import COLUMNS, synthetic_rows
 
@@ -57,7 +65,7 @@ def by_rows(rows: list[int], raws: list[Raw]) -> tuple[list[ParsedRow], list[Rej
             continue
         earlier = first.setdefault(result.document_no, number)
         if earlier != number:
-            reason = imports._duplicate_reason(result.document_no, earlier)
+            reason = vocabulary._duplicate_reason(result.document_no, earlier)
             rejected.append(Rejection(number, reason))
         else:
             accepted.append(result)
@@ -135,8 +143,8 @@ ODD_TEXT = [
     "\ud800",
     "\ue000",  # a private-use character
     " \ue000 ",
-    imports._SEP,  # the character the batch validator joins fields with
-    f"{imports._SEP} ",
+    validation._SEP,  # the character the batch validator joins fields with
+    f"{validation._SEP} ",
     "e\u0301",  # NFD é
     "\u1112\u1161\u11ab",  # NFD 한
     "\u0301",  # a lone combining mark
@@ -394,8 +402,8 @@ def test_every_odd_character_makes_text_irregular() -> None:
         for ch in everything
         if unicodedata.category(ch) in ("Cc", "Cs") or (ch.isspace() and ch != " ")
     }
-    assert set(imports._BAD_CHARS.findall(everything)) <= odd
-    missed = [f"U+{ord(ch):04X}" for ch in sorted(odd) if not imports._irregular(f"a{ch}b")]
+    assert set(validation._BAD_CHARS.findall(everything)) <= odd
+    missed = [f"U+{ord(ch):04X}" for ch in sorted(odd) if not validation._irregular(f"a{ch}b")]
     assert missed == []
 
 
@@ -406,9 +414,9 @@ def test_the_bulk_reader_finds_every_space_that_normalising_removes() -> None:
         b" a,b\n", b"a ,b\n", b"a, b\n", b"a,b \n", b"a,b \r\n", b"a\n b\n", b"a  b,c\n",
         b"a,b\nc,d ",
     ]  # fmt: skip
-    assert [chunk for chunk in odd if not imports._odd_spaces(chunk)] == []
+    assert [chunk for chunk in odd if not readers._odd_spaces(chunk)] == []
     for plain in (b"a b,c d\r\ne f,g\n", b"a,b\n", "广州 白云,x\n".encode()):
-        assert not imports._odd_spaces(plain), plain
+        assert not readers._odd_spaces(plain), plain
 
 
 def test_large_synthetic_batch_agrees_with_check() -> None:

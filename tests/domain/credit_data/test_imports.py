@@ -14,7 +14,6 @@ import msgspec
 import pytest
 from sqlalchemy import delete, func, select, text, update
 
-from xinyidai.domain.credit_data import imports
 from xinyidai.domain.credit_data.imports import (
     ImportFileError,
     ImportReport,
@@ -24,8 +23,11 @@ from xinyidai.domain.credit_data.imports import (
     import_public_credit,
     parse_date,
     parse_rows,
+    parsers,
+    readers,
 )
-from xinyidai.models import CreditImport, ImportStatus, PublicRecord, RecordStatus, RecordType
+from xinyidai.enums import RecordStatus, RecordType
+from xinyidai.models import CreditImport, ImportStatus, PublicRecord
 from xinyidai.simulation.exports import (
     CHINESE_COLUMNS,
     COLUMNS,
@@ -224,7 +226,7 @@ def test_plain_csv_read_in_bulk_numbers_rows_like_the_csv_module(monkeypatch, re
     """Plain CSV is read in bulk, a chunk of lines at a time; from the first chunk with a quoted
     field (here one spanning two lines) the csv module reads on, and the row numbers run on
     across both, blank lines, short rows and mixed line ends included."""
-    monkeypatch.setattr(imports, "_READ_BYTES", read_bytes)
+    monkeypatch.setattr(readers, "_READ_BYTES", read_bytes)
     body = b"".join(
         csv_bytes([row(document_no=f"d{i}", decision_date=f"2025-03-0{i}")]).split(b"\n", 1)[1]
         for i in range(1, 5)
@@ -660,7 +662,7 @@ async def test_the_first_bulk_load_leaves_the_indexes_and_constraints_as_they_we
     await db.commit()
     path = tmp_path / "t.csv"
     path.write_bytes(csv_bytes(rows))
-    monkeypatch.setattr(imports, "_PARSER_BOOT", "import sys; sys.exit(3)")
+    monkeypatch.setattr(parsers, "_PARSER_BOOT", "import sys; sys.exit(3)")
     with pytest.raises(RuntimeError, match="exit status 3"):  # a parser process that dies
         await import_public_credit(db, path, filename="t.csv", today=TODAY, parser_process=True)
     await db.rollback()

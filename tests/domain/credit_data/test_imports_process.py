@@ -28,10 +28,12 @@ from xinyidai.domain.credit_data import imports
 from xinyidai.domain.credit_data.imports import (
     ImportFileError,
     Rejection,
+    copy_encoding,
     import_public_credit,
+    loader,
+    parsers,
 )
 from xinyidai.models import PublicRecord
-from xinyidai.models.credit_data import NEGATIVE_TYPES, RecordStatus, RecordType, Severity
 from xinyidai.simulation.exports import synthetic_rows, write_csv
 
 # Columns the run sets (times, ids): equal between two runs only up to these.
@@ -78,21 +80,25 @@ async def stored(db) -> dict[str, dict[str, Any]]:
     }
 
 
-async def test_the_tables_agree_with_the_models() -> None:
-    assert set(imports.RECORD_TYPE_VALUES) == {t.value for t in RecordType}
-    assert set(imports.RECORD_TYPES.values()) <= {t.value for t in RecordType}
-    assert set(imports.SEVERITIES.values()) == {s.value for s in Severity}
-    assert set(imports.STATUSES.values()) == {RecordStatus.ACTIVE, RecordStatus.REPAIRED}
-    assert {t.value for t in NEGATIVE_TYPES} == imports.NEGATIVE_RECORD_TYPES
-    assert set(imports.GRADES) == set(imports.GRADE_TYPES)
-
-
 def test_the_parser_process_does_not_load_the_orm() -> None:
     """It starts in a fraction of a second: no SQLAlchemy, asyncpg or models."""
     code = (
         "import sys, xinyidai.domain.credit_data.imports; "
         "print(sorted(m for m in ('sqlalchemy', 'asyncpg', 'xinyidai.models') "
         "if m in sys.modules))"
+    )
+    out = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_parser_process_module_loads_no_sqlalchemy() -> None:
+    """A parser process runs ``imports.parsers`` (with the package around it and the shared
+    enums): not one SQLAlchemy module may come with it."""
+    code = (
+        "import sys, xinyidai.domain.credit_data.imports.parsers; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))"
     )
     out = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -162,7 +168,7 @@ async def test_process_and_thread_parsing_load_the_same(
     """Into the empty table several parser processes each load a part of the file; repeats of
     a document number across parts are found when the unique index is built, and the first row
     wins as with one parser."""
-    monkeypatch.setattr(imports, "PARSER_PROCESSES", processes)
+    monkeypatch.setattr(loader, "PARSER_PROCESSES", processes)
     path = tmp_path / "mixed.csv"
     path.write_bytes(csv_bytes(mixed_rows()))
     results = []
@@ -221,7 +227,7 @@ async def test_a_parser_process_that_dies_fails_the_import_whole(
 ) -> None:
     path = tmp_path / "t.csv"
     path.write_bytes(csv_bytes([row(document_no=f"d{i}") for i in range(1, 5)]))
-    monkeypatch.setattr(imports, "_PARSER_BOOT", "import sys; sys.exit(3)")
+    monkeypatch.setattr(parsers, "_PARSER_BOOT", "import sys; sys.exit(3)")
     with pytest.raises(RuntimeError, match=r"stopped unexpectedly \(exit status 3\)"):
         await import_public_credit(db, path, filename="t.csv", today=TODAY, parser_process=True)
     await db.rollback()
@@ -229,17 +235,17 @@ async def test_a_parser_process_that_dies_fails_the_import_whole(
 
 
 async def test_parser_process_errors_are_raised_in_the_loader(tmp_path: Path) -> None:
-    job = imports._ParserJob(
+    job = parsers._ParserJob(
         str(tmp_path / "gone.csv"), "gone.csv", TODAY, 10, dt.datetime.now(dt.UTC),
         uuid.uuid4(), "gone.csv#row", "note", stage=False,
     )  # fmt: skip
     with pytest.raises(ImportFileError, match="cannot open"):
-        async for _ in imports._process_batches(job):
+        async for _ in parsers._process_batches(job):
             pass
 
 
 def test_copy_data_ids_are_uuid7_in_order() -> None:
-    high, low = imports._uuid7_base()
+    high, low = copy_encoding._uuid7_base()
     ids = [uuid.UUID(int=high << 64 | low + i) for i in (0, 1, 2**32 - 1)]
     assert {i.version for i in ids} == {7} and ids == sorted(ids)
     assert {i.variant for i in ids} == {uuid.RFC_4122}

@@ -21,7 +21,7 @@ from tests.provider_fixtures import (
 from xinyidai.dates import months_back
 from xinyidai.domain.providers import DataProvider, FetchResult, MonthlyRecord, ProviderError
 from xinyidai.domain.providers.http import HttpDataProvider
-from xinyidai.models.credit_data import Family
+from xinyidai.enums import Family
 from xinyidai.simulation import monthly_values
 
 MONTHS = months_back(months_back(datetime.now(UTC).date(), 2)[0], 12)

@@ -9,7 +9,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from xinyidai.models import Family
+from xinyidai.enums import Family
 
 Purpose = Annotated[
     str,

@@ -13,10 +13,11 @@ from sqlalchemy import select, update
 from xinyidai.domain.accounts.guards import require_own_enterprise
 from xinyidai.domain.consents.schemas import AuthorizationCreate, AuthorizationOut
 from xinyidai.domain.profiles import snapshots
+from xinyidai.enums import Family
 from xinyidai.infra.bounds import check_datetime
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
-from xinyidai.models import DataAuthorization, Family
+from xinyidai.models import DataAuthorization
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

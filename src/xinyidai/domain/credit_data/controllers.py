@@ -20,8 +20,8 @@ from xinyidai.domain.credit_data.records import (
 )
 from xinyidai.domain.credit_data.series import SeriesOut, SeriesService
 from xinyidai.domain.credit_data.sync import SyncRunOut, SyncService
+from xinyidai.enums import Family
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
-from xinyidai.models import Family
 
 
 class CreditDataController(Controller):

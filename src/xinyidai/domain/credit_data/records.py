@@ -19,19 +19,11 @@ from xinyidai.domain.accounts.guards import (
 )
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.profiles.access import AccessLog
+from xinyidai.enums import NEGATIVE_TYPES, VISIBLE_STATUSES, RecordStatus, RecordType, Severity
 from xinyidai.infra.bounds import check_date
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
-from xinyidai.models import (
-    Dispute,
-    DisputeStatus,
-    Enterprise,
-    PublicRecord,
-    RecordStatus,
-    RecordType,
-    Severity,
-)
-from xinyidai.models.credit_data import NEGATIVE_TYPES, VISIBLE_STATUSES
+from xinyidai.models import Dispute, DisputeStatus, Enterprise, PublicRecord
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

@@ -13,9 +13,10 @@ from xinyidai.dates import month_index
 from xinyidai.domain.accounts.guards import require_readable_enterprise
 from xinyidai.domain.profiles.access import AccessLog
 from xinyidai.domain.profiles.snapshots import value_columns, window
+from xinyidai.enums import Family
 from xinyidai.infra.bounds import parse_month
 from xinyidai.infra.errors import InvalidInput, NotFound
-from xinyidai.models import SERIES_MODELS, Enterprise, Family
+from xinyidai.models import SERIES_MODELS, Enterprise
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

@@ -25,10 +25,11 @@ from sqlalchemy.dialects.postgresql import insert
 from xinyidai.domain.accounts.guards import require_own_enterprise
 from xinyidai.domain.consents import receipts
 from xinyidai.domain.profiles import snapshots
+from xinyidai.enums import Family
 from xinyidai.infra.db import after_commit, commit
 from xinyidai.infra.errors import NotFound
 from xinyidai.infra.text import storable_text
-from xinyidai.models import SERIES_MODELS, Enterprise, Family, SyncRun, SyncStatus
+from xinyidai.models import SERIES_MODELS, Enterprise, SyncRun, SyncStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker

@@ -18,17 +18,10 @@ from xinyidai.domain.banks.services import BankService
 from xinyidai.domain.demo.city import BANKS, demo_enterprises, demo_public_records
 from xinyidai.domain.enterprises.schemas import EnterpriseCreate
 from xinyidai.domain.enterprises.services import EnterpriseService
+from xinyidai.enums import Family
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.errors import Forbidden
-from xinyidai.models import (
-    ClaimStatus,
-    DataAuthorization,
-    Enterprise,
-    EnterpriseClaim,
-    Family,
-    Role,
-    User,
-)
+from xinyidai.models import ClaimStatus, DataAuthorization, Enterprise, EnterpriseClaim, Role, User
 from xinyidai.settings import Env, Settings
 from xinyidai.simulation.registry import Firm
 

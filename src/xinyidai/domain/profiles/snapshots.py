@@ -21,17 +21,15 @@ from sqlalchemy import func, select
 
 from xinyidai.dates import add_months, month_start
 from xinyidai.domain.enterprises.codes import SECTION_BY_CODE
+from xinyidai.enums import NEGATIVE_TYPES, VISIBLE_STATUSES, Family, RecordStatus
 from xinyidai.infra.db import enqueue_after_commit
 from xinyidai.models import (
     SERIES_MODELS,
     DataAuthorization,
     Enterprise,
-    Family,
     ProfileSnapshot,
     PublicRecord,
-    RecordStatus,
 )
-from xinyidai.models.credit_data import NEGATIVE_TYPES, VISIBLE_STATUSES
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

@@ -27,7 +27,8 @@ import msgspec
 import structlog
 from sqlalchemy import Integer, Numeric
 
-from xinyidai.models.credit_data import SERIES_MODELS, Family
+from xinyidai.enums import Family
+from xinyidai.models.credit_data import SERIES_MODELS
 
 log = structlog.get_logger(__name__)
 

@@ -55,7 +55,7 @@ from xinyidai.domain.providers.base import (
     ProviderError,
     validate_items,
 )
-from xinyidai.models.credit_data import Family
+from xinyidai.enums import Family
 from xinyidai.settings import Settings
 
 with warnings.catch_warnings():
