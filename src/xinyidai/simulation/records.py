@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtri
 
 from xinyidai.dates import add_months_to_day, month_index, period_of
-from xinyidai.models.credit_data import NEGATIVE_TYPES, Family, RecordStatus, RecordType
+from xinyidai.enums import NEGATIVE_TYPES, Family, RecordStatus, RecordType
 from xinyidai.simulation.generator import (
     PROFILE_NAMES,
     Panel,

@@ -36,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from xinyidai import enums
+
 NAN = math.nan
 
 TAX_GRADES = {"A": 1, "B": 2, "M": 3, "C": 4, "D": 5}
@@ -48,8 +50,10 @@ ENVIRONMENTAL_ZH = {
     "red": "红牌",
     "black": "黑牌",
 }
-NEGATIVE_TYPES = ("admin_penalty", "serious_dishonesty", "dishonest_debtor", "abnormal_operation")
-FAMILIES = ("tax", "electricity", "water", "gas", "social_insurance", "housing_fund")
+# The snapshot's spellings of the families and record types (``xinyidai.enums``; renaming one
+# is a new snapshot format, so the feature hash need not cover that module).
+NEGATIVE_TYPES = frozenset(str(kind) for kind in enums.NEGATIVE_TYPES)
+FAMILIES = tuple(str(family) for family in enums.Family)
 FAMILY_NAMES = {
     "tax": ("税务", "tax"),
     "electricity": ("电力", "electricity"),
