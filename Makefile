@@ -32,11 +32,11 @@ test: $(VENV)/.synced
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.synced
-	$(VENV)/bin/ruff check src tests bench migrations
+	$(VENV)/bin/ruff check src tests bench migrations ml
 	$(VENV)/bin/mypy
 
 format: $(VENV)/.synced
-	$(VENV)/bin/ruff check --fix src tests bench migrations
+	$(VENV)/bin/ruff check --fix src tests bench migrations ml
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/run.py

@@ -15,7 +15,8 @@ import pytest
 from xinyidai.domain.credit_data.imports import ParsedRow, parse_rows
 from xinyidai.domain.enterprises.codes import validate_uscc
 from xinyidai.domain.profiles.snapshots import FORMAT, window
-from xinyidai.ml.simulator import (
+from xinyidai.models.credit_data import NEGATIVE_TYPES, Family, RecordType
+from xinyidai_ml.simulator import (
     TARGET_DEFAULT_RATE,
     Simulation,
     bayes_auc,
@@ -23,7 +24,6 @@ from xinyidai.ml.simulator import (
     simulate,
     simulate_chunks,
 )
-from xinyidai.models.credit_data import NEGATIVE_TYPES, Family, RecordType
 
 SEED = 7
 
