@@ -10,6 +10,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends gcc make libc6-
     && pip install --no-cache-dir uv==0.13.8
 WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
+# ml/ (xinyidai-ml: training, evaluation and their libraries, scikit-learn among them) is a
+# workspace member that only the dev group installs. uv reads its pyproject.toml to know the
+# workspace; its code stays out of the image.
+COPY ml/pyproject.toml ./ml/
 RUN uv sync --frozen --no-dev --no-install-project
 COPY src ./src
 COPY migrations ./migrations

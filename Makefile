@@ -21,7 +21,7 @@ help:
 	$(PYTHON) -m venv .uvtool
 	.uvtool/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+$(VENV)/.synced: pyproject.toml ml/pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
@@ -32,13 +32,13 @@ test: $(VENV)/.synced
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.synced
-	$(VENV)/bin/ruff check src tests bench migrations
-	$(VENV)/bin/ruff format --check src tests bench migrations
+	$(VENV)/bin/ruff check src tests bench migrations ml
+	$(VENV)/bin/ruff format --check src tests bench migrations ml
 	$(VENV)/bin/mypy
 
 format: $(VENV)/.synced
-	$(VENV)/bin/ruff check --fix src tests bench migrations
-	$(VENV)/bin/ruff format src tests bench migrations
+	$(VENV)/bin/ruff check --fix src tests bench migrations ml
+	$(VENV)/bin/ruff format src tests bench migrations ml
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/run.py

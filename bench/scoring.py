@@ -44,8 +44,8 @@ def _timings(call: Callable[[Any], object], items: list[Any]) -> list[float]:
 def measure_score_one(workdir: Path, log: Log = print) -> dict[str, Any]:
     from xinyidai.domain.scoring import features as fx
     from xinyidai.domain.scoring.bundle import ModelBundle
-    from xinyidai.ml.simulator import simulate
-    from xinyidai.ml.train import train_quick_bundle
+    from xinyidai_ml.simulator import simulate
+    from xinyidai_ml.train import train_quick_bundle
 
     log("training a quick model (not measured)")
     bundle = ModelBundle.load(train_quick_bundle(workdir / "bundle"))
@@ -135,9 +135,9 @@ def measure_batch(database_url: str, workdir: Path, log: Log = print) -> dict[st
     from xinyidai.domain.scoring import registry
     from xinyidai.domain.scoring.services import score_all
     from xinyidai.infra.db import create_engine, session_factory
-    from xinyidai.ml.simulator import simulate
-    from xinyidai.ml.train import train_quick_bundle
     from xinyidai.settings import Settings
+    from xinyidai_ml.simulator import simulate
+    from xinyidai_ml.train import train_quick_bundle
 
     smes = int(os.environ.get("BENCH_SCORE_SMES", BATCH_SMES))
     processes = int(os.environ.get("BENCH_SCORE_PROCESSES", "0"))

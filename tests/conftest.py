@@ -45,7 +45,7 @@ def engines() -> Iterator[SuiteEngines]:
 @pytest.fixture(scope="session")
 def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real model bundle, trained once per session on a small simulated city."""
-    from xinyidai.ml.train import train_quick_bundle
+    from xinyidai_ml.train import train_quick_bundle
 
     return train_quick_bundle(tmp_path_factory.mktemp("model") / "quick")
 

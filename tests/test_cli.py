@@ -146,4 +146,10 @@ def test_the_domain_never_imports_the_command_line() -> None:
 
 
 def test_the_command_line_reaches_the_ml_code_only_through_plugins() -> None:
-    assert offending(SRC / "cli", "xinyidai.ml") == []
+    assert offending(SRC / "cli", "xinyidai_ml") == []
+
+
+def test_the_platform_never_imports_the_ml_project() -> None:
+    """``ml/`` (``xinyidai_ml``) depends on ``xinyidai``, never the reverse: the production image
+    ships without it."""
+    assert offending(SRC, "xinyidai_ml") == []

@@ -10,10 +10,10 @@ from pathlib import Path
 from xinyidai.domain.credit_data.imports import ParsedRow, parse_rows
 from xinyidai.domain.demo.city import HISTORY_START, demo_enterprises, demo_public_records
 from xinyidai.domain.enterprises.codes import validate_resident_id, validate_uscc
-from xinyidai.ml.simulator import simulate
 from xinyidai.simulation.exports import write_csv
 from xinyidai.simulation.records import city_records
 from xinyidai.simulation.registry import firm_usccs, registry
+from xinyidai_ml.simulator import simulate
 
 SEED = 2026
 
@@ -62,7 +62,7 @@ def test_the_simulation_does_not_import_the_ml_package() -> None:
     script = (
         "import sys, xinyidai.simulation.exports, xinyidai.simulation.records,"
         " xinyidai.simulation.registry, xinyidai.domain.demo.city;"
-        "print(sorted(m for m in sys.modules if m.startswith('xinyidai.ml')))"
+        "print(sorted(m for m in sys.modules if m.startswith('xinyidai_ml')))"
     )
     out = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
         [sys.executable, "-c", script], capture_output=True, text=True, check=True

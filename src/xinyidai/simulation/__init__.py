@@ -22,10 +22,10 @@ batch and any subset of firms sees the same city:
 
 Who uses it: the sandbox data provider serves the generator's figures (``sandbox/provider``);
 the demo city (``domain/demo``) registers firms of the registry, imports their simulated
-records and syncs their figures from the sandbox; the credit simulator (``xinyidai.ml``)
+records and syncs their figures from the sandbox; the credit simulator (``xinyidai_ml``)
 evaluates the same city for many firms at once and adds what is only about learning
 (authorisations, loans, defaults, true PDs, training snapshots). Nothing here imports
-``xinyidai.ml``.
+``xinyidai_ml``.
 """
 
 from xinyidai.simulation.generator import (

@@ -1,7 +1,7 @@
 """The simulated city's monthly figures: one seeded, pure, vectorised generator.
 
 Every number the sandbox data provider serves, every monthly figure of the demo city and every
-number the credit simulator (``xinyidai.ml.simulator``) trains on comes from here. The engine
+number the credit simulator (``xinyidai_ml.simulator``) trains on comes from here. The engine
 evaluates many firms × many months at once with numpy; ``monthly_values(uscc, period, seed)``
 and ``family_series`` are thin wrappers over the same engine (one firm, a few months), so the
 sandbox and the simulator can never disagree.

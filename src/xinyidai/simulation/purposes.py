@@ -21,7 +21,7 @@ PURPOSES: dict[str, int] = {
     "district": 1006,  # reserved (the district comes from the USCC)
     "division": 1007,
     "customs_phase": 1008,  # records.py: the month of an exporter's customs grade
-    # The credit simulator's learning draws (xinyidai.ml.simulator).
+    # The credit simulator's learning draws (xinyidai_ml.simulator).
     "auth_noise": 1010,  # + family position (6)
     "loan": 1020,
     "loan_day": 1021,

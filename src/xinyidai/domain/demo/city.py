@@ -4,7 +4,7 @@ The demo's enterprises are the first firms of the simulated registry
 (:mod:`xinyidai.simulation.registry`) of the city ``seed``, the city the sandbox provider
 serves (``SIMULATION_SEED``, 2026 by default), so a demo SME's registration, the monthly
 figures the provider serves for it and its public records are those of one simulated firm:
-the credit simulator (``xinyidai.ml.simulator``) knows the same firm by the same USCC. Their
+the credit simulator (``xinyidai_ml.simulator``) knows the same firm by the same USCC. Their
 public records are the simulated ones (:mod:`xinyidai.simulation.records`) in the municipal
 export format (:mod:`xinyidai.simulation.exports`), as the credit office would import them.
 """

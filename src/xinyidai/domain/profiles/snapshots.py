@@ -201,7 +201,7 @@ def build_content(
     only active and disputed records appear; nothing after ``as_of`` is used.
 
     A pure function of plain data: the arguments may be ORM rows (the data hub) or any objects
-    with the same attributes (the credit simulator, ``xinyidai.ml.simulator``), and ``series``
+    with the same attributes (the credit simulator, ``xinyidai_ml.simulator``), and ``series``
     rows any mappings with ``period``, ``source`` and the family's value columns."""
     first, last = window(as_of)
     section = SECTION_BY_CODE[enterprise.industry_section]

@@ -1,7 +1,7 @@
 """The feature contract: a profile snapshot (``xinyidai.profile/1``) -> the model's ordered
 feature vector.
 
-Training (``xinyidai.ml``) and serving (``domain/scoring``) both import this module and nothing
+Training (``xinyidai_ml``) and serving (``domain/scoring``) both import this module and nothing
 else turns snapshots into numbers, so the two cannot drift apart. ``FEATURE_HASH`` is the SHA-256
 of this file's source: a model bundle records the hash it was trained with, and the service
 refuses a bundle whose hash differs from the running code.

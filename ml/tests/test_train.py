@@ -12,8 +12,8 @@ import pytest
 
 from xinyidai.domain.scoring import features as fx
 from xinyidai.domain.scoring.bundle import BundleError, ModelBundle
-from xinyidai.ml.simulator import simulate
-from xinyidai.ml.train import TrainResult, simulated_dataset, train
+from xinyidai_ml.simulator import simulate
+from xinyidai_ml.train import TrainResult, simulated_dataset, train
 
 FIRMS, SEED = 2500, 5
 

@@ -28,8 +28,8 @@ from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from xinyidai.ml import metrics
-from xinyidai.ml.train import Dataset, Progress, fit_booster
+from xinyidai_ml import metrics
+from xinyidai_ml.train import Dataset, Progress, fit_booster
 
 SDIST_URL = (
     "https://files.pythonhosted.org/packages/56/5a/"

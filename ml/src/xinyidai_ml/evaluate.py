@@ -24,9 +24,9 @@ import numpy as np
 from xinyidai.domain.scoring import features as fx
 from xinyidai.domain.scoring.bundle import ModelBundle, scale_score
 from xinyidai.domain.scoring.psi import psi
-from xinyidai.ml import metrics
-from xinyidai.ml.scorecard import Scorecard
-from xinyidai.ml.train import Dataset, Progress, Splits, simulated_dataset, time_split
+from xinyidai_ml import metrics
+from xinyidai_ml.scorecard import Scorecard
+from xinyidai_ml.train import Dataset, Progress, Splits, simulated_dataset, time_split
 
 MONOTONICITY_ROWS = 300
 GRID_POINTS = 12

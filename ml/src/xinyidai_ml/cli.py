@@ -22,7 +22,7 @@ from rich.progress import (
 )
 
 if TYPE_CHECKING:  # the ML stack is imported by the commands, not by every `xinyidai` call
-    from xinyidai.ml.train import Progress as ProgressCallback
+    from xinyidai_ml.train import Progress as ProgressCallback
 
 console = Console(stderr=True)
 DEFAULT_FIRMS = 20_000
@@ -63,7 +63,7 @@ def _progress() -> Iterator[ProgressCallback]:
 )
 def train_command(firms: int, seed: int, drift: float, out: Path | None) -> None:
     """Train a model on a simulated loan history and write its bundle."""
-    from xinyidai.ml.train import simulated_dataset, train
+    from xinyidai_ml.train import simulated_dataset, train
 
     if firms < 500:
         raise click.BadParameter("at least 500 firms", param_hint="--firms")
@@ -113,8 +113,8 @@ def train_command(firms: int, seed: int, drift: float, out: Path | None) -> None
 def evaluate_command(bundle_dir: Path, json_path: Path, german_credit: bool, cache: Path) -> None:
     """Evaluate a bundle on its out-of-time months and write the model card."""
     from xinyidai.domain.scoring.bundle import BundleError, ModelBundle
-    from xinyidai.ml import evaluate
-    from xinyidai.ml import german_credit as german
+    from xinyidai_ml import evaluate
+    from xinyidai_ml import german_credit as german
 
     try:
         bundle = ModelBundle.load(bundle_dir)

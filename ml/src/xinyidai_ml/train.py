@@ -29,7 +29,7 @@ from xinyidai.domain.scoring.bundle import (
     scale_score,
 )
 from xinyidai.domain.scoring.psi import reference_distribution
-from xinyidai.ml import metrics
+from xinyidai_ml import metrics
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -303,9 +303,9 @@ def grades_of(pd: np.ndarray, grades: Sequence[Mapping[str, Any]]) -> list[str]:
 def simulated_dataset(
     firms: int, *, seed: int, drift: float = 0.0, progress: Progress | None = None
 ) -> Dataset:
-    """A simulated loan history (``xinyidai.ml.simulator``) as feature rows: every loan's
+    """A simulated loan history (``xinyidai_ml.simulator``) as feature rows: every loan's
     snapshot goes through the serving feature code."""
-    from xinyidai.ml.simulator import simulate
+    from xinyidai_ml.simulator import simulate
 
     report = progress or (lambda stage, done, total: None)
     report("simulate", 0, 1)

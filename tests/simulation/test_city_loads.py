@@ -28,9 +28,9 @@ from xinyidai.domain.providers.http import HttpDataProvider
 from xinyidai.domain.scoring import features
 from xinyidai.enums import NEGATIVE_TYPES, Family
 from xinyidai.infra.db import create_engine, session_factory
-from xinyidai.ml.simulator import Firm, Simulation, simulate
 from xinyidai.models import Enterprise, Role
 from xinyidai.settings import Settings
+from xinyidai_ml.simulator import Firm, Simulation, simulate
 
 CITY = 300  # firms simulated (all their records are imported)
 N_FIRMS = 16  # firms registered, authorised and synced

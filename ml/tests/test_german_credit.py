@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from xinyidai.ml import german_credit
+from xinyidai_ml import german_credit
 
 CACHE = Path(__file__).resolve().parents[2] / ".data" / "datasets"
 

@@ -16,7 +16,7 @@ from xinyidai.domain.credit_data.imports import ParsedRow, parse_rows
 from xinyidai.domain.enterprises.codes import validate_uscc
 from xinyidai.domain.profiles.snapshots import FORMAT, window
 from xinyidai.enums import NEGATIVE_TYPES, Family, RecordType
-from xinyidai.ml.simulator import (
+from xinyidai_ml.simulator import (
     TARGET_DEFAULT_RATE,
     Simulation,
     bayes_auc,
