@@ -22,8 +22,11 @@ import msgspec
 import structlog
 from sqlalchemy import func, select, update
 
+from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import require_office
 from xinyidai.domain.consents.services import AuthorizationService
+from xinyidai.domain.enterprises.schemas import EnterpriseCreate
+from xinyidai.domain.enterprises.services import EnterpriseService
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.verification.identity import (
     LEEWAY,
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from xinyidai.domain.accounts.guards import Principal
+    from xinyidai.infra.crypto import FieldCipher
 
 log = structlog.get_logger(__name__)
 
@@ -134,10 +138,12 @@ class ClaimService:
         session: AsyncSession,
         redis: Redis | None = None,
         identity: IdentityClient | None = None,
+        cipher: FieldCipher | None = None,
     ) -> None:
         self.session = session
         self.redis = redis
         self.identity = identity
+        self.cipher = cipher
 
     # --- claims -------------------------------------------------------------------------------
     async def verified_elsewhere(
@@ -183,6 +189,14 @@ class ClaimService:
         if claim is None:
             raise NotFound("this account has no claim")
         return claim
+
+    async def restate(
+        self, principal: Principal, data: EnterpriseCreate, *, address: str | None
+    ) -> EnterpriseClaim | Conflict:
+        """Validate the restated details as a registration is validated, then ``replace``."""
+        assert self.cipher is not None, "restating a claim seals an ID number"
+        details = EnterpriseService(self.session, self.cipher).details(data)
+        return await self.replace(principal, details, address=address)
 
     async def replace(
         self, principal: Principal, details: dict[str, Any], *, address: str | None
@@ -282,7 +296,7 @@ class ClaimService:
 
     async def remember_token(self, identity: VerifiedIdentity) -> None:
         """Refuse an ID token seen before (kept until it expires)."""
-        ttl = max(identity.expires_at + LEEWAY - int(dt.datetime.now(dt.UTC).timestamp()), 60)
+        ttl = max(identity.expires_at + LEEWAY - int(utc_now().timestamp()), 60)
         first = await self._redis().set(_token_key(identity), b"1", ex=ttl, nx=True)
         if not first:
             raise IdentityRejected("this ID token has been used already", "token_replayed")
@@ -291,7 +305,7 @@ class ClaimService:
         self, claim_id: UUID, identity: VerifiedIdentity, *, now: dt.datetime | None = None
     ) -> EnterpriseClaim:
         """Verify the claim with what the identity service confirmed (flushed)."""
-        now = now or dt.datetime.now(dt.UTC)
+        now = now or utc_now()
         claim = await self.session.scalar(
             select(EnterpriseClaim).where(EnterpriseClaim.id == claim_id).with_for_update()
         )
@@ -391,7 +405,7 @@ class ClaimService:
         """Revoke a verification: the enterprise has no owner again, its accounts act for
         nobody, and its live data authorisations end now."""
         require_office(principal)
-        now = now or dt.datetime.now(dt.UTC)
+        now = now or utc_now()
         reason = clean_text("reason", reason, min_length=2, kind="text")
         enterprise = await self.session.scalar(
             select(Enterprise).where(Enterprise.id == enterprise_id).with_for_update()
@@ -459,7 +473,7 @@ class ClaimService:
             raise Conflict("this alert is already closed")
         alert.status, alert.closed_at, alert.closed_by = (
             AlertStatus.CLOSED,
-            now or dt.datetime.now(dt.UTC),
+            now or utc_now(),
             principal.user_id,
         )
         alert.note = clean_text("note", note, kind="text")
