@@ -46,6 +46,7 @@ class UserRepository(SQLAlchemyAsyncRepository[User]):
 
 
 def normalise_email(raw: str) -> str:
+    """An e-mail address trimmed and lower-cased; InvalidInput if it is not one."""
     email = raw.strip().lower() if storable(raw) else ""
     if not _EMAIL_RE.match(email) or ".." in email:
         raise InvalidInput.field("email", "this is not a valid e-mail address", "email_format")

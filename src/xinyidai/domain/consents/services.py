@@ -43,6 +43,7 @@ def latest_expiry(now: dt.datetime) -> dt.datetime:
 def to_out(
     auth: DataAuthorization, now: dt.datetime, job_id: UUID | None = None
 ) -> AuthorizationOut:
+    """The API's view of an authorisation; live at ``now``."""
     return AuthorizationOut(
         id=auth.id,
         reference=auth.reference,

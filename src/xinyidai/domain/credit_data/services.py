@@ -76,6 +76,7 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._\-\u4e00-\u9fff]+")
 
 
 def record_out(r: PublicRecord) -> RecordOut:
+    """The API's view of a public record."""
     return RecordOut(
         id=r.id,
         record_type=RecordType(r.record_type),
@@ -95,6 +96,7 @@ def record_out(r: PublicRecord) -> RecordOut:
 
 
 def dispute_out(d: Dispute, today: dt.date) -> DisputeOut:
+    """The API's view of a dispute; overdue against ``today``."""
     return DisputeOut(
         id=d.id,
         record_id=d.record_id,
@@ -110,6 +112,7 @@ def dispute_out(d: Dispute, today: dt.date) -> DisputeOut:
 
 
 def sync_run_out(run: SyncRun) -> SyncRunOut:
+    """The API's view of a sync run."""
     return SyncRunOut(
         job_id=run.id,
         status=SyncStatus(run.status),
@@ -123,6 +126,7 @@ def sync_run_out(run: SyncRun) -> SyncRunOut:
 
 
 def import_out(row: CreditImport) -> ImportOut:
+    """The API's view of an import and its report."""
     return ImportOut(
         id=row.id,
         filename=row.filename,

@@ -147,6 +147,7 @@ class BatchReport(msgspec.Struct, kw_only=True):
 
     @property
     def rate(self) -> float:
+        """Enterprises per second."""
         return self.enterprises / self.seconds if self.seconds > 0 else 0.0
 
 
@@ -427,6 +428,7 @@ def review_out(
     result: CreditScore | None,
     today: dt.date,
 ) -> ReviewOut:
+    """The API's view of a review, with the score under review and the result."""
     return ReviewOut(
         id=r.id,
         enterprise_id=r.enterprise_id,

@@ -96,6 +96,7 @@ def _person(name: str) -> str:
 
 
 def claim_out(claim: EnterpriseClaim) -> ClaimOut:
+    """The API's view of a claim."""
     status = ClaimStatus(claim.status)
     return ClaimOut(
         id=claim.id,
@@ -118,6 +119,7 @@ def claim_out(claim: EnterpriseClaim) -> ClaimOut:
 
 
 def already_verified(uscc: str) -> Conflict:
+    """The refusal of a claim on an enterprise someone else already verified."""
     return Conflict(
         f"the enterprise {uscc} is already verified by its legal representative on another "
         "account. If you are its legal representative, contact the credit office (信用办): "
@@ -182,6 +184,7 @@ class ClaimService:
         return claim
 
     async def own(self, principal: Principal, *, lock: bool = False) -> EnterpriseClaim:
+        """The SME account's own claim (``lock``: for update); NotFound for other roles."""
         if principal.role is not Role.SME:
             raise NotFound("no such resource")
         stmt = select(EnterpriseClaim).where(EnterpriseClaim.user_id == principal.user_id)
@@ -233,6 +236,7 @@ class ClaimService:
         return self.redis
 
     async def start(self, principal: Principal) -> VerificationStart:
+        """A link to the identity service for the legal representative to verify the claim."""
         claim = await self.own(principal)
         if claim.status != ClaimStatus.PENDING:
             raise Conflict(f"this claim is {claim.status}; only a pending claim can be verified")
@@ -446,6 +450,7 @@ class ClaimService:
     async def alerts(
         self, principal: Principal, *, status: AlertStatus | None, limit: int, offset: int
     ) -> AlertPage:
+        """The office's alerts about claims on verified enterprises, newest first."""
         require_office(principal)
         stmt = select(VerificationAlert)
         if status is not None:
@@ -463,6 +468,7 @@ class ClaimService:
     async def close_alert(
         self, alert_id: UUID, note: str, principal: Principal, *, now: dt.datetime | None = None
     ) -> VerificationAlert:
+        """The office closes an alert with a note."""
         require_office(principal)
         alert = await self.session.scalar(
             select(VerificationAlert).where(VerificationAlert.id == alert_id).with_for_update()
@@ -482,6 +488,7 @@ class ClaimService:
 
 
 def alert_out(alert: VerificationAlert) -> AlertOut:
+    """The API's view of a verification alert."""
     return AlertOut(
         id=alert.id,
         kind=alert.kind,
