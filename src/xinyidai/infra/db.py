@@ -1,4 +1,4 @@
-"""Database engine configuration and the request transaction boundary."""
+"""Database engine configuration and the transaction boundaries: requests' and jobs'."""
 
 from __future__ import annotations
 
