@@ -91,7 +91,8 @@ class Arranged:
 
 
 async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict[str, str]]:
-    from xinyidai.domain.credit_data.records import DisputeCreate, RecordService
+    from xinyidai.domain.credit_data.schemas import DisputeCreate
+    from xinyidai.domain.credit_data.services import RecordService
     from xinyidai.domain.profiles import snapshots
     from xinyidai.domain.scoring import registry
     from xinyidai.domain.scoring.schemas import ReviewCreate

@@ -1,16 +1,17 @@
-"""Every background job, its schedule, and the worker context they share."""
+"""Every background job, its schedule, and the worker context they share.
+
+A job is a thin wrapper: its work is a function of the capability that owns it, and every
+transaction it writes is a ``unit_of_work`` (committed, then its after-commit jobs queued)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import structlog
-from sqlalchemy import select
 
-from xinyidai.infra.db import create_engine, session_factory
+from xinyidai.infra.db import create_engine, session_factory, unit_of_work
 from xinyidai.infra.text import storable_text
 from xinyidai.settings import Settings
 
@@ -66,34 +67,19 @@ async def sync_enterprise(ctx: dict[str, Any], *, run_id: str) -> dict[str, Any]
 
 async def sync_all(ctx: dict[str, Any]) -> dict[str, int]:
     """Monthly: a sync run for every SME with a live authorisation."""
-    from xinyidai.domain.credit_data.sync import queue_sync
-    from xinyidai.infra.db import commit
-    from xinyidai.models import DataAuthorization
+    from xinyidai.domain.credit_data.sync import queue_monthly_syncs
 
-    queue = ctx["worker"].queue
-    now = dt.datetime.now(dt.UTC)
-    async with ctx["sessions"]() as session:
-        ids = (
-            await session.scalars(
-                select(DataAuthorization.enterprise_id)
-                .distinct()
-                .where(DataAuthorization.revoked_at.is_(None), DataAuthorization.expires_at > now)
-            )
-        ).all()
-        for enterprise_id in ids:
-            await queue_sync(session, queue.enqueue, enterprise_id, trigger="monthly")
-        await commit(session)
-    return {"queued": len(ids)}
+    async with unit_of_work(ctx["sessions"]) as session:
+        queued = await queue_monthly_syncs(session, ctx["worker"].queue.enqueue)
+    return {"queued": queued}
 
 
 async def expire_records(ctx: dict[str, Any]) -> dict[str, int]:
+    """Daily: records past their publication period expire, old negative ones are purged."""
     from xinyidai.domain.credit_data.records import expire_and_purge
-    from xinyidai.infra.db import commit
 
-    async with ctx["sessions"]() as session:
-        result = await expire_and_purge(session)
-        await commit(session)
-    return result
+    async with unit_of_work(ctx["sessions"]) as session:
+        return await expire_and_purge(session)
 
 
 async def run_import(ctx: dict[str, Any], *, import_id: str) -> dict[str, Any]:
@@ -107,36 +93,21 @@ async def sweep_stale(ctx: dict[str, Any]) -> dict[str, int]:
     """Re-enqueue sync runs whose job never reached the queue (e.g. Redis was down at commit),
     and imports whose job never ran or stopped before recording an outcome."""
     from xinyidai.domain.credit_data.office_imports import sweep_imports
-    from xinyidai.models import SyncRun, SyncStatus
+    from xinyidai.domain.credit_data.sync import requeue_stale_syncs
 
-    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
-    async with ctx["sessions"]() as session:
-        stale = (
-            await session.scalars(
-                select(SyncRun.id).where(
-                    SyncRun.status == SyncStatus.QUEUED, SyncRun.created_at < cutoff
-                )
-            )
-        ).all()
-    for run_id in stale:
-        await ctx["worker"].queue.enqueue(
-            "sync_enterprise", run_id=str(run_id), key=f"sync:{run_id}", timeout=600
-        )
+    enqueue = ctx["worker"].queue.enqueue
+    requeued = await requeue_stale_syncs(ctx["sessions"], enqueue)
     settings: Settings = ctx["settings"]
-    imports = await sweep_imports(
-        ctx["sessions"], ctx["worker"].queue.enqueue, Path(settings.data_dir)
-    )
-    return {"requeued": len(stale), **imports}
+    imports = await sweep_imports(ctx["sessions"], enqueue, Path(settings.data_dir))
+    return {"requeued": requeued, **imports}
 
 
 async def score_snapshot(ctx: dict[str, Any], *, snapshot_id: str) -> dict[str, Any]:
     """Score a new snapshot with the active model (queued after the commit that built it)."""
     from xinyidai.domain.scoring.services import score_snapshot as score
-    from xinyidai.infra.db import commit
 
-    async with ctx["sessions"]() as session:
+    async with unit_of_work(ctx["sessions"]) as session:
         stored = await score(session, UUID(snapshot_id))
-        await commit(session)
     if stored is None:
         return {"status": "skipped"}
     return {"status": "scored", "model_version": stored.model_version, "grade": stored.grade}

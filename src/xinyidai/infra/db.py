@@ -1,11 +1,12 @@
-"""Database engine configuration and the request transaction boundary."""
+"""Database engine configuration and the transaction boundaries: requests' and jobs'."""
 
 from __future__ import annotations
 
 import errno
 import os
 import socket
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -173,12 +174,13 @@ def session_factory(
 
 
 AfterCommit = Callable[[], Awaitable[None]]
+_AFTER_COMMIT = "after_commit"  # the session's pending after-commit actions, in ``info``
 
 
 def after_commit(session: AsyncSession, action: AfterCommit) -> None:
     """Run ``action`` once the session's transaction has committed (e.g. enqueue a job that
     reads what was just written). Not run if the transaction rolls back."""
-    session.info.setdefault("after_commit", []).append(action)
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
 
 
 def enqueue_after_commit(session: AsyncSession, function: str, **kwargs: Any) -> bool:
@@ -201,12 +203,36 @@ async def commit(session: AsyncSession) -> None:
     """Commit, then run the after-commit actions. Their failures are logged, not raised: the
     data is committed, and the sweeper jobs pick up work whose enqueueing failed."""
     await session.commit()
-    actions: list[AfterCommit] = session.info.pop("after_commit", [])
+    actions: list[AfterCommit] = session.info.pop(_AFTER_COMMIT, [])
     for action in actions:
         try:
             await action()
         except Exception:
             log.exception("after_commit_failed")
+
+
+@asynccontextmanager
+async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A job's transaction: a new session, committed when the block ends, then its after-commit
+    actions run (see :func:`commit`); rolled back, its actions dropped, when the block raises.
+
+    Job bodies write through this and never call ``session.commit()`` themselves, so the jobs
+    that their work queues (a new snapshot's score) are always sent once it is committed. A
+    job that needs several transactions (to record that it started, say) opens one block each.
+    """
+    async with sessions() as session:
+        try:
+            yield session
+        except BaseException as exc:
+            session.info.pop(_AFTER_COMMIT, None)
+            await _abandon(session, exc)
+            raise
+        try:
+            await commit(session)
+        except BaseException as exc:
+            session.info.pop(_AFTER_COMMIT, None)
+            await _abandon(session, exc)
+            raise
 
 
 async def provide_transaction(

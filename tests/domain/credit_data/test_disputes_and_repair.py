@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World, login
+from xinyidai.dates import china_today
 from xinyidai.domain.credit_data.records import expire_and_purge
 from xinyidai.domain.profiles import snapshots
 from xinyidai.models import Dispute, PublicRecord, Role
@@ -50,7 +51,7 @@ async def test_a_disputed_record_is_flagged_at_once_and_due_in_20_days(
     )
     assert response.status_code == 201, response.text
     dispute = response.json()
-    assert dispute["due_on"] == (dt.date.today() + dt.timedelta(days=20)).isoformat()
+    assert dispute["due_on"] == (china_today() + dt.timedelta(days=20)).isoformat()
     assert dispute["overdue"] is False
     records = (await client.get(f"/api/v1/enterprises/{sme.id}/records")).json()
     assert records[0]["status"] == "disputed"

@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World, login
+from xinyidai.dates import china_today
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.scoring import registry
 from xinyidai.domain.scoring.services import REVIEW_DAYS, score_snapshot
@@ -132,7 +133,7 @@ async def test_a_review_lands_in_the_office_queue_and_is_resolved(
     )
     assert asked.status_code == 201, asked.text
     review = asked.json()
-    today = dt.date.today()
+    today = china_today()
     assert review["status"] == "open" and review["overdue"] is False
     assert review["due_on"] == (today + dt.timedelta(days=REVIEW_DAYS)).isoformat()
     assert review["score"]["score_id"] == str(stored.id)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinyidai.domain.accounts import devices
 from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.accounts.schemas import LoginRequest, LoginResponse, Me, RegisterRequest
-from xinyidai.domain.accounts.services import AccountService
+from xinyidai.domain.accounts.services import AccountService, LoginResult
 from xinyidai.domain.accounts.sessions import CSRF_COOKIE, SESSION_COOKIE, NewSession
 from xinyidai.infra.http import SESSION_SECURITY, problem_handler, problem_responses
 from xinyidai.settings import Settings
@@ -76,6 +76,18 @@ def _cleared_cookies(settings: Settings) -> list[Cookie]:
     ]
 
 
+def _signed_in(
+    settings: Settings, result: LoginResult, status_code: int = 200
+) -> Response[LoginResponse]:
+    """The answer to a sign-in: the user, the CSRF token, and the session and device cookies."""
+    body = LoginResponse(
+        user=result.me, csrf_token=result.session.data.csrf, expires_in=settings.session_max_age
+    )
+    cookies = _session_cookies(settings, result.session)
+    cookies.append(_device_cookie(settings, result.device_cookie))
+    return Response(body, status_code=status_code, cookies=cookies)
+
+
 class AuthController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
@@ -94,17 +106,10 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
     ) -> Response[Any]:
         settings: Settings = request.app.state.settings
-        user = await accounts.register_sme(data, client_address(request, settings))
-        if isinstance(user, Exception):  # refused, and reported to the office: commit that
-            return problem_handler(request, user)
-        new = await accounts.sessions.create(str(user.id), user.role)
-        body = LoginResponse(
-            user=await accounts.me(user.id),
-            csrf_token=new.data.csrf,
-            expires_in=settings.session_max_age,
-        )
-        device = _device_cookie(settings, devices.issue(settings.secret_key, user.id))
-        return Response(body, status_code=201, cookies=[*_session_cookies(settings, new), device])
+        result = await accounts.sign_up(data, client_address(request, settings))
+        if isinstance(result, Exception):  # refused, and reported to the office: commit that
+            return problem_handler(request, result)
+        return _signed_in(settings, result, status_code=201)
 
     @post(
         "/auth/login",
@@ -124,14 +129,7 @@ class AuthController(Controller):
             client_address(request, settings),
             device_cookie=request.cookies.get(devices.DEVICE_COOKIE),
         )
-        body = LoginResponse(
-            user=await accounts.me(result.user.id),
-            csrf_token=result.session.data.csrf,
-            expires_in=settings.session_max_age,
-        )
-        cookies = _session_cookies(settings, result.session)
-        cookies.append(_device_cookie(settings, result.device_cookie))
-        return Response(body, cookies=cookies)
+        return _signed_in(settings, result)
 
     @post(
         "/auth/logout",

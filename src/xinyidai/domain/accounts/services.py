@@ -4,7 +4,6 @@ bank, office and admin users (CLI only)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from advanced_alchemy.exceptions import DuplicateKeyError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select
 
+from xinyidai.dates import utc_now
 from xinyidai.domain.accounts import devices, passwords
 from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.accounts.schemas import LoginRequest, Me, Organisation, RegisterRequest
@@ -46,6 +46,7 @@ class UserRepository(SQLAlchemyAsyncRepository[User]):
 
 
 def normalise_email(raw: str) -> str:
+    """An e-mail address trimmed and lower-cased; InvalidInput if it is not one."""
     email = raw.strip().lower() if storable(raw) else ""
     if not _EMAIL_RE.match(email) or ".." in email:
         raise InvalidInput.field("email", "this is not a valid e-mail address", "email_format")
@@ -54,7 +55,10 @@ def normalise_email(raw: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LoginResult:
+    """A user signed in: who they are, their new session and their device cookie's value."""
+
     user: User
+    me: Me
     session: NewSession
     device_cookie: str
 
@@ -72,6 +76,14 @@ class AccountService:
         self.throttle = Throttle(redis, settings)
 
     # --- registration -------------------------------------------------------------------------
+    async def sign_up(self, data: RegisterRequest, address: str) -> LoginResult | Conflict:
+        """Register an SME (``register_sme``) and sign its first user in; a refusal to answer
+        with is returned, as ``register_sme`` does."""
+        user = await self.register_sme(data, address)
+        if isinstance(user, Conflict):
+            return user
+        return await self._signed_in(user)
+
     async def register_sme(self, data: RegisterRequest, address: str) -> User | Conflict:
         """A new SME account with its unverified claim to be ``data.enterprise`` (flushed).
 
@@ -196,22 +208,30 @@ class AccountService:
         await self.throttle.succeeded(email, address, nonce)
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = await passwords.hash_password(data.password)
-        user.last_login_at = dt.datetime.now(dt.UTC)
-        new_session = await self.sessions.create(str(user.id), user.role)
+        user.last_login_at = utc_now()
+        result = await self._signed_in(user)
         log.info("login", user_id=str(user.id), role=user.role, trusted_device=nonce is not None)
+        return result
+
+    async def _signed_in(self, user: User) -> LoginResult:
+        """A new session for ``user``, with what the client is told about them."""
+        new_session = await self.sessions.create(str(user.id), user.role)
         return LoginResult(
             user=user,
+            me=await self.me(user.id),
             session=new_session,
             device_cookie=devices.issue(self.settings.secret_key, user.id),
         )
 
     async def logout(self, principal: Principal) -> None:
+        """End the principal's session."""
         if principal.session_token:
             await self.sessions.destroy(principal.session_token, str(principal.user_id))
         log.info("logout", user_id=str(principal.user_id))
 
     # --- who am I -----------------------------------------------------------------------------
     async def me(self, user_id: object) -> Me:
+        """The user and their organisation (enterprise, claim, bank or the platform)."""
         user = await self.users.get(user_id)
         if user.role == Role.SME and user.enterprise_id is not None:
             ent = await self.session.get(Enterprise, user.enterprise_id)

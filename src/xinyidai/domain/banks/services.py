@@ -39,6 +39,7 @@ def validate_api_url(url: str) -> str:
 
 
 def to_out(bank: Bank) -> BankOut:
+    """The API's view of a bank."""
     return BankOut(
         id=bank.id,
         name=bank.name,
@@ -67,6 +68,7 @@ class BankService:
         contact_email: str | None = None,
         contact_phone: str | None = None,
     ) -> Bank:
+        """Add a bank to the catalogue (flushed, not committed): the CLI's and the demo's."""
         code = short_code.strip().upper()
         if not _SHORT_CODE.match(code):
             raise InvalidInput.field(
@@ -90,16 +92,19 @@ class BankService:
             raise Conflict(f"a bank with short code {code} exists") from exc
 
     async def list(self) -> list[BankOut]:
+        """Every bank, by short code."""
         rows = await self.session.scalars(select(Bank).order_by(Bank.short_code))
         return [to_out(b) for b in rows]
 
     async def get(self, bank_id: UUID) -> BankOut:
+        """One bank; NotFound if there is none."""
         bank = await self.repo.get_one_or_none(id=bank_id)
         if bank is None:
             raise NotFound("no such bank")
         return to_out(bank)
 
     async def update(self, bank_id: UUID, data: BankUpdate, principal: Principal) -> BankOut:
+        """A bank's own users correct its API URL and contact details."""
         bank = await self.repo.get_one_or_none(id=bank_id)
         if bank is None:
             raise NotFound("no such bank")

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, delete, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
+from xinyidai.domain.consents.flows import GrantFlow
 from xinyidai.domain.consents.schemas import AuthorizationCreate, AuthorizationOut
-from xinyidai.domain.consents.services import AuthorizationService, to_out
-from xinyidai.domain.credit_data.sync import queue_sync
+from xinyidai.domain.consents.services import AuthorizationService
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
+
+
+def provide_authorisations(db: NamedDependency[AsyncSession]) -> AuthorizationService:
+    return AuthorizationService(db)
+
+
+def provide_grant_flow(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
+) -> GrantFlow:
+    return GrantFlow(db, request.app.state.queue.enqueue)
 
 
 class AuthorizationController(Controller):
     path = "/api/v1/enterprises/{enterprise_id:uuid}/data-authorizations"
     tags = ["authorisations"]
     security = SESSION_SECURITY
+    dependencies = {
+        "authorisations": Provide(provide_authorisations, sync_to_thread=False),
+        "grant_flow": Provide(provide_grant_flow, sync_to_thread=False),
+    }
 
     @post(
         "/",
@@ -34,18 +47,9 @@ class AuthorizationController(Controller):
         enterprise_id: FromPath[UUID],
         data: JSONBody[AuthorizationCreate],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
-        request: Request[Any, Any, Any],
+        grant_flow: NamedDependency[GrantFlow],
     ) -> AuthorizationOut:
-        auth = await AuthorizationService(db).grant(enterprise_id, data, principal)
-        run = await queue_sync(
-            db,
-            request.app.state.queue.enqueue,
-            enterprise_id,
-            trigger="authorisation",
-            requested_by=principal.user_id,
-        )
-        return to_out(auth, dt.datetime.now(dt.UTC), run.id)
+        return await grant_flow.grant(enterprise_id, data, principal)
 
     @get(
         "/",
@@ -56,12 +60,9 @@ class AuthorizationController(Controller):
         self,
         enterprise_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        authorisations: NamedDependency[AuthorizationService],
     ) -> list[AuthorizationOut]:
-        now = dt.datetime.now(dt.UTC)
-        return [
-            to_out(a, now) for a in await AuthorizationService(db).list(enterprise_id, principal)
-        ]
+        return await authorisations.list(enterprise_id, principal)
 
     @delete(
         "/{authorization_id:uuid}",
@@ -74,7 +75,6 @@ class AuthorizationController(Controller):
         enterprise_id: FromPath[UUID],
         authorization_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        authorisations: NamedDependency[AuthorizationService],
     ) -> AuthorizationOut:
-        auth = await AuthorizationService(db).revoke(enterprise_id, authorization_id, principal)
-        return to_out(auth, dt.datetime.now(dt.UTC))
+        return await authorisations.revoke(enterprise_id, authorization_id, principal)

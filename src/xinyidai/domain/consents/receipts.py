@@ -31,6 +31,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from xinyidai.dates import utc_now
+
 if TYPE_CHECKING:
     from xinyidai.infra.signing import Signer
     from xinyidai.models import DataAuthorization, Enterprise
@@ -152,7 +154,7 @@ class ReceiptBook:
         """The receipt for ``authorization``; ``ValueError`` if it has ended.
 
         ``now`` is the wall clock (a receipt's times are checked against the provider's)."""
-        now = _instant(now or dt.datetime.now(dt.UTC))
+        now = _instant(now or utc_now())
         held = self._held.get(authorization.id)
         if held is not None and held[1] - now > RENEW_BEFORE:
             return held[0]

@@ -10,6 +10,7 @@ from uuid import UUID
 import structlog
 from sqlalchemy import select, update
 
+from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import require_own_enterprise
 from xinyidai.domain.consents.schemas import AuthorizationCreate, AuthorizationOut
 from xinyidai.domain.profiles import snapshots
@@ -43,6 +44,7 @@ def latest_expiry(now: dt.datetime) -> dt.datetime:
 def to_out(
     auth: DataAuthorization, now: dt.datetime, job_id: UUID | None = None
 ) -> AuthorizationOut:
+    """The API's view of an authorisation; live at ``now``."""
     return AuthorizationOut(
         id=auth.id,
         reference=auth.reference,
@@ -67,8 +69,9 @@ class AuthorizationService:
         principal: Principal,
         now: dt.datetime | None = None,
     ) -> DataAuthorization:
+        """The SME authorises the platform to fetch data families, for at most 12 months."""
         require_own_enterprise(principal, enterprise_id)
-        now = now or dt.datetime.now(dt.UTC)
+        now = now or utc_now()
         families = sorted({f.value for f in data.families})
         if len(families) != len(data.families):
             raise InvalidInput.field("families", "a family is named twice", "families_duplicate")
@@ -102,14 +105,25 @@ class AuthorizationService:
         )
         return auth
 
-    async def list(self, enterprise_id: UUID, principal: Principal) -> list[DataAuthorization]:
+    async def authorised_enterprises(self, now: dt.datetime) -> list[UUID]:
+        """Every enterprise with at least one live authorisation at ``now``."""
+        rows = await self.session.scalars(
+            select(DataAuthorization.enterprise_id)
+            .distinct()
+            .where(DataAuthorization.revoked_at.is_(None), DataAuthorization.expires_at > now)
+        )
+        return list(rows)
+
+    async def list(self, enterprise_id: UUID, principal: Principal) -> list[AuthorizationOut]:
+        """The SME's authorisations, live and past, newest first."""
         require_own_enterprise(principal, enterprise_id)
         rows = await self.session.scalars(
             select(DataAuthorization)
             .where(DataAuthorization.enterprise_id == enterprise_id)
             .order_by(DataAuthorization.created_at.desc())
         )
-        return list(rows)
+        now = utc_now()
+        return [to_out(a, now) for a in rows]
 
     async def revoke(
         self,
@@ -117,9 +131,10 @@ class AuthorizationService:
         authorization_id: UUID,
         principal: Principal,
         now: dt.datetime | None = None,
-    ) -> DataAuthorization:
+    ) -> AuthorizationOut:
+        """The SME ends one of its authorisations."""
         require_own_enterprise(principal, enterprise_id)
-        now = now or dt.datetime.now(dt.UTC)
+        now = now or utc_now()
         auth = await self.session.scalar(
             select(DataAuthorization)
             .where(
@@ -140,7 +155,7 @@ class AuthorizationService:
             enterprise_id=str(enterprise_id),
             authorization_id=str(authorization_id),
         )
-        return auth
+        return to_out(auth, utc_now())
 
     async def revoke_all(
         self, enterprise_id: UUID, principal: Principal, *, now: dt.datetime

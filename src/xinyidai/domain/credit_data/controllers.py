@@ -2,32 +2,50 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
-from xinyidai.domain.credit_data.records import (
+from xinyidai.domain.credit_data.schemas import (
     DisputeCreate,
     DisputeOut,
     RecordOut,
-    RecordService,
+    SeriesOut,
+    SyncRunOut,
 )
-from xinyidai.domain.credit_data.series import SeriesOut, SeriesService
-from xinyidai.domain.credit_data.sync import SyncRunOut, SyncService
+from xinyidai.domain.credit_data.services import RecordService, SeriesService, SyncService
 from xinyidai.enums import Family
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
+
+
+def provide_records(db: NamedDependency[AsyncSession]) -> RecordService:
+    return RecordService(db)
+
+
+def provide_series(db: NamedDependency[AsyncSession]) -> SeriesService:
+    return SeriesService(db)
+
+
+def provide_syncs(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
+) -> SyncService:
+    return SyncService(db, request.app.state.queue.enqueue)
 
 
 class CreditDataController(Controller):
     path = "/api/v1/enterprises/{enterprise_id:uuid}"
     tags = ["credit data"]
     security = SESSION_SECURITY
+    dependencies = {
+        "records": Provide(provide_records, sync_to_thread=False),
+        "series_service": Provide(provide_series, sync_to_thread=False),
+        "syncs": Provide(provide_syncs, sync_to_thread=False),
+    }
 
     @post(
         "/sync",
@@ -39,12 +57,9 @@ class CreditDataController(Controller):
         self,
         enterprise_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
-        request: Request[Any, Any, Any],
+        syncs: NamedDependency[SyncService],
     ) -> SyncRunOut:
-        return await SyncService(db, request.app.state.queue.enqueue).request(
-            enterprise_id, principal
-        )
+        return await syncs.request(enterprise_id, principal)
 
     @get(
         "/sync/{job_id:uuid}",
@@ -56,12 +71,9 @@ class CreditDataController(Controller):
         enterprise_id: FromPath[UUID],
         job_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
-        request: Request[Any, Any, Any],
+        syncs: NamedDependency[SyncService],
     ) -> SyncRunOut:
-        return await SyncService(db, request.app.state.queue.enqueue).status(
-            enterprise_id, job_id, principal
-        )
+        return await syncs.status(enterprise_id, job_id, principal)
 
     @get(
         "/records",
@@ -72,12 +84,12 @@ class CreditDataController(Controller):
         self,
         enterprise_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        records: NamedDependency[RecordService],
         history: Annotated[
             bool, QueryParameter(description="Include repaired, expired and withdrawn records")
         ] = False,
     ) -> list[RecordOut]:
-        return await RecordService(db).list_for(enterprise_id, principal, include_history=history)
+        return await records.list_for(enterprise_id, principal, include_history=history)
 
     @post(
         "/disputes",
@@ -90,9 +102,9 @@ class CreditDataController(Controller):
         enterprise_id: FromPath[UUID],
         data: JSONBody[DisputeCreate],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        records: NamedDependency[RecordService],
     ) -> DisputeOut:
-        return await RecordService(db).dispute(enterprise_id, data, principal)
+        return await records.dispute(enterprise_id, data, principal)
 
     @get(
         "/disputes",
@@ -103,9 +115,9 @@ class CreditDataController(Controller):
         self,
         enterprise_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        records: NamedDependency[RecordService],
     ) -> list[DisputeOut]:
-        return await RecordService(db).disputes_of(enterprise_id, principal)
+        return await records.disputes_of(enterprise_id, principal)
 
     @get(
         "/series/{family:str}",
@@ -117,7 +129,7 @@ class CreditDataController(Controller):
         enterprise_id: FromPath[UUID],
         family: FromPath[Family],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        series_service: NamedDependency[SeriesService],
         first: Annotated[
             str | None,
             QueryParameter(
@@ -131,6 +143,4 @@ class CreditDataController(Controller):
             ),
         ] = None,
     ) -> SeriesOut:
-        return await SeriesService(db).read(
-            enterprise_id, family, principal, first, last, dt.date.today()
-        )
+        return await series_service.read(enterprise_id, family, principal, first, last)

@@ -8,26 +8,30 @@ from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
-from xinyidai.domain.credit_data.office_imports import MAX_UPLOAD, ImportOut, OfficeImportService
-from xinyidai.domain.credit_data.records import (
+from xinyidai.domain.credit_data.controllers import provide_records
+from xinyidai.domain.credit_data.office_imports import MAX_UPLOAD
+from xinyidai.domain.credit_data.schemas import (
     DisputeOut,
     DisputeResolve,
+    ImportOut,
     RecordOut,
-    RecordService,
     RepairRequest,
 )
+from xinyidai.domain.credit_data.services import OfficeImportService, RecordService
 from xinyidai.infra.errors import InvalidInput
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 from xinyidai.models import DisputeStatus
 
 
-def _imports(request: Request[Any, Any, Any], db: AsyncSession) -> OfficeImportService:
+def provide_imports(
+    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
+) -> OfficeImportService:
     state = request.app.state
     return OfficeImportService(db, state.queue.enqueue, Path(state.settings.data_dir))
 
@@ -36,6 +40,10 @@ class OfficeController(Controller):
     path = "/api/v1/office"
     tags = ["credit office"]
     security = SESSION_SECURITY
+    dependencies = {
+        "imports": Provide(provide_imports, sync_to_thread=False),
+        "records": Provide(provide_records, sync_to_thread=False),
+    }
 
     @post(
         "/imports",
@@ -48,8 +56,7 @@ class OfficeController(Controller):
         self,
         data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
-        request: Request[Any, Any, Any],
+        imports: NamedDependency[OfficeImportService],
     ) -> ImportOut:
         upload = data.get("file") if isinstance(data, dict) else None
         if not isinstance(upload, UploadFile):
@@ -57,7 +64,7 @@ class OfficeController(Controller):
                 "file", "send the file in a multipart field named 'file'", "file_missing"
             )
         content = await upload.read()
-        return await _imports(request, db).submit(upload.filename, content, principal)
+        return await imports.submit(upload.filename, content, principal)
 
     @get(
         "/imports/{import_id:uuid}",
@@ -68,10 +75,9 @@ class OfficeController(Controller):
         self,
         import_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
-        request: Request[Any, Any, Any],
+        imports: NamedDependency[OfficeImportService],
     ) -> ImportOut:
-        return await _imports(request, db).status(import_id, principal)
+        return await imports.status(import_id, principal)
 
     @get(
         "/disputes",
@@ -81,11 +87,11 @@ class OfficeController(Controller):
     async def disputes(
         self,
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        records: NamedDependency[RecordService],
         status: Annotated[DisputeStatus | None, QueryParameter()] = None,
         overdue: Annotated[bool, QueryParameter(description="Only open disputes past due")] = False,
     ) -> list[DisputeOut]:
-        return await RecordService(db).dispute_queue(principal, status=status, overdue_only=overdue)
+        return await records.dispute_queue(principal, status=status, overdue_only=overdue)
 
     @post(
         "/disputes/{dispute_id:uuid}/resolve",
@@ -98,9 +104,9 @@ class OfficeController(Controller):
         dispute_id: FromPath[UUID],
         data: JSONBody[DisputeResolve],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        records: NamedDependency[RecordService],
     ) -> DisputeOut:
-        return await RecordService(db).resolve(dispute_id, data, principal)
+        return await records.resolve(dispute_id, data, principal)
 
     @post(
         "/records/{record_id:uuid}/repair",
@@ -113,6 +119,6 @@ class OfficeController(Controller):
         record_id: FromPath[UUID],
         data: JSONBody[RepairRequest],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        records: NamedDependency[RecordService],
     ) -> RecordOut:
-        return await RecordService(db).repair(record_id, data, principal)
+        return await records.repair(record_id, data, principal)

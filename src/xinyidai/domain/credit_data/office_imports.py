@@ -1,30 +1,28 @@
-"""Public-credit imports uploaded by the credit office: stored, run as a job, reported."""
+"""Public-credit imports uploaded by the credit office: the job that runs an upload, records
+its report and rebuilds the profiles it touched, and the sweeper for imports whose job never
+came. The upload itself is ``services.OfficeImportService``."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import msgspec
 import structlog
 from sqlalchemy import select
 
-from xinyidai.domain.accounts.guards import require_office
+from xinyidai.dates import utc_now
 from xinyidai.domain.profiles import snapshots
-from xinyidai.infra.db import after_commit, commit
-from xinyidai.infra.errors import InvalidInput, NotFound
+from xinyidai.infra.db import unit_of_work
 from xinyidai.infra.text import storable_text
 from xinyidai.models import CreditImport, ImportStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from xinyidai.domain.accounts.guards import Principal
-    from xinyidai.domain.credit_data.sync import Enqueue
+    from xinyidai.infra.db import Enqueue
 
 log = structlog.get_logger(__name__)
 MAX_UPLOAD = 200 * 1024 * 1024
@@ -35,42 +33,6 @@ MAX_REASON = 500  # characters of one rejection's reason kept in the report
 MAX_STORED_REJECTIONS = 1000
 MAX_LOGGED = 500  # characters of a failure's message in the log line
 LOGGED_SAMPLES = 5  # rejections shown in the log line (the report keeps the first 1000)
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._\-\u4e00-\u9fff]+")
-
-
-class RejectedRow(msgspec.Struct):
-    row: int
-    reason: str
-
-
-class ImportOut(msgspec.Struct, kw_only=True):
-    id: UUID
-    filename: str
-    status: ImportStatus
-    accepted: int
-    updated: int
-    unchanged: int
-    rejected_count: int
-    rejected: list[RejectedRow]
-    error: str | None
-    submitted_at: dt.datetime
-    finished_at: dt.datetime | None
-
-
-def to_out(row: CreditImport) -> ImportOut:
-    return ImportOut(
-        id=row.id,
-        filename=row.filename,
-        status=ImportStatus(row.status),
-        accepted=row.accepted,
-        updated=row.updated,
-        unchanged=row.unchanged,
-        rejected_count=row.rejected_count,
-        rejected=[RejectedRow(row=r["row"], reason=r["reason"]) for r in row.rejected or []],
-        error=row.error,
-        submitted_at=row.created_at,
-        finished_at=row.finished_at,
-    )
 
 
 async def enqueue_import(enqueue: Enqueue, import_id: str) -> None:
@@ -88,45 +50,8 @@ async def enqueue_import(enqueue: Enqueue, import_id: str) -> None:
 
 
 def upload_path(data_dir: Path, import_id: UUID) -> Path:
+    """Where an import's upload waits for its job."""
     return data_dir / "imports" / f"{import_id}.upload"
-
-
-class OfficeImportService:
-    def __init__(self, session: AsyncSession, enqueue: Enqueue, data_dir: Path) -> None:
-        self.session = session
-        self.enqueue = enqueue
-        self.data_dir = data_dir
-
-    async def submit(self, filename: str, content: bytes, principal: Principal) -> ImportOut:
-        require_office(principal)
-        name = _SAFE_NAME.sub("_", Path(filename or "upload.csv").name)[:200] or "upload.csv"
-        if not content.strip():
-            raise InvalidInput.field("file", "the file is empty", "file_empty")
-        if not name.lower().endswith((".csv", ".jsonl", ".json", ".ndjson", ".txt")):
-            raise InvalidInput.field("file", "upload a .csv or .jsonl file", "file_type")
-        row = CreditImport(
-            filename=name, submitted_by=principal.user_id, status=ImportStatus.QUEUED, rejected=[]
-        )
-        self.session.add(row)
-        await self.session.flush()
-        path = upload_path(self.data_dir, row.id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-        import_id = str(row.id)
-
-        async def send() -> None:
-            await enqueue_import(self.enqueue, import_id)
-
-        after_commit(self.session, send)
-        log.info("import_submitted", import_id=import_id, bytes=len(content))
-        return to_out(row)
-
-    async def status(self, import_id: UUID, principal: Principal) -> ImportOut:
-        require_office(principal)
-        row = await self.session.get(CreditImport, import_id)
-        if row is None:
-            raise NotFound("no such import")
-        return to_out(row)
 
 
 def _report_rejections(rejected: list[Any]) -> list[dict[str, Any]]:
@@ -147,16 +72,16 @@ async def execute_import(
     the upload kept, and SAQ's retry (or the sweeper) runs the import again."""
     from xinyidai.domain.credit_data.imports import ImportFileError, import_public_credit
 
-    async with sessions() as session:
+    async with unit_of_work(sessions) as session:
         row = await session.scalar(select(CreditImport).where(CreditImport.id == import_id))
         if row is None or row.status in (ImportStatus.DONE, ImportStatus.FAILED):
             return {"status": "skipped"}
         row.status = ImportStatus.RUNNING
         filename = row.filename
-        await session.commit()
     path = upload_path(data_dir, import_id)
     try:
-        async with asyncio.timeout(IMPORT_TIMEOUT), sessions() as session:
+        # Committed inside the time limit, then the new snapshots' scores are queued.
+        async with asyncio.timeout(IMPORT_TIMEOUT), unit_of_work(sessions) as session:
             report = await import_public_credit(
                 session, path, filename=filename, import_id=import_id
             )
@@ -171,8 +96,7 @@ async def execute_import(
             row.rejected_count = len(report.rejected)
             row.rejected = _report_rejections(report.rejected)
             row.status = ImportStatus.DONE
-            row.finished_at = dt.datetime.now(dt.UTC)
-            await commit(session)  # and queue what the new snapshots need (their scores)
+            row.finished_at = utc_now()
     except Exception as exc:
         if isinstance(exc, TimeoutError):
             exc = TimeoutError(f"the import took longer than {IMPORT_TIMEOUT} s; nothing was kept")
@@ -205,12 +129,11 @@ async def record_failure(
     sessions: async_sessionmaker[AsyncSession], import_id: UUID, error: str
 ) -> None:
     """Mark the import ``failed`` with ``error`` (already storable), in its own transaction."""
-    async with sessions() as session:
+    async with unit_of_work(sessions) as session:
         row = await session.get(CreditImport, import_id)
         if row is not None:
             row.status, row.error = ImportStatus.FAILED, storable_text(error, limit=MAX_ERROR)
-            row.finished_at = dt.datetime.now(dt.UTC)
-            await session.commit()
+            row.finished_at = utc_now()
 
 
 async def sweep_imports(
@@ -222,11 +145,11 @@ async def sweep_imports(
     """Imports whose job never ran (Redis was down at the commit) or stopped without recording
     an outcome (a worker that died, a database that refused the record): queued again while
     their upload is there (the job's key keeps a live job from being doubled), else failed."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utc_now()
     queued_before = now - STALE_AFTER
     running_before = now - dt.timedelta(seconds=IMPORT_TIMEOUT) - STALE_AFTER
     requeued = failed = 0
-    async with sessions() as session:
+    async with unit_of_work(sessions) as session:
         stale = (
             await session.scalars(
                 select(CreditImport.id).where(

@@ -1,4 +1,4 @@
-"""Fetching an SME's authorised families from the data provider (a job), and its records.
+"""The sync job: fetching an SME's authorised families from the data provider and storing them.
 
 A sync run is a row (``sync_runs``) and a SAQ job. The job fetches, for every family with a
 live authorisation, the last 36 complete months, presenting a receipt the platform signs for
@@ -13,58 +13,37 @@ the provider answers still keeps that family's data out.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import msgspec
 import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from xinyidai.domain.accounts.guards import require_own_enterprise
+from xinyidai.dates import utc_now
 from xinyidai.domain.consents import receipts
+from xinyidai.domain.consents.services import AuthorizationService
 from xinyidai.domain.profiles import snapshots
 from xinyidai.enums import Family
-from xinyidai.infra.db import after_commit, commit
-from xinyidai.infra.errors import NotFound
+from xinyidai.infra.db import after_commit, unit_of_work
 from xinyidai.infra.text import storable_text
 from xinyidai.models import SERIES_MODELS, Enterprise, SyncRun, SyncStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from xinyidai.domain.accounts.guards import Principal
     from xinyidai.domain.providers.base import DataProvider
+    from xinyidai.infra.db import Enqueue
     from xinyidai.infra.signing import Signer
 
 log = structlog.get_logger(__name__)
-Enqueue = Callable[..., Awaitable[Any]]
 MAX_ERROR = 4000  # characters of a run's error kept
+STALE_AFTER = dt.timedelta(minutes=10)  # a queued run whose job never came
 
 
-class SyncRunOut(msgspec.Struct, kw_only=True):
-    job_id: UUID
-    status: SyncStatus
-    trigger: str
-    families: list[str]
-    records_added: int
-    error: str | None
-    requested_at: dt.datetime
-    finished_at: dt.datetime | None
-
-
-def to_out(run: SyncRun) -> SyncRunOut:
-    return SyncRunOut(
-        job_id=run.id,
-        status=SyncStatus(run.status),
-        trigger=run.trigger,
-        families=list(run.families or []),
-        records_added=run.records_added,
-        error=run.error,
-        requested_at=run.created_at,
-        finished_at=run.finished_at,
-    )
+async def enqueue_sync(enqueue: Enqueue, run_id: str) -> None:
+    """Queue the run's job (once: the key dedupes it while a job for it is incomplete)."""
+    await enqueue("sync_enterprise", run_id=run_id, key=f"sync:{run_id}", timeout=600)
 
 
 async def queue_sync(
@@ -88,36 +67,40 @@ async def queue_sync(
     run_id = str(run.id)
 
     async def send() -> None:
-        await enqueue("sync_enterprise", run_id=run_id, key=f"sync:{run_id}", timeout=600)
+        await enqueue_sync(enqueue, run_id)
 
     after_commit(session, send)
     return run
 
 
-class SyncService:
-    def __init__(self, session: AsyncSession, enqueue: Enqueue) -> None:
-        self.session = session
-        self.enqueue = enqueue
+async def queue_monthly_syncs(
+    session: AsyncSession, enqueue: Enqueue, now: dt.datetime | None = None
+) -> int:
+    """A sync run for every enterprise with a live authorisation (the monthly job), each
+    queued once the transaction commits. Returns how many."""
+    enterprise_ids = await AuthorizationService(session).authorised_enterprises(now or utc_now())
+    for enterprise_id in enterprise_ids:
+        await queue_sync(session, enqueue, enterprise_id, trigger="monthly")
+    return len(enterprise_ids)
 
-    async def request(self, enterprise_id: UUID, principal: Principal) -> SyncRunOut:
-        require_own_enterprise(principal, enterprise_id)
-        run = await queue_sync(
-            self.session,
-            self.enqueue,
-            enterprise_id,
-            trigger="manual",
-            requested_by=principal.user_id,
-        )
-        return to_out(run)
 
-    async def status(self, enterprise_id: UUID, job_id: UUID, principal: Principal) -> SyncRunOut:
-        require_own_enterprise(principal, enterprise_id)
-        run = await self.session.scalar(
-            select(SyncRun).where(SyncRun.id == job_id, SyncRun.enterprise_id == enterprise_id)
-        )
-        if run is None:
-            raise NotFound("no such sync job")
-        return to_out(run)
+async def requeue_stale_syncs(
+    sessions: async_sessionmaker[AsyncSession], enqueue: Enqueue, now: dt.datetime | None = None
+) -> int:
+    """Queue again the runs still ``queued`` after ten minutes: their job never reached the
+    queue (Redis was down at the commit). Returns how many."""
+    cutoff = (now or utc_now()) - STALE_AFTER
+    async with unit_of_work(sessions) as session:
+        stale = (
+            await session.scalars(
+                select(SyncRun.id).where(
+                    SyncRun.status == SyncStatus.QUEUED, SyncRun.created_at < cutoff
+                )
+            )
+        ).all()
+    for run_id in stale:
+        await enqueue_sync(enqueue, str(run_id))
+    return len(stale)
 
 
 async def store(
@@ -172,26 +155,26 @@ async def execute_sync(
     their times against its own)."""
     from xinyidai.domain.providers.base import ProviderError
 
-    now = now or dt.datetime.now(dt.UTC)
-    async with sessions() as session:
+    now = now or utc_now()
+    async with unit_of_work(sessions) as session:
         run = await session.get(SyncRun, run_id)
         if run is None or run.status in (SyncStatus.DONE, SyncStatus.FAILED):
             return run
         run.status = SyncStatus.RUNNING
-        await session.commit()
-        enterprise = await session.get(Enterprise, run.enterprise_id)
+        enterprise_id = run.enterprise_id
+    async with unit_of_work(sessions) as session:
+        enterprise = await session.get(Enterprise, enterprise_id)
         assert enterprise is not None
-        enterprise_id = enterprise.id
         try:
             subject = receipts.data_subject(enterprise)
         except receipts.FetchRefused as refused:
+            run = await session.get(SyncRun, run_id)
+            assert run is not None
             run.status, run.error = SyncStatus.FAILED, str(refused)[:4000]
-            run.finished_at = dt.datetime.now(dt.UTC)
-            await session.commit()
+            run.finished_at = utc_now()
             log.info("sync_refused", enterprise_id=str(enterprise_id), reason=str(refused))
             return run
         auths = await snapshots.live_authorisations(session, enterprise_id, now)
-        await session.commit()
 
     first, last = snapshots.window(now.date())
     book = receipts.ReceiptBook(signer, subject, provider.audience)
@@ -214,12 +197,10 @@ async def execute_sync(
                 error=storable_text(exc, limit=500),
             )
 
-    async with sessions() as session:
+    async with unit_of_work(sessions) as session:  # commits, then queues the snapshot's score
         run = await session.get(SyncRun, run_id)
         assert run is not None
-        still_live = await snapshots.live_authorisations(
-            session, enterprise_id, dt.datetime.now(dt.UTC)
-        )
+        still_live = await snapshots.live_authorisations(session, enterprise_id, utc_now())
         added = 0
         stored: list[str] = []
         for family, result in fetched.items():
@@ -238,16 +219,15 @@ async def execute_sync(
         run.records_added = added
         run.error = storable_text("; ".join(errors), limit=MAX_ERROR) or None
         run.status = SyncStatus.FAILED if auths and not stored else SyncStatus.DONE
-        run.finished_at = dt.datetime.now(dt.UTC)
-        await commit(session)  # and queue what the new snapshot needs (its score)
-        log.info(
-            "sync_finished",
-            enterprise_id=str(enterprise_id),
-            families=stored,
-            records_added=added,
-            status=run.status,
-        )
-        return run
+        run.finished_at = utc_now()
+    log.info(
+        "sync_finished",
+        enterprise_id=str(enterprise_id),
+        families=stored,
+        records_added=added,
+        status=run.status,
+    )
+    return run
 
 
 async def record_sync_failure(
@@ -255,10 +235,9 @@ async def record_sync_failure(
 ) -> None:
     """Mark an unfinished run ``failed`` with ``error`` made storable, in its own transaction
     (a job that raised must not leave its run ``running`` for ever)."""
-    async with sessions() as session:
+    async with unit_of_work(sessions) as session:
         run = await session.get(SyncRun, run_id)
         if run is not None and run.status not in (SyncStatus.DONE, SyncStatus.FAILED):
             run.status = SyncStatus.FAILED
             run.error = storable_text(error, limit=MAX_ERROR)
-            run.finished_at = dt.datetime.now(dt.UTC)
-            await session.commit()
+            run.finished_at = utc_now()

@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinyidai.dates import china_today
+from xinyidai.dates import china_today, utc_now
 from xinyidai.domain.accounts.services import AccountService
 from xinyidai.domain.banks.services import BankService
 from xinyidai.domain.demo.city import BANKS, demo_enterprises, demo_public_records
@@ -63,7 +63,7 @@ async def authorise_demo_city(session: AsyncSession) -> int:
     do). Each is granted by the SME's verified owner; SMEs that already authorised something
     are left alone. Returns how many SMEs were given authorisations."""
     rng = random.Random(2026)
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     owners = (
         await session.execute(
             select(Enterprise.id, EnterpriseClaim.user_id)
@@ -112,7 +112,7 @@ async def verify_demo_city(settings: Settings, *, concurrency: int = 8) -> int:
     from xinyidai.domain.accounts.guards import principal_of
     from xinyidai.domain.verification.identity import IdentityClient
     from xinyidai.domain.verification.services import ClaimService
-    from xinyidai.infra.db import commit, create_engine, session_factory
+    from xinyidai.infra.db import create_engine, session_factory, unit_of_work
     from xinyidai.infra.redis import create_redis
     from xinyidai.sandbox.legal_rep import confirm
 
@@ -140,7 +140,7 @@ async def verify_demo_city(settings: Settings, *, concurrency: int = 8) -> int:
         async def one(uscc: str, user: User, browser: httpx.AsyncClient) -> None:
             nonlocal verified
             principal = principal_of(user)
-            async with semaphore, sessions() as session:
+            async with semaphore, unit_of_work(sessions) as session:
                 claims = ClaimService(session, redis, identity)
                 started = await claims.start(principal)
                 back = await confirm(
@@ -157,8 +157,7 @@ async def verify_demo_city(settings: Settings, *, concurrency: int = 8) -> int:
                     error=answer.get("error"),
                     issuer=answer.get("iss"),
                 )
-                await commit(session)
-                verified += 1
+            verified += 1
 
         async with httpx.AsyncClient(timeout=10) as browser, asyncio.TaskGroup() as group:
             for uscc, user in pending:  # the first failure cancels the rest
@@ -178,7 +177,7 @@ async def sync_demo_city(settings: Settings, *, concurrency: int = 8) -> dict[st
 
     from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
     from xinyidai.domain.providers.http import HttpDataProvider
-    from xinyidai.infra.db import create_engine, session_factory
+    from xinyidai.infra.db import create_engine, session_factory, unit_of_work
     from xinyidai.infra.signing import Signer
 
     assert settings.database_url and settings.provider_url
@@ -191,14 +190,13 @@ async def sync_demo_city(settings: Settings, *, concurrency: int = 8) -> dict[st
         return None
 
     try:
-        async with sessions() as session:
+        async with unit_of_work(sessions) as session:
             ids = (await session.scalars(select(DataAuthorization.enterprise_id).distinct())).all()
             runs = [
                 await queue_sync(session, no_queue, enterprise_id, trigger="demo_seed")
                 for enterprise_id in ids
             ]
             run_ids = [run.id for run in runs]
-            await session.commit()
         semaphore = asyncio.Semaphore(concurrency)
         added = 0
 

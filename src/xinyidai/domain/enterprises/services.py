@@ -72,6 +72,7 @@ def _check_capital(value: Decimal) -> Decimal:
 
 
 def to_out(e: Enterprise) -> EnterpriseOut:
+    """The API's view of a registered enterprise."""
     section = codes.SECTION_BY_CODE[e.industry_section]
     return EnterpriseOut(
         id=e.id,
@@ -150,6 +151,7 @@ class EnterpriseService:
         return enterprise
 
     async def get(self, enterprise_id: UUID, principal: Principal) -> EnterpriseOut:
+        """One enterprise, for its own users and the office (whose read is logged)."""
         enterprise = await self._visible(enterprise_id, principal)
         await AccessLog(self.session).record(enterprise_id, principal, resource="registration")
         return to_out(enterprise)
@@ -157,6 +159,7 @@ class EnterpriseService:
     async def update(
         self, enterprise_id: UUID, data: EnterpriseUpdate, principal: Principal
     ) -> EnterpriseOut:
+        """The SME corrects its own registration data."""
         enterprise = await self._visible(enterprise_id, principal)
         if not principal.may_edit_enterprise(enterprise_id):
             # The office may read but not change an SME's registration.
@@ -231,4 +234,5 @@ class EnterpriseService:
         )
 
     async def by_uscc(self, uscc: str) -> Enterprise | None:
+        """The registered enterprise with this USCC, if any."""
         return await self.repo.get_one_or_none(uscc=uscc)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-import msgspec
 from sqlalchemy import func, select
 
+from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import require_own_enterprise
+from xinyidai.domain.profiles.schemas import AccessLogItem, AccessLogPage
 from xinyidai.models import AccessLogEntry, Bank, Role
 
 if TYPE_CHECKING:
@@ -18,22 +18,6 @@ if TYPE_CHECKING:
     from xinyidai.domain.accounts.guards import Principal
 
 OFFICE_PURPOSE = "信用监管 credit supervision"
-
-
-class AccessLogItem(msgspec.Struct, kw_only=True):
-    at: dt.datetime
-    actor_role: str
-    actor_org: str
-    purpose: str
-    resource: str
-    detail: str
-
-
-class AccessLogPage(msgspec.Struct, kw_only=True):
-    items: list[AccessLogItem]
-    total: int
-    limit: int
-    offset: int
 
 
 class AccessLog:
@@ -63,7 +47,7 @@ class AccessLog:
         self.session.add(
             AccessLogEntry(
                 enterprise_id=enterprise_id,
-                at=dt.datetime.now(dt.UTC),
+                at=utc_now(),
                 actor_user_id=principal.user_id,
                 actor_role=principal.role.value,
                 actor_org=await self._organisation(principal),

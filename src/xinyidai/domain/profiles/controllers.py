@@ -2,38 +2,29 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, get
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinyidai.domain.accounts.guards import Principal, require_readable_enterprise
-from xinyidai.domain.profiles import snapshots
-from xinyidai.domain.profiles.access import AccessLog, AccessLogPage
-from xinyidai.infra.errors import NotFound
+from xinyidai.domain.accounts.guards import Principal
+from xinyidai.domain.profiles.schemas import AccessLogPage, ProfileOut
+from xinyidai.domain.profiles.services import ProfileService
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 
 
-class ProfileOut(msgspec.Struct, kw_only=True):
-    enterprise_id: UUID
-    version: int
-    format: str
-    content_hash: str
-    as_of: dt.date
-    built_at: dt.datetime
-    reason: str
-    content: dict[str, Any]
+def provide_profiles(db: NamedDependency[AsyncSession]) -> ProfileService:
+    return ProfileService(db)
 
 
 class ProfileController(Controller):
     path = "/api/v1/enterprises/{enterprise_id:uuid}"
     tags = ["profiles"]
     security = SESSION_SECURITY
+    dependencies = {"profiles": Provide(provide_profiles, sync_to_thread=False)}
 
     @get(
         "/profile",
@@ -44,25 +35,9 @@ class ProfileController(Controller):
         self,
         enterprise_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        profiles: NamedDependency[ProfileService],
     ) -> ProfileOut:
-        require_readable_enterprise(principal, enterprise_id)
-        snapshot = await snapshots.latest(db, enterprise_id)
-        if snapshot is None:
-            raise NotFound("no profile has been built for this enterprise yet")
-        await AccessLog(db).record(
-            enterprise_id, principal, resource="profile", detail=f"version {snapshot.version}"
-        )
-        return ProfileOut(
-            enterprise_id=enterprise_id,
-            version=snapshot.version,
-            format=snapshot.format,
-            content_hash=snapshot.content_hash,
-            as_of=snapshot.as_of,
-            built_at=snapshot.created_at,
-            reason=snapshot.reason,
-            content=snapshot.content,
-        )
+        return await profiles.latest(enterprise_id, principal)
 
     @get(
         "/access-log",
@@ -73,10 +48,8 @@ class ProfileController(Controller):
         self,
         enterprise_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        profiles: NamedDependency[ProfileService],
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> AccessLogPage:
-        return await AccessLog(db).for_enterprise(
-            enterprise_id, principal, limit=limit, offset=offset
-        )
+        return await profiles.access_log(enterprise_id, principal, limit=limit, offset=offset)

@@ -19,7 +19,7 @@ from uuid import UUID
 import msgspec
 from sqlalchemy import func, select
 
-from xinyidai.dates import add_months, month_start
+from xinyidai.dates import add_months, month_start, utc_now
 from xinyidai.domain.enterprises.codes import SECTION_BY_CODE
 from xinyidai.enums import NEGATIVE_TYPES, VISIBLE_STATUSES, Family, RecordStatus
 from xinyidai.infra.db import enqueue_after_commit
@@ -331,7 +331,7 @@ async def rebuild(
 
     Serialised per enterprise by a row lock, so concurrent rebuilds cannot both take the same
     version number."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utc_now()
     enterprise = await session.scalar(
         select(Enterprise).where(Enterprise.id == enterprise_id).with_for_update()
     )

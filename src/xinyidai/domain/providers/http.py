@@ -36,7 +36,7 @@ import asyncio
 import random
 import re
 import warnings
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, NoReturn
@@ -48,6 +48,7 @@ import msgspec
 import structlog
 from authlib.common.errors import AuthlibBaseError
 
+from xinyidai.dates import utc_now
 from xinyidai.domain.providers.base import (
     RECEIPT_MAX,
     RECEIPT_RE,
@@ -95,7 +96,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return max(0.0, (when - utc_now()).total_seconds())
 
 
 def _error_code(response: httpx.Response) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,10 +15,15 @@ from xinyidai.domain.scoring.services import ScoreService
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 
 
+def provide_scores(db: NamedDependency[AsyncSession]) -> ScoreService:
+    return ScoreService(db)
+
+
 class ScoreController(Controller):
     path = "/api/v1/enterprises/{enterprise_id:uuid}"
     tags = ["scoring"]
     security = SESSION_SECURITY
+    dependencies = {"scores": Provide(provide_scores, sync_to_thread=False)}
 
     @get(
         "/score",
@@ -32,9 +37,9 @@ class ScoreController(Controller):
         self,
         enterprise_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        scores: NamedDependency[ScoreService],
     ) -> ScoreOut:
-        return await ScoreService(db).latest_for(enterprise_id, principal)
+        return await scores.latest_for(enterprise_id, principal)
 
     @post(
         "/score/review",
@@ -49,6 +54,6 @@ class ScoreController(Controller):
         enterprise_id: FromPath[UUID],
         data: JSONBody[ReviewCreate],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        scores: NamedDependency[ScoreService],
     ) -> ReviewOut:
-        return await ScoreService(db).request_review(enterprise_id, data, principal)
+        return await scores.request_review(enterprise_id, data, principal)

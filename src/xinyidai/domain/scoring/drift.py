@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import func, select
 
+from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import require_office
 from xinyidai.domain.scoring import registry
 from xinyidai.domain.scoring.psi import DRIFT_THRESHOLD, psi, shares
@@ -73,7 +74,7 @@ async def drift_report(
 ) -> DriftOut:
     require_office(principal)
     bundle = await registry.require_active_bundle(session)
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utc_now()
     since = now - dt.timedelta(days=WINDOW_DAYS)
     reference = bundle.manifest.get("reference") or {}
     if "score" not in reference:

@@ -6,13 +6,11 @@ from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
-from xinyidai.domain.scoring import registry
-from xinyidai.domain.scoring.drift import drift_report
+from xinyidai.domain.scoring.controllers import provide_scores
 from xinyidai.domain.scoring.schemas import DriftOut, ModelsOut, ReviewOut, ReviewResolve
 from xinyidai.domain.scoring.services import ScoreService
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
@@ -23,6 +21,7 @@ class OfficeScoringController(Controller):
     path = "/api/v1/office"
     tags = ["credit office"]
     security = SESSION_SECURITY
+    dependencies = {"scores": Provide(provide_scores, sync_to_thread=False)}
 
     @get(
         "/score-reviews",
@@ -32,11 +31,11 @@ class OfficeScoringController(Controller):
     async def reviews(
         self,
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        scores: NamedDependency[ScoreService],
         status: Annotated[ReviewStatus | None, QueryParameter()] = None,
         overdue: Annotated[bool, QueryParameter(description="Only open reviews past due")] = False,
     ) -> list[ReviewOut]:
-        return await ScoreService(db).review_queue(principal, status=status, overdue_only=overdue)
+        return await scores.review_queue(principal, status=status, overdue_only=overdue)
 
     @post(
         "/score-reviews/{review_id:uuid}/resolve",
@@ -51,9 +50,9 @@ class OfficeScoringController(Controller):
         review_id: FromPath[UUID],
         data: JSONBody[ReviewResolve],
         principal: NamedDependency[Principal],
-        db: NamedDependency[AsyncSession],
+        scores: NamedDependency[ScoreService],
     ) -> ReviewOut:
-        return await ScoreService(db).resolve_review(review_id, data, principal)
+        return await scores.resolve_review(review_id, data, principal)
 
     @get(
         "/model/drift",
@@ -63,9 +62,9 @@ class OfficeScoringController(Controller):
         responses=problem_responses(400, 401, 404, 409, 503),
     )
     async def drift(
-        self, principal: NamedDependency[Principal], db: NamedDependency[AsyncSession]
+        self, principal: NamedDependency[Principal], scores: NamedDependency[ScoreService]
     ) -> DriftOut:
-        return await drift_report(db, principal)
+        return await scores.drift(principal)
 
     @get(
         "/models",
@@ -73,6 +72,6 @@ class OfficeScoringController(Controller):
         responses=problem_responses(400, 401, 404, 503),
     )
     async def models(
-        self, principal: NamedDependency[Principal], db: NamedDependency[AsyncSession]
+        self, principal: NamedDependency[Principal], scores: NamedDependency[ScoreService]
     ) -> ModelsOut:
-        return await registry.overview_for(db, principal)
+        return await scores.models(principal)

@@ -10,7 +10,6 @@ switching writes an audit row (who, why, from which version).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import msgspec
 import structlog
 from sqlalchemy import func, select, text
 
+from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import require_office
 from xinyidai.domain.scoring import features as fx
 from xinyidai.domain.scoring.bundle import BundleError, ModelBundle, sha256_text
@@ -87,7 +87,7 @@ async def register(session: AsyncSession, directory: Path, actor: str) -> Regist
             model_sha256=model_hash,
             manifest_sha256=manifest_hash,
             feature_hash=str(bundle.manifest["feature_hash"]),
-            created_at=dt.datetime.now(dt.UTC),
+            created_at=utc_now(),
             registered_by=actor,
         )
     )
@@ -130,7 +130,7 @@ async def activate(
         previous_version=previous,
         actor=actor,
         reason=reason,
-        at=dt.datetime.now(dt.UTC),
+        at=utc_now(),
     )
     session.add(activation)
     await session.flush()

@@ -34,6 +34,7 @@ from advanced_alchemy.mixins.uuid import uuid7  # the primary keys' own generato
 from sqlalchemy import Table, Text, case, cast, exists, func, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 
+from xinyidai.dates import china_today, utc_now
 from xinyidai.domain.accounts.guards import (
     require_office,
     require_own_enterprise,
@@ -43,7 +44,10 @@ from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.profiles.access import AccessLog
 from xinyidai.domain.scoring import batch, registry
 from xinyidai.domain.scoring.batch import Scored
+from xinyidai.domain.scoring.drift import drift_report
 from xinyidai.domain.scoring.schemas import (
+    DriftOut,
+    ModelsOut,
     ReviewBrief,
     ReviewCreate,
     ReviewedScore,
@@ -53,7 +57,7 @@ from xinyidai.domain.scoring.schemas import (
     ScoreReason,
     ScoreSummary,
 )
-from xinyidai.infra.db import create_engine, driver_connection, session_factory
+from xinyidai.infra.db import create_engine, driver_connection, session_factory, unit_of_work
 from xinyidai.infra.errors import Conflict, NotFound
 from xinyidai.infra.text import clean_text
 from xinyidai.models import (
@@ -145,6 +149,7 @@ class BatchReport(msgspec.Struct, kw_only=True):
 
     @property
     def rate(self) -> float:
+        """Enterprises per second."""
         return self.enterprises / self.seconds if self.seconds > 0 else 0.0
 
 
@@ -227,7 +232,7 @@ async def _write(
     if not todo:
         return 0
     driver = await driver_connection(session)
-    now = dt.datetime.now(dt.UTC)
+    now = utc_now()
     await driver.execute(_CREATE_STAGE)
     await driver.copy_records_to_table(
         _STAGE,
@@ -282,7 +287,7 @@ async def score_all(
     in a thread (``processes=0``), or in that many worker processes, each a chunk at a time,
     which is what lets the batch use more than one core. Results are written in order."""
     started = time.perf_counter()
-    async with sessions() as session:
+    async with unit_of_work(sessions) as session:
         bundle = await registry.active_bundle(session)
         total = int(
             await session.scalar(select(func.count(func.distinct(ProfileSnapshot.enterprise_id))))
@@ -293,53 +298,18 @@ async def score_all(
         return BatchReport(model_version=None, enterprises=0, scored=0, unchanged=0, seconds=0.0)
     if on_start:
         on_start(total)
-    model = bundle.version
-    pool = _pool(bundle, processes) if processes > 0 else None
-    loop = asyncio.get_running_loop()
-
-    def compute(todo: list[_Latest]) -> asyncio.Future[list[Scored]]:
-        texts = [item.content for item in todo if item.content is not None]
-        if pool is not None:
-            return loop.run_in_executor(pool, batch.compute, texts)
-        return asyncio.ensure_future(anyio.to_thread.run_sync(batch.compute, texts, bundle))
-
-    async def fetch(after: UUID | None) -> list[_Latest]:
-        async with sessions() as session:
-            return await _latest_chunk(session, model, after, batch_size, recompute)
-
-    seen = stored = 0
-    in_flight: deque[tuple[int, list[_Latest], asyncio.Future[list[Scored]]]] = deque()
-
-    async def drain_one() -> None:
-        nonlocal seen, stored
-        size, todo, future = in_flight.popleft()
-        scored = await future
-        async with sessions() as session:
-            stored += await _write(session, model, todo, scored)
-            await session.commit()
-        seen += size
-        if on_progress:
-            on_progress(seen)
-
-    try:
-        after: UUID | None = None
-        while True:
-            chunk = await fetch(after)
-            if chunk:
-                todo = [item for item in chunk if item.content is not None]
-                in_flight.append((len(chunk), todo, compute(todo)))
-            while in_flight and (len(in_flight) > max(processes, 1) or len(chunk) < batch_size):
-                await drain_one()
-            if len(chunk) < batch_size:
-                break
-            after = chunk[-1].enterprise_id
-    finally:
-        for _, _, future in in_flight:
-            future.cancel()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    pipeline = _Pipeline(
+        sessions,
+        bundle,
+        batch_size=batch_size,
+        recompute=recompute,
+        processes=processes,
+        on_progress=on_progress,
+    )
+    await pipeline.run()
+    seen, stored = pipeline.seen, pipeline.stored
     report = BatchReport(
-        model_version=model,
+        model_version=bundle.version,
         enterprises=seen,
         scored=stored,
         unchanged=seen - stored,
@@ -347,7 +317,7 @@ async def score_all(
     )
     log.info(
         "batch_scored",
-        model_version=model,
+        model_version=bundle.version,
         enterprises=seen,
         scored=stored,
         unchanged=seen - stored,
@@ -381,6 +351,75 @@ async def run_batch(
         )
     finally:
         await engine.dispose()
+
+
+class _Pipeline:
+    """One batch run: chunks read one after the other, scored off the event loop (a thread, or
+    worker processes) while the next is read, and written in the order they were read. At most
+    ``max(processes, 1)`` chunks are in flight before the oldest is written."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        bundle: ModelBundle,
+        *,
+        batch_size: int,
+        recompute: bool,
+        processes: int,
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        self.sessions = sessions
+        self.bundle = bundle
+        self.model = bundle.version
+        self.batch_size = batch_size
+        self.recompute = recompute
+        self.processes = processes
+        self.on_progress = on_progress
+        self.pool: ProcessPoolExecutor | None = None
+        self.in_flight: deque[tuple[int, list[_Latest], asyncio.Future[list[Scored]]]] = deque()
+        self.seen = 0  # enterprises whose chunk is written
+        self.stored = 0  # new scores stored
+
+    async def run(self) -> None:
+        """Read, score and write every chunk; stop the worker processes whatever happens."""
+        self.pool = _pool(self.bundle, self.processes) if self.processes > 0 else None
+        try:
+            after: UUID | None = None
+            while True:
+                chunk = await self._fetch(after)
+                if chunk:
+                    todo = [item for item in chunk if item.content is not None]
+                    self.in_flight.append((len(chunk), todo, self._compute(todo)))
+                last = len(chunk) < self.batch_size
+                while self.in_flight and (last or len(self.in_flight) > max(self.processes, 1)):
+                    await self._write_oldest()
+                if last:
+                    break
+                after = chunk[-1].enterprise_id
+        finally:
+            for _, _, future in self.in_flight:
+                future.cancel()
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+
+    async def _fetch(self, after: UUID | None) -> list[_Latest]:
+        async with unit_of_work(self.sessions) as session:
+            return await _latest_chunk(session, self.model, after, self.batch_size, self.recompute)
+
+    def _compute(self, todo: list[_Latest]) -> asyncio.Future[list[Scored]]:
+        texts = [item.content for item in todo if item.content is not None]
+        if self.pool is not None:
+            return asyncio.get_running_loop().run_in_executor(self.pool, batch.compute, texts)
+        return asyncio.ensure_future(anyio.to_thread.run_sync(batch.compute, texts, self.bundle))
+
+    async def _write_oldest(self) -> None:
+        size, todo, future = self.in_flight.popleft()
+        scored = await future
+        async with unit_of_work(self.sessions) as session:
+            self.stored += await _write(session, self.model, todo, scored)
+        self.seen += size
+        if self.on_progress:
+            self.on_progress(self.seen)
 
 
 # --- what the SME and the office see ------------------------------------------------------------
@@ -417,6 +456,7 @@ def review_out(
     result: CreditScore | None,
     today: dt.date,
 ) -> ReviewOut:
+    """The API's view of a review, with the score under review and the result."""
     return ReviewOut(
         id=r.id,
         enterprise_id=r.enterprise_id,
@@ -512,7 +552,7 @@ class ScoreService:
     ) -> ReviewOut:
         """The SME asks a person to review its latest score; one open review per score."""
         require_own_enterprise(principal, enterprise_id)
-        today = today or dt.date.today()
+        today = today or china_today()
         enterprise = await self.session.scalar(
             select(Enterprise).where(Enterprise.id == enterprise_id).with_for_update()
         )
@@ -552,7 +592,7 @@ class ScoreService:
     ) -> list[ReviewOut]:
         """The office's queue, soonest due first, each with the reasons it is about."""
         require_office(principal)
-        today = today or dt.date.today()
+        today = today or china_today()
         stmt = (
             select(ScoreReview, Enterprise.name, CreditScore)
             .join(Enterprise, Enterprise.id == ScoreReview.enterprise_id)
@@ -570,6 +610,15 @@ class ScoreService:
             review_out(r, name, score, results.get(r.result_score_id), today)
             for r, name, score in rows
         ]
+
+    # --- the model, for the office ---------------------------------------------------------------
+    async def drift(self, principal: Principal) -> DriftOut:
+        """PSI of the active model's last 30 days of scores and top features (the office)."""
+        return await drift_report(self.session, principal)
+
+    async def models(self, principal: Principal) -> ModelsOut:
+        """Registered model versions, the active one and the activations (the office)."""
+        return await registry.overview_for(self.session, principal)
 
     async def _results(self, ids: list[UUID | None]) -> dict[UUID | None, CreditScore]:
         wanted = [i for i in ids if i is not None]
@@ -598,7 +647,7 @@ class ScoreService:
             if snapshot is None:  # pragma: no cover - a scored enterprise has snapshots
                 raise Conflict("the enterprise has no profile to score")
             result = await score_snapshot(self.session, snapshot.id, bundle=bundle)
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         review.status = ReviewStatus.RESOLVED
         review.resolution = data.resolution
         review.note = clean_text("note", data.note, min_length=5)
@@ -611,4 +660,4 @@ class ScoreService:
         log.info(
             "score_review_resolved", review_id=str(review_id), resolution=data.resolution.value
         )
-        return review_out(review, enterprise.name, score, result, now.date())
+        return review_out(review, enterprise.name, score, result, china_today())

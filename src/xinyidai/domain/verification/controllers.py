@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinyidai.domain.accounts.controllers import client_address
 from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.enterprises.schemas import EnterpriseCreate
-from xinyidai.domain.enterprises.services import EnterpriseService
 from xinyidai.domain.verification.schemas import (
     AlertClose,
     AlertOut,
@@ -34,7 +33,7 @@ def provide_claims(
     request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
 ) -> ClaimService:
     state = request.app.state
-    return ClaimService(db, state.redis, state.identity)
+    return ClaimService(db, state.redis, state.identity, state.cipher)
 
 
 class ClaimController(Controller):
@@ -65,9 +64,8 @@ class ClaimController(Controller):
         claims: NamedDependency[ClaimService],
         request: Request[Any, Any, Any],
     ) -> Response[Any]:
-        details = EnterpriseService(claims.session, request.app.state.cipher).details(data)
-        outcome = await claims.replace(
-            principal, details, address=client_address(request, request.app.state.settings)
+        outcome = await claims.restate(
+            principal, data, address=client_address(request, request.app.state.settings)
         )
         if isinstance(outcome, Exception):  # refused, and reported to the office: commit that
             return problem_handler(request, outcome)

@@ -22,8 +22,11 @@ import msgspec
 import structlog
 from sqlalchemy import func, select, update
 
+from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import require_office
 from xinyidai.domain.consents.services import AuthorizationService
+from xinyidai.domain.enterprises.schemas import EnterpriseCreate
+from xinyidai.domain.enterprises.services import EnterpriseService
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.verification.identity import (
     LEEWAY,
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from xinyidai.domain.accounts.guards import Principal
+    from xinyidai.infra.crypto import FieldCipher
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +96,7 @@ def _person(name: str) -> str:
 
 
 def claim_out(claim: EnterpriseClaim) -> ClaimOut:
+    """The API's view of a claim."""
     status = ClaimStatus(claim.status)
     return ClaimOut(
         id=claim.id,
@@ -114,6 +119,7 @@ def claim_out(claim: EnterpriseClaim) -> ClaimOut:
 
 
 def already_verified(uscc: str) -> Conflict:
+    """The refusal of a claim on an enterprise someone else already verified."""
     return Conflict(
         f"the enterprise {uscc} is already verified by its legal representative on another "
         "account. If you are its legal representative, contact the credit office (信用办): "
@@ -134,10 +140,12 @@ class ClaimService:
         session: AsyncSession,
         redis: Redis | None = None,
         identity: IdentityClient | None = None,
+        cipher: FieldCipher | None = None,
     ) -> None:
         self.session = session
         self.redis = redis
         self.identity = identity
+        self.cipher = cipher
 
     # --- claims -------------------------------------------------------------------------------
     async def verified_elsewhere(
@@ -176,6 +184,7 @@ class ClaimService:
         return claim
 
     async def own(self, principal: Principal, *, lock: bool = False) -> EnterpriseClaim:
+        """The SME account's own claim (``lock``: for update); NotFound for other roles."""
         if principal.role is not Role.SME:
             raise NotFound("no such resource")
         stmt = select(EnterpriseClaim).where(EnterpriseClaim.user_id == principal.user_id)
@@ -183,6 +192,14 @@ class ClaimService:
         if claim is None:
             raise NotFound("this account has no claim")
         return claim
+
+    async def restate(
+        self, principal: Principal, data: EnterpriseCreate, *, address: str | None
+    ) -> EnterpriseClaim | Conflict:
+        """Validate the restated details as a registration is validated, then ``replace``."""
+        assert self.cipher is not None, "restating a claim seals an ID number"
+        details = EnterpriseService(self.session, self.cipher).details(data)
+        return await self.replace(principal, details, address=address)
 
     async def replace(
         self, principal: Principal, details: dict[str, Any], *, address: str | None
@@ -219,6 +236,7 @@ class ClaimService:
         return self.redis
 
     async def start(self, principal: Principal) -> VerificationStart:
+        """A link to the identity service for the legal representative to verify the claim."""
         claim = await self.own(principal)
         if claim.status != ClaimStatus.PENDING:
             raise Conflict(f"this claim is {claim.status}; only a pending claim can be verified")
@@ -282,7 +300,7 @@ class ClaimService:
 
     async def remember_token(self, identity: VerifiedIdentity) -> None:
         """Refuse an ID token seen before (kept until it expires)."""
-        ttl = max(identity.expires_at + LEEWAY - int(dt.datetime.now(dt.UTC).timestamp()), 60)
+        ttl = max(identity.expires_at + LEEWAY - int(utc_now().timestamp()), 60)
         first = await self._redis().set(_token_key(identity), b"1", ex=ttl, nx=True)
         if not first:
             raise IdentityRejected("this ID token has been used already", "token_replayed")
@@ -291,7 +309,7 @@ class ClaimService:
         self, claim_id: UUID, identity: VerifiedIdentity, *, now: dt.datetime | None = None
     ) -> EnterpriseClaim:
         """Verify the claim with what the identity service confirmed (flushed)."""
-        now = now or dt.datetime.now(dt.UTC)
+        now = now or utc_now()
         claim = await self.session.scalar(
             select(EnterpriseClaim).where(EnterpriseClaim.id == claim_id).with_for_update()
         )
@@ -391,7 +409,7 @@ class ClaimService:
         """Revoke a verification: the enterprise has no owner again, its accounts act for
         nobody, and its live data authorisations end now."""
         require_office(principal)
-        now = now or dt.datetime.now(dt.UTC)
+        now = now or utc_now()
         reason = clean_text("reason", reason, min_length=2, kind="text")
         enterprise = await self.session.scalar(
             select(Enterprise).where(Enterprise.id == enterprise_id).with_for_update()
@@ -432,6 +450,7 @@ class ClaimService:
     async def alerts(
         self, principal: Principal, *, status: AlertStatus | None, limit: int, offset: int
     ) -> AlertPage:
+        """The office's alerts about claims on verified enterprises, newest first."""
         require_office(principal)
         stmt = select(VerificationAlert)
         if status is not None:
@@ -449,6 +468,7 @@ class ClaimService:
     async def close_alert(
         self, alert_id: UUID, note: str, principal: Principal, *, now: dt.datetime | None = None
     ) -> VerificationAlert:
+        """The office closes an alert with a note."""
         require_office(principal)
         alert = await self.session.scalar(
             select(VerificationAlert).where(VerificationAlert.id == alert_id).with_for_update()
@@ -459,7 +479,7 @@ class ClaimService:
             raise Conflict("this alert is already closed")
         alert.status, alert.closed_at, alert.closed_by = (
             AlertStatus.CLOSED,
-            now or dt.datetime.now(dt.UTC),
+            now or utc_now(),
             principal.user_id,
         )
         alert.note = clean_text("note", note, kind="text")
@@ -468,6 +488,7 @@ class ClaimService:
 
 
 def alert_out(alert: VerificationAlert) -> AlertOut:
+    """The API's view of a verification alert."""
     return AlertOut(
         id=alert.id,
         kind=alert.kind,

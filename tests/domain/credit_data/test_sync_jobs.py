@@ -1,0 +1,79 @@
+"""The sync's cron work: a monthly run for every SME with a live authorisation, and runs whose
+job never reached the queue queued again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from xinyidai.domain.credit_data.sync import queue_monthly_syncs, requeue_stale_syncs
+from xinyidai.infra.db import create_engine, session_factory, unit_of_work
+from xinyidai.models import DataAuthorization, Role, SyncRun, SyncStatus
+from xinyidai.settings import Settings
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def __call__(self, function: str, **kwargs: Any) -> None:
+        assert function == "sync_enterprise"
+        self.sent.append(kwargs)
+
+
+@pytest.fixture
+async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    assert settings.database_url
+    engine = create_engine(settings, settings.database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+async def test_every_sme_with_a_live_authorisation_gets_its_monthly_run(
+    world, db, sessions
+) -> None:
+    live = await world.enterprise()
+    revoked = await world.enterprise()
+    await world.enterprise()  # never authorised anything
+    owner = await world.user("owner@example.com", Role.SME, live.uscc)
+    await world.authorise(live.id, ["tax"], owner.id)
+    await world.authorise(live.id, ["electricity"], owner.id)
+    ended = await world.authorise(revoked.id, ["tax"], owner.id)
+    await db.execute(
+        update(DataAuthorization)
+        .where(DataAuthorization.id == ended.id)
+        .values(revoked_at=dt.datetime.now(dt.UTC))
+    )
+    await db.commit()
+    recorder = Recorder()
+    async with unit_of_work(sessions) as session:
+        assert await queue_monthly_syncs(session, recorder) == 1
+        assert recorder.sent == []  # queued at the commit
+    runs = (await db.scalars(select(SyncRun))).all()
+    assert [(r.enterprise_id, r.trigger) for r in runs] == [(live.id, "monthly")]
+    assert recorder.sent == [
+        {"run_id": str(runs[0].id), "key": f"sync:{runs[0].id}", "timeout": 600}
+    ]
+
+
+async def test_runs_whose_job_never_came_are_queued_again(world, db, sessions) -> None:
+    sme = await world.enterprise()
+    stale, fresh, running = [
+        SyncRun(enterprise_id=sme.id, trigger="manual", status=status, families=[])
+        for status in (SyncStatus.QUEUED, SyncStatus.QUEUED, SyncStatus.RUNNING)
+    ]
+    db.add_all([stale, fresh, running])
+    await db.commit()
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    await db.execute(
+        update(SyncRun).where(SyncRun.id.in_([stale.id, running.id])).values(created_at=long_ago)
+    )
+    await db.commit()
+    recorder = Recorder()
+    assert await requeue_stale_syncs(sessions, recorder) == 1
+    assert recorder.sent == [{"run_id": str(stale.id), "key": f"sync:{stale.id}", "timeout": 600}]
