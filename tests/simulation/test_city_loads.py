@@ -30,7 +30,8 @@ from xinyidai.enums import NEGATIVE_TYPES, Family
 from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.models import Enterprise, Role
 from xinyidai.settings import Settings
-from xinyidai_ml.simulator import Firm, Simulation, simulate
+from xinyidai.simulation.registry import Firm
+from xinyidai_ml.simulator import Simulation, simulate
 
 CITY = 300  # firms simulated (all their records are imported)
 N_FIRMS = 16  # firms registered, authorised and synced

@@ -354,7 +354,8 @@ class Simulation:
 def _window_sum(x: NDArray[Any], rows: I64, stop: I64, length: int) -> F64:
     """Sum of ``x[row, stop - length : stop]`` for each (row, stop), columns clipped at 0."""
     cs = np.concatenate((np.zeros((x.shape[0], 1)), np.cumsum(x, axis=1)), axis=1)
-    return cs[rows, stop] - cs[rows, np.maximum(stop - length, 0)]
+    sums: F64 = cs[rows, stop] - cs[rows, np.maximum(stop - length, 0)]
+    return sums
 
 
 def latent_logit(drivers: dict[str, F64], effect_scale: float = EFFECT_SCALE) -> F64:
@@ -384,7 +385,8 @@ def latent_logit(drivers: dict[str, F64], effect_scale: float = EFFECT_SCALE) ->
         + 0.6 * np.maximum(-s, 0.0)
         - 0.15 * drivers["compliance"]
     )
-    return effect_scale * f
+    logit: F64 = effect_scale * f
+    return logit
 
 
 def solve_intercept(f: F64, target: float = TARGET_DEFAULT_RATE) -> float:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -49,8 +50,8 @@ def model_commands() -> dict[str, click.Command]:
 def demo_model_trainer() -> DemoModelTrainer | None:
     """The installed demo-model trainer, or ``None`` when no ML project is installed."""
     for entry in entry_points(group=DEMO_MODEL, name="train"):
-        trainer = entry.load()
+        trainer: object = entry.load()
         if not callable(trainer):
             raise click.ClickException(f"{DEMO_MODEL} entry point {entry.value} is not callable")
-        return trainer
+        return cast("DemoModelTrainer", trainer)
     return None

@@ -30,9 +30,9 @@ from uuid import UUID
 import anyio.to_thread
 import msgspec
 import structlog
-from advanced_alchemy.mixins.uuid import uuid7  # the primary keys' own generator
 from sqlalchemy import Table, Text, case, cast, exists, func, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
+from uuid_utils.compat import uuid7  # the generator the primary keys use (advanced-alchemy[uuid])
 
 from xinyidai.dates import china_today, utc_now
 from xinyidai.domain.accounts.guards import (
@@ -83,7 +83,9 @@ BATCH_SIZE = 2000
 _SCORES: Table = CreditScore.__table__  # type: ignore[assignment]
 
 
-def _row(snapshot_id: UUID, enterprise_id: UUID, version: int, model: str, r: ScoreResult) -> dict:
+def _row(
+    snapshot_id: UUID, enterprise_id: UUID, version: int, model: str, r: ScoreResult
+) -> dict[str, Any]:
     return {
         "enterprise_id": enterprise_id,
         "snapshot_id": snapshot_id,
