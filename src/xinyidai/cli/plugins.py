@@ -49,7 +49,8 @@ def model_commands() -> dict[str, click.Command]:
 def demo_model_trainer() -> DemoModelTrainer | None:
     """The installed demo-model trainer, or ``None`` when no ML project is installed."""
     for entry in entry_points(group=DEMO_MODEL, name="train"):
-        trainer = entry.load()
+        # The entry point's documented contract; only its callability can be checked here.
+        trainer: DemoModelTrainer = entry.load()
         if not callable(trainer):
             raise click.ClickException(f"{DEMO_MODEL} entry point {entry.value} is not callable")
         return trainer
