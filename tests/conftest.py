@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from litestar import Litestar
@@ -24,7 +25,15 @@ from xinyidai.domain.enterprises.schemas import EnterpriseCreate
 from xinyidai.domain.enterprises.services import EnterpriseService
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.db import create_engine, session_factory
-from xinyidai.models import Role
+from xinyidai.models import (
+    Bank,
+    DataAuthorization,
+    Enterprise,
+    EnterpriseClaim,
+    PublicRecord,
+    Role,
+    User,
+)
 from xinyidai.settings import Env, Settings
 from xinyidai.simulation.registry import make_resident_id, make_uscc
 
@@ -138,7 +147,7 @@ class World:
     def cipher(self) -> FieldCipher:
         return FieldCipher(self.settings.data_key_bytes)
 
-    async def enterprise(self, **overrides: Any) -> Any:
+    async def enterprise(self, **overrides: Any) -> Enterprise:
         payload = enterprise_payload(**overrides)
         payload["registered_capital"] = Decimal(payload["registered_capital"])
         payload["founded_on"] = dt.date.fromisoformat(payload["founded_on"])
@@ -148,7 +157,7 @@ class World:
         await self.session.commit()
         return ent
 
-    async def bank(self, code: str, name: str | None = None) -> Any:
+    async def bank(self, code: str, name: str | None = None) -> Bank:
         bank = await BankService(self.session).create(name=name or f"{code} bank", short_code=code)
         await self.session.commit()
         return bank
@@ -161,7 +170,7 @@ class World:
         password: str = PASSWORD,
         *,
         verified: bool = True,
-    ) -> Any:
+    ) -> User:
         """A user; an SME user claims the enterprise ``org`` and, unless ``verified=False``,
         has that claim verified as if its legal representative had confirmed it at the
         identity service (the flow itself is tested in tests/domain/verification)."""
@@ -175,13 +184,12 @@ class World:
         await self.session.refresh(user)
         return user
 
-    async def verify(self, user_id: Any) -> Any:
+    async def verify(self, user_id: UUID) -> EnterpriseClaim:
         """Accept the user's pending claim with the identity its licence would state."""
         from sqlalchemy import select
 
         from xinyidai.domain.verification.identity import VerifiedIdentity
         from xinyidai.domain.verification.services import ClaimService
-        from xinyidai.models import EnterpriseClaim
 
         claim = await self.session.scalar(
             select(EnterpriseClaim).where(EnterpriseClaim.user_id == user_id)
@@ -201,10 +209,8 @@ class World:
         await self.session.commit()
         return claim
 
-    async def record(self, uscc: str, **overrides: Any) -> Any:
+    async def record(self, uscc: str, **overrides: Any) -> PublicRecord:
         """A public credit record about ``uscc`` (an administrative penalty unless told)."""
-        from xinyidai.models import PublicRecord
-
         n = next(_seq)
         values: dict[str, Any] = {
             "uscc": uscc,
@@ -228,10 +234,8 @@ class World:
         return record
 
     async def authorise(
-        self, enterprise_id: Any, families: list[str], user_id: Any, days: int = 180
-    ) -> Any:
-        from xinyidai.models import DataAuthorization
-
+        self, enterprise_id: UUID, families: list[str], user_id: UUID, days: int = 180
+    ) -> DataAuthorization:
         now = dt.datetime.now(dt.UTC)
         auth = DataAuthorization(
             enterprise_id=enterprise_id,

@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from tests.conftest import World, login
 from xinyidai.dates import china_today
 from xinyidai.infra.errors import InvalidInput
-from xinyidai.models import Role
+from xinyidai.models import Bank, Enterprise, Role
 
 
 def _field_error(response: Any) -> tuple[str, str]:
@@ -23,8 +23,12 @@ def _field_error(response: Any) -> tuple[str, str]:
     return error["field"], error.get("code")
 
 
+# The SME and the bank the tests edit.
+Scene = tuple[Enterprise, Bank]
+
+
 @pytest.fixture
-async def scene(world: World):
+async def scene(world: World) -> Scene:
     sme = await world.enterprise()
     await world.user("owner@example.com", Role.SME, sme.uscc)
     await world.user("office@example.com", Role.OFFICE)
@@ -39,7 +43,7 @@ async def scene(world: World):
     ["9999-12-31", "1948-12-31", "0001-01-01", (china_today() + dt.timedelta(days=1)).isoformat()],
 )
 async def test_a_founding_date_in_the_future_or_before_1949_is_refused(
-    client: AsyncTestClient[Litestar], scene, founded_on: str
+    client: AsyncTestClient[Litestar], scene: Scene, founded_on: str
 ) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
@@ -54,7 +58,7 @@ async def test_registration_refuses_a_founding_date_in_the_year_9999(world: Worl
 
 
 async def test_a_founding_date_of_today_is_accepted(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
@@ -75,7 +79,7 @@ async def test_a_founding_date_of_today_is_accepted(
     ],
 )
 async def test_an_authorisation_expiry_at_the_ends_of_the_calendar_is_a_422(
-    client: AsyncTestClient[Litestar], scene, expires_at: str
+    client: AsyncTestClient[Litestar], scene: Scene, expires_at: str
 ) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
@@ -98,7 +102,7 @@ async def test_an_authorisation_expiry_at_the_ends_of_the_calendar_is_a_422(
     ],
 )
 async def test_series_ranges_near_the_ends_of_the_calendar_are_a_422(
-    client: AsyncTestClient[Litestar], scene, params: dict[str, str], field: str, code: str
+    client: AsyncTestClient[Litestar], scene: Scene, params: dict[str, str], field: str, code: str
 ) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
@@ -107,7 +111,7 @@ async def test_series_ranges_near_the_ends_of_the_calendar_are_a_422(
 
 
 async def test_a_series_range_of_ten_years_is_read(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
@@ -127,7 +131,11 @@ async def test_a_series_range_of_ten_years_is_read(
     ],
 )
 async def test_a_dispute_correction_with_dates_out_of_range_is_a_422(
-    client: AsyncTestClient[Litestar], world: World, scene, correction: dict[str, str], field: str
+    client: AsyncTestClient[Litestar],
+    world: World,
+    scene: Scene,
+    correction: dict[str, str],
+    field: str,
 ) -> None:
     sme, _ = scene
     record = await world.record(sme.uscc)
@@ -161,7 +169,7 @@ async def test_a_dispute_correction_with_dates_out_of_range_is_a_422(
     ],
 )
 async def test_a_malformed_bank_url_is_a_422(
-    client: AsyncTestClient[Litestar], scene, url: str
+    client: AsyncTestClient[Litestar], scene: Scene, url: str
 ) -> None:
     _, bank = scene
     await login(client, "banker@example.com")
@@ -171,7 +179,7 @@ async def test_a_malformed_bank_url_is_a_422(
 
 # --- names and free text ------------------------------------------------------------------------
 async def test_names_made_only_of_zero_width_characters_are_refused(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     sme, bank = scene
     await login(client, "owner@example.com")
@@ -195,7 +203,7 @@ async def test_names_made_only_of_zero_width_characters_are_refused(
 
 
 async def test_names_with_bidi_overrides_are_refused(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
@@ -210,7 +218,7 @@ async def test_names_with_bidi_overrides_are_refused(
 
 
 async def test_zero_width_characters_are_dropped_from_a_stored_name(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -19,7 +20,7 @@ MEGABYTE = 1024 * 1024
 
 
 @pytest.fixture
-def json_logs():
+def json_logs() -> Iterator[None]:
     configure_logging("INFO", json=True)
     yield
     configure_logging("INFO", json=False)
@@ -30,7 +31,7 @@ def _lines(capsys: pytest.CaptureFixture[str]) -> list[str]:
 
 
 def test_a_megabyte_value_is_cut_with_a_marker_saying_how_much(
-    json_logs, capsys: pytest.CaptureFixture[str]
+    json_logs: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     structlog.get_logger("test").warning("import_rejected", reason="é" * MEGABYTE, rows=3)
     (line,) = _lines(capsys)
@@ -41,7 +42,9 @@ def test_a_megabyte_value_is_cut_with_a_marker_saying_how_much(
     assert event["reason"].endswith(f"…[truncated {MEGABYTE - MAX_VALUE_CHARS} chars]")
 
 
-def test_bytes_and_containers_are_cut_too(json_logs, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bytes_and_containers_are_cut_too(
+    json_logs: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     errors = [{"row": n, "error": "bad"} for n in range(10**5)]
     structlog.get_logger("test").info("received", body=b"\x00" * MEGABYTE, errors=errors)
     (line,) = _lines(capsys)
@@ -52,7 +55,7 @@ def test_bytes_and_containers_are_cut_too(json_logs, capsys: pytest.CaptureFixtu
 
 
 def test_a_line_of_many_long_values_is_cut_as_a_whole_and_stays_json(
-    json_logs, capsys: pytest.CaptureFixture[str]
+    json_logs: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     values = {f"field_{n}": "x" * MEGABYTE for n in range(40)}
     structlog.get_logger("test").info("wide", **values)
@@ -65,7 +68,7 @@ def test_a_line_of_many_long_values_is_cut_as_a_whole_and_stays_json(
 
 
 def test_a_long_traceback_keeps_more_than_a_value_but_is_bounded(
-    json_logs, capsys: pytest.CaptureFixture[str]
+    json_logs: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     try:
         raise ValueError("v" * MEGABYTE)

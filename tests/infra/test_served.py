@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ SENT = 64 * 1024  # what it sends before it waits for an answer
 
 
 @pytest.fixture
-def served_settings(settings: Settings):
+def served_settings(settings: Settings) -> Settings:
     return dataclasses.replace(settings, cookie_secure=False)
 
 
@@ -52,7 +53,7 @@ async def _upload_start(
 
 
 async def test_an_upload_without_a_session_is_refused_before_its_body_is_read(
-    served_settings,
+    served_settings: Settings,
 ) -> None:
     with serve(create_app(served_settings)) as server:
         response = await _upload_start(server.port, DECLARED)
@@ -63,7 +64,7 @@ async def test_an_upload_without_a_session_is_refused_before_its_body_is_read(
 
 
 async def test_an_upload_without_the_csrf_token_is_refused_before_its_body_is_read(
-    served_settings, world: World
+    served_settings: Settings, world: World
 ) -> None:
     await world.user("office-csrf@example.com", Role.OFFICE)
     with serve(create_app(served_settings)) as server:
@@ -80,7 +81,7 @@ async def test_an_upload_without_the_csrf_token_is_refused_before_its_body_is_re
 
 
 async def test_an_upload_over_the_limit_is_a_413_before_its_body_is_read(
-    served_settings, world: World
+    served_settings: Settings, world: World
 ) -> None:
     await world.user("office-big@example.com", Role.OFFICE)
     with serve(create_app(served_settings)) as server:
@@ -99,11 +100,11 @@ async def test_an_upload_over_the_limit_is_a_413_before_its_body_is_read(
         assert server.counter.received.get(IMPORTS, 0) == 0
 
 
-async def test_a_streamed_body_stops_being_read_at_the_limit(served_settings) -> None:
+async def test_a_streamed_body_stops_being_read_at_the_limit(served_settings: Settings) -> None:
     """Without a Content-Length (chunked), the app reads up to the limit and answers 413."""
     sent = 0
 
-    async def endless():
+    async def endless() -> AsyncIterator[bytes]:
         nonlocal sent
         yield b'{"email": "'
         while sent < 50 * 1024 * 1024:
@@ -123,7 +124,7 @@ async def test_a_streamed_body_stops_being_read_at_the_limit(served_settings) ->
         assert 2 * 1024 * 1024 < read <= 3 * 1024 * 1024
 
 
-async def test_metrics_are_served_to_a_loopback_scraper_only(served_settings) -> None:
+async def test_metrics_are_served_to_a_loopback_scraper_only(served_settings: Settings) -> None:
     with serve(create_app(served_settings)) as server:
         async with httpx.AsyncClient(base_url=server.url) as client:
             scraped = await client.get("/metrics")
@@ -135,7 +136,9 @@ async def test_metrics_are_served_to_a_loopback_scraper_only(served_settings) ->
             assert proxied.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_trusted_proxies_do_not_make_a_remote_client_loopback(served_settings) -> None:
+async def test_trusted_proxies_do_not_make_a_remote_client_loopback(
+    served_settings: Settings,
+) -> None:
     trusting = dataclasses.replace(served_settings, trusted_proxies=True)
     with serve(create_app(trusting)) as server:
         async with httpx.AsyncClient(base_url=server.url) as client:
@@ -144,7 +147,9 @@ async def test_trusted_proxies_do_not_make_a_remote_client_loopback(served_setti
                 assert response.status_code == 404, forwarded
 
 
-async def test_a_client_that_leaves_mid_body_is_not_a_server_error(served_settings) -> None:
+async def test_a_client_that_leaves_mid_body_is_not_a_server_error(
+    served_settings: Settings,
+) -> None:
     with serve(create_app(served_settings)) as server:
         _, writer = await asyncio.open_connection("127.0.0.1", server.port)
         head = (

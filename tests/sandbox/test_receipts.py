@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -146,7 +146,8 @@ def _wrong_type(uscc: str, audience: str) -> str:
 
 
 NOW = dt.datetime.now(dt.UTC)
-REFUSALS = {
+# Case: (receipt for (uscc, audience), the error the provider answers with).
+REFUSALS: dict[str, tuple[Callable[[str, str], str | None], str]] = {
     "missing": (lambda u, a: None, "receipt_missing"),
     "not a JWS": (lambda u, a: "not-a-receipt", "receipt_malformed"),
     "another key": (
@@ -232,7 +233,8 @@ async def test_keys_from_the_platforms_jwks_uri_are_fetched_when_needed_and_afte
     settings: Settings,
 ) -> None:
     platform = create_platform(settings)
-    transport = CountingTransport(app=platform)
+    # Litestar types the ASGI scope and messages more narrowly than httpx's generic ASGI app.
+    transport = CountingTransport(app=platform)  # type: ignore[arg-type]
     keys = PlatformKeys(
         jwks_uri="http://platform.test/.well-known/jwks.json", transport=transport, min_refresh=0
     )

@@ -4,13 +4,14 @@ revokes them; nobody else can."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import World, login
-from xinyidai.models import Role
+from xinyidai.models import Enterprise, Role
 
 
 def _in(days: float) -> str:
@@ -18,14 +19,14 @@ def _in(days: float) -> str:
 
 
 @pytest.fixture
-async def sme(world: World):
+async def sme(world: World) -> Enterprise:
     ent = await world.enterprise()
     await world.user("owner@example.com", Role.SME, ent.uscc)
     return ent
 
 
 async def test_an_sme_grants_an_authorisation_and_a_sync_is_queued(
-    client: AsyncTestClient[Litestar], sme
+    client: AsyncTestClient[Litestar], sme: Enterprise
 ) -> None:
     await login(client, "owner@example.com")
     response = await client.post(
@@ -62,7 +63,7 @@ async def test_an_sme_grants_an_authorisation_and_a_sync_is_queued(
     ],
 )
 async def test_authorisations_are_at_most_twelve_months_and_well_formed(
-    client: AsyncTestClient[Litestar], sme, payload, code
+    client: AsyncTestClient[Litestar], sme: Enterprise, payload: dict[str, Any], code: str
 ) -> None:
     await login(client, "owner@example.com")
     response = await client.post(f"/api/v1/enterprises/{sme.id}/data-authorizations", json=payload)
@@ -71,7 +72,7 @@ async def test_authorisations_are_at_most_twelve_months_and_well_formed(
 
 
 async def test_unknown_families_and_fields_are_refused(
-    client: AsyncTestClient[Litestar], sme
+    client: AsyncTestClient[Litestar], sme: Enterprise
 ) -> None:
     await login(client, "owner@example.com")
     base = f"/api/v1/enterprises/{sme.id}/data-authorizations"
@@ -86,7 +87,7 @@ async def test_unknown_families_and_fields_are_refused(
 
 
 async def test_revoking_keeps_history_and_ends_the_authorisation(
-    client: AsyncTestClient[Litestar], sme
+    client: AsyncTestClient[Litestar], sme: Enterprise
 ) -> None:
     await login(client, "owner@example.com")
     base = f"/api/v1/enterprises/{sme.id}/data-authorizations"
@@ -109,7 +110,7 @@ async def test_revoking_keeps_history_and_ends_the_authorisation(
 
 
 async def test_nobody_else_sees_or_manages_an_smes_authorisations(
-    client: AsyncTestClient[Litestar], world: World, sme
+    client: AsyncTestClient[Litestar], world: World, sme: Enterprise
 ) -> None:
     other = await world.enterprise()
     await world.user("other@example.com", Role.SME, other.uscc)

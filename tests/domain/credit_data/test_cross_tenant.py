@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -11,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import World, login
 from xinyidai.domain.credit_data.sync import queue_sync
 from xinyidai.domain.profiles import snapshots
-from xinyidai.models import Role
+from xinyidai.models import Enterprise, Role, SyncRun
 
 
 async def _no_queue(*_: object, **__: object) -> None:
@@ -19,7 +21,7 @@ async def _no_queue(*_: object, **__: object) -> None:
 
 
 @pytest.fixture
-async def scene(world: World, db: AsyncSession):
+async def scene(world: World, db: AsyncSession) -> tuple[Enterprise, SyncRun]:
     sme = await world.enterprise()
     other = await world.enterprise()
     owner = await world.user("owner@example.com", Role.SME, sme.uscc)
@@ -35,7 +37,7 @@ async def scene(world: World, db: AsyncSession):
     return sme, run
 
 
-def _reads(sme_id, run_id) -> list[str]:
+def _reads(sme_id: UUID, run_id: UUID) -> list[str]:
     base = f"/api/v1/enterprises/{sme_id}"
     return [
         base,
@@ -51,7 +53,7 @@ def _reads(sme_id, run_id) -> list[str]:
 
 @pytest.mark.parametrize("email", ["other@example.com", "banker@example.com"])
 async def test_other_smes_and_banks_get_404_everywhere(
-    client: AsyncTestClient[Litestar], scene, email
+    client: AsyncTestClient[Litestar], scene: tuple[Enterprise, SyncRun], email: str
 ) -> None:
     sme, run = scene
     await login(client, email)
@@ -63,7 +65,7 @@ async def test_other_smes_and_banks_get_404_everywhere(
 
 
 async def test_the_owner_reads_everything_and_nothing_is_logged(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: tuple[Enterprise, SyncRun]
 ) -> None:
     sme, run = scene
     await login(client, "owner@example.com")
@@ -74,7 +76,7 @@ async def test_the_owner_reads_everything_and_nothing_is_logged(
 
 
 async def test_the_office_reads_data_but_not_the_smes_own_desk(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: tuple[Enterprise, SyncRun]
 ) -> None:
     sme, run = scene
     await login(client, "office@example.com")
@@ -94,7 +96,9 @@ async def test_the_office_reads_data_but_not_the_smes_own_desk(
     assert sorted(logged) == ["profile", "public_records", "registration", "series:tax"]
 
 
-async def test_series_ranges_are_checked(client: AsyncTestClient[Litestar], scene) -> None:
+async def test_series_ranges_are_checked(
+    client: AsyncTestClient[Litestar], scene: tuple[Enterprise, SyncRun]
+) -> None:
     sme, _ = scene
     await login(client, "owner@example.com")
     url = f"/api/v1/enterprises/{sme.id}/series/tax"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
+from uuid import UUID
 
 import pytest
 from litestar import Litestar
@@ -14,11 +16,14 @@ from tests.conftest import World, login
 from xinyidai.dates import china_today
 from xinyidai.domain.credit_data.records import expire_and_purge
 from xinyidai.domain.profiles import snapshots
-from xinyidai.models import Dispute, PublicRecord, Role
+from xinyidai.models import Dispute, Enterprise, PublicRecord, Role
+
+# The SME, another SME, and a public record about the first.
+Scene = tuple[Enterprise, Enterprise, PublicRecord]
 
 
 @pytest.fixture
-async def scene(world: World):
+async def scene(world: World) -> Scene:
     sme = await world.enterprise()
     other = await world.enterprise()
     await world.user("owner@example.com", Role.SME, sme.uscc)
@@ -30,9 +35,12 @@ async def scene(world: World):
     return sme, other, record
 
 
-async def _profile_records(client: AsyncTestClient[Litestar], enterprise_id) -> list[dict]:
+async def _profile_records(
+    client: AsyncTestClient[Litestar], enterprise_id: UUID
+) -> list[dict[str, Any]]:
     profile = (await client.get(f"/api/v1/enterprises/{enterprise_id}/profile")).json()
-    return profile["content"]["public_records"]["items"]
+    items: list[dict[str, Any]] = profile["content"]["public_records"]["items"]
+    return items
 
 
 async def _as(client: AsyncTestClient[Litestar], email: str) -> None:
@@ -41,7 +49,7 @@ async def _as(client: AsyncTestClient[Litestar], email: str) -> None:
 
 
 async def test_a_disputed_record_is_flagged_at_once_and_due_in_20_days(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     sme, _, record = scene
     await _as(client, "owner@example.com")
@@ -65,7 +73,7 @@ async def test_a_disputed_record_is_flagged_at_once_and_due_in_20_days(
 
 
 async def test_the_office_queue_shows_due_dates_and_overdue_disputes(
-    client: AsyncTestClient[Litestar], scene, db: AsyncSession
+    client: AsyncTestClient[Litestar], scene: Scene, db: AsyncSession
 ) -> None:
     sme, _, record = scene
     await _as(client, "owner@example.com")
@@ -86,17 +94,18 @@ async def test_the_office_queue_shows_due_dates_and_overdue_disputes(
     assert overdue[0]["overdue"] is True
 
 
-async def _dispute(client: AsyncTestClient[Litestar], sme, record) -> str:
+async def _dispute(client: AsyncTestClient[Litestar], sme: Enterprise, record: PublicRecord) -> str:
     await _as(client, "owner@example.com")
     response = await client.post(
         f"/api/v1/enterprises/{sme.id}/disputes",
         json={"record_id": str(record.id), "reason": "处罚内容与事实不符"},
     )
-    return response.json()["id"]
+    dispute_id: str = response.json()["id"]
+    return dispute_id
 
 
 async def test_a_correction_changes_the_record_and_a_new_snapshot_follows(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     sme, _, record = scene
     dispute_id = await _dispute(client, sme, record)
@@ -119,7 +128,7 @@ async def test_a_correction_changes_the_record_and_a_new_snapshot_follows(
 
 
 async def test_a_withdrawn_record_disappears_from_the_profile(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     sme, _, record = scene
     dispute_id = await _dispute(client, sme, record)
@@ -137,7 +146,7 @@ async def test_a_withdrawn_record_disappears_from_the_profile(
 
 
 async def test_an_upheld_record_loses_its_flag_and_both_statements_stay(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     sme, _, record = scene
     dispute_id = await _dispute(client, sme, record)
@@ -156,7 +165,7 @@ async def test_an_upheld_record_loses_its_flag_and_both_statements_stay(
 
 
 async def test_disputes_are_closed_to_other_parties(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     sme, other, record = scene
     await _as(client, "other@example.com")
@@ -192,7 +201,7 @@ async def test_disputes_are_closed_to_other_parties(
 
 
 async def test_a_repaired_record_leaves_the_next_snapshot(
-    client: AsyncTestClient[Litestar], scene
+    client: AsyncTestClient[Litestar], scene: Scene
 ) -> None:
     sme, _, record = scene
     await _as(client, "office@example.com")
@@ -241,5 +250,6 @@ async def test_records_expire_after_publication_and_old_negatives_are_purged(
     assert ids["ancient"] not in statuses
     assert statuses[ids["honour"]] == "active"
     latest = await snapshots.latest(db, sme.id)
+    assert latest is not None
     shown = {r["id"] for r in latest.content["public_records"]["items"]}
     assert shown == {str(ids["current"]), str(ids["honour"])}

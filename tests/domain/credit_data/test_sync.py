@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID
 
 import pytest
 from joserfc.jwk import ECKey
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import World, login
 from tests.provider_fixtures import PLATFORM_SIGNER, RunningSandbox, established, find_firm
@@ -18,10 +21,20 @@ from xinyidai.app import create_app
 from xinyidai.dates import months_back
 from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
 from xinyidai.domain.profiles import snapshots
+from xinyidai.domain.providers.base import DataProvider
 from xinyidai.domain.providers.http import HttpDataProvider
 from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.infra.signing import Signer
-from xinyidai.models import DataAuthorization, ElectricityMonthly, Role, TaxMonthly, WaterMonthly
+from xinyidai.models import (
+    DataAuthorization,
+    ElectricityMonthly,
+    Enterprise,
+    Role,
+    SyncRun,
+    TaxMonthly,
+    User,
+    WaterMonthly,
+)
 from xinyidai.settings import Settings
 
 
@@ -30,39 +43,51 @@ async def _no_queue(*_: object, **__: object) -> None:
 
 
 @pytest.fixture
-async def sessions(settings: Settings):
+async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    assert settings.database_url
     engine = create_engine(settings, settings.database_url)
     yield session_factory(engine)
     await engine.dispose()
 
 
 @pytest.fixture
-async def firm(world: World):
+async def firm(world: World) -> tuple[Enterprise, User]:
     uscc = find_firm(established)
     enterprise = await world.enterprise(uscc=uscc)
     user = await world.user("owner@example.com", Role.SME, uscc)
     return enterprise, user
 
 
-async def _sync(db: AsyncSession, sessions, provider, enterprise_id, signer=PLATFORM_SIGNER):
+async def _sync(
+    db: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    provider: DataProvider,
+    enterprise_id: UUID,
+    signer: Signer = PLATFORM_SIGNER,
+) -> SyncRun:
     run = await queue_sync(db, _no_queue, enterprise_id, trigger="test")
     await db.commit()
-    return await execute_sync(sessions, provider, run.id, signer=signer)
+    done = await execute_sync(sessions, provider, run.id, signer=signer)
+    assert done is not None
+    return done
 
 
-async def _count(db: AsyncSession, model, enterprise_id) -> int:
-    return await db.scalar(
+async def _count(
+    db: AsyncSession, model: type[TaxMonthly | ElectricityMonthly], enterprise_id: UUID
+) -> int:
+    counted = await db.execute(
         select(func.count()).select_from(model).where(model.enterprise_id == enterprise_id)
     )
+    return counted.scalar_one()
 
 
 async def test_a_sync_stores_36_months_of_each_authorised_family_with_provenance(
     db: AsyncSession,
     world: World,
-    sessions,
+    sessions: async_sessionmaker[AsyncSession],
     sandbox: RunningSandbox,
     sandbox_provider: HttpDataProvider,
-    firm,
+    firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
     auth = await world.authorise(enterprise.id, ["tax"], user.id)
@@ -84,6 +109,7 @@ async def test_a_sync_stores_36_months_of_each_authorised_family_with_provenance
     )
     assert sandbox.calls(enterprise.uscc, "electricity") == 0  # never authorised, never asked
     profile = await snapshots.latest(db, enterprise.id)
+    assert profile is not None
     assert len(profile.content["families"]["tax"]["months"]) == 36
     assert profile.reason == "sync"
 
@@ -91,11 +117,11 @@ async def test_a_sync_stores_36_months_of_each_authorised_family_with_provenance
 async def test_every_call_carries_a_signed_receipt_of_its_authorisation(
     db: AsyncSession,
     world: World,
-    sessions,
+    sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
     sandbox: RunningSandbox,
     sandbox_provider: HttpDataProvider,
-    firm,
+    firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
     energy = await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
@@ -130,16 +156,17 @@ async def test_every_call_carries_a_signed_receipt_of_its_authorisation(
 async def test_a_provider_that_cannot_verify_the_receipts_releases_nothing(
     db: AsyncSession,
     world: World,
-    sessions,
+    sessions: async_sessionmaker[AsyncSession],
     sandbox: RunningSandbox,
     sandbox_provider: HttpDataProvider,
-    firm,
+    firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
     unknown = Signer(ECKey.generate_key("P-256"), issuer=PLATFORM_SIGNER.issuer)
     run = await _sync(db, sessions, sandbox_provider, enterprise.id, signer=unknown)
     assert run.status == "failed" and run.families == []
+    assert run.error is not None
     assert run.error.count("receipt_unknown_key") == 2
     assert sandbox.calls(enterprise.uscc, "tax") == 1, "a refused receipt is not retried"
     assert sandbox.released() == []
@@ -147,27 +174,35 @@ async def test_a_provider_that_cannot_verify_the_receipts_releases_nothing(
 
 
 async def test_syncing_again_changes_nothing(
-    db: AsyncSession, world: World, sessions, sandbox_provider: HttpDataProvider, firm
+    db: AsyncSession,
+    world: World,
+    sessions: async_sessionmaker[AsyncSession],
+    sandbox_provider: HttpDataProvider,
+    firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
     first = await _sync(db, sessions, sandbox_provider, enterprise.id)
-    version = (await snapshots.latest(db, enterprise.id)).version
+    before = await snapshots.latest(db, enterprise.id)
+    assert before is not None
+    version = before.version
     second = await _sync(db, sessions, sandbox_provider, enterprise.id)
     assert first.records_added > 0
     assert second.records_added == 0 and second.status == "done"
-    assert (await snapshots.latest(db, enterprise.id)).version == version
+    after = await snapshots.latest(db, enterprise.id)
+    assert after is not None
+    assert after.version == version
 
 
 @pytest.mark.parametrize("ending", ["revoked", "expired"])
 async def test_ended_authorisations_mean_the_provider_is_never_called(
     db: AsyncSession,
     world: World,
-    sessions,
+    sessions: async_sessionmaker[AsyncSession],
     sandbox: RunningSandbox,
     sandbox_provider: HttpDataProvider,
-    firm,
-    ending,
+    firm: tuple[Enterprise, User],
+    ending: str,
 ) -> None:
     enterprise, user = firm
     auth = await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
@@ -188,10 +223,10 @@ async def test_ended_authorisations_mean_the_provider_is_never_called(
 async def test_a_timeout_and_a_500_are_retried(
     db: AsyncSession,
     world: World,
-    sessions,
+    sessions: async_sessionmaker[AsyncSession],
     sandbox: RunningSandbox,
     sandbox_provider: HttpDataProvider,
-    firm,
+    firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["tax"], user.id)
@@ -204,16 +239,17 @@ async def test_a_timeout_and_a_500_are_retried(
 async def test_a_provider_that_stays_down_fails_the_run_and_stores_nothing(
     db: AsyncSession,
     world: World,
-    sessions,
+    sessions: async_sessionmaker[AsyncSession],
     sandbox: RunningSandbox,
     sandbox_provider: HttpDataProvider,
-    firm,
+    firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["tax"], user.id)
     sandbox.faults.always("error_503")
     run = await _sync(db, sessions, sandbox_provider, enterprise.id)
     assert run.status == "failed"
+    assert run.error is not None
     assert "tax" in run.error
     assert await _count(db, TaxMonthly, enterprise.id) == 0
 
@@ -221,10 +257,10 @@ async def test_a_provider_that_stays_down_fails_the_run_and_stores_nothing(
 async def test_garbage_is_rejected_and_never_stored(
     db: AsyncSession,
     world: World,
-    sessions,
+    sessions: async_sessionmaker[AsyncSession],
     sandbox: RunningSandbox,
     sandbox_provider: HttpDataProvider,
-    firm,
+    firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["electricity", "tax"], user.id)
@@ -232,6 +268,7 @@ async def test_garbage_is_rejected_and_never_stored(
     run = await _sync(db, sessions, sandbox_provider, enterprise.id)
     assert run.status == "done"
     assert run.families == ["tax"]
+    assert run.error is not None
     assert "electricity" in run.error
     assert await _count(db, ElectricityMonthly, enterprise.id) == 0
     assert await _count(db, TaxMonthly, enterprise.id) == 36
@@ -240,21 +277,22 @@ async def test_garbage_is_rejected_and_never_stored(
 async def test_one_bad_month_is_rejected_and_the_good_ones_kept(
     db: AsyncSession,
     world: World,
-    sessions,
+    sessions: async_sessionmaker[AsyncSession],
     sandbox: RunningSandbox,
     sandbox_provider: HttpDataProvider,
-    firm,
+    firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
     await world.authorise(enterprise.id, ["tax"], user.id)
     sandbox.faults.arm("negative_value")
     run = await _sync(db, sessions, sandbox_provider, enterprise.id)
     assert run.records_added == 35
+    assert run.error is not None
     assert "tax" in run.error and "negative" in run.error.lower()
 
 
 async def test_the_sync_endpoint_runs_a_real_job(
-    settings: Settings, world: World, sandbox: RunningSandbox, firm
+    settings: Settings, world: World, sandbox: RunningSandbox, firm: tuple[Enterprise, User]
 ) -> None:
     enterprise, _ = firm
     live = dataclasses.replace(
@@ -273,7 +311,7 @@ async def test_the_sync_endpoint_runs_a_real_job(
         )
         assert granted.status_code == 201
         job = f"/api/v1/enterprises/{enterprise.id}/sync/{granted.json()['sync_job_id']}"
-        state = {}
+        state: dict[str, Any] = {}
         for _ in range(100):
             state = (await c.get(job)).json()
             if state["status"] in ("done", "failed"):
@@ -290,7 +328,7 @@ async def test_the_sync_endpoint_runs_a_real_job(
 async def test_an_unverified_enterprise_has_nothing_fetched_whatever_its_authorisations(
     db: AsyncSession,
     world: World,
-    sessions,
+    sessions: async_sessionmaker[AsyncSession],
     sandbox: RunningSandbox,
     sandbox_provider: HttpDataProvider,
 ) -> None:
@@ -302,6 +340,7 @@ async def test_an_unverified_enterprise_has_nothing_fetched_whatever_its_authori
     run = await _sync(db, sessions, sandbox_provider, enterprise.id)
 
     assert run.status == "failed"
+    assert run.error is not None
     assert "not verified" in run.error
     assert sandbox.total_calls() == 0
     assert await _count(db, TaxMonthly, enterprise.id) == 0

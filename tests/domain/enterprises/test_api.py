@@ -9,11 +9,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World, login
-from xinyidai.models import Role
+from xinyidai.models import Enterprise, Role
 
 
 @pytest.fixture
-async def two_smes(world: World):
+async def two_smes(world: World) -> tuple[Enterprise, Enterprise]:
     a = await world.enterprise()
     b = await world.enterprise()
     await world.user("a@example.com", Role.SME, a.uscc)
@@ -22,7 +22,7 @@ async def two_smes(world: World):
 
 
 async def test_an_sme_reads_its_own_enterprise_with_the_id_number_masked(
-    client: AsyncTestClient[Litestar], two_smes
+    client: AsyncTestClient[Litestar], two_smes: tuple[Enterprise, Enterprise]
 ) -> None:
     a, _ = two_smes
     await login(client, "a@example.com")
@@ -41,7 +41,7 @@ async def test_an_sme_reads_its_own_enterprise_with_the_id_number_masked(
 
 
 async def test_sme_a_cannot_see_or_change_sme_b(
-    client: AsyncTestClient[Litestar], two_smes
+    client: AsyncTestClient[Litestar], two_smes: tuple[Enterprise, Enterprise]
 ) -> None:
     _, b = two_smes
     await login(client, "a@example.com")
@@ -54,7 +54,7 @@ async def test_sme_a_cannot_see_or_change_sme_b(
 
 
 async def test_a_bank_user_cannot_read_an_enterprise(
-    client: AsyncTestClient[Litestar], world: World, two_smes
+    client: AsyncTestClient[Litestar], world: World, two_smes: tuple[Enterprise, Enterprise]
 ) -> None:
     a, _ = two_smes
     await world.bank("BANK_A")
@@ -65,7 +65,7 @@ async def test_a_bank_user_cannot_read_an_enterprise(
 
 
 async def test_an_admin_is_not_the_office_and_cannot_read_either(
-    client: AsyncTestClient[Litestar], world: World, two_smes
+    client: AsyncTestClient[Litestar], world: World, two_smes: tuple[Enterprise, Enterprise]
 ) -> None:
     a, _ = two_smes
     await world.user("root@example.com", Role.ADMIN)
@@ -74,7 +74,7 @@ async def test_an_admin_is_not_the_office_and_cannot_read_either(
 
 
 async def test_the_office_reads_but_cannot_change(
-    client: AsyncTestClient[Litestar], world: World, two_smes
+    client: AsyncTestClient[Litestar], world: World, two_smes: tuple[Enterprise, Enterprise]
 ) -> None:
     a, _ = two_smes
     await world.user("office@example.com", Role.OFFICE)
@@ -88,7 +88,7 @@ async def test_the_office_reads_but_cannot_change(
 
 
 async def test_an_sme_corrects_its_own_registration(
-    client: AsyncTestClient[Litestar], two_smes
+    client: AsyncTestClient[Litestar], two_smes: tuple[Enterprise, Enterprise]
 ) -> None:
     a, _ = two_smes
     await login(client, "a@example.com")
@@ -114,7 +114,7 @@ async def test_an_sme_corrects_its_own_registration(
     ["status", "uscc", "id", "owner_id", "enterprise_id", "legal_rep_id_masked", "created_at"],
 )
 async def test_mass_assignment_through_patch_is_refused(
-    client: AsyncTestClient[Litestar], two_smes, field
+    client: AsyncTestClient[Litestar], two_smes: tuple[Enterprise, Enterprise], field: str
 ) -> None:
     a, _ = two_smes
     await login(client, "a@example.com")
@@ -128,7 +128,7 @@ async def test_mass_assignment_through_patch_is_refused(
 
 
 async def test_invalid_corrections_are_refused_and_change_nothing(
-    client: AsyncTestClient[Litestar], two_smes
+    client: AsyncTestClient[Litestar], two_smes: tuple[Enterprise, Enterprise]
 ) -> None:
     a, _ = two_smes
     await login(client, "a@example.com")

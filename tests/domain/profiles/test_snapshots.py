@@ -18,14 +18,14 @@ from xinyidai.models import Enterprise, ProfileSnapshot, Role
 
 
 @pytest.fixture
-async def sme(world: World):
+async def sme(world: World) -> Enterprise:
     ent = await world.enterprise()
     await world.user("owner@example.com", Role.SME, ent.uscc)
     return ent
 
 
 async def test_verification_builds_the_first_snapshot(
-    client: AsyncTestClient[Litestar], sme
+    client: AsyncTestClient[Litestar], sme: Enterprise
 ) -> None:
     await login(client, "owner@example.com")
     profile = await client.get(f"/api/v1/enterprises/{sme.id}/profile")
@@ -40,7 +40,7 @@ async def test_verification_builds_the_first_snapshot(
 
 
 async def test_a_new_version_only_when_the_content_changes(
-    db: AsyncSession, world: World, sme
+    db: AsyncSession, world: World, sme: Enterprise
 ) -> None:
     # Verification built version 1; nothing has changed since.
     assert await snapshots.rebuild(db, sme.id, "test") is None
@@ -51,7 +51,7 @@ async def test_a_new_version_only_when_the_content_changes(
     assert len(second.content["public_records"]["items"]) == 1
 
 
-async def test_snapshots_cannot_be_updated(db: AsyncSession, sme) -> None:
+async def test_snapshots_cannot_be_updated(db: AsyncSession, sme: Enterprise) -> None:
     sme_id = sme.id  # verification built its first snapshot
     with pytest.raises(DBAPIError, match="immutable"):
         await db.execute(text("UPDATE profile_snapshots SET reason = 'tampered'"))
@@ -61,7 +61,7 @@ async def test_snapshots_cannot_be_updated(db: AsyncSession, sme) -> None:
 
 
 async def test_a_snapshot_is_reproducible_from_stored_data(
-    db: AsyncSession, world: World, sme
+    db: AsyncSession, world: World, sme: Enterprise
 ) -> None:
     await world.record(
         sme.uscc,
@@ -75,6 +75,7 @@ async def test_a_snapshot_is_reproducible_from_stored_data(
     await db.commit()
     assert snapshot is not None
     enterprise = await db.get(Enterprise, sme.id)
+    assert enterprise is not None
     now = dt.datetime.now(dt.UTC)
     again = await snapshots.gather(db, enterprise, snapshot.as_of, now)
     assert snapshots.content_hash(again) == snapshot.content_hash
@@ -83,7 +84,7 @@ async def test_a_snapshot_is_reproducible_from_stored_data(
 
 
 async def test_only_the_sme_and_the_office_read_the_profile(
-    client: AsyncTestClient[Litestar], world: World, sme, db: AsyncSession
+    client: AsyncTestClient[Litestar], world: World, sme: Enterprise, db: AsyncSession
 ) -> None:
     await snapshots.rebuild(db, sme.id, "test")
     await db.commit()
@@ -105,7 +106,7 @@ async def test_only_the_sme_and_the_office_read_the_profile(
 
 
 async def test_outside_reads_are_logged_for_the_sme_to_see(
-    client: AsyncTestClient[Litestar], world: World, sme, db: AsyncSession
+    client: AsyncTestClient[Litestar], world: World, sme: Enterprise, db: AsyncSession
 ) -> None:
     await snapshots.rebuild(db, sme.id, "test")
     await db.commit()
@@ -129,7 +130,7 @@ async def test_outside_reads_are_logged_for_the_sme_to_see(
 
 
 async def test_another_sme_cannot_read_the_access_log(
-    client: AsyncTestClient[Litestar], world: World, sme
+    client: AsyncTestClient[Litestar], world: World, sme: Enterprise
 ) -> None:
     other = await world.enterprise()
     await world.user("other@example.com", Role.SME, other.uscc)
@@ -137,7 +138,7 @@ async def test_another_sme_cannot_read_the_access_log(
     assert (await client.get(f"/api/v1/enterprises/{sme.id}/access-log")).status_code == 404
 
 
-async def test_profile_versions_count_up(db: AsyncSession, world: World, sme) -> None:
+async def test_profile_versions_count_up(db: AsyncSession, world: World, sme: Enterprise) -> None:
     await snapshots.rebuild(db, sme.id, "a")
     await world.record(sme.uscc)
     await snapshots.rebuild(db, sme.id, "b")

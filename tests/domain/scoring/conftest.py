@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import World
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.scoring import registry
-from xinyidai.models import Role
+from xinyidai.models import Enterprise, Role
 
 
 def variant(source: Path, target: Path, **changes: Any) -> Path:
@@ -43,7 +43,7 @@ async def model(db: AsyncSession, bundle_dir: Path) -> str:
 
 
 @pytest.fixture
-async def scene(world: World, db: AsyncSession) -> Any:
+async def scene(world: World, db: AsyncSession) -> Enterprise:
     """SME A (with a record and an authorisation, its profile built), SME B, a bank, the
     office; returns A."""
     sme = await world.enterprise()

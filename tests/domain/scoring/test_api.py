@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
 
 import pytest
 from litestar import Litestar
@@ -18,19 +21,21 @@ from xinyidai.dates import china_today
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.scoring import registry
 from xinyidai.domain.scoring.services import REVIEW_DAYS, score_snapshot
-from xinyidai.models import CreditScore, ProfileSnapshot, ScoreReview
+from xinyidai.models import CreditScore, Enterprise, ProfileSnapshot, ScoreReview
 
 
 @pytest.fixture
-async def scored(db: AsyncSession, scene, model: str):
+async def scored(db: AsyncSession, scene: Enterprise, model: str) -> tuple[Enterprise, CreditScore]:
     """SME A's profile scored by the active model."""
     snapshot = await snapshots.latest(db, scene.id)
+    assert snapshot is not None
     stored = await score_snapshot(db, snapshot.id)
+    assert stored is not None
     await db.commit()
     return scene, stored
 
 
-def _urls(sme_id) -> list[tuple[str, str]]:
+def _urls(sme_id: UUID) -> list[tuple[str, str]]:
     return [
         ("GET", f"/api/v1/enterprises/{sme_id}/score"),
         ("POST", f"/api/v1/enterprises/{sme_id}/score/review"),
@@ -39,7 +44,7 @@ def _urls(sme_id) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("email", ["other@example.com", "banker@example.com"])
 async def test_other_smes_and_banks_get_404(
-    client: AsyncTestClient[Litestar], scored, email
+    client: AsyncTestClient[Litestar], scored: tuple[Enterprise, CreditScore], email: str
 ) -> None:
     sme, _ = scored
     await login(client, email)
@@ -61,7 +66,10 @@ async def test_other_smes_and_banks_get_404(
 
 
 async def test_the_owner_reads_the_score_with_reasons_and_history(
-    client: AsyncTestClient[Litestar], db: AsyncSession, world: World, scored
+    client: AsyncTestClient[Litestar],
+    db: AsyncSession,
+    world: World,
+    scored: tuple[Enterprise, CreditScore],
 ) -> None:
     sme, first = scored
     await login(client, "owner@example.com")
@@ -77,7 +85,9 @@ async def test_the_owner_reads_the_score_with_reasons_and_history(
     # A new record: a new snapshot, a new score; the first one becomes history.
     await world.record(sme.uscc, severity="serious")
     snapshot = await snapshots.rebuild(db, sme.id, "record_added")
+    assert snapshot is not None
     second = await score_snapshot(db, snapshot.id)
+    assert second is not None
     await db.commit()
     body = (await client.get(f"/api/v1/enterprises/{sme.id}/score")).json()
     assert body["score_id"] == str(second.id)
@@ -88,7 +98,7 @@ async def test_the_owner_reads_the_score_with_reasons_and_history(
 
 
 async def test_office_reads_are_in_the_access_log(
-    client: AsyncTestClient[Litestar], scored
+    client: AsyncTestClient[Litestar], scored: tuple[Enterprise, CreditScore]
 ) -> None:
     sme, stored = scored
     await login(client, "office@example.com")
@@ -102,7 +112,7 @@ async def test_office_reads_are_in_the_access_log(
 
 
 async def test_no_score_and_no_model_are_told_apart(
-    client: AsyncTestClient[Litestar], db: AsyncSession, scene
+    client: AsyncTestClient[Litestar], db: AsyncSession, scene: Enterprise
 ) -> None:
     await login(client, "owner@example.com")
     missing = await client.get(f"/api/v1/enterprises/{scene.id}/score")
@@ -123,7 +133,7 @@ async def test_no_score_and_no_model_are_told_apart(
 
 
 async def test_a_review_lands_in_the_office_queue_and_is_resolved(
-    client: AsyncTestClient[Litestar], db: AsyncSession, scored
+    client: AsyncTestClient[Litestar], db: AsyncSession, scored: tuple[Enterprise, CreditScore]
 ) -> None:
     sme, stored = scored
     await login(client, "owner@example.com")
@@ -193,7 +203,7 @@ async def test_a_review_lands_in_the_office_queue_and_is_resolved(
 
 
 async def test_the_registry_as_the_office_sees_it(
-    client: AsyncTestClient[Litestar], model: str, scene
+    client: AsyncTestClient[Litestar], model: str, scene: Enterprise
 ) -> None:
     await login(client, "office@example.com")
     body = (await client.get("/api/v1/office/models")).json()
@@ -205,11 +215,13 @@ async def test_the_registry_as_the_office_sees_it(
 
 
 # --- drift --------------------------------------------------------------------------------------
-def _sample(reference: dict, n: int, rng: random.Random, *, integer: bool) -> list:
+def _sample(
+    reference: dict[str, Any], n: int, rng: random.Random, *, integer: bool
+) -> list[float | None]:
     """``n`` values spread over the reference's bins in its proportions (and missing share)."""
     edges = reference["edges"]
     missing = float(reference.get("missing", 0.0))
-    values: list = [None] * round(n * missing)
+    values: list[float | None] = [None] * round(n * missing)
     for i, share in enumerate(reference["proportions"]):
         if i < len(edges):
             value = math.floor(edges[i]) if integer else edges[i]  # bins are (e[i-1], e[i]]
@@ -224,11 +236,16 @@ def _sample(reference: dict, n: int, rng: random.Random, *, integer: bool) -> li
 
 
 async def _recent_scores(
-    db: AsyncSession, enterprise_id, model: str, scores: list, features: list, first_version: int
+    db: AsyncSession,
+    enterprise_id: UUID,
+    model: str,
+    scores: Sequence[float | None],
+    features: list[list[float | None]],
+    first_version: int,
 ) -> None:
     """Stored scores of the active model, one per snapshot version (arranged directly)."""
     now = dt.datetime.now(dt.UTC)
-    ids = []
+    ids: list[ProfileSnapshot] = []
     for i in range(len(scores)):
         row = ProfileSnapshot(
             enterprise_id=enterprise_id,
@@ -242,9 +259,10 @@ async def _recent_scores(
         db.add(row)
         ids.append(row)
     await db.flush()
-    await db.execute(
-        insert(CreditScore),
-        [
+    rows: list[dict[str, Any]] = []
+    for snap, score, vector in zip(ids, scores, features, strict=True):
+        assert score is not None, "the score sample has no missing share"
+        rows.append(
             {
                 "enterprise_id": enterprise_id,
                 "snapshot_id": snap.id,
@@ -256,16 +274,16 @@ async def _recent_scores(
                 "reasons": [],
                 "features": vector,
             }
-            for snap, score, vector in zip(ids, scores, features, strict=True)
-        ],
-    )
+        )
+    await db.execute(insert(CreditScore), rows)
     await db.commit()
 
 
 async def test_drift_flags_a_shifted_score_distribution(
-    client: AsyncTestClient[Litestar], db: AsyncSession, scene, model: str
+    client: AsyncTestClient[Litestar], db: AsyncSession, scene: Enterprise, model: str
 ) -> None:
     bundle = await registry.active_bundle(db)
+    assert bundle is not None
     reference = bundle.manifest["reference"]
     names = bundle.manifest["features"]
     n, rng = 400, random.Random(5)

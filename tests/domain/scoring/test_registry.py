@@ -18,7 +18,7 @@ from xinyidai.domain.scoring import features as fx
 from xinyidai.domain.scoring import registry
 from xinyidai.domain.scoring.bundle import ModelBundle, sha256_text
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
-from xinyidai.models import ModelActivation, ModelVersion
+from xinyidai.models import Enterprise, ModelActivation, ModelVersion
 from xinyidai.settings import Settings
 
 
@@ -160,7 +160,11 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> CliRunner:
 
 
 async def test_the_model_commands(
-    cli_env: CliRunner, db: AsyncSession, bundle_dir: Path, tmp_path: Path, scene
+    cli_env: CliRunner,
+    db: AsyncSession,
+    bundle_dir: Path,
+    tmp_path: Path,
+    scene: Enterprise,
 ) -> None:
     async def run(*args: str) -> Result:
         return await anyio.to_thread.run_sync(lambda: cli_env.invoke(main, list(args)))

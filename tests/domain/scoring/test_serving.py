@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -22,18 +23,20 @@ from xinyidai.domain.scoring import features as fx
 from xinyidai.domain.scoring import registry
 from xinyidai.domain.scoring.services import score_all, score_snapshot
 from xinyidai.infra.db import create_engine, session_factory
-from xinyidai.models import CreditScore
+from xinyidai.models import CreditScore, Enterprise
 from xinyidai.settings import Settings
 
 
-async def _count(db: AsyncSession, **where) -> int:
+async def _count(db: AsyncSession, **where: object) -> int:
     stmt = select(func.count()).select_from(CreditScore)
     for column, value in where.items():
         stmt = stmt.where(getattr(CreditScore, column) == value)
     return int(await db.scalar(stmt) or 0)
 
 
-async def test_a_snapshot_is_scored_once_per_model(db: AsyncSession, scene, model: str) -> None:
+async def test_a_snapshot_is_scored_once_per_model(
+    db: AsyncSession, scene: Enterprise, model: str
+) -> None:
     snapshot = await snapshots.latest(db, scene.id)
     assert snapshot is not None
     stored = await score_snapshot(db, snapshot.id)
@@ -42,7 +45,9 @@ async def test_a_snapshot_is_scored_once_per_model(db: AsyncSession, scene, mode
     assert stored.model_version == model
     assert (stored.enterprise_id, stored.snapshot_version) == (scene.id, snapshot.version)
     assert 300 <= stored.score <= 900 and 0 < stored.pd < 1
-    grades = [g["grade"] for g in (await registry.active_bundle(db)).manifest["grades"]]
+    bundle = await registry.active_bundle(db)
+    assert bundle is not None
+    grades = [g["grade"] for g in bundle.manifest["grades"]]
     assert stored.grade in grades
     assert len(stored.features) == len(fx.FEATURE_NAMES)
     # The stored features are what the feature contract computes from the snapshot.
@@ -56,8 +61,9 @@ async def test_a_snapshot_is_scored_once_per_model(db: AsyncSession, scene, mode
     assert await _count(db, snapshot_id=snapshot.id) == 1
 
 
-async def test_stored_scores_are_immutable(db: AsyncSession, scene, model: str) -> None:
+async def test_stored_scores_are_immutable(db: AsyncSession, scene: Enterprise, model: str) -> None:
     snapshot = await snapshots.latest(db, scene.id)
+    assert snapshot is not None
     await score_snapshot(db, snapshot.id)
     await db.commit()
     with pytest.raises(DBAPIError, match="immutable"):
@@ -65,8 +71,11 @@ async def test_stored_scores_are_immutable(db: AsyncSession, scene, model: str) 
     await db.rollback()
 
 
-async def test_without_an_active_model_nothing_is_scored(db: AsyncSession, scene) -> None:
+async def test_without_an_active_model_nothing_is_scored(
+    db: AsyncSession, scene: Enterprise
+) -> None:
     snapshot = await snapshots.latest(db, scene.id)
+    assert snapshot is not None
     assert await score_snapshot(db, snapshot.id) is None
     assert await _count(db) == 0
 
@@ -93,7 +102,7 @@ async def test_a_new_snapshot_is_scored_by_a_job(
         )
         assert granted.status_code == 201, granted.text
         profile = (await c.get(f"/api/v1/enterprises/{sme.id}/profile")).json()
-        body: dict = {}
+        body: dict[str, Any] = {}
         for _ in range(100):
             response = await c.get(f"/api/v1/enterprises/{sme.id}/score")
             body = response.json()
@@ -105,7 +114,7 @@ async def test_a_new_snapshot_is_scored_by_a_job(
         assert body["current"] is True
 
 
-async def _many(world: World, db: AsyncSession, n: int) -> list:
+async def _many(world: World, db: AsyncSession, n: int) -> list[Enterprise]:
     firms = []
     for _ in range(n):
         firm = await world.enterprise()
@@ -123,6 +132,7 @@ async def test_the_batch_scores_every_latest_snapshot_once(
     await world.record(firms[0].uscc)
     await snapshots.rebuild(db, firms[0].id, "record_added")
     await db.commit()
+    assert settings.database_url
     engine = create_engine(settings, settings.database_url)
     sessions = session_factory(engine)
     try:
@@ -157,12 +167,15 @@ async def test_the_batch_scores_every_latest_snapshot_once(
         await engine.dispose()
     # The batch and the single path agree.
     snapshot = await snapshots.latest(db, firms[3].id)
+    assert snapshot is not None
     batch = await db.scalar(
         select(CreditScore).where(
             CreditScore.snapshot_id == snapshot.id, CreditScore.model_version == model
         )
     )
-    single = (await registry.active_bundle(db)).score(snapshot.content)
+    active = await registry.active_bundle(db)
+    assert active is not None
+    single = active.score(snapshot.content)
     assert batch is not None
     assert (batch.score, batch.grade) == (single.score, single.grade)
     assert float(batch.pd) == pytest.approx(single.pd, abs=1e-8)
@@ -172,6 +185,7 @@ async def test_the_batch_without_a_model_does_nothing(
     settings: Settings, world: World, db: AsyncSession
 ) -> None:
     await _many(world, db, 2)
+    assert settings.database_url
     engine = create_engine(settings, settings.database_url)
     try:
         report = await score_all(session_factory(engine))
