@@ -10,6 +10,14 @@ from typing import TypeVar
 
 import click
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from xinyidai.infra.errors import DomainError
 from xinyidai.settings import Settings, SettingsError
@@ -18,6 +26,20 @@ T = TypeVar("T")
 
 console = Console(stderr=True)
 """Progress and status lines go to stderr; stdout carries only what a script may read."""
+
+
+def progress_bar(label: str, unit: str, *, transient: bool) -> Progress:
+    """A progress bar on stderr: ``label``, bar, done/total ``unit``, elapsed and remaining time."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=transient,
+    )
 
 
 def load_settings() -> Settings:

@@ -9,17 +9,9 @@ import click
 import msgspec
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from xinyidai.cli.common import console, in_session, load_settings
+from xinyidai.cli.common import in_session, load_settings, progress_bar
 from xinyidai.infra.engines import engines
 
 if TYPE_CHECKING:
@@ -71,16 +63,7 @@ def public_credit(file: Path, as_json: bool) -> None:
     jsonl = opened.jsonl
     opened.close()
 
-    progress = Progress(
-        TextColumn("[bold]importing[/] {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=as_json,
-    )
+    progress = progress_bar("[bold]importing[/] {task.description}", "rows", transient=as_json)
     task = progress.add_task(escape(file.name), total=_estimate_rows(file, jsonl))
 
     def on_progress(rows: int) -> None:

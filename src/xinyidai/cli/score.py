@@ -6,16 +6,8 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
-from xinyidai.cli.common import console, load_settings
+from xinyidai.cli.common import load_settings, progress_bar
 from xinyidai.infra.engines import engines
 
 if TYPE_CHECKING:
@@ -35,16 +27,7 @@ def score_with_progress(
     ``quiet`` clears once done."""
     from xinyidai.domain.scoring.services import run_batch
 
-    progress = Progress(
-        TextColumn("[bold]scoring[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("SMEs"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=quiet,
-    )
+    progress = progress_bar("[bold]scoring[/]", "SMEs", transient=quiet)
     task = progress.add_task("score", total=None)
     with progress:
         return asyncio.run(
