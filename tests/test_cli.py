@@ -10,16 +10,17 @@ import pytest
 from click.testing import CliRunner
 from joserfc.jwk import ECKey
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.cli import main
 from xinyidai.models import Bank, Role, User
-from xinyidai.settings import settings_table
+from xinyidai.settings import Settings, settings_table
 
 
 @pytest.fixture
-def cli_env(monkeypatch, settings) -> CliRunner:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("REDIS_URL", settings.redis_url)
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str, redis_url: str) -> CliRunner:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("ENV", "test")
     return CliRunner()
 
@@ -30,7 +31,9 @@ def test_config_docs_prints_the_settings_table() -> None:
     assert result.output.strip() == settings_table().strip()
 
 
-async def test_banks_and_bank_users_are_created_from_the_command_line(cli_env, db) -> None:
+async def test_banks_and_bank_users_are_created_from_the_command_line(
+    cli_env: CliRunner, db: AsyncSession
+) -> None:
     import anyio.to_thread
 
     bank = await anyio.to_thread.run_sync(
@@ -81,7 +84,7 @@ async def test_banks_and_bank_users_are_created_from_the_command_line(cli_env, d
     assert "no bank with short code" in unknown.output
 
 
-def test_the_demo_seed_is_refused_in_production(monkeypatch) -> None:
+def test_the_demo_seed_is_refused_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATA_KEY", "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=")
@@ -96,7 +99,10 @@ def test_the_demo_seed_is_refused_in_production(monkeypatch) -> None:
 
 
 async def test_run_serves_without_a_model_when_no_trainer_is_installed(
-    monkeypatch, settings, db, capsys
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Settings,
+    db: AsyncSession,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import anyio.to_thread
 

@@ -41,7 +41,9 @@ async def _codes(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
         return list(await session.scalars(select(Bank.short_code)))
 
 
-async def test_the_block_commits_then_queues_what_it_asked_for(queued) -> None:
+async def test_the_block_commits_then_queues_what_it_asked_for(
+    queued: tuple[async_sessionmaker[AsyncSession], Recorder],
+) -> None:
     sessions, recorder = queued
     async with unit_of_work(sessions) as session:
         session.add(Bank(name="甲银行", short_code="BANK_A"))
@@ -51,7 +53,9 @@ async def test_the_block_commits_then_queues_what_it_asked_for(queued) -> None:
     assert await _codes(sessions) == ["BANK_A"]
 
 
-async def test_a_block_that_raises_keeps_nothing_and_queues_nothing(queued) -> None:
+async def test_a_block_that_raises_keeps_nothing_and_queues_nothing(
+    queued: tuple[async_sessionmaker[AsyncSession], Recorder],
+) -> None:
     sessions, recorder = queued
 
     async def failing_job() -> None:

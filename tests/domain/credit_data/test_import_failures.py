@@ -19,7 +19,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.conftest import login
+from tests.conftest import World, login
 from xinyidai.app import create_app
 from xinyidai.domain.credit_data.office_imports import (
     execute_import,
@@ -29,6 +29,7 @@ from xinyidai.domain.credit_data.office_imports import (
 from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.infra.queue import create_queue
 from xinyidai.models import CreditImport, ImportStatus, Role
+from xinyidai.settings import Settings
 
 HEADER = (
     "统一社会信用代码,主体名称,信息类别,决定文书号,决定日期,决定机关,失信程度,内容,公示截止期\n"
@@ -37,7 +38,8 @@ NUL_HEADER = b"uscc\x00name,other\n1,2\n"  # lacks the required columns: the err
 
 
 @pytest.fixture
-async def sessions(settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    assert settings.database_url
     engine = create_engine(settings, settings.database_url)
     yield session_factory(engine)
     await engine.dispose()
@@ -71,7 +73,7 @@ async def _row(sessions: async_sessionmaker[AsyncSession], import_id: UUID) -> C
 
 
 async def test_an_upload_whose_error_text_has_a_nul_ends_failed_with_the_text_cleaned(
-    settings, world
+    settings: Settings, world: World
 ) -> None:
     await world.user("office@example.com", Role.OFFICE)
     live = dataclasses.replace(settings, worker_in_process=True)
@@ -97,7 +99,11 @@ async def test_an_upload_whose_error_text_has_a_nul_ends_failed_with_the_text_cl
 
 
 async def test_the_upload_is_kept_until_the_failure_is_recorded(
-    settings, world, db, sessions, tmp_path
+    settings: Settings,
+    world: World,
+    db: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
 ) -> None:
     office = await world.user("office@example.com", Role.OFFICE)
     import_id = await _queued_import(sessions, tmp_path, NUL_HEADER, office.id)
@@ -131,7 +137,7 @@ async def test_the_upload_is_kept_until_the_failure_is_recorded(
 
 
 async def test_a_huge_failure_message_is_stored_and_logged_bounded(
-    world, sessions, tmp_path
+    world: World, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     office = await world.user("office@example.com", Role.OFFICE)
     header = ",".join(f"column{i}" for i in range(200_000)) + "\n"  # ~2 MB, no known column
@@ -145,7 +151,7 @@ async def test_a_huge_failure_message_is_stored_and_logged_bounded(
 
 
 async def test_many_rejections_are_logged_as_a_count_and_a_few_samples(
-    world, sessions, tmp_path
+    world: World, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     office = await world.user("office@example.com", Role.OFFICE)
     bad = "".join(
@@ -165,7 +171,11 @@ async def test_many_rejections_are_logged_as_a_count_and_a_few_samples(
 
 
 async def test_stalled_imports_are_queued_again_or_failed_when_their_upload_is_gone(
-    world, db, sessions, redis_url, tmp_path
+    world: World,
+    db: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    redis_url: str,
+    tmp_path: Path,
 ) -> None:
     office = await world.user("office@example.com", Role.OFFICE)
     never_queued = await _queued_import(sessions, tmp_path, b"x", office.id)

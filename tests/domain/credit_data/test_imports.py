@@ -12,7 +12,9 @@ from typing import Any
 
 import msgspec
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.credit_data.imports import (
     ImportFileError,
@@ -28,6 +30,7 @@ from xinyidai.domain.credit_data.imports import (
 )
 from xinyidai.enums import RecordStatus, RecordType
 from xinyidai.models import CreditImport, ImportStatus, PublicRecord
+from xinyidai.settings import Settings
 from xinyidai.simulation.exports import (
     CHINESE_COLUMNS,
     COLUMNS,
@@ -88,16 +91,19 @@ def parsed(data: bytes, filename: str = "t.csv") -> list[ParsedRow | Rejection]:
     return list(parse_rows(data, filename, today=TODAY))
 
 
-async def records(db) -> dict[str, PublicRecord]:
+async def records(db: AsyncSession) -> dict[str, PublicRecord]:
     db.expire_all()
     return {r.document_no: r for r in (await db.scalars(select(PublicRecord))).all()}
 
 
-async def count(db) -> int:
-    return await db.scalar(select(func.count()).select_from(PublicRecord))
+async def count(db: AsyncSession) -> int:
+    counted = await db.execute(select(func.count()).select_from(PublicRecord))
+    return counted.scalar_one()
 
 
-async def run(db, data: bytes | Path, filename: str = "t.csv", **kwargs: Any) -> ImportReport:
+async def run(
+    db: AsyncSession, data: bytes | Path, filename: str = "t.csv", **kwargs: Any
+) -> ImportReport:
     report = await import_public_credit(db, data, filename=filename, today=TODAY, **kwargs)
     await db.commit()
     return report
@@ -222,7 +228,9 @@ def test_row_numbers_count_data_rows_with_the_header_as_row_zero() -> None:
 
 
 @pytest.mark.parametrize("read_bytes", [64, 300, 1 << 20])
-def test_plain_csv_read_in_bulk_numbers_rows_like_the_csv_module(monkeypatch, read_bytes) -> None:
+def test_plain_csv_read_in_bulk_numbers_rows_like_the_csv_module(
+    monkeypatch: pytest.MonkeyPatch, read_bytes: int
+) -> None:
     """Plain CSV is read in bulk, a chunk of lines at a time; from the first chunk with a quoted
     field (here one spanning two lines) the csv module reads on, and the row numbers run on
     across both, blank lines, short rows and mixed line ends included."""
@@ -308,7 +316,7 @@ def test_synthetic_rows_are_valid_and_varied() -> None:
 
 
 # --- the loader, on PostgreSQL ------------------------------------------------------------------
-async def test_chinese_headers_and_values_are_stored_with_provenance(db) -> None:
+async def test_chinese_headers_and_values_are_stored_with_provenance(db: AsyncSession) -> None:
     data = csv_bytes(
         [
             row(
@@ -378,7 +386,7 @@ async def test_chinese_headers_and_values_are_stored_with_provenance(db) -> None
     assert (run_row.filename, run_row.accepted, run_row.rejected_count) == ("公共信用.csv", 5, 0)
 
 
-async def test_bad_rows_are_reported_and_good_rows_kept(db) -> None:
+async def test_bad_rows_are_reported_and_good_rows_kept(db: AsyncSession) -> None:
     data = csv_bytes(
         [
             row(document_no="good-1"),
@@ -407,7 +415,7 @@ async def test_bad_rows_are_reported_and_good_rows_kept(db) -> None:
     assert run_row.rejected[0] == {"row": 2, "reason": reasons[0]}
 
 
-async def test_importing_the_same_file_twice_adds_nothing(db) -> None:
+async def test_importing_the_same_file_twice_adds_nothing(db: AsyncSession) -> None:
     data = csv_bytes(list(synthetic_rows(500, seed=5)))
     first = await run(db, data, filename="a.csv")
     assert (first.accepted, first.updated, first.unchanged, first.rejected) == (500, 0, 0, [])
@@ -420,7 +428,7 @@ async def test_importing_the_same_file_twice_adds_nothing(db) -> None:
     assert after == before  # unchanged rows are not written at all
 
 
-async def test_a_changed_row_updates_the_known_record(db) -> None:
+async def test_a_changed_row_updates_the_known_record(db: AsyncSession) -> None:
     await run(db, csv_bytes([row(), row(document_no="other", uscc=USCC_B)]), filename="a.csv")
     original = (await records(db))["穗天市监处罚〔2025〕1号"]
     original_id, created = original.id, original.created_at
@@ -438,7 +446,7 @@ async def test_a_changed_row_updates_the_known_record(db) -> None:
     assert await count(db) == 2
 
 
-async def test_a_repaired_row_repairs_the_record(db) -> None:
+async def test_a_repaired_row_repairs_the_record(db: AsyncSession) -> None:
     await run(db, csv_bytes([row()]), filename="a.csv")
     report = await run(db, csv_bytes([row(status="已修复")]), filename="repairs.csv")
     assert (report.accepted, report.updated, report.unchanged) == (0, 1, 0)
@@ -455,7 +463,9 @@ async def test_a_repaired_row_repairs_the_record(db) -> None:
     assert (await records(db))["穗天市监处罚〔2025〕1号"].status == RecordStatus.REPAIRED
 
 
-async def test_disputed_and_withdrawn_records_keep_their_status_when_updated(db) -> None:
+async def test_disputed_and_withdrawn_records_keep_their_status_when_updated(
+    db: AsyncSession,
+) -> None:
     await run(db, csv_bytes([row(), row(document_no="second"), row(document_no="third")]))
     changed_at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     for document_no, status in (
@@ -490,7 +500,7 @@ async def test_disputed_and_withdrawn_records_keep_their_status_when_updated(db)
         assert (record.status_changed_at, record.status_note) == (changed_at, "异议")
 
 
-async def test_an_expired_record_can_be_repaired(db) -> None:
+async def test_an_expired_record_can_be_repaired(db: AsyncSession) -> None:
     await run(db, csv_bytes([row()]))
     await db.execute(update(PublicRecord).values(status=RecordStatus.EXPIRED))
     await db.commit()
@@ -499,7 +509,7 @@ async def test_an_expired_record_can_be_repaired(db) -> None:
     assert (await records(db))["穗天市监处罚〔2025〕1号"].status == RecordStatus.REPAIRED
 
 
-async def test_duplicate_document_numbers_in_one_file(db) -> None:
+async def test_duplicate_document_numbers_in_one_file(db: AsyncSession) -> None:
     rows = [row(document_no=f"d{i}", uscc=USCC_B) for i in range(1, 8)]
     rows[2] = row(document_no="d1", description="第一行的重复")  # row 3 repeats row 1
     rows[6] = row(document_no="d2")  # row 7 repeats row 2
@@ -525,7 +535,7 @@ async def test_duplicate_document_numbers_in_one_file(db) -> None:
 
 
 async def test_an_import_into_the_empty_table_makes_a_second_one_wait_and_merge(
-    db, settings
+    db: AsyncSession, settings: Settings, database_url: str
 ) -> None:
     """The first bulk load holds public_records exclusively (its indexes are rebuilt at the
     end); an import that starts meanwhile waits, then merges into the filled table."""
@@ -537,7 +547,7 @@ async def test_an_import_into_the_empty_table_makes_a_second_one_wait_and_merge(
     other: dict[str, ImportReport] = {}
 
     async def other_import() -> None:
-        engine = create_engine(settings, settings.database_url)
+        engine = create_engine(settings, database_url)
         async with session_factory(engine)() as session:
             other["report"] = await import_public_credit(
                 session, csv_bytes([row(document_no="d3")]), filename="other.csv", today=TODAY
@@ -560,7 +570,7 @@ async def test_an_import_into_the_empty_table_makes_a_second_one_wait_and_merge(
     assert set(await records(db)) == {"d1", "d2", "d3", "d4"}
 
 
-async def test_gb18030_csv(db) -> None:
+async def test_gb18030_csv(db: AsyncSession) -> None:
     data = csv_bytes(
         [row(), row(document_no="穗红〔2024〕8号", record_type="荣誉", severity="")],
         chinese=True,
@@ -575,7 +585,7 @@ async def test_gb18030_csv(db) -> None:
     assert stored["穗红〔2024〕8号"].record_type == RecordType.RED_LIST
 
 
-async def test_json_lines(db) -> None:
+async def test_json_lines(db: AsyncSession) -> None:
     data = jsonl_bytes(
         [
             {**row(), "publish_until": None, "extra": [1, 2]},
@@ -611,7 +621,7 @@ async def test_json_lines(db) -> None:
     assert stored["穗天市监处罚〔2025〕1号"].publish_until is None
 
 
-async def test_a_given_import_run_is_used_and_left_to_the_caller(db) -> None:
+async def test_a_given_import_run_is_used_and_left_to_the_caller(db: AsyncSession) -> None:
     run_row = CreditImport(filename="upload.csv", status=ImportStatus.RUNNING, rejected=[])
     db.add(run_row)
     await db.commit()
@@ -624,14 +634,14 @@ async def test_a_given_import_run_is_used_and_left_to_the_caller(db) -> None:
     assert await db.scalar(select(CreditImport.status)) == ImportStatus.RUNNING
 
 
-async def test_an_unreadable_file_writes_nothing(db) -> None:
+async def test_an_unreadable_file_writes_nothing(db: AsyncSession) -> None:
     with pytest.raises(ImportFileError):
         await import_public_credit(db, b"foo,bar\n1,2\n", filename="x.csv")
     await db.rollback()
     assert await count(db) == 0
 
 
-async def table_shape(db) -> set[tuple[str, str]]:
+async def table_shape(db: AsyncSession) -> set[tuple[str, str]]:
     """public_records' indexes and constraints, and the foreign keys that reference it."""
     indexes = await db.execute(
         text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'public_records'")
@@ -646,7 +656,7 @@ async def table_shape(db) -> set[tuple[str, str]]:
 
 
 async def test_the_first_bulk_load_leaves_the_indexes_and_constraints_as_they_were(
-    db, tmp_path: Path, monkeypatch
+    db: AsyncSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first load into the empty table drops the indexes, the primary key and unique
     constraints and the foreign keys to them, and builds them all again: after a load, after a
@@ -670,7 +680,7 @@ async def test_the_first_bulk_load_leaves_the_indexes_and_constraints_as_they_we
     assert await count(db) == 0
 
 
-async def test_a_large_file_imports_in_one_go(db, tmp_path: Path) -> None:
+async def test_a_large_file_imports_in_one_go(db: AsyncSession, tmp_path: Path) -> None:
     path = tmp_path / "large.csv"
     rows = list(synthetic_rows(20_000, seed=99))
     write_csv(path, rows)
@@ -687,7 +697,7 @@ async def test_a_large_file_imports_in_one_go(db, tmp_path: Path) -> None:
     assert progress == [6_000, 12_000, 18_000, 20_000]
     assert report.touched_usccs == {r["uscc"] for r in rows}
     assert await count(db) == 20_000
-    by_type = dict(
+    by_type: dict[str, int] = dict(
         (
             await db.execute(
                 select(PublicRecord.record_type, func.count()).group_by(PublicRecord.record_type)
@@ -696,11 +706,10 @@ async def test_a_large_file_imports_in_one_go(db, tmp_path: Path) -> None:
     )
     assert by_type["admin_licence"] > by_type["admin_penalty"] > by_type["serious_dishonesty"] > 0
     assert (
-        await db.scalar(
+        await db.execute(
             select(func.count()).select_from(PublicRecord).where(PublicRecord.status == "repaired")
         )
-        > 0
-    )
+    ).scalar_one() > 0
     # Again, with 100 rows changed: the rest is unchanged.
     for r in rows[:100]:
         r["description"] += "（更正）"
@@ -719,15 +728,15 @@ async def test_a_large_file_imports_in_one_go(db, tmp_path: Path) -> None:
 
 # --- the command line ---------------------------------------------------------------------------
 @pytest.fixture
-def cli_env(monkeypatch, settings):
-    from click.testing import CliRunner
-
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> CliRunner:
+    monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("ENV", "test")
     return CliRunner()
 
 
-async def test_cli_prints_the_report_as_json(cli_env, db, tmp_path: Path) -> None:
+async def test_cli_prints_the_report_as_json(
+    cli_env: CliRunner, db: AsyncSession, tmp_path: Path
+) -> None:
     import anyio.to_thread
 
     from xinyidai.cli import main
@@ -753,7 +762,9 @@ async def test_cli_prints_the_report_as_json(cli_env, db, tmp_path: Path) -> Non
     assert "unchanged" in again.stdout and "uscc: the check character" in again.stdout
 
 
-async def test_cli_fails_only_when_the_file_cannot_be_read(cli_env, tmp_path: Path) -> None:
+async def test_cli_fails_only_when_the_file_cannot_be_read(
+    cli_env: CliRunner, tmp_path: Path
+) -> None:
     import anyio.to_thread
 
     from xinyidai.cli import main

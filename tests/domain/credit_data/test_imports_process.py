@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 import pytest
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.domain.credit_data.test_imports import (
     TODAY,
@@ -69,7 +70,7 @@ EXPECTED_REJECTIONS = [
 ]
 
 
-async def stored(db) -> dict[str, dict[str, Any]]:
+async def stored(db: AsyncSession) -> dict[str, dict[str, Any]]:
     return {
         document_no: {
             c: getattr(r, c)
@@ -163,7 +164,11 @@ def test_parser_processes_each_take_a_part_of_the_rows(form: str, parts: int) ->
 @pytest.mark.parametrize("processes", [2, 3])
 @pytest.mark.parametrize("batch_size", [4, 100])
 async def test_process_and_thread_parsing_load_the_same(
-    db, tmp_path: Path, batch_size: int, processes: int, monkeypatch
+    db: AsyncSession,
+    tmp_path: Path,
+    batch_size: int,
+    processes: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Into the empty table several parser processes each load a part of the file; repeats of
     a document number across parts are found when the unique index is built, and the first row
@@ -196,7 +201,9 @@ async def test_process_and_thread_parsing_load_the_same(
     assert await stored(db) == process_rows
 
 
-async def test_a_changed_file_updates_through_the_parser_process(db, tmp_path: Path) -> None:
+async def test_a_changed_file_updates_through_the_parser_process(
+    db: AsyncSession, tmp_path: Path
+) -> None:
     path = tmp_path / "large.csv"
     rows = list(synthetic_rows(3_000, seed=7))
     write_csv(path, rows)
@@ -223,7 +230,7 @@ async def test_a_changed_file_updates_through_the_parser_process(db, tmp_path: P
 
 
 async def test_a_parser_process_that_dies_fails_the_import_whole(
-    db, tmp_path: Path, monkeypatch
+    db: AsyncSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "t.csv"
     path.write_bytes(csv_bytes([row(document_no=f"d{i}") for i in range(1, 5)]))

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tests.conftest import World
 from xinyidai.domain.credit_data.sync import queue_monthly_syncs, requeue_stale_syncs
 from xinyidai.infra.db import create_engine, session_factory, unit_of_work
 from xinyidai.models import DataAuthorization, Role, SyncRun, SyncStatus
@@ -35,7 +36,7 @@ async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[Async
 
 
 async def test_every_sme_with_a_live_authorisation_gets_its_monthly_run(
-    world, db, sessions
+    world: World, db: AsyncSession, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     live = await world.enterprise()
     revoked = await world.enterprise()
@@ -61,7 +62,9 @@ async def test_every_sme_with_a_live_authorisation_gets_its_monthly_run(
     ]
 
 
-async def test_runs_whose_job_never_came_are_queued_again(world, db, sessions) -> None:
+async def test_runs_whose_job_never_came_are_queued_again(
+    world: World, db: AsyncSession, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     sme = await world.enterprise()
     stale, fresh, running = [
         SyncRun(enterprise_id=sme.id, trigger="manual", status=status, families=[])
