@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +36,22 @@ pytest_plugins = ["tests.provider_fixtures", "tests.identity_fixtures"]
 PASSWORD = "Correct-Horse-42"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """For pytest-xdist (``make test``): the tests that share a module-scoped fixture form one
+    ``xdist_group`` (``--dist loadgroup`` hands them to one worker, which builds the fixture
+    once), and slow tests are handed out first, so that the longest ones run beside the many
+    quick ones instead of ending the run alone. Every worker collects the same order."""
+    if not hasattr(config, "workerinput"):
+        return
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        definitions = fixtures.name2fixturedefs.values() if fixtures else []
+        if any(d.scope == "module" for defs in definitions for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def engines() -> Iterator[SuiteEngines]:
     started = start_engines()
@@ -42,12 +61,36 @@ def engines() -> Iterator[SuiteEngines]:
         started.stop()
 
 
+@contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file`` (across processes) for the block."""
+    with lock_file.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_shared(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A directory named ``name`` that all processes of this test run share: under
+    pytest-xdist its workers' temporary directories have one parent; without it, this process's
+    own temporary directory."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+
+
 @pytest.fixture(scope="session")
 def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real model bundle, trained once per session on a small simulated city."""
+    """A real model bundle, trained once per test run on a small simulated city (under
+    pytest-xdist, by the first worker that needs it, while the others wait for it)."""
     from xinyidai.ml.train import train_quick_bundle
 
-    return train_quick_bundle(tmp_path_factory.mktemp("model") / "quick")
+    target = run_shared(tmp_path_factory, "quick-model")
+    with _exclusive(target.with_suffix(".lock")):
+        if not (target / "manifest.json").exists():
+            train_quick_bundle(target)
+    return target
 
 
 @pytest.fixture

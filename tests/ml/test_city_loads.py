@@ -32,6 +32,8 @@ from xinyidai.models import Enterprise, Family, Role
 from xinyidai.models.credit_data import NEGATIVE_TYPES
 from xinyidai.settings import Settings
 
+pytestmark = pytest.mark.slow  # loads a simulated city through the platform
+
 CITY = 300  # firms simulated (all their records are imported)
 N_FIRMS = 16  # firms registered, authorised and synced
 AS_OF = dt.date(2025, 3, 14)  # a fixed day in the past: the sandbox serves no future months

@@ -25,6 +25,8 @@ from xinyidai.ml.simulator import (
 )
 from xinyidai.models.credit_data import NEGATIVE_TYPES, Family, RecordType
 
+pytestmark = pytest.mark.slow  # simulates cities of thousands of firms
+
 SEED = 7
 
 

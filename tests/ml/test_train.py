@@ -15,6 +15,8 @@ from xinyidai.domain.scoring.bundle import BundleError, ModelBundle
 from xinyidai.ml.simulator import simulate
 from xinyidai.ml.train import TrainResult, simulated_dataset, train
 
+pytestmark = pytest.mark.slow  # trains models
+
 FIRMS, SEED = 2500, 5
 
 
