@@ -36,20 +36,12 @@ pytest_plugins = ["tests.provider_fixtures", "tests.identity_fixtures"]
 PASSWORD = "Correct-Horse-42"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """For pytest-xdist (``make test``): the tests that share a module-scoped fixture form one
-    ``xdist_group`` (``--dist loadgroup`` hands them to one worker, which builds the fixture
-    once), and slow tests are handed out first, so that the longest ones run beside the many
-    quick ones instead of ending the run alone. Every worker collects the same order."""
-    if not hasattr(config, "workerinput"):
-        return
-    for item in items:
-        fixtures = getattr(item, "_fixtureinfo", None)
-        definitions = fixtures.name2fixturedefs.values() if fixtures else []
-        if any(d.scope == "module" for defs in definitions for d in defs):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Under pytest-xdist (``make test``), slow tests are handed out first, so that the longest
+    ones run beside the many quick ones instead of ending the run alone (``--dist loadfile``
+    keeps each file on one worker, so a module-scoped fixture is built once)."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")
