@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +45,14 @@ pytest_plugins = ["tests.provider_fixtures", "tests.identity_fixtures"]
 PASSWORD = "Correct-Horse-42"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``make test``), slow tests are handed out first, so that the longest
+    ones run beside the many quick ones instead of ending the run alone (``--dist loadfile``
+    keeps each file on one worker, so a module-scoped fixture is built once)."""
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def engines() -> Iterator[SuiteEngines]:
     started = start_engines()
@@ -51,12 +62,36 @@ def engines() -> Iterator[SuiteEngines]:
         started.stop()
 
 
+@contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file`` (across processes) for the block."""
+    with lock_file.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_shared(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A directory named ``name`` that all processes of this test run share: under
+    pytest-xdist its workers' temporary directories have one parent; without it, this process's
+    own temporary directory."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+
+
 @pytest.fixture(scope="session")
 def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real model bundle, trained once per session on a small simulated city."""
+    """A real model bundle, trained once per test run on a small simulated city (under
+    pytest-xdist, by the first worker that needs it, while the others wait for it)."""
     from xinyidai_ml.train import train_quick_bundle
 
-    return train_quick_bundle(tmp_path_factory.mktemp("model") / "quick")
+    target = run_shared(tmp_path_factory, "quick-model")
+    with _exclusive(target.with_suffix(".lock")):
+        if not (target / "manifest.json").exists():
+            train_quick_bundle(target)
+    return target
 
 
 @pytest.fixture

@@ -31,6 +31,8 @@ from xinyidai.infra.embedded import EmbeddedPostgres
 from xinyidai.models import Role
 from xinyidai.settings import Env, Settings
 
+pytestmark = pytest.mark.slow  # starts a PostgreSQL of its own and freezes it
+
 # Not timed assertions: bounds that turn a hang into a failure instead of a stuck suite.
 HANG_GUARD = 120.0
 

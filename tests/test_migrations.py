@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio.to_thread
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -12,6 +13,8 @@ from tests.engines import SuiteEngines, with_database
 from xinyidai.infra import migrate
 from xinyidai.infra.db import async_url
 from xinyidai.models import metadata
+
+pytestmark = pytest.mark.slow  # every revision, up and down
 
 
 async def _tables(url: str) -> set[str]:

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
+
+pytestmark = pytest.mark.slow  # `xinyidai run` twice: engines, sandboxes, training, demo city
 
 
 def _free_port() -> int:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from xinyidai.cli import main
+
+pytestmark = pytest.mark.slow  # trains and evaluates a model
 
 
 def test_train_then_evaluate_writes_the_model_card(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ import pytest
 
 from xinyidai_ml import german_credit
 
+pytestmark = pytest.mark.slow  # 25 cross-validation fits
+
 CACHE = Path(__file__).resolve().parents[2] / ".data" / "datasets"
 
 

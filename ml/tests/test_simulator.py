@@ -25,6 +25,8 @@ from xinyidai_ml.simulator import (
     simulate_chunks,
 )
 
+pytestmark = pytest.mark.slow  # simulates cities of thousands of firms
+
 SEED = 7
 
 

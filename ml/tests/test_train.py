@@ -15,6 +15,8 @@ from xinyidai.domain.scoring.bundle import BundleError, ModelBundle
 from xinyidai_ml.simulator import simulate
 from xinyidai_ml.train import TrainResult, simulated_dataset, train
 
+pytestmark = pytest.mark.slow  # trains models
+
 FIRMS, SEED = 2500, 5
 
 

@@ -23,6 +23,13 @@ class Env(StrEnum):
     PRODUCTION = "production"
 
 
+class PasswordHashCost(StrEnum):
+    """How much work one Argon2id password hash costs (domain/accounts/passwords.py)."""
+
+    STANDARD = "standard"  # RFC 9106's low-memory profile: 3 passes over 64 MiB, 4 lanes
+    MINIMAL = "minimal"  # one pass over 8 KiB: for test suites only, refused in production
+
+
 class SettingsError(ValueError):
     """Raised when the environment holds an invalid or missing setting."""
 
@@ -198,6 +205,17 @@ class Settings:
         default=3600,
         metadata=_meta("REGISTER_IP_WINDOW", "Seconds of the per-address registration window", int),
     )
+    password_hash_cost: PasswordHashCost | None = field(
+        default=None,
+        metadata=_meta(
+            "PASSWORD_HASH_COST",
+            "Argon2id cost of new password hashes: `standard` (RFC 9106 low-memory profile) or "
+            "`minimal` (refused in production); unset: `minimal` when `ENV=test`, `standard` "
+            "otherwise. Stored hashes carry their own cost and verify whatever this says; a "
+            "login rehashes one whose cost differs",
+            PasswordHashCost,
+        ),
+    )
     log_level: str = field(default="INFO", metadata=_meta("LOG_LEVEL", "Log level"))
     log_json: bool | None = field(
         default=None,
@@ -371,6 +389,8 @@ class Settings:
                 "production needs DATABASE_URL and REDIS_URL; the embedded "
                 "engines are for development and tests"
             )
+        if self.env is Env.PRODUCTION and self.password_hash_cost is PasswordHashCost.MINIMAL:
+            raise SettingsError("PASSWORD_HASH_COST=minimal is for test suites, not production")
         if self.env is Env.PRODUCTION and (
             not self.identity_url or self.identity_client_secret == "sandbox-identity-secret"  # noqa: S105
         ):
@@ -394,6 +414,13 @@ class Settings:
         if self.worker_in_process is not None:
             return self.worker_in_process
         return self.env is not Env.PRODUCTION
+
+    @property
+    def hash_cost(self) -> PasswordHashCost:
+        """The Argon2id cost of new password hashes (``PASSWORD_HASH_COST`` resolved)."""
+        if self.password_hash_cost is not None:
+            return self.password_hash_cost
+        return PasswordHashCost.MINIMAL if self.env is Env.TEST else PasswordHashCost.STANDARD
 
     @property
     def json_logs(self) -> bool:

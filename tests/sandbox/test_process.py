@@ -12,6 +12,8 @@ import pytest
 from xinyidai.domain.demo.city import demo_enterprises
 from xinyidai.sandbox.process import sandbox_identity, sandbox_provider
 
+pytestmark = pytest.mark.slow  # starts the sandbox services as processes
+
 REDIRECT_URI = "http://127.0.0.1:9/api/v1/verification/callback"
 
 

@@ -7,10 +7,13 @@ import datetime as dt
 import socket
 
 import httpx
+import pytest
 
 from tests.provider_fixtures import PLATFORM_SIGNER, established, find_firm, platform_receipt
 from xinyidai.dates import months_back
 from xinyidai.sandbox.process import sandbox_provider
+
+pytestmark = pytest.mark.slow  # starts the sandbox provider as a process
 
 LAST_MONTH = months_back(dt.datetime.now(dt.UTC).date(), 2)[0]
 

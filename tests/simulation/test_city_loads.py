@@ -33,6 +33,8 @@ from xinyidai.settings import Settings
 from xinyidai.simulation.registry import Firm
 from xinyidai_ml.simulator import Simulation, simulate
 
+pytestmark = pytest.mark.slow  # loads a simulated city through the platform
+
 CITY = 300  # firms simulated (all their records are imported)
 N_FIRMS = 16  # firms registered, authorised and synced
 AS_OF = dt.date(2025, 3, 14)  # a fixed day in the past: the sandbox serves no future months

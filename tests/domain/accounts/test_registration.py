@@ -79,9 +79,9 @@ async def test_a_known_email_costs_the_same_password_hash_as_a_new_one(
     hashed: list[str] = []
     real_hash = passwords.hash_password
 
-    async def counting_hash(password: str) -> str:
+    async def counting_hash(password: str, *cost: Any) -> str:
         hashed.append("hash")
-        return await real_hash(password)
+        return await real_hash(password, *cost)
 
     monkeypatch.setattr(passwords, "hash_password", counting_hash)
     assert (await register(client, register_payload())).status_code == 201

@@ -1,25 +1,45 @@
-"""Passwords: hashing with Argon2id (argon2-cffi, RFC 9106 low-memory profile) and the strength
-rule for new passwords (zxcvbn plus a list of common, breached and published passwords), both
-off the event loop."""
+"""Passwords: hashing with Argon2id (argon2-cffi; the cost is the ``PASSWORD_HASH_COST`` setting,
+RFC 9106's low-memory profile outside tests) and the strength rule for new passwords (zxcvbn plus
+a list of common, breached and published passwords), both off the event loop.
+
+A stored hash names its own parameters, so it verifies whatever the current cost; a login
+rehashes it when its cost differs (``needs_rehash``)."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 import threading
 from collections.abc import Iterable
 
 import anyio.to_thread
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from zxcvbn import zxcvbn
 
 from xinyidai.domain.accounts.common_passwords import COMMON_PASSWORDS
 from xinyidai.infra.errors import InvalidInput
+from xinyidai.settings import PasswordHashCost
 
-_hasher = PasswordHasher()
+# The minimal cost keeps the standard salt and hash lengths: only the work is cut.
+_PARAMETERS = {
+    PasswordHashCost.STANDARD: profiles.RFC_9106_LOW_MEMORY,
+    PasswordHashCost.MINIMAL: dataclasses.replace(profiles.CHEAPEST, salt_len=16, hash_len=32),
+}
 NO_PASSWORD = "!"  # noqa: S105 - a stored hash that no password verifies against
-# Verified against when the account does not exist, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash("xinyidai-no-such-account-placeholder")
+
+
+@functools.cache
+def _hasher(cost: PasswordHashCost) -> PasswordHasher:
+    return PasswordHasher.from_parameters(_PARAMETERS[cost])
+
+
+@functools.cache
+def _dummy_hash(cost: PasswordHashCost) -> str:
+    """Verified against when the account does not exist, so both paths cost the same."""
+    return _hasher(cost).hash("xinyidai-no-such-account-placeholder")
+
 
 MIN_LENGTH = 10
 MAX_LENGTH = 128
@@ -35,23 +55,25 @@ PUBLISHED_PASSWORDS = frozenset({"xinyidai-demo-2026"})
 _zxcvbn_lock = threading.Lock()
 
 
-async def hash_password(password: str) -> str:
-    return await anyio.to_thread.run_sync(_hasher.hash, password)
+async def hash_password(password: str, cost: PasswordHashCost) -> str:
+    return await anyio.to_thread.run_sync(_hasher(cost).hash, password)
 
 
-def _verify(stored: str | None, password: str) -> bool:
+def _verify(stored: str | None, password: str, cost: PasswordHashCost) -> bool:
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
+        # verify() reads the parameters from the stored hash; only the dummy depends on ``cost``.
+        return _hasher(cost).verify(stored or _dummy_hash(cost), password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
-async def verify_password(stored: str | None, password: str) -> bool:
-    return await anyio.to_thread.run_sync(_verify, stored, password)
+async def verify_password(stored: str | None, password: str, cost: PasswordHashCost) -> bool:
+    return await anyio.to_thread.run_sync(_verify, stored, password, cost)
 
 
-def needs_rehash(stored: str) -> bool:
-    return _hasher.check_needs_rehash(stored)
+def needs_rehash(stored: str, cost: PasswordHashCost) -> bool:
+    """Whether ``stored`` was hashed at another cost than ``cost`` (then a login rehashes it)."""
+    return _hasher(cost).check_needs_rehash(stored)
 
 
 # --- strength -------------------------------------------------------------------------------

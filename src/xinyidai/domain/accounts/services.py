@@ -98,7 +98,7 @@ class AccountService:
         details = EnterpriseService(self.session, self.cipher).details(data.enterprise)
         await passwords.check_strength(data.password, email=email, display_name=display_name)
         await self.throttle.registration(address)
-        password_hash = await passwords.hash_password(data.password)
+        password_hash = await passwords.hash_password(data.password, self.settings.hash_cost)
         claims = ClaimService(self.session)
         refusal = await claims.verified_elsewhere(
             details["uscc"], email=email, details=details, address=address
@@ -167,7 +167,7 @@ class AccountService:
             display_name=display_name or email,
             role=role,
             password_hash=(
-                await passwords.hash_password(password)
+                await passwords.hash_password(password, self.settings.hash_cost)
                 if password is not None
                 else passwords.NO_PASSWORD
             ),
@@ -197,7 +197,9 @@ class AccountService:
             nonce = None
         if email and nonce is None:
             await self.throttle.check_untrusted(email, address)
-        ok = await passwords.verify_password(user.password_hash if user else None, data.password)
+        ok = await passwords.verify_password(
+            user.password_hash if user else None, data.password, self.settings.hash_cost
+        )
         if not ok or user is None:
             log.info("login_failed", email_digest=digest(email), trusted_device=nonce is not None)
             if email:
@@ -206,8 +208,10 @@ class AccountService:
         if not user.is_active:
             raise NotAuthenticated("this account is disabled")
         await self.throttle.succeeded(email, address, nonce)
-        if passwords.needs_rehash(user.password_hash):
-            user.password_hash = await passwords.hash_password(data.password)
+        if passwords.needs_rehash(user.password_hash, self.settings.hash_cost):
+            user.password_hash = await passwords.hash_password(
+                data.password, self.settings.hash_cost
+            )
         user.last_login_at = utc_now()
         result = await self._signed_in(user)
         log.info("login", user_id=str(user.id), role=user.role, trusted_device=nonce is not None)
