@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -297,9 +297,10 @@ async def login(
     response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     client.headers[CSRF_HEADER] = response.cookies.get(CSRF_COOKIE) or response.json()["csrf_token"]
-    return response.json()
+    me: dict[str, Any] = response.json()
+    return me
 
 
 @pytest.fixture
-def login_as():
+def login_as() -> Callable[..., Awaitable[dict[str, Any]]]:
     return login

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.slow  # `xinyidai run` twice: engines, sandboxes, train
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
@@ -49,14 +51,15 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     )
 
 
-def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 120) -> dict:
+def _wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
         try:
             response = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2)
             if response.status_code == 200:
-                return response.json()
+                ready: dict[str, Any] = response.json()
+                return ready
         except httpx.TransportError:
             pass
         time.sleep(0.3)
@@ -78,7 +81,9 @@ def _stop(proc: subprocess.Popen[bytes], signum: int = signal.SIGINT) -> str:
     return output.decode()
 
 
-def test_run_serves_the_demo_city_and_ctrl_c_stops_everything(tmp_path_factory) -> None:
+def test_run_serves_the_demo_city_and_ctrl_c_stops_everything(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
     data_dir = Path(tmp_path_factory.mktemp("run")) / "data"
     port = _free_port()
     proc = _start(data_dir, port)

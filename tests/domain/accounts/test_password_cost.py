@@ -5,6 +5,8 @@ cost."""
 from __future__ import annotations
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from tests.conftest import PASSWORD, World, login
@@ -52,7 +54,9 @@ async def test_a_hash_verifies_at_either_cost_and_names_its_own() -> None:
     assert not await passwords.verify_password(None, PASSWORD, PasswordHashCost.MINIMAL)
 
 
-async def test_a_login_moves_a_standard_hash_to_the_current_cost(client, world: World) -> None:
+async def test_a_login_moves_a_standard_hash_to_the_current_cost(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
     user = await world.user("standard@example.com", Role.OFFICE)
     user.password_hash = await passwords.hash_password(PASSWORD, PasswordHashCost.STANDARD)
     user_id = user.id
