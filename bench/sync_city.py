@@ -28,7 +28,7 @@ CONCURRENCY = 8
 
 
 async def _seed(settings: Settings) -> list[tuple[str, list[str], str]]:
-    """Seed the demo city; return (uscc, families, authorisation reference) per SME."""
+    """Seed the demo city; return (uscc, families, authorization reference) per SME."""
     from sqlalchemy import select
 
     from xinyidai.domain.demo.seed import seed_demo
@@ -98,7 +98,7 @@ def _measure(database_url: str, workdir: Path, log: Log) -> dict[str, Any]:
         data_dir=workdir,
     )
     log("sync: seeding the demo city")
-    authorised = asyncio.run(_seed(settings))
+    authorized = asyncio.run(_seed(settings))
     import datetime as dt
     import socket
 
@@ -106,7 +106,7 @@ def _measure(database_url: str, workdir: Path, log: Log) -> dict[str, Any]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     first, last = window(dt.date.today())
-    work = [(u, f, r) for u, families, r in authorised for f in families]
+    work = [(u, f, r) for u, families, r in authorized for f in families]
     with sandbox_provider(
         port,
         seed=settings.simulation_seed,

@@ -268,7 +268,7 @@ class World:
         await self.session.commit()
         return record
 
-    async def authorise(
+    async def authorize(
         self, enterprise_id: UUID, families: list[str], user_id: UUID, days: int = 180
     ) -> DataAuthorization:
         now = dt.datetime.now(dt.UTC)

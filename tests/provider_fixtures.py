@@ -43,10 +43,10 @@ SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 PLATFORM_SIGNER = Signer.from_settings(Settings(env=Env.TEST))
 
 
-def authorisation(
+def authorization(
     families: Iterable[str] = tuple(Family), *, days: int = 180, purpose: str = "申请信用贷款"
 ) -> DataAuthorization:
-    """An authorisation as the platform holds one (not stored: only for signing receipts)."""
+    """An authorization as the platform holds one (not stored: only for signing receipts)."""
     now = datetime.now(UTC)
     return DataAuthorization(
         id=uuid4(),
@@ -67,14 +67,14 @@ def platform_receipt(
     signer: Signer = PLATFORM_SIGNER,
     legal_rep: str = "张伟",
     now: datetime | None = None,
-    **authorisation_args: Any,
+    **authorization_args: Any,
 ) -> str:
     """A receipt the platform (``signer``) issues for ``uscc`` and ``families``."""
     return issue_receipt(
         signer,
         uscc=uscc,
         legal_rep=legal_rep,
-        authorization=authorisation(families, **authorisation_args),
+        authorization=authorization(families, **authorization_args),
         audience=audience,
         now=now or datetime.now(UTC),
     )

@@ -114,7 +114,7 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
     }
     record = await world.record(ent.uscc)
     disputed = await world.record(ent.uscc)
-    auth = await world.authorise(ent.id, ["tax", "electricity"], users[Role.SME].id)
+    auth = await world.authorize(ent.id, ["tax", "electricity"], users[Role.SME].id)
     # An active model and a stored score, so that the scoring operations answer with bodies.
     registered = await registry.register(db, bundle_dir, "test")
     await registry.activate(db, registered.version, "test", "contract test")

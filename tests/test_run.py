@@ -1,6 +1,6 @@
 """`xinyidai run` (what `make run` calls): on a fresh data directory it starts embedded
 PostgreSQL and Redis and the sandbox data provider, migrates, seeds the demo city with its
-authorised data and serves; Ctrl-C stops all it started, and a second run reuses the data."""
+authorized data and serves; Ctrl-C stops all it started, and a second run reuses the data."""
 
 from __future__ import annotations
 

@@ -90,13 +90,13 @@ def test_the_tax_grade_mix_is_near_the_published_one(city: Simulation) -> None:
 
 
 def test_firms_that_share_less_are_riskier(city: Simulation) -> None:
-    shared = np.array([city.authorised[city.local(loan.firm_index)].sum() for loan in city.loans])
+    shared = np.array([city.authorized[city.local(loan.firm_index)].sum() for loan in city.loans])
     pd = city.true_pd
     few, many = pd[shared <= 3].mean(), pd[shared >= 5].mean()
     assert (shared <= 3).sum() > 300 and (shared >= 5).sum() > 300
     assert few > 1.3 * many
-    authorised = city.authorised.mean(axis=0)
-    assert 0.9 < authorised[list(Family).index(Family.TAX)] < 0.98
+    authorized = city.authorized.mean(axis=0)
+    assert 0.9 < authorized[list(Family).index(Family.TAX)] < 0.98
 
 
 def test_a_snapshot_is_the_data_hubs_document_as_of_the_loan(city: Simulation) -> None:
@@ -108,7 +108,7 @@ def test_a_snapshot_is_the_data_hubs_document_as_of_the_loan(city: Simulation) -
         assert snap["enterprise"]["uscc"] == loan.uscc
         assert list(snap["families"]) == [f.value for f in Family]
         first, last = window(loan.as_of)
-        shared = set(city.authorised_families(loan.firm_index))
+        shared = set(city.authorized_families(loan.firm_index))
         for family in Family:
             doc = snap["families"][family.value]
             if family not in shared:

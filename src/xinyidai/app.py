@@ -59,7 +59,7 @@ def _openapi() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="信易贷 Xinyidai API",
         version=__version__,
-        description="Credit-first SME financing: registry, accounts, authorised credit data, "
+        description="Credit-first SME financing: registry, accounts, authorized credit data, "
         "scoring, matching and the bank API.",
         path="/schema",
         render_plugins=[

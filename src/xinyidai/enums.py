@@ -11,7 +11,7 @@ from enum import StrEnum
 
 
 class Family(StrEnum):
-    """A family of authorised monthly series (one table each)."""
+    """A family of authorized monthly series (one table each)."""
 
     TAX = "tax"
     ELECTRICITY = "electricity"

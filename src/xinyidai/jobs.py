@@ -32,7 +32,7 @@ async def startup(ctx: dict[str, Any], settings: Settings) -> None:
         engine=engine,
         sessions=sessions,
         provider=None,
-        signer=Signer.from_settings(settings),  # signs the sync's authorisation receipts
+        signer=Signer.from_settings(settings),  # signs the sync's authorization receipts
     )
     if settings.provider_url:
         ctx["provider"] = HttpDataProvider.from_settings(settings)
@@ -66,7 +66,7 @@ async def sync_enterprise(ctx: dict[str, Any], *, run_id: str) -> dict[str, Any]
 
 
 async def sync_all(ctx: dict[str, Any]) -> dict[str, int]:
-    """Monthly: a sync run for every SME with a live authorisation."""
+    """Monthly: a sync run for every SME with a live authorization."""
     from xinyidai.domain.credit_data.sync import queue_monthly_syncs
 
     async with unit_of_work(ctx["sessions"]) as session:

@@ -107,7 +107,7 @@ class Settings:
         metadata=_meta(
             "SIGNING_KEY",
             "The platform's EC P-256 private key (a JWK as JSON, or PEM) that signs "
-            "authorisation receipts (ES256, published at `/.well-known/jwks.json`); required "
+            "authorization receipts (ES256, published at `/.well-known/jwks.json`); required "
             "outside development (development derives one from `SECRET_KEY`)",
             _opt_str,
         ),

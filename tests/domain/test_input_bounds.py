@@ -78,7 +78,7 @@ async def test_a_founding_date_of_today_is_accepted(
         "9999-12-31T23:59:59.999999-23:59",
     ],
 )
-async def test_an_authorisation_expiry_at_the_ends_of_the_calendar_is_a_422(
+async def test_an_authorization_expiry_at_the_ends_of_the_calendar_is_a_422(
     client: AsyncTestClient[Litestar], scene: Scene, expires_at: str
 ) -> None:
     sme, _ = scene

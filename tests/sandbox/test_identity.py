@@ -333,7 +333,7 @@ async def test_a_wrong_verifier_is_refused_and_spends_the_code(http: httpx.Async
     assert (await exchange(http, code, verifier)).json()["error"] == "invalid_grant"
 
 
-async def test_the_redirect_uri_must_be_the_one_of_the_authorisation(
+async def test_the_redirect_uri_must_be_the_one_of_the_authorization(
     http: httpx.AsyncClient,
 ) -> None:
     code, verifier, _ = await code_for(http)
@@ -421,7 +421,7 @@ async def test_bad_token_requests_get_rfc6749_errors(
     assert response.headers["cache-control"] == "no-store"
 
 
-# --- bad authorisation requests -----------------------------------------------------------------
+# --- bad authorization requests -----------------------------------------------------------------
 @pytest.mark.parametrize(
     "overrides",
     [

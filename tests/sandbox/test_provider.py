@@ -1,6 +1,6 @@
 """The sandbox data provider: OAuth client credentials, guarded series, the generator's values.
 
-(Its checks of the platform's authorisation receipts: ``test_receipts.py``.)"""
+(Its checks of the platform's authorization receipts: ``test_receipts.py``.)"""
 
 from __future__ import annotations
 

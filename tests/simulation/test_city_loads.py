@@ -3,8 +3,8 @@ hub's snapshots then give the same features as the simulator's own: training on 
 snapshots runs the serving feature code on what the hub would hold, without a database.
 
 Registration through the enterprises service, public records through the public-credit import
-of the CSV the simulator writes (and the daily expiry job as of that day), authorisations for
-exactly the families each firm authorised, monthly series through the real sync from the
+of the CSV the simulator writes (and the daily expiry job as of that day), authorizations for
+exactly the families each firm authorized, monthly series through the real sync from the
 sandbox provider (which serves the same generator with the same seed)."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from xinyidai_ml.simulator import Simulation, simulate
 pytestmark = pytest.mark.slow  # loads a simulated city through the platform
 
 CITY = 300  # firms simulated (all their records are imported)
-N_FIRMS = 16  # firms registered, authorised and synced
+N_FIRMS = 16  # firms registered, authorized and synced
 AS_OF = dt.date(2025, 3, 14)  # a fixed day in the past: the sandbox serves no future months
 NOW = dt.datetime.combine(AS_OF, dt.time(12, 0), tzinfo=dt.UTC)
 
@@ -122,13 +122,13 @@ async def test_a_simulated_city_loaded_through_the_platform_gives_the_simulators
     await expire_and_purge(db, today=AS_OF)
     await db.commit()
 
-    # authorisations and the sync of the authorised families from the sandbox
+    # authorizations and the sync of the authorized families from the sandbox
     for firm, enterprise in zip(firms, enterprises, strict=True):
-        families = [f.value for f in sim.authorised_families(firm.index)]
+        families = [f.value for f in sim.authorized_families(firm.index)]
         if not families:
             continue
         user = await world.user(f"owner{firm.index}@example.com", Role.SME, firm.uscc)
-        await world.authorise(enterprise.id, families, user.id)
+        await world.authorize(enterprise.id, families, user.id)
         run = await queue_sync(db, _no_queue, enterprise.id, trigger="test")
         await db.commit()
         done = await execute_sync(
@@ -169,7 +169,7 @@ async def test_a_simulated_city_loaded_through_the_platform_gives_the_simulators
         seen_months += sum(len(m or []) for m in _months(own).values())
     # the comparison is not vacuous: records, several families and months were compared
     assert seen_records > 0 and seen_months > 0 and repaired > 0 and expired > 0
-    assert {f for firm in firms for f in sim.authorised_families(firm.index)} >= {
+    assert {f for firm in firms for f in sim.authorized_families(firm.index)} >= {
         Family.TAX,
         Family.ELECTRICITY,
         Family.SOCIAL_INSURANCE,

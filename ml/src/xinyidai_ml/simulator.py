@@ -3,7 +3,7 @@
 ``simulate(n_firms, seed=...)`` builds a city of ``n_firms`` SMEs (1,000 to 1,000,000; use
 :func:`simulate_chunks` for big cities), their monthly tax, utility and social-insurance
 figures (from the one generator, :mod:`xinyidai.simulation.generator`, which the sandbox data
-provider serves too), their public credit records, which data families each firm authorises,
+provider serves too), their public credit records, which data families each firm authorizes,
 and a history of loans whose 12-month default outcome is drawn from a documented latent
 process. Every loan records its **true PD**, so the Bayes-optimal AUC of any sample is known
 (:func:`bayes_auc`, :func:`expected_bayes_auc`). ``Simulation.snapshot(loan)`` is the loan's
@@ -29,7 +29,7 @@ The city
   ``o = 0.6·c + 0.8·N(0,1)``). A snapshot shows the records decided on or before its date that
   are neither expired (``publish_until`` < date), repaired, nor negative and older than five
   years (the purge).
-* **Authorisations (missing not at random).** Family ``f`` is authorised when the firm has it
+* **Authorizations (missing not at random).** Family ``f`` is authorized when the firm has it
   and ``o + c_f + 0.6·z_f > 0`` (``c_f``: tax 2.0, electricity 1.0, social insurance 0.9,
   water 0.4, housing fund 0.3, gas 0.2: about 96%, 80%, 78%, 63%, 31% and 12% of all firms,
   gas and housing fund being rare to begin with).
@@ -84,13 +84,13 @@ share the first chunk's). ``defaulted`` is a Bernoulli draw with that PD. The pe
 are kept in ``Simulation.drivers``.
 
 What the snapshot shows of each driver (noisy views, through several channels, and only for the
-families the firm authorised): sales level, decline and drop exactly through tax
+families the firm authorized): sales level, decline and drop exactly through tax
 (``vat_sales``, also ``tax_paid`` and invoice counts), and noisily through electricity (base
 load plus a share of sales), water, gas, insured headcount and contributions (which follow the
 trend and the cycle); arrears through tax and social insurance; late months through
 electricity, water and gas; discipline through late bills, arrears and the tax grade;
 compliance through penalties, listings, the tax, customs and environmental grades, red lists
-and how many families the firm authorised; age through the founding date; size also through
+and how many families the firm authorized; age through the founding date; size also through
 registered capital; records exactly.
 """
 
@@ -169,7 +169,7 @@ class Loan:
 
 
 @dataclass(frozen=True, slots=True)
-class Authorisation:
+class Authorization:
     """Duck-types ``DataAuthorization`` for ``build_content``."""
 
     id: uuid.UUID
@@ -229,7 +229,7 @@ class Simulation:
     panel: Panel
     compliance: F64
     openness: F64
-    authorised: NDArray[np.bool_]  # firms × families (order of ``Family``)
+    authorized: NDArray[np.bool_]  # firms × families (order of ``Family``)
     firms: list[Firm]
     records: list[list[SimRecord]]
     loans: list[Loan]
@@ -258,13 +258,13 @@ class Simulation:
     def defaulted(self) -> NDArray[np.bool_]:
         return np.array([loan.defaulted for loan in self.loans])
 
-    def authorised_families(self, firm_index: int) -> tuple[Family, ...]:
-        row = self.authorised[self.local(firm_index)]
+    def authorized_families(self, firm_index: int) -> tuple[Family, ...]:
+        row = self.authorized[self.local(firm_index)]
         return tuple(f for f, on in zip(_FAMILIES, row.tolist(), strict=True) if on)
 
     # -- snapshots --
     def _firm_rows(self, i: int) -> dict[Family, list[dict[str, Any] | None]]:
-        """Firm ``i``'s rows of its authorised families, aligned to the panel's months."""
+        """Firm ``i``'s rows of its authorized families, aligned to the panel's months."""
         cached = self._rows.get(i)
         if cached is not None:
             self._rows.move_to_end(i)
@@ -273,7 +273,7 @@ class Simulation:
         periods = p.periods
         active = p.active[i].tolist()
         out: dict[Family, list[dict[str, Any] | None]] = {}
-        for f, on in zip(_FAMILIES, self.authorised[i].tolist(), strict=True):
+        for f, on in zip(_FAMILIES, self.authorized[i].tolist(), strict=True):
             if not on:
                 continue
             columns = FAMILY_COLUMNS[f]
@@ -295,7 +295,7 @@ class Simulation:
         return out
 
     def firm_snapshot(
-        self, firm_index: int, as_of: dt.date, *, authorisation_key: object = None
+        self, firm_index: int, as_of: dt.date, *, authorization_key: object = None
     ) -> dict[str, Any]:
         """Firm ``firm_index``'s profile snapshot on ``as_of`` (any date up to the month after
         the horizon), as the data hub would build it from the same stored data."""
@@ -310,7 +310,7 @@ class Simulation:
         firm = self.firms[i]
         rows = self._firm_rows(i)
         series = {f: [r for r in rows[f][start:stop] if r is not None] for f in rows}
-        key = authorisation_key if authorisation_key is not None else as_of.isoformat()
+        key = authorization_key if authorization_key is not None else as_of.isoformat()
         granted_days = int(
             uniforms(self.traits.keys[i : i + 1], _P["auth_day"], np.array([month_index(as_of)]))[
                 0, 0
@@ -320,17 +320,17 @@ class Simulation:
         granted = dt.datetime.combine(
             as_of - dt.timedelta(days=granted_days), dt.time(10, 0), tzinfo=dt.UTC
         )
-        auth = Authorisation(
+        auth = Authorization(
             id=stable_uuid("authorisation", self.seed, firm.uscc, key),
             expires_at=granted + dt.timedelta(days=360),
         )
-        authorised = dict.fromkeys(rows, auth)
+        authorized = dict.fromkeys(rows, auth)
         records = [r for r in self.records[i] if r.visible(as_of)]
-        return build_content(firm, records, series, authorised, as_of)
+        return build_content(firm, records, series, authorized, as_of)
 
     def snapshot(self, loan: Loan) -> dict[str, Any]:
         """The loan's profile snapshot as of its origination date."""
-        return self.firm_snapshot(loan.firm_index, loan.as_of, authorisation_key=loan.loan_id)
+        return self.firm_snapshot(loan.firm_index, loan.as_of, authorization_key=loan.loan_id)
 
     def iter_snapshots(self, loans: Sequence[Loan] | None = None) -> Iterator[dict[str, Any]]:
         """Snapshots of ``loans`` (default: all), in order."""
@@ -432,10 +432,10 @@ def simulate(
 
     compliance = compliance_of(traits)
     openness = 0.6 * compliance + 0.8 * normals(keys, _P["openness"])
-    authorised = np.zeros((n_firms, len(_FAMILIES)), dtype=np.bool_)
+    authorized = np.zeros((n_firms, len(_FAMILIES)), dtype=np.bool_)
     for k, family in enumerate(_FAMILIES):
         noise = normals(keys, _P["auth_noise"] + k)
-        authorised[:, k] = p.has[family] & (openness + _AUTH_OFFSETS[family] + 0.6 * noise > 0)
+        authorized[:, k] = p.has[family] & (openness + _AUTH_OFFSETS[family] + 0.6 * noise > 0)
 
     records = draw_records(seed, traits, p, firms, compliance)
 
@@ -512,7 +512,7 @@ def simulate(
         "dishonest": dishonest,
         "compliance": compliance[li],
         "volatility": traits.volatility[li],
-        "families_authorised": authorised[li].sum(axis=1).astype(np.float64),
+        "families_authorised": authorized[li].sum(axis=1).astype(np.float64),
         "cohort": tau[lk],
     }
     f = latent_logit(drivers, effect_scale)
@@ -554,7 +554,7 @@ def simulate(
         panel=p,
         compliance=compliance,
         openness=openness,
-        authorised=authorised,
+        authorized=authorized,
         firms=firms,
         records=records,
         loans=loans,

@@ -81,25 +81,25 @@ def print_seed(report: SeedReport) -> None:
 
 def verify_city(settings: Settings) -> int:
     """Verify the demo SMEs' claims through the identity service (those still pending), then
-    give the verified SMEs that have none their authorisations. Returns how many SMEs got
-    authorisations (they need a sync)."""
-    from xinyidai.domain.demo.seed import authorise_demo_city, verify_demo_city
+    give the verified SMEs that have none their authorizations. Returns how many SMEs got
+    authorizations (they need a sync)."""
+    from xinyidai.domain.demo.seed import authorize_demo_city, verify_demo_city
 
     verified = asyncio.run(verify_demo_city(settings))
     if verified:
         console.print(f"[bold]verified[/] {verified} demo SMEs through the identity service")
 
     async def work(session: Any, _: Any) -> int:
-        return await authorise_demo_city(session)
+        return await authorize_demo_city(session)
 
     return in_session(settings, work)
 
 
 def sync_city(settings: Settings) -> None:
-    """Fetch the demo city's authorised data from the provider."""
+    """Fetch the demo city's authorized data from the provider."""
     from xinyidai.domain.demo.seed import sync_demo_city
 
-    console.print("[bold]syncing[/] the demo city's authorised data from the provider …")
+    console.print("[bold]syncing[/] the demo city's authorized data from the provider …")
     result = asyncio.run(sync_demo_city(settings))
     console.print(
         f"demo city: {result['records']} monthly records for {result['enterprises']} SMEs"

@@ -53,8 +53,8 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
             ensure_model(settings)
             report = seed_city(settings)
             print_seed(report)
-            authorised = verify_city(settings)
-            if report.created or authorised:
+            authorized = verify_city(settings)
+            if report.created or authorized:
                 sync_city(settings)
             _score_city(settings)
         app = create_app(settings)

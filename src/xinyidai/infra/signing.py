@@ -1,6 +1,6 @@
 """The platform's signing key: ES256 (ECDSA on P-256), its ``kid``, and the public JWKS.
 
-What the platform signs for others to check (authorisation receipts for data providers) is a
+What the platform signs for others to check (authorization receipts for data providers) is a
 compact JWS made with one EC P-256 key. The key's ``kid`` is its RFC 7638 thumbprint, so a
 verifier can pick the key from the published set and the same key always has the same id.
 

@@ -7,7 +7,7 @@ from xinyidai.models.base import Base
 
 
 class Bank(Base):
-    """A lending institution (金融机构) that publishes products and pulls authorised profiles."""
+    """A lending institution (金融机构) that publishes products and pulls authorized profiles."""
 
     __tablename__ = "banks"
 

@@ -1,4 +1,4 @@
-"""Authorisations an SME grants: to the platform, to fetch its data sources."""
+"""Authorizations an SME grants: to the platform, to fetch its data sources."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from xinyidai.models.base import Base
 
 
 class DataAuthorization(Base):
-    """An SME's authorisation (授权) for the platform to fetch some data families.
+    """An SME's authorization (授权) for the platform to fetch some data families.
 
     Live while not revoked and not expired; revocation and expiry are kept as history. The
     ``reference`` is what the platform presents to a data provider with every call.
@@ -33,7 +33,7 @@ class DataAuthorization(Base):
     families: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     purpose: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
-    # The SME user who granted it; empty only for authorisations loaded by the demo seed.
+    # The SME user who granted it; empty only for authorizations loaded by the demo seed.
     granted_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id"), default=None)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     revoked_by: Mapped[UUID | None] = mapped_column(ForeignKey("users.id"), default=None)

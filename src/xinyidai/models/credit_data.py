@@ -1,4 +1,4 @@
-"""Public credit records, SME-authorised monthly series, imports and disputes."""
+"""Public credit records, SME-authorized monthly series, imports and disputes."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ class Dispute(Base):
     )
 
 
-# --- authorised monthly series -------------------------------------------------------------------
+# --- authorized monthly series -------------------------------------------------------------------
 def _money() -> Mapped[Decimal]:
     return mapped_column(Numeric(18, 2))
 

@@ -42,7 +42,7 @@ class SyncStatus(StrEnum):
 
 
 class SyncRun(Base):
-    """One fetch of an SME's authorised families (a SAQ job), kept after the job is gone."""
+    """One fetch of an SME's authorized families (a SAQ job), kept after the job is gone."""
 
     __tablename__ = "sync_runs"
     __table_args__ = (enum_check("status", SyncStatus, "status_valid"),)

@@ -3,7 +3,7 @@
 ``python -m xinyidai.sandbox identity …`` serves the sandbox identity service instead.
 
 The client secret comes on standard input (one line; empty means the sandbox default), so it
-never shows in a process listing. The platform's public keys, which its authorisation receipts
+never shows in a process listing. The platform's public keys, which its authorization receipts
 must verify against, come from ``--platform-jwks FILE`` (a JWK Set), ``--platform-jwks-uri URL``
 (fetched when needed), or a second line of standard input holding the JWK Set as JSON.
 """

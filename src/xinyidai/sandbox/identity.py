@@ -1,7 +1,7 @@
 """The sandbox identity service: a stand-in for the electronic business licence (电子营业执照).
 
 A Litestar app of its own (not part of the platform's app). An enterprise's legal representative
-proves, through an OpenID Connect-style authorisation-code flow, that they hold the licence of a
+proves, through an OpenID Connect-style authorization-code flow, that they hold the licence of a
 USCC; the platform is the one registered client (``client_secret_basic``, PKCE S256 forced).
 
 ``GET /.well-known/openid-configuration``, ``GET /jwks``
@@ -16,7 +16,7 @@ USCC; the platform is the one registered client (``client_secret_basic``, PKCE S
     and the legal representative's ID number as the licence registry has them (else the form
     again, 400; five failures end the request) and redirects with a single-use code (60 s).
 ``POST /token``
-    The authorisation-code grant: the code, the same ``redirect_uri`` and the PKCE verifier,
+    The authorization-code grant: the code, the same ``redirect_uri`` and the PKCE verifier,
     client authentication by HTTP Basic only. Answers an access token and the signed ID token
     whose claims name the enterprise (``uscc``, ``enterprise_name``) and its legal
     representative (``legal_rep_name``, ``legal_rep_id_masked``; ``sub`` is pairwise).
@@ -66,7 +66,7 @@ from xinyidai.sandbox.identity_pages import error_page, form_page
 DEFAULT_IDENTITY_CLIENT_SECRET = "sandbox-identity-secret"  # noqa: S105 - published sandbox value
 ACR = "urn:xinyidai:sandbox:elicence"
 SCOPES = ("openid", "licence")
-REQUEST_TTL = 600  # seconds a pending authorisation request lives
+REQUEST_TTL = 600  # seconds a pending authorization request lives
 CODE_TTL = 60
 ID_TOKEN_TTL = 300
 ACCESS_TOKEN_TTL = 300
@@ -121,7 +121,7 @@ _LICENCE_FIELDS = ("uscc", "enterprise_name", "legal_rep_name", "legal_rep_id_nu
 
 @dataclass(slots=True)
 class PendingRequest:
-    """An authorisation request waiting for the legal representative's answer."""
+    """An authorization request waiting for the legal representative's answer."""
 
     client_id: str
     redirect_uri: str
@@ -315,7 +315,7 @@ async def jwks(state: State) -> Response[Any]:
     return _json(200, {"keys": [state.public_jwk]}, {"Cache-Control": "public, max-age=300"})
 
 
-# --- authorisation ------------------------------------------------------------------------------
+# --- authorization ------------------------------------------------------------------------------
 @get("/authorize")
 async def authorize(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     _purge(state)
@@ -363,7 +363,7 @@ async def authorize(request: Request[Any, Any, Any], state: State) -> Response[A
 def _authorize_problem(
     pairs: list[tuple[str, str]], query: dict[str, str]
 ) -> tuple[str, str] | None:
-    """(error, description) for an authorisation request of the known client; None if good."""
+    """(error, description) for an authorization request of the known client; None if good."""
     if _single_params(pairs) is None:
         return "invalid_request", "a parameter is repeated"
     response_type = query.get("response_type")
@@ -561,7 +561,7 @@ def _redeem_code(state: State, code_value: str, form: dict[str, str], client_id:
     if not _same(issued.client_id, client_id):
         raise _TokenRefusal(400, "invalid_grant", "the code was issued to another client")
     if issued.redirect_uri != form["redirect_uri"]:
-        raise _TokenRefusal(400, "invalid_grant", "redirect_uri differs from the authorisation")
+        raise _TokenRefusal(400, "invalid_grant", "redirect_uri differs from the authorization")
     if not _same(_s256(form["code_verifier"]), issued.code_challenge):
         raise _TokenRefusal(400, "invalid_grant", "the PKCE code_verifier does not match")
     return issued

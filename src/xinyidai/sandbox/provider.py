@@ -10,7 +10,7 @@ A Litestar app of its own (not part of the platform's app) that serves the simul
     random, held in memory, and live ``token_ttl`` seconds.
 ``GET /v1/enterprises/{uscc}/series/{family}?from=YYYY-MM&to=YYYY-MM``
     Needs ``Authorization: Bearer <token>`` (else 401) and ``X-Authorization-Receipt``, the
-    platform's signed receipt of the SME's authorisation, verified against the platform's JWKS
+    platform's signed receipt of the SME's authorization, verified against the platform's JWKS
     (``sandbox/receipts.py``): else 403 with ``{"error": "receipt_…"}`` naming the broken rule.
     Every answer that releases items is kept with its receipt (``GET /_sandbox/receipts``), so
     the provider can show the consent behind each record it released. Unknown USCC (bad check
@@ -90,7 +90,7 @@ FAULT_KINDS = frozenset(
 
 @dataclass
 class FaultPlan(FaultQueue):
-    """Faults the next series calls suffer (after authentication and authorisation checks).
+    """Faults the next series calls suffer (after authentication and authorization checks).
 
     ``delay`` is how long a ``timeout`` call waits before answering; ``retry_after`` (seconds)
     is sent with 429 and 503 answers when set.

@@ -1,4 +1,4 @@
-"""How the sandbox provider checks the platform's authorisation receipts, and what it keeps.
+"""How the sandbox provider checks the platform's authorization receipts, and what it keeps.
 
 A real provider is given the platform's public keys when it onboards the platform: the JWK Set
 itself, or the URL it is published at (``/.well-known/jwks.json``). :class:`PlatformKeys` holds
@@ -36,7 +36,7 @@ MAX_RECEIPT = 8192
 
 
 class ReceiptRefused(Exception):
-    """The receipt does not authorise this call; ``code`` is the JSON error of the 403."""
+    """The receipt does not authorize this call; ``code`` is the JSON error of the 403."""
 
     def __init__(self, code: str, description: str) -> None:
         super().__init__(description)
@@ -160,7 +160,7 @@ async def verify_receipt(
     now: float | None = None,
     leeway: int = LEEWAY,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The header and claims of a receipt that authorises releasing ``family`` of ``uscc`` to
+    """The header and claims of a receipt that authorizes releasing ``family`` of ``uscc`` to
     the platform; :class:`ReceiptRefused` otherwise."""
     if not token:
         raise ReceiptRefused("receipt_missing", "an X-Authorization-Receipt header is required")

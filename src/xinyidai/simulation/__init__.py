@@ -24,7 +24,7 @@ Who uses it: the sandbox data provider serves the generator's figures (``sandbox
 the demo city (``domain/demo``) registers firms of the registry, imports their simulated
 records and syncs their figures from the sandbox; the credit simulator (``xinyidai_ml``)
 evaluates the same city for many firms at once and adds what is only about learning
-(authorisations, loans, defaults, true PDs, training snapshots). Nothing here imports
+(authorizations, loans, defaults, true PDs, training snapshots). Nothing here imports
 ``xinyidai_ml``.
 """
 

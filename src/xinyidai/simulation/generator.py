@@ -54,7 +54,7 @@ Each month ``t`` the firm has a **latent state** (:class:`LatentState`, :func:`l
   nothing.
 
 The registry, the public records and the credit simulator add their own draws (names,
-capital, records, authorisations, loans) through :func:`uniforms` / :func:`normals` with the
+capital, records, authorizations, loans) through :func:`uniforms` / :func:`normals` with the
 purpose ids of :mod:`xinyidai.simulation.purposes`, and read the latent state from
 :class:`Panel`. Bump ``GENERATOR_VERSION`` whenever existing values are meant to change.
 

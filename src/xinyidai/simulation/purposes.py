@@ -3,7 +3,7 @@
 Every draw is ``uniforms(keys, purpose, months)`` or ``normals(…)`` of
 :mod:`xinyidai.simulation.generator`, with one fixed id per quantity, so adding a quantity
 never shifts another. The registry's, the public records' and the credit simulator's own draws
-(authorisations, loans, defaults) share this one table so that no two quantities share an id.
+(authorizations, loans, defaults) share this one table so that no two quantities share an id.
 Never renumber an entry: every value of the city would change.
 """
 

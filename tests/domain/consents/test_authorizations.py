@@ -1,4 +1,4 @@
-"""An SME authorises the platform to fetch its data families, sees its authorisations, and
+"""An SME authorizes the platform to fetch its data families, sees its authorizations, and
 revokes them; nobody else can."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ async def sme(world: World) -> Enterprise:
     return ent
 
 
-async def test_an_sme_grants_an_authorisation_and_a_sync_is_queued(
+async def test_an_sme_grants_an_authorization_and_a_sync_is_queued(
     client: AsyncTestClient[Litestar], sme: Enterprise
 ) -> None:
     await login(client, "owner@example.com")
@@ -62,7 +62,7 @@ async def test_an_sme_grants_an_authorisation_and_a_sync_is_queued(
         ),
     ],
 )
-async def test_authorisations_are_at_most_twelve_months_and_well_formed(
+async def test_authorizations_are_at_most_twelve_months_and_well_formed(
     client: AsyncTestClient[Litestar], sme: Enterprise, payload: dict[str, Any], code: str
 ) -> None:
     await login(client, "owner@example.com")
@@ -86,7 +86,7 @@ async def test_unknown_families_and_fields_are_refused(
     assert naive.status_code == 422
 
 
-async def test_revoking_keeps_history_and_ends_the_authorisation(
+async def test_revoking_keeps_history_and_ends_the_authorization(
     client: AsyncTestClient[Litestar], sme: Enterprise
 ) -> None:
     await login(client, "owner@example.com")
@@ -109,7 +109,7 @@ async def test_revoking_keeps_history_and_ends_the_authorisation(
     assert profile["content"]["families"]["tax"] == {"authorised": False}
 
 
-async def test_nobody_else_sees_or_manages_an_smes_authorisations(
+async def test_nobody_else_sees_or_manages_an_smes_authorizations(
     client: AsyncTestClient[Litestar], world: World, sme: Enterprise
 ) -> None:
     other = await world.enterprise()
@@ -135,7 +135,7 @@ async def test_nobody_else_sees_or_manages_an_smes_authorisations(
         ).status_code == 404
         assert (await client.delete(f"{base}/{granted['id']}")).status_code == 404
         assert (await client.post(f"/api/v1/enterprises/{sme.id}/sync")).status_code == 404
-    # SME B cannot reach SME A's authorisation through its own path either
+    # SME B cannot reach SME A's authorization through its own path either
     client.cookies.clear()
     await login(client, "other@example.com")
     assert (

@@ -12,7 +12,7 @@ from joserfc.jwk import KeySet
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.provider_fixtures import PLATFORM_SIGNER, authorisation
+from tests.provider_fixtures import PLATFORM_SIGNER, authorization
 from xinyidai.domain.consents.receipts import (
     RECEIPT_TYPE,
     DataSubject,
@@ -30,8 +30,8 @@ def open_receipt(token: str, jwks: dict[str, Any]) -> tuple[dict[str, Any], dict
     return verified.headers(), json.loads(verified.payload or b"")
 
 
-def test_a_receipt_states_who_authorised_what_for_whom_until_when() -> None:
-    auth = authorisation(["water", "tax"], purpose="申请信用贷款")
+def test_a_receipt_states_who_authorized_what_for_whom_until_when() -> None:
+    auth = authorization(["water", "tax"], purpose="申请信用贷款")
     auth.created_at = NOW - dt.timedelta(days=3)
     auth.expires_at = NOW + dt.timedelta(days=90)
     token = issue_receipt(
@@ -69,8 +69,8 @@ def test_a_receipt_states_who_authorised_what_for_whom_until_when() -> None:
     assert open_receipt(again, PLATFORM_SIGNER.jwks())[1]["jti"] != claims["jti"]
 
 
-def test_a_receipt_never_outlives_its_authorisation() -> None:
-    auth = authorisation(["tax"])
+def test_a_receipt_never_outlives_its_authorization() -> None:
+    auth = authorization(["tax"])
     auth.expires_at = NOW + dt.timedelta(minutes=4)
     token = issue_receipt(
         PLATFORM_SIGNER, uscc="U", legal_rep="L", authorization=auth, audience=AUDIENCE, now=NOW
@@ -79,8 +79,8 @@ def test_a_receipt_never_outlives_its_authorisation() -> None:
 
 
 @pytest.mark.parametrize("ending", ["expired", "revoked"])
-def test_no_receipt_is_issued_for_an_ended_authorisation(ending: str) -> None:
-    auth = authorisation(["tax"])
+def test_no_receipt_is_issued_for_an_ended_authorization(ending: str) -> None:
+    auth = authorization(["tax"])
     if ending == "expired":
         auth.expires_at = NOW
     else:
@@ -93,7 +93,7 @@ def test_no_receipt_is_issued_for_an_ended_authorisation(ending: str) -> None:
 
 def test_a_run_reuses_its_receipt_until_it_is_about_to_expire() -> None:
     book = ReceiptBook(PLATFORM_SIGNER, DataSubject(uscc="U", legal_rep="L"), AUDIENCE)
-    one, other = authorisation(["tax"]), authorisation(["water"])
+    one, other = authorization(["tax"]), authorization(["water"])
     first = book.receipt(one, NOW)
     assert book.receipt(one, NOW + dt.timedelta(minutes=13)) == first
     assert book.receipt(other, NOW) != first
@@ -119,7 +119,7 @@ async def test_the_platform_publishes_its_public_keys_and_nothing_else(
         app.state.signer,
         uscc="U",
         legal_rep="L",
-        authorization=authorisation(["tax"]),
+        authorization=authorization(["tax"]),
         audience=AUDIENCE,
         now=dt.datetime.now(dt.UTC),
     )

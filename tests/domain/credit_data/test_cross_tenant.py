@@ -30,7 +30,7 @@ async def scene(world: World, db: AsyncSession) -> tuple[Enterprise, SyncRun]:
     await world.user("banker@example.com", Role.BANK, "BANK_A")
     await world.user("office@example.com", Role.OFFICE)
     await world.record(sme.uscc)
-    await world.authorise(sme.id, ["tax"], owner.id)
+    await world.authorize(sme.id, ["tax"], owner.id)
     run = await queue_sync(db, _no_queue, sme.id, trigger="test")
     await snapshots.rebuild(db, sme.id, "test")
     await db.commit()

@@ -1,4 +1,4 @@
-"""Syncing an SME's authorised families from the (sandbox) data provider."""
+"""Syncing an SME's authorized families from the (sandbox) data provider."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ async def _count(
     return counted.scalar_one()
 
 
-async def test_a_sync_stores_36_months_of_each_authorised_family_with_provenance(
+async def test_a_sync_stores_36_months_of_each_authorized_family_with_provenance(
     db: AsyncSession,
     world: World,
     sessions: async_sessionmaker[AsyncSession],
@@ -90,7 +90,7 @@ async def test_a_sync_stores_36_months_of_each_authorised_family_with_provenance
     firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
-    auth = await world.authorise(enterprise.id, ["tax"], user.id)
+    auth = await world.authorize(enterprise.id, ["tax"], user.id)
     run = await _sync(db, sessions, sandbox_provider, enterprise.id)
     assert run.status == "done" and run.families == ["tax"]
     assert run.records_added == 36
@@ -107,14 +107,14 @@ async def test_a_sync_stores_36_months_of_each_authorised_family_with_provenance
     assert all(
         r.authorization_id == auth.id and r.source == "sandbox" and r.provider_ref for r in rows
     )
-    assert sandbox.calls(enterprise.uscc, "electricity") == 0  # never authorised, never asked
+    assert sandbox.calls(enterprise.uscc, "electricity") == 0  # never authorized, never asked
     profile = await snapshots.latest(db, enterprise.id)
     assert profile is not None
     assert len(profile.content["families"]["tax"]["months"]) == 36
     assert profile.reason == "sync"
 
 
-async def test_every_call_carries_a_signed_receipt_of_its_authorisation(
+async def test_every_call_carries_a_signed_receipt_of_its_authorization(
     db: AsyncSession,
     world: World,
     sessions: async_sessionmaker[AsyncSession],
@@ -124,8 +124,8 @@ async def test_every_call_carries_a_signed_receipt_of_its_authorisation(
     firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
-    energy = await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
-    water = await world.authorise(enterprise.id, ["water"], user.id, days=30)
+    energy = await world.authorize(enterprise.id, ["tax", "electricity"], user.id)
+    water = await world.authorize(enterprise.id, ["water"], user.id, days=30)
     signer = Signer.from_settings(settings)
     assert signer.jwks() == PLATFORM_SIGNER.jwks(), "the sandbox knows the test platform's keys"
     run = await _sync(db, sessions, sandbox_provider, enterprise.id, signer=signer)
@@ -142,10 +142,10 @@ async def test_every_call_carries_a_signed_receipt_of_its_authorisation(
         assert claims["authorization"]["id"] == str(auth.id)
         assert claims["authorization"]["reference"] == auth.reference
         assert claims["iss"] == settings.issuer and claims["aud"] == sandbox.url
-    assert kept["tax"]["jti"] == kept["electricity"]["jti"], "one receipt per authorisation"
+    assert kept["tax"]["jti"] == kept["electricity"]["jti"], "one receipt per authorization"
     assert kept["water"]["jti"] != kept["tax"]["jti"]
 
-    # Each stored month names the authorisation it was released under, as the provider kept it.
+    # Each stored month names the authorization it was released under, as the provider kept it.
     for model, auth in ((TaxMonthly, energy), (WaterMonthly, water)):
         rows = (await db.scalars(select(model).where(model.enterprise_id == enterprise.id))).all()
         assert rows and {r.authorization_id for r in rows} == {auth.id}
@@ -162,7 +162,7 @@ async def test_a_provider_that_cannot_verify_the_receipts_releases_nothing(
     firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
-    await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
+    await world.authorize(enterprise.id, ["tax", "electricity"], user.id)
     unknown = Signer(ECKey.generate_key("P-256"), issuer=PLATFORM_SIGNER.issuer)
     run = await _sync(db, sessions, sandbox_provider, enterprise.id, signer=unknown)
     assert run.status == "failed" and run.families == []
@@ -181,7 +181,7 @@ async def test_syncing_again_changes_nothing(
     firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
-    await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
+    await world.authorize(enterprise.id, ["tax", "electricity"], user.id)
     first = await _sync(db, sessions, sandbox_provider, enterprise.id)
     before = await snapshots.latest(db, enterprise.id)
     assert before is not None
@@ -195,7 +195,7 @@ async def test_syncing_again_changes_nothing(
 
 
 @pytest.mark.parametrize("ending", ["revoked", "expired"])
-async def test_ended_authorisations_mean_the_provider_is_never_called(
+async def test_ended_authorizations_mean_the_provider_is_never_called(
     db: AsyncSession,
     world: World,
     sessions: async_sessionmaker[AsyncSession],
@@ -205,7 +205,7 @@ async def test_ended_authorisations_mean_the_provider_is_never_called(
     ending: str,
 ) -> None:
     enterprise, user = firm
-    auth = await world.authorise(enterprise.id, ["tax", "electricity"], user.id)
+    auth = await world.authorize(enterprise.id, ["tax", "electricity"], user.id)
     now = dt.datetime.now(dt.UTC)
     if ending == "revoked":
         auth.revoked_at = now
@@ -229,7 +229,7 @@ async def test_a_timeout_and_a_500_are_retried(
     firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
-    await world.authorise(enterprise.id, ["tax"], user.id)
+    await world.authorize(enterprise.id, ["tax"], user.id)
     sandbox.faults.arm("timeout").arm("error_500")
     run = await _sync(db, sessions, sandbox_provider, enterprise.id)
     assert run.status == "done" and run.records_added == 36
@@ -245,7 +245,7 @@ async def test_a_provider_that_stays_down_fails_the_run_and_stores_nothing(
     firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
-    await world.authorise(enterprise.id, ["tax"], user.id)
+    await world.authorize(enterprise.id, ["tax"], user.id)
     sandbox.faults.always("error_503")
     run = await _sync(db, sessions, sandbox_provider, enterprise.id)
     assert run.status == "failed"
@@ -263,7 +263,7 @@ async def test_garbage_is_rejected_and_never_stored(
     firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
-    await world.authorise(enterprise.id, ["electricity", "tax"], user.id)
+    await world.authorize(enterprise.id, ["electricity", "tax"], user.id)
     sandbox.faults.arm("not_json")  # the first family asked (electricity) gets an HTML page
     run = await _sync(db, sessions, sandbox_provider, enterprise.id)
     assert run.status == "done"
@@ -283,7 +283,7 @@ async def test_one_bad_month_is_rejected_and_the_good_ones_kept(
     firm: tuple[Enterprise, User],
 ) -> None:
     enterprise, user = firm
-    await world.authorise(enterprise.id, ["tax"], user.id)
+    await world.authorize(enterprise.id, ["tax"], user.id)
     sandbox.faults.arm("negative_value")
     run = await _sync(db, sessions, sandbox_provider, enterprise.id)
     assert run.records_added == 35
@@ -325,7 +325,7 @@ async def test_the_sync_endpoint_runs_a_real_job(
     assert DataAuthorization.__tablename__
 
 
-async def test_an_unverified_enterprise_has_nothing_fetched_whatever_its_authorisations(
+async def test_an_unverified_enterprise_has_nothing_fetched_whatever_its_authorizations(
     db: AsyncSession,
     world: World,
     sessions: async_sessionmaker[AsyncSession],
@@ -335,7 +335,7 @@ async def test_an_unverified_enterprise_has_nothing_fetched_whatever_its_authori
     uscc = find_firm(established)
     enterprise = await world.enterprise(uscc=uscc)
     user = await world.user("claimant@example.com", Role.SME, uscc, verified=False)
-    await world.authorise(enterprise.id, ["tax", "water"], user.id)  # as if it could authorise
+    await world.authorize(enterprise.id, ["tax", "water"], user.id)  # as if it could authorize
 
     run = await _sync(db, sessions, sandbox_provider, enterprise.id)
 

@@ -1,4 +1,4 @@
-"""The sync's cron work: a monthly run for every SME with a live authorisation, and runs whose
+"""The sync's cron work: a monthly run for every SME with a live authorization, and runs whose
 job never reached the queue queued again."""
 
 from __future__ import annotations
@@ -35,16 +35,16 @@ async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[Async
     await engine.dispose()
 
 
-async def test_every_sme_with_a_live_authorisation_gets_its_monthly_run(
+async def test_every_sme_with_a_live_authorization_gets_its_monthly_run(
     world: World, db: AsyncSession, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     live = await world.enterprise()
     revoked = await world.enterprise()
-    await world.enterprise()  # never authorised anything
+    await world.enterprise()  # never authorized anything
     owner = await world.user("owner@example.com", Role.SME, live.uscc)
-    await world.authorise(live.id, ["tax"], owner.id)
-    await world.authorise(live.id, ["electricity"], owner.id)
-    ended = await world.authorise(revoked.id, ["tax"], owner.id)
+    await world.authorize(live.id, ["tax"], owner.id)
+    await world.authorize(live.id, ["electricity"], owner.id)
+    ended = await world.authorize(revoked.id, ["tax"], owner.id)
     await db.execute(
         update(DataAuthorization)
         .where(DataAuthorization.id == ended.id)

@@ -51,7 +51,7 @@ async def test_seeding_creates_the_city_once_and_its_logins_work(
     roles = Counter((await db.scalars(select(User.role))).all())
     # Every demo SME has an owner account; two of them are the published SME logins.
     assert roles == {Role.SME: 200, Role.BANK: 2, Role.OFFICE: 1, Role.ADMIN: 1}
-    # Nothing is authorised before the SMEs are verified.
+    # Nothing is authorized before the SMEs are verified.
     assert await db.scalar(select(func.count()).select_from(DataAuthorization)) == 0
     again = await seed_demo(db, redis, settings)
     assert not again.created
@@ -70,7 +70,7 @@ async def test_the_seed_is_refused_in_production(
         await seed_demo(db, redis, dataclasses.replace(settings, env=Env.PRODUCTION))
 
 
-async def test_the_demo_smes_are_verified_through_the_identity_service_then_authorise(
+async def test_the_demo_smes_are_verified_through_the_identity_service_then_authorize(
     client: AsyncTestClient[Litestar],
     db: AsyncSession,
     redis: Redis,
@@ -80,7 +80,7 @@ async def test_the_demo_smes_are_verified_through_the_identity_service_then_auth
     import dataclasses
 
     from tests.identity_fixtures import IDENTITY_CLIENT_ID, IDENTITY_CLIENT_SECRET
-    from xinyidai.domain.demo.seed import authorise_demo_city, verify_demo_city
+    from xinyidai.domain.demo.seed import authorize_demo_city, verify_demo_city
 
     await seed_demo(db, redis, settings)
     await db.commit()
@@ -94,9 +94,9 @@ async def test_the_demo_smes_are_verified_through_the_identity_service_then_auth
 
     assert await verify_demo_city(with_identity) == 200
     assert await verify_demo_city(with_identity) == 0  # nothing left pending
-    assert await authorise_demo_city(db) == 200
+    assert await authorize_demo_city(db) == 200
     await db.commit()
-    assert await authorise_demo_city(db) == 0
+    assert await authorize_demo_city(db) == 0
 
     verified = await db.scalar(
         select(func.count()).select_from(Enterprise).where(Enterprise.verified_at.is_not(None))

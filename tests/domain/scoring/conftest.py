@@ -44,7 +44,7 @@ async def model(db: AsyncSession, bundle_dir: Path) -> str:
 
 @pytest.fixture
 async def scene(world: World, db: AsyncSession) -> Enterprise:
-    """SME A (with a record and an authorisation, its profile built), SME B, a bank, the
+    """SME A (with a record and an authorization, its profile built), SME B, a bank, the
     office; returns A."""
     sme = await world.enterprise()
     other = await world.enterprise()
@@ -54,7 +54,7 @@ async def scene(world: World, db: AsyncSession) -> Enterprise:
     await world.user("banker@example.com", Role.BANK, "BANK_A")
     await world.user("office@example.com", Role.OFFICE)
     await world.record(sme.uscc)
-    await world.authorise(sme.id, ["tax", "electricity"], owner.id)
+    await world.authorize(sme.id, ["tax", "electricity"], owner.id)
     await snapshots.rebuild(db, sme.id, "test")
     await snapshots.rebuild(db, other.id, "test")
     await db.commit()

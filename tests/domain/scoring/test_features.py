@@ -1,5 +1,5 @@
 """The feature contract: a snapshot becomes one ordered vector, point in time, with missing
-values (never zeros) for what the SME did not authorise."""
+values (never zeros) for what the SME did not authorize."""
 
 from __future__ import annotations
 
@@ -83,15 +83,15 @@ def test_the_vector_follows_the_declared_order() -> None:
     assert len(set(fx.FEATURE_NAMES)) == len(fx.FEATURE_NAMES)
 
 
-def test_unauthorised_families_are_missing_not_zero() -> None:
+def test_unauthorized_families_are_missing_not_zero() -> None:
     vector = fx.vector(snapshot())
     for feature in fx.FEATURES:
         if feature.source in fx.FAMILIES:
             assert math.isnan(value(vector, feature.name)), feature.name
     assert value(vector, "families_authorised") == 0
-    authorised = fx.vector(snapshot(electricity=electricity({})))
-    assert value(authorised, "electricity_late_6m") == 0
-    assert value(authorised, "families_authorised") == 1
+    authorized = fx.vector(snapshot(electricity=electricity({})))
+    assert value(authorized, "electricity_late_6m") == 0
+    assert value(authorized, "families_authorised") == 1
 
 
 def test_late_payments_are_counted_in_their_window() -> None:
@@ -173,7 +173,7 @@ def test_reasons_read_as_plain_sentences() -> None:
     tax = fx.FEATURES[fx.INDEX["tax_paid_12m_log"]]
     assert fx.describe(tax, math.nan) == (
         "未授权或缺少税务数据",
-        "No tax data authorised or available",
+        "No tax data authorized or available",
     )
 
 

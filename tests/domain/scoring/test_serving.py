@@ -83,7 +83,7 @@ async def test_without_an_active_model_nothing_is_scored(
 async def test_a_new_snapshot_is_scored_by_a_job(
     settings: Settings, world: World, db: AsyncSession, model: str
 ) -> None:
-    """The SME authorises a family: the profile is rebuilt in the request, and once it is
+    """The SME authorizes a family: the profile is rebuilt in the request, and once it is
     committed a job scores the new version (the worker runs in process)."""
     from xinyidai.models import Role
 

@@ -268,7 +268,7 @@ async def test_the_first_to_verify_owns_the_uscc_and_other_claims_close(
     assert (await client.post("/api/v1/claim/verification")).status_code == 409
 
 
-async def test_the_office_revokes_a_verification_and_its_authorisations_end(
+async def test_the_office_revokes_a_verification_and_its_authorizations_end(
     client: AsyncTestClient[Litestar], identity: RunningIdentity, world: World, db: AsyncSession
 ) -> None:
     ent = licensed_enterprise(identity)

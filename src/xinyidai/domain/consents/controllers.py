@@ -1,4 +1,4 @@
-"""SME data authorisations: grant, list, revoke."""
+"""SME data authorizations: grant, list, revoke."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from xinyidai.domain.consents.services import AuthorizationService
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 
 
-def provide_authorisations(db: NamedDependency[AsyncSession]) -> AuthorizationService:
+def provide_authorizations(db: NamedDependency[AsyncSession]) -> AuthorizationService:
     return AuthorizationService(db)
 
 
@@ -29,17 +29,17 @@ def provide_grant_flow(
 
 class AuthorizationController(Controller):
     path = "/api/v1/enterprises/{enterprise_id:uuid}/data-authorizations"
-    tags = ["authorisations"]
+    tags = ["authorizations"]
     security = SESSION_SECURITY
     dependencies = {
-        "authorisations": Provide(provide_authorisations, sync_to_thread=False),
+        "authorizations": Provide(provide_authorizations, sync_to_thread=False),
         "grant_flow": Provide(provide_grant_flow, sync_to_thread=False),
     }
 
     @post(
         "/",
         status_code=201,
-        summary="Authorise the platform to fetch data families",
+        summary="Authorize the platform to fetch data families",
         responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def grant(
@@ -53,21 +53,21 @@ class AuthorizationController(Controller):
 
     @get(
         "/",
-        summary="The SME's authorisations, live and past",
+        summary="The SME's authorizations, live and past",
         responses=problem_responses(400, 401, 404, 503),
     )
-    async def list_authorisations(
+    async def list_authorizations(
         self,
         enterprise_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        authorisations: NamedDependency[AuthorizationService],
+        authorizations: NamedDependency[AuthorizationService],
     ) -> list[AuthorizationOut]:
-        return await authorisations.list(enterprise_id, principal)
+        return await authorizations.list(enterprise_id, principal)
 
     @delete(
         "/{authorization_id:uuid}",
         status_code=200,
-        summary="Revoke an authorisation",
+        summary="Revoke an authorization",
         responses=problem_responses(400, 401, 403, 404, 409, 503),
     )
     async def revoke(
@@ -75,6 +75,6 @@ class AuthorizationController(Controller):
         enterprise_id: FromPath[UUID],
         authorization_id: FromPath[UUID],
         principal: NamedDependency[Principal],
-        authorisations: NamedDependency[AuthorizationService],
+        authorizations: NamedDependency[AuthorizationService],
     ) -> AuthorizationOut:
-        return await authorisations.revoke(enterprise_id, authorization_id, principal)
+        return await authorizations.revoke(enterprise_id, authorization_id, principal)

@@ -1,4 +1,4 @@
-"""Use cases that span capabilities, starting from an SME's authorisation."""
+"""Use cases that span capabilities, starting from an SME's authorization."""
 
 from __future__ import annotations
 
@@ -18,19 +18,19 @@ if TYPE_CHECKING:
 
 
 class GrantFlow:
-    """Granting an authorisation fetches what it authorises: the grant (consents) and a sync
+    """Granting an authorization fetches what it authorizes: the grant (consents) and a sync
     run (credit data) are written in one transaction, the sync's job queued at its commit."""
 
     def __init__(self, session: AsyncSession, enqueue: Enqueue) -> None:
         self.session = session
         self.enqueue = enqueue
-        self.authorisations = AuthorizationService(session)
+        self.authorizations = AuthorizationService(session)
 
     async def grant(
         self, enterprise_id: UUID, data: AuthorizationCreate, principal: Principal
     ) -> AuthorizationOut:
-        """Grant the authorisation, then queue a sync of the families it covers."""
-        auth = await self.authorisations.grant(enterprise_id, data, principal)
+        """Grant the authorization, then queue a sync of the families it covers."""
+        auth = await self.authorizations.grant(enterprise_id, data, principal)
         run = await queue_sync(
             self.session,
             self.enqueue,

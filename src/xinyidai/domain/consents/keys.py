@@ -1,6 +1,6 @@
 """``GET /.well-known/jwks.json``: the public keys that verify what the platform signs.
 
-Data providers verify authorisation receipts (``domain/consents/receipts.py``) with these keys;
+Data providers verify authorization receipts (``domain/consents/receipts.py``) with these keys;
 a provider is given this URL (or the document) when it is onboarded. Only public parts are
 served (``infra/signing.py``); caches may keep the document five minutes, so a new key is
 published (as ``SIGNING_KEYS_RETIRED`` keeps the old one) well before it is used.

@@ -1,23 +1,23 @@
-"""Signed authorisation receipts: what the platform shows a data provider with every call.
+"""Signed authorization receipts: what the platform shows a data provider with every call.
 
 A receipt is a compact JWS (ES256, ``kid``, ``typ: xyd-receipt+jwt``) signed with the platform's
 key (``infra/signing.py``, public set at ``/.well-known/jwks.json``). It states, for one
-authorisation of one enterprise:
+authorization of one enterprise:
 
 ``iss``
     the platform (``PUBLIC_URL``); ``aud`` the provider it is for (``PROVIDER_AUDIENCE``);
 ``jti``, ``iat``, ``exp``
-    a random id; issued at; expires at ``min(authorisation expiry, iat + 15 min)``;
+    a random id; issued at; expires at ``min(authorization expiry, iat + 15 min)``;
 ``uscc``, ``legal_rep``
     the enterprise whose data it is and its legal representative who stands behind the grant;
 ``families``, ``purpose``
-    what the authorisation covers and what for;
+    what the authorization covers and what for;
 ``authorization``
-    ``{id, reference, granted_at, expires_at}`` of the authorisation.
+    ``{id, reference, granted_at, expires_at}`` of the authorization.
 
 A provider that checks the signature, the audience, the expiry, the USCC and the family before
 it releases a series, and keeps the receipt, can later prove that the platform asserted the
-enterprise's consent for every record it released. The receipt replaces the bare authorisation
+enterprise's consent for every record it released. The receipt replaces the bare authorization
 reference the connector used to send (the reference is inside it).
 
 :func:`data_subject` is the one place that decides whether an enterprise's data may be fetched
@@ -48,7 +48,7 @@ class FetchRefused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class DataSubject:
-    """Whose data a receipt is about, and who stands behind the enterprise's authorisations."""
+    """Whose data a receipt is about, and who stands behind the enterprise's authorizations."""
 
     uscc: str
     legal_rep: str
@@ -63,7 +63,7 @@ def data_subject(enterprise: Enterprise) -> DataSubject:
     if enterprise.verified_at is None:
         raise FetchRefused(
             "the enterprise is not verified: no one has proved to be its legal representative, "
-            "so no authorisation of its data can hold"
+            "so no authorization of its data can hold"
         )
     # Verification set the legal representative to the one the licence names.
     return DataSubject(uscc=enterprise.uscc, legal_rep=enterprise.legal_rep_name)
@@ -87,18 +87,18 @@ def receipt_claims(
     audience: str,
     now: dt.datetime,
 ) -> dict[str, Any]:
-    """The claims of a receipt issued at ``now``; ``ValueError`` if the authorisation has
+    """The claims of a receipt issued at ``now``; ``ValueError`` if the authorization has
     ended by then (a receipt never outlives what it proves)."""
     now = _instant(now)
     if authorization.revoked_at is not None and _instant(authorization.revoked_at) <= now:
-        raise ValueError("the authorisation is revoked")
+        raise ValueError("the authorization is revoked")
     issued = int(now.timestamp())
     expires = min(
         int(_instant(authorization.expires_at).timestamp()),
         issued + int(RECEIPT_LIFETIME.total_seconds()),
     )
     if expires <= issued:
-        raise ValueError("the authorisation has expired")
+        raise ValueError("the authorization has expired")
     if not audience:
         raise ValueError("a receipt needs an audience")
     return {
@@ -142,7 +142,7 @@ def issue_receipt(
 
 @dataclass
 class ReceiptBook:
-    """The receipts of one sync run: one per authorisation, issued when first needed and issued
+    """The receipts of one sync run: one per authorization, issued when first needed and issued
     again when the one held is about to expire (a run slowed by retries outlasts 15 minutes)."""
 
     signer: Signer

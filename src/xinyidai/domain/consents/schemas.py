@@ -1,4 +1,4 @@
-"""API contracts of SME data authorisations."""
+"""API contracts of SME data authorizations."""
 
 from __future__ import annotations
 

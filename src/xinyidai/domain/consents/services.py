@@ -1,4 +1,4 @@
-"""SME authorisations of its data sources: grant (≤ 12 months), list, revoke."""
+"""SME authorizations of its data sources: grant (≤ 12 months), list, revoke."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def latest_expiry(now: dt.datetime) -> dt.datetime:
 def to_out(
     auth: DataAuthorization, now: dt.datetime, job_id: UUID | None = None
 ) -> AuthorizationOut:
-    """The API's view of an authorisation; live at ``now``."""
+    """The API's view of an authorization; live at ``now``."""
     return AuthorizationOut(
         id=auth.id,
         reference=auth.reference,
@@ -69,7 +69,7 @@ class AuthorizationService:
         principal: Principal,
         now: dt.datetime | None = None,
     ) -> DataAuthorization:
-        """The SME authorises the platform to fetch data families, for at most 12 months."""
+        """The SME authorizes the platform to fetch data families, for at most 12 months."""
         require_own_enterprise(principal, enterprise_id)
         now = now or utc_now()
         families = sorted({f.value for f in data.families})
@@ -82,7 +82,7 @@ class AuthorizationService:
             )
         if expires > latest_expiry(now):
             raise InvalidInput.field(
-                "expires_at", "an authorisation lasts at most 12 months", "expiry_too_far"
+                "expires_at", "an authorization lasts at most 12 months", "expiry_too_far"
             )
         auth = DataAuthorization(
             enterprise_id=enterprise_id,
@@ -105,8 +105,8 @@ class AuthorizationService:
         )
         return auth
 
-    async def authorised_enterprises(self, now: dt.datetime) -> list[UUID]:
-        """Every enterprise with at least one live authorisation at ``now``."""
+    async def authorized_enterprises(self, now: dt.datetime) -> list[UUID]:
+        """Every enterprise with at least one live authorization at ``now``."""
         rows = await self.session.scalars(
             select(DataAuthorization.enterprise_id)
             .distinct()
@@ -115,7 +115,7 @@ class AuthorizationService:
         return list(rows)
 
     async def list(self, enterprise_id: UUID, principal: Principal) -> list[AuthorizationOut]:
-        """The SME's authorisations, live and past, newest first."""
+        """The SME's authorizations, live and past, newest first."""
         require_own_enterprise(principal, enterprise_id)
         rows = await self.session.scalars(
             select(DataAuthorization)
@@ -132,7 +132,7 @@ class AuthorizationService:
         principal: Principal,
         now: dt.datetime | None = None,
     ) -> AuthorizationOut:
-        """The SME ends one of its authorisations."""
+        """The SME ends one of its authorizations."""
         require_own_enterprise(principal, enterprise_id)
         now = now or utc_now()
         auth = await self.session.scalar(
@@ -144,9 +144,9 @@ class AuthorizationService:
             .with_for_update()
         )
         if auth is None:
-            raise NotFound("no such authorisation")
+            raise NotFound("no such authorization")
         if auth.revoked_at is not None:
-            raise Conflict("this authorisation is already revoked")
+            raise Conflict("this authorization is already revoked")
         auth.revoked_at, auth.revoked_by = now, principal.user_id
         await self.session.flush()
         await snapshots.rebuild(self.session, enterprise_id, "authorisation_revoked", now)
@@ -160,7 +160,7 @@ class AuthorizationService:
     async def revoke_all(
         self, enterprise_id: UUID, principal: Principal, *, now: dt.datetime
     ) -> int:
-        """End every live authorisation of an enterprise (its verification was revoked).
+        """End every live authorization of an enterprise (its verification was revoked).
         Returns how many; the caller rebuilds the snapshot."""
         result = await self.session.execute(
             update(DataAuthorization)
@@ -172,5 +172,5 @@ class AuthorizationService:
             .values(revoked_at=now, revoked_by=principal.user_id, updated_at=now)
         )
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]
-        log.info("authorisations_revoked_all", enterprise_id=str(enterprise_id), count=count)
+        log.info("authorizations_revoked_all", enterprise_id=str(enterprise_id), count=count)
         return count

@@ -50,7 +50,7 @@ class CreditDataController(Controller):
     @post(
         "/sync",
         status_code=202,
-        summary="Fetch the authorised families now (a job)",
+        summary="Fetch the authorized families now (a job)",
         responses=problem_responses(400, 401, 403, 404, 503),
     )
     async def sync(
@@ -121,7 +121,7 @@ class CreditDataController(Controller):
 
     @get(
         "/series/{family:str}",
-        summary="Monthly figures of one authorised family",
+        summary="Monthly figures of one authorized family",
         responses=problem_responses(400, 401, 404, 422, 503),
     )
     async def series(

@@ -1,5 +1,5 @@
 """An SME's credit data, for the SME and the credit office: public records with disputes (异议)
-and repair (信用修复), the monthly series of authorised families, sync runs, and the office's
+and repair (信用修复), the monthly series of authorized families, sync runs, and the office's
 uploads of public-credit files.
 
 The jobs behind them live beside: the sync (``sync.py``), the upload's import

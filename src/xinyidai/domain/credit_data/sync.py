@@ -1,12 +1,12 @@
-"""The sync job: fetching an SME's authorised families from the data provider and storing them.
+"""The sync job: fetching an SME's authorized families from the data provider and storing them.
 
 A sync run is a row (``sync_runs``) and a SAQ job. The job fetches, for every family with a
-live authorisation, the last 36 complete months, presenting a receipt the platform signs for
-that authorisation (``domain/consents/receipts.py``: one per authorisation and run, issued
+live authorization, the last 36 complete months, presenting a receipt the platform signs for
+that authorization (``domain/consents/receipts.py``: one per authorization and run, issued
 again if the run outlasts it); an enterprise that ``receipts.data_subject`` refuses is never
 fetched. Rows are inserted with their provenance and ``ON CONFLICT DO NOTHING``, so re-running
-a sync for periods already held changes nothing. Families without a live authorisation are never
-requested. Authorisations are checked again after the fetch, so a revocation that lands while
+a sync for periods already held changes nothing. Families without a live authorization are never
+requested. Authorizations are checked again after the fetch, so a revocation that lands while
 the provider answers still keeps that family's data out.
 """
 
@@ -76,9 +76,9 @@ async def queue_sync(
 async def queue_monthly_syncs(
     session: AsyncSession, enqueue: Enqueue, now: dt.datetime | None = None
 ) -> int:
-    """A sync run for every enterprise with a live authorisation (the monthly job), each
+    """A sync run for every enterprise with a live authorization (the monthly job), each
     queued once the transaction commits. Returns how many."""
-    enterprise_ids = await AuthorizationService(session).authorised_enterprises(now or utc_now())
+    enterprise_ids = await AuthorizationService(session).authorized_enterprises(now or utc_now())
     for enterprise_id in enterprise_ids:
         await queue_sync(session, enqueue, enterprise_id, trigger="monthly")
     return len(enterprise_ids)
@@ -150,8 +150,8 @@ async def execute_sync(
 ) -> SyncRun | None:
     """The job body: fetch, store, rebuild the profile, and record the outcome on the run.
 
-    ``signer`` signs the run's authorisation receipts. ``now`` sets the window of months and
-    which authorisations are live; receipts always carry the wall clock (the provider checks
+    ``signer`` signs the run's authorization receipts. ``now`` sets the window of months and
+    which authorizations are live; receipts always carry the wall clock (the provider checks
     their times against its own)."""
     from xinyidai.domain.providers.base import ProviderError
 
@@ -174,7 +174,7 @@ async def execute_sync(
             run.finished_at = utc_now()
             log.info("sync_refused", enterprise_id=str(enterprise_id), reason=str(refused))
             return run
-        auths = await snapshots.live_authorisations(session, enterprise_id, now)
+        auths = await snapshots.live_authorizations(session, enterprise_id, now)
 
     first, last = snapshots.window(now.date())
     book = receipts.ReceiptBook(signer, subject, provider.audience)
@@ -200,13 +200,13 @@ async def execute_sync(
     async with unit_of_work(sessions) as session:  # commits, then queues the snapshot's score
         run = await session.get(SyncRun, run_id)
         assert run is not None
-        still_live = await snapshots.live_authorisations(session, enterprise_id, utc_now())
+        still_live = await snapshots.live_authorizations(session, enterprise_id, utc_now())
         added = 0
         stored: list[str] = []
         for family, result in fetched.items():
             current = still_live.get(family)
             if current is None:  # revoked while the provider answered: keep nothing
-                errors.append(f"{family.value}: authorisation ended during the sync")
+                errors.append(f"{family.value}: authorization ended during the sync")
                 continue
             added += await store(
                 session, enterprise_id, family, result.records, auths[family].id, provider.name, now

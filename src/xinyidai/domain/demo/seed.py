@@ -58,10 +58,10 @@ async def _seed_public_records(session: AsyncSession, firms: list[Firm]) -> None
     log.info("demo_public_records", accepted=report.accepted, rejected=len(report.rejected))
 
 
-async def authorise_demo_city(session: AsyncSession) -> int:
-    """Most verified demo SMEs authorise most families; some authorise few (as riskier firms
-    do). Each is granted by the SME's verified owner; SMEs that already authorised something
-    are left alone. Returns how many SMEs were given authorisations."""
+async def authorize_demo_city(session: AsyncSession) -> int:
+    """Most verified demo SMEs authorize most families; some authorize few (as riskier firms
+    do). Each is granted by the SME's verified owner; SMEs that already authorized something
+    are left alone. Returns how many SMEs were given authorizations."""
     rng = random.Random(2026)
     now = utc_now()
     owners = (
@@ -72,7 +72,7 @@ async def authorise_demo_city(session: AsyncSession) -> int:
             .order_by(Enterprise.uscc)
         )
     ).all()
-    authorised = set(
+    authorized = set(
         (await session.scalars(select(DataAuthorization.enterprise_id).distinct())).all()
     )
     families = [f.value for f in Family]
@@ -82,7 +82,7 @@ async def authorise_demo_city(session: AsyncSession) -> int:
         chosen = sorted(f for f in families if rng.random() < share) or ["tax"]
         days = rng.randrange(120, 360)
         reference = "AUTH-DEMO" + f"{rng.getrandbits(48):012X}"
-        if enterprise_id in authorised:
+        if enterprise_id in authorized:
             continue
         session.add(
             DataAuthorization(
@@ -171,7 +171,7 @@ async def verify_demo_city(settings: Settings, *, concurrency: int = 8) -> int:
 
 
 async def sync_demo_city(settings: Settings, *, concurrency: int = 8) -> dict[str, int]:
-    """Fetch 36 months of every authorised family of every demo SME from the provider at
+    """Fetch 36 months of every authorized family of every demo SME from the provider at
     ``settings.provider_url``, through the same sync path the jobs use."""
     import asyncio
 
@@ -284,7 +284,7 @@ async def seed_demo(
             demo=True,
         )
     # Every other demo SME has an owner account too (no password one can log in with), whose
-    # claim the demo verifies like the others: only verified SMEs authorise their data.
+    # claim the demo verifies like the others: only verified SMEs authorize their data.
     for number, firm in enumerate(firms[2:], start=3):
         await accounts.create_user(
             email=f"owner-{number:03d}@demo.xinyidai.test",
@@ -295,8 +295,8 @@ async def seed_demo(
             demo=True,
         )
     await _seed_public_records(session, firms)
-    # No authorisations and no snapshots here: authorisations follow verification
-    # (``verify_demo_city``, ``authorise_demo_city``), and the demo sync that follows builds one
+    # No authorizations and no snapshots here: authorizations follow verification
+    # (``verify_demo_city``, ``authorize_demo_city``), and the demo sync that follows builds one
     # snapshot per SME (even if the provider cannot be reached).
     log.info("demo_seeded", enterprises=len(firms), banks=len(BANKS))
     return SeedReport(created=True, enterprises=len(firms), banks=len(BANKS), logins=demo_logins())

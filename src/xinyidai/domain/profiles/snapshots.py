@@ -180,8 +180,8 @@ class RecordData(Protocol):
     def status(self) -> str: ...
 
 
-class AuthorisationData(Protocol):
-    """What ``build_content`` reads of an authorisation (a ``DataAuthorization`` row, or plain
+class AuthorizationData(Protocol):
+    """What ``build_content`` reads of an authorization (a ``DataAuthorization`` row, or plain
     data)."""
 
     @property
@@ -194,10 +194,10 @@ def build_content(
     enterprise: EnterpriseData,
     records: Iterable[RecordData],
     series: Mapping[Family, Sequence[Mapping[str, Any]]],
-    authorised: Mapping[Family, AuthorisationData],
+    authorized: Mapping[Family, AuthorizationData],
     as_of: dt.date,
 ) -> dict[str, Any]:
-    """The snapshot document. Only families with a live authorisation appear with data;
+    """The snapshot document. Only families with a live authorization appear with data;
     only active and disputed records appear; nothing after ``as_of`` is used.
 
     A pure function of plain data: the arguments may be ORM rows (the data hub) or any objects
@@ -211,7 +211,7 @@ def build_content(
     )
     families: dict[str, Any] = {}
     for family in Family:
-        auth = authorised.get(family)
+        auth = authorized.get(family)
         if auth is None:
             families[family.value] = {"authorised": False}
             continue
@@ -272,10 +272,10 @@ def content_hash(content: dict[str, Any]) -> str:
     return hashlib.sha256(msgspec.json.encode(stable, order="sorted")).hexdigest()
 
 
-async def live_authorisations(
+async def live_authorizations(
     session: AsyncSession, enterprise_id: UUID, now: dt.datetime
 ) -> dict[Family, DataAuthorization]:
-    """For each family, the live authorisation that lasts longest."""
+    """For each family, the live authorization that lasts longest."""
     rows = await session.scalars(
         select(DataAuthorization)
         .where(
@@ -318,10 +318,10 @@ async def gather(
     records = (
         await session.scalars(select(PublicRecord).where(PublicRecord.uscc == enterprise.uscc))
     ).all()
-    authorised = await live_authorisations(session, enterprise.id, now)
+    authorized = await live_authorizations(session, enterprise.id, now)
     first, last = window(as_of)
-    series = await load_series(session, enterprise.id, authorised, first, last)
-    return build_content(enterprise, records, series, authorised, as_of)
+    series = await load_series(session, enterprise.id, authorized, first, last)
+    return build_content(enterprise, records, series, authorized, as_of)
 
 
 async def rebuild(

@@ -1,8 +1,8 @@
 """The connector interface to external data providers, and the validation every connector shares.
 
-A provider serves an SME's authorised monthly series (tax, utilities, social insurance, housing
+A provider serves an SME's authorized monthly series (tax, utilities, social insurance, housing
 fund). A connector (:class:`DataProvider`) fetches one family for one SME over a range of
-months, presenting the platform's signed authorisation receipt (``domain/consents/receipts.py``,
+months, presenting the platform's signed authorization receipt (``domain/consents/receipts.py``,
 issued for the connector's ``audience``), and returns a :class:`FetchResult`: the
 items that passed validation as :class:`MonthlyRecord` (values are exactly the value columns of
 that family's model in ``models/credit_data.py``) and the ones that did not as
@@ -87,7 +87,7 @@ class DataProvider(Protocol):
         last: date,
         receipt: str,
     ) -> FetchResult:
-        """``receipt``: the signed authorisation receipt covering ``uscc`` and ``family``."""
+        """``receipt``: the signed authorization receipt covering ``uscc`` and ``family``."""
         ...
 
     async def aclose(self) -> None: ...

@@ -21,8 +21,8 @@ accept the receipt; its error code is kept in the message) and 404 (unknown ente
 response (``ProviderError(retryable=False)``); bad items are rejected one by one
 (``FetchResult.rejected``).
 
-The receipt (``domain/consents/receipts.py``) is the only authorisation sent: it names the
-authorisation's reference itself, so the bare ``X-Authorization-Reference`` header the
+The receipt (``domain/consents/receipts.py``) is the only authorization sent: it names the
+authorization's reference itself, so the bare ``X-Authorization-Reference`` header the
 connector sent before receipts is gone (two statements of one fact could disagree). It is
 issued for ``audience`` (``PROVIDER_AUDIENCE``, by default the provider's base URL).
 
@@ -188,7 +188,7 @@ class HttpDataProvider:
         receipt: str,
     ) -> FetchResult:
         """Fetch ``family`` of ``uscc`` for the months ``first``..``last`` (inclusive), under
-        the signed authorisation ``receipt``.
+        the signed authorization ``receipt``.
 
         Raises ``ValueError`` for arguments that could never be served (a caller's bug) and
         :class:`ProviderError` for everything that goes wrong with the provider.
@@ -287,7 +287,7 @@ class HttpDataProvider:
             raise _Retry(f"answered {status}", _retry_after(response), status)
         if status == 403:
             self._fail(
-                f"the provider refuses the authorisation receipt ({_error_code(response)})",
+                f"the provider refuses the authorization receipt ({_error_code(response)})",
                 status=403,
                 family=family,
             )

@@ -12,7 +12,7 @@ Rules:
   last complete month before ``as_of``, records decided on or before ``as_of`` and still
   published then. The snapshot builder already guarantees this; the features check it again, so
   a snapshot assembled elsewhere (the simulator) cannot leak the future into a feature.
-* **Unauthorised families.** A family the SME did not authorise gives ``NaN`` (missing) for
+* **Unauthorized families.** A family the SME did not authorize gives ``NaN`` (missing) for
   every feature computed from it, never zero: LightGBM learns where missing values go, and
   ``families_authorised`` carries the fact that data was withheld (firms that share less are
   riskier). Missing is also used where a value is undefined (growth without a year-earlier
@@ -88,7 +88,7 @@ FEATURES: tuple[Feature, ...] = (
       "Its industry (section {v}) has a higher default rate", "section", categorical=True),
     # what the SME chose to share
     F("families_authorised", -1, "registration", "仅授权了{v}类数据（共6类）",
-      "Only {v} of 6 data sources authorised", "count"),
+      "Only {v} of 6 data sources authorized", "count"),
     # public credit records
     F("penalties_36m", +1, "records", "近3年有{v}次行政处罚",
       "{v} administrative penalties in the last 3 years"),
@@ -317,7 +317,7 @@ def _positive_months(values: Sequence[float]) -> set[int]:
 
 
 def _union(first: set[int] | None, second: set[int] | None) -> set[int] | None:
-    """Both sets' months; None when neither family was authorised."""
+    """Both sets' months; None when neither family was authorized."""
     if first is None and second is None:
         return None
     return (first or set()) | (second or set())
@@ -340,7 +340,7 @@ def _registration(
 
 
 def _tax(tax: Mapping[str, Any], last: int, out: list[float]) -> set[int] | None:
-    """The tax features; returns the months (of the last 12) in arrears, None if unauthorised."""
+    """The tax features; returns the months (of the last 12) in arrears, None if unauthorized."""
     if not tax.get("authorised"):
         return None
     put = INDEX.__getitem__
@@ -366,7 +366,7 @@ def _tax(tax: Mapping[str, Any], last: int, out: list[float]) -> set[int] | None
 
 def _utilities(families: Mapping[str, Any], last: int, out: list[float]) -> set[int] | None:
     """The utility features; returns the months (of the last 12) with a bill paid late in any
-    authorised utility, None if none is authorised."""
+    authorized utility, None if none is authorized."""
     late_months: set[int] | None = None
     electricity = families.get("electricity", {})
     if electricity.get("authorised"):
@@ -393,7 +393,7 @@ def _social_insurance(
     social: Mapping[str, Any], last: int, out: list[float]
 ) -> tuple[float, set[int] | None]:
     """The social-insurance features; returns the insured headcount (NaN if unknown) and the
-    months (of the last 12) in arrears, None if unauthorised."""
+    months (of the last 12) in arrears, None if unauthorized."""
     if not social.get("authorised"):
         return NAN, None
     insured = NAN
@@ -519,11 +519,11 @@ def describe(feature: Feature, value: float | None) -> tuple[str, str]:
     if value is None or value != value:
         if feature.source in FAMILY_NAMES:
             zh, en = FAMILY_NAMES[feature.source]
-            return f"未授权或缺少{zh}数据", f"No {en} data authorised or available"
+            return f"未授权或缺少{zh}数据", f"No {en} data authorized or available"
         if feature.source == "arrears":
-            return "未授权税务和社保数据", "Neither tax nor social-insurance data authorised"
+            return "未授权税务和社保数据", "Neither tax nor social-insurance data authorized"
         if feature.source == "utilities":
-            return "未授权水电燃气数据", "No utility data authorised"
+            return "未授权水电燃气数据", "No utility data authorized"
         if feature.name in _MISSING_RECORD:
             return _MISSING_RECORD[feature.name]
         return f"缺少数据（{feature.name}）", f"Data missing ({feature.name})"

@@ -142,7 +142,7 @@ class OfficeVerificationController(Controller):
     @post(
         "/enterprises/{enterprise_id:uuid}/verification/revoke",
         status_code=200,
-        summary="Revoke an enterprise's verification (its live authorisations end too)",
+        summary="Revoke an enterprise's verification (its live authorizations end too)",
         responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
     )
     async def revoke(

@@ -1,7 +1,7 @@
 """The platform as a client of the enterprise identity service (electronic business licence).
 
-An OpenID Connect-style authorisation-code flow with PKCE (S256): the platform sends the legal
-representative to the service's authorisation endpoint, gets a code back at its redirect URI,
+An OpenID Connect-style authorization-code flow with PKCE (S256): the platform sends the legal
+representative to the service's authorization endpoint, gets a code back at its redirect URI,
 redeems it (client_secret_basic) and receives an ID token signed by the service. The token is
 verified against the service's JWKS (ES256 only, a known ``kid``), for issuer, audience, expiry,
 issue time and nonce; its claims state the USCC and the legal representative the licence names.

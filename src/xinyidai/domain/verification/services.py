@@ -7,7 +7,7 @@ makes the claim ``verified``, stamps the enterprise (creating it in the registry
 there), links the account to it and closes every other open claim on the USCC (``superseded``).
 A claim on a USCC that someone already verified is refused and queued for the credit office,
 which can also revoke a verification: the enterprise then has no owner, its accounts act for
-nobody and its live data authorisations are revoked.
+nobody and its live data authorizations are revoked.
 """
 
 from __future__ import annotations
@@ -407,7 +407,7 @@ class ClaimService:
         now: dt.datetime | None = None,
     ) -> EnterpriseClaim:
         """Revoke a verification: the enterprise has no owner again, its accounts act for
-        nobody, and its live data authorisations end now."""
+        nobody, and its live data authorizations end now."""
         require_office(principal)
         now = now or utc_now()
         reason = clean_text("reason", reason, min_length=2, kind="text")
@@ -443,7 +443,7 @@ class ClaimService:
             enterprise_id=str(enterprise_id),
             claim_id=str(claim.id),
             by=str(principal.user_id),
-            authorisations_revoked=revoked,
+            authorizations_revoked=revoked,
         )
         return claim
 
