@@ -4,7 +4,6 @@ plugins: the ``xinyidai.model_commands`` entry points name them."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,8 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+
+from xinyidai.dates import utc_now
 
 if TYPE_CHECKING:  # the ML stack is imported by the commands, not by every `xinyidai` call
     from xinyidai_ml.train import Progress as ProgressCallback
@@ -122,7 +123,7 @@ def evaluate_command(bundle_dir: Path, json_path: Path, german_credit: bool, cac
         raise click.ClickException(str(exc)) from exc
     report: dict[str, object] = {
         "model_version": bundle.version,
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "generated_at": utc_now().isoformat(timespec="seconds"),
         "sample": bundle.manifest.get("sample", {}),
     }
     with _progress() as progress:

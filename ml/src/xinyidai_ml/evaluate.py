@@ -13,7 +13,6 @@ model card beside it.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from xinyidai.dates import china_today
 from xinyidai.domain.scoring import features as fx
 from xinyidai.domain.scoring.bundle import ModelBundle, scale_score
 from xinyidai.domain.scoring.psi import psi
@@ -148,7 +148,7 @@ def render_card(report: Mapping[str, Any]) -> str:
     lines = [
         f"# Model card — {report.get('model_version')}",
         "",
-        f"Generated {report.get('generated_at', dt.date.today().isoformat())}. "
+        f"Generated {report.get('generated_at', china_today().isoformat())}. "
         "All figures on the simulator are on the **out-of-time** months, which neither "
         "training, early stopping nor calibration saw.",
         "",

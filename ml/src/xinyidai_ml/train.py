@@ -21,6 +21,7 @@ import lightgbm as lgb
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from xinyidai.dates import utc_now
 from xinyidai.domain.scoring import features as fx
 from xinyidai.domain.scoring.bundle import (
     FORMAT,
@@ -250,7 +251,7 @@ def train(
         name: _summary(part, pd[name]) for name, part in
         (("train", splits.train), ("validation", splits.validation), ("oot", splits.oot))
     }  # fmt: skip
-    created = created_at or dt.datetime.now(dt.UTC)
+    created = created_at or utc_now()
     digest = hashlib.sha256(
         (model_text + json.dumps([a, b, fx.FEATURE_HASH])).encode("utf-8")
     ).hexdigest()

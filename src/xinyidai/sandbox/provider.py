@@ -45,7 +45,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 from urllib.parse import parse_qsl, unquote_plus
@@ -54,7 +54,7 @@ from litestar import Litestar, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, QueryParameter
 
-from xinyidai.dates import months_between
+from xinyidai.dates import china_month, months_between, utc_now
 from xinyidai.domain.enterprises.codes import CodeError, validate_uscc
 from xinyidai.enums import Family
 from xinyidai.sandbox.faults import FaultQueue, arm_faults, show_faults
@@ -67,7 +67,6 @@ DEFAULT_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the sandbox's pu
 SCOPE = "series:read"
 MAX_MONTHS = 60
 PROVIDER_NAME = "sandbox"
-CHINA = timezone(timedelta(hours=8))
 _MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 FAULT_KINDS = frozenset(
@@ -143,7 +142,7 @@ def _month(text: str | None) -> date | None:
 
 
 def _current_month() -> date:
-    return datetime.now(CHINA).date().replace(day=1)
+    return china_month()
 
 
 def _client_from_basic(header: str) -> tuple[str, str] | None:
@@ -343,7 +342,7 @@ async def series(
         {
             "jti": claims["jti"],
             "kid": header["kid"],
-            "received_at": datetime.now(UTC).isoformat(),
+            "received_at": utc_now().isoformat(),
             "claims": claims,
             "receipt": receipt,
             "released": _released(subject, kind, first, last, items),
@@ -472,7 +471,7 @@ def create_app(
             "platform_keys": keys,
             "audience": audience.rstrip("/") if audience else None,
             "receipts": [],
-            "started_at": datetime.now(UTC),
+            "started_at": utc_now(),
         }
     )
     return Litestar(
