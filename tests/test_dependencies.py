@@ -13,23 +13,33 @@ import tomllib
 from collections.abc import Iterator
 from importlib.metadata import packages_distributions
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
-# Each checked tree and the dependency groups it may use beyond the project's own
-# dependencies: the shipped code and its migrations only the runtime ones.
-TREES: dict[str, tuple[str, ...]] = {
-    "src": (),
-    "migrations": (),
-    "bench": ("dev",),
-    "tests": ("dev",),
+
+def _pyproject(directory: str) -> dict[str, Any]:
+    return tomllib.loads((ROOT / directory / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+# Each checked tree, the project whose dependencies it may use, and the dependency groups of the
+# root project it may use beyond them: the shipped code and its migrations only the runtime ones.
+TREES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "src": (".", ()),
+    "migrations": (".", ()),
+    "bench": (".", ("dev",)),
+    "tests": (".", ("dev",)),
+    "ml/src": ("ml", ()),
+    "ml/tests": ("ml", ("dev",)),
 }
 
+# The workspace's projects, by import name (editable installs do not list their modules).
+WORKSPACE = {"xinyidai": "xinyidai", "xinyidai_ml": "xinyidai-ml"}
+
 # Top-level names that are this repository's own code, not libraries.
-LOCAL = {"xinyidai", "bench", "tests", "migrations"}
+LOCAL = {"bench", "tests", "migrations"}
 
 
 def _normalise(name: str) -> str:
@@ -43,10 +53,13 @@ def _requirement_name(requirement: str) -> str:
     return _normalise(match.group())
 
 
-def _declared(groups: tuple[str, ...]) -> set[str]:
-    requirements = list(PYPROJECT["project"]["dependencies"])
+def _declared(project: str, groups: tuple[str, ...]) -> set[str]:
+    """The distributions a tree may import: its project, that project's dependencies and the
+    root's named groups."""
+    metadata = _pyproject(project)
+    requirements = [metadata["project"]["name"], *metadata["project"]["dependencies"]]
     for group in groups:
-        requirements += PYPROJECT["dependency-groups"][group]
+        requirements += _pyproject(".")["dependency-groups"][group]
     return {_requirement_name(requirement) for requirement in requirements}
 
 
@@ -63,13 +76,14 @@ def _imported_modules(tree: Path) -> Iterator[tuple[str, Path]]:
 
 @pytest.mark.parametrize("tree", sorted(TREES))
 def test_every_imported_library_is_declared(tree: str) -> None:
-    declared = _declared(TREES[tree])
+    declared = _declared(*TREES[tree])
     distributions = packages_distributions()
     undeclared: dict[str, str] = {}
     for module, path in _imported_modules(ROOT / tree):
         if module in sys.stdlib_module_names or module in LOCAL or module in undeclared:
             continue
-        providers = {_normalise(name) for name in distributions.get(module, [])}
+        found = [WORKSPACE[module]] if module in WORKSPACE else distributions.get(module, [])
+        providers = {_normalise(name) for name in found}
         if not providers:
             undeclared[module] = f"{path.relative_to(ROOT)}: no installed distribution"
         elif not providers & declared:
