@@ -32,8 +32,8 @@ from xinyidai.infra.signing import Signer
 from xinyidai.models import DataAuthorization
 from xinyidai.sandbox.provider import FaultPlan, create_app, reset
 from xinyidai.settings import Env, Settings
-from xinyidai.simulation.generator import FirmTraits, firm_traits
 from xinyidai.simulation.registry import make_uscc
+from xinyidai.simulation.traits import FirmTraits, firm_traits
 
 SANDBOX_SEED = 2026
 SANDBOX_CLIENT_ID = "xinyidai-platform"

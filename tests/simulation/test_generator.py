@@ -178,13 +178,8 @@ def test_months_back_counts_whole_months_backwards() -> None:
 
 def test_the_vectorised_engine_and_the_one_firm_wrappers_agree() -> None:
     """One engine: a batch of firms × months gives exactly what the scalar API gives."""
-    from xinyidai.simulation.generator import (
-        TraitArrays,
-        city_traits,
-        family_series,
-        month_rows,
-        panel,
-    )
+    from xinyidai.simulation.generator import family_series, month_rows, panel
+    from xinyidai.simulation.traits import TraitArrays, city_traits
 
     usccs = FIRMS[:12]
     batch = city_traits(usccs, SEED)

@@ -115,20 +115,12 @@ from xinyidai.dates import add_months, month_index, period_of
 from xinyidai.domain.profiles.snapshots import build_content
 from xinyidai.enums import NEGATIVE_TYPES, Family, RecordType
 from xinyidai.simulation.exports import record_rows, write_csv
-from xinyidai.simulation.generator import (
-    COUNT_COLUMNS,
-    FAMILY_COLUMNS,
-    Panel,
-    TraitArrays,
-    city_traits,
-    normals,
-    panel,
-    to_decimal,
-    uniforms,
-)
+from xinyidai.simulation.generator import COUNT_COLUMNS, FAMILY_COLUMNS, Panel, panel, to_decimal
 from xinyidai.simulation.purposes import PURPOSES as _P
+from xinyidai.simulation.randomness import normals, uniforms
 from xinyidai.simulation.records import SimRecord, compliance_of, draw_records
 from xinyidai.simulation.registry import Firm, firm_usccs, registrations, stable_uuid
+from xinyidai.simulation.traits import TraitArrays, city_traits
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]

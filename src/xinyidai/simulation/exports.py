@@ -30,9 +30,9 @@ from pathlib import Path
 
 from xinyidai.dates import add_months_to_day
 from xinyidai.domain.credit_data.imports import FIELDS
-from xinyidai.simulation.generator import city_traits
 from xinyidai.simulation.records import SimRecord
 from xinyidai.simulation.registry import DISTRICTS, firm_names, firm_usccs
+from xinyidai.simulation.traits import city_traits
 
 COLUMNS = FIELDS  # the import's canonical column order
 CHINESE_COLUMNS = {

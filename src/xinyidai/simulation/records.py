@@ -40,17 +40,11 @@ from scipy.special import ndtri
 
 from xinyidai.dates import add_months_to_day, month_index, period_of
 from xinyidai.enums import NEGATIVE_TYPES, Family, RecordStatus, RecordType
-from xinyidai.simulation.generator import (
-    PROFILE_NAMES,
-    Panel,
-    TraitArrays,
-    city_traits,
-    normals,
-    panel,
-    uniforms,
-)
+from xinyidai.simulation.generator import Panel, panel
 from xinyidai.simulation.purposes import PURPOSES as _P
+from xinyidai.simulation.randomness import normals, uniforms
 from xinyidai.simulation.registry import DISTRICTS, Firm, stable_uuid
+from xinyidai.simulation.traits import PROFILE_NAMES, TraitArrays, city_traits
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]

@@ -33,14 +33,9 @@ from xinyidai.domain.enterprises.codes import (
     section_of_division,
     uscc_check_char,
 )
-from xinyidai.simulation.generator import (
-    PROFILE_NAMES,
-    TraitArrays,
-    city_traits,
-    normals,
-    uniforms,
-)
 from xinyidai.simulation.purposes import PURPOSES as _P
+from xinyidai.simulation.randomness import normals, uniforms
+from xinyidai.simulation.traits import PROFILE_NAMES, TraitArrays, city_traits
 
 # Guangzhou's districts (GB/T 2260).
 DISTRICTS = {
