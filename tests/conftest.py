@@ -17,7 +17,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.engines import SuiteEngines, start_engines, with_database
 from xinyidai.app import create_app
@@ -138,6 +138,20 @@ async def db(settings: Settings) -> AsyncIterator[AsyncSession]:
     async with session_factory(engine)() as session:
         yield session
     await engine.dispose()
+
+
+@pytest.fixture
+async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A session factory on the test database, for job bodies that open their own sessions."""
+    assert settings.database_url
+    engine = create_engine(settings, settings.database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+async def no_queue(*_: object, **__: object) -> None:
+    """An ``enqueue`` that queues nothing: for running a job body by hand."""
+    return None
 
 
 @pytest.fixture

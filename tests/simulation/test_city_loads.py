@@ -10,7 +10,6 @@ sandbox provider (which serves the same generator with the same seed)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.conftest import World
+from tests.conftest import World, no_queue
 from tests.provider_fixtures import PLATFORM_SIGNER, RunningSandbox
 from xinyidai.domain.credit_data.imports import import_public_credit
 from xinyidai.domain.credit_data.records import expire_and_purge
@@ -27,9 +26,7 @@ from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.providers.http import HttpDataProvider
 from xinyidai.domain.scoring import features
 from xinyidai.enums import NEGATIVE_TYPES, Family
-from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.models import Enterprise, Role
-from xinyidai.settings import Settings
 from xinyidai.simulation.registry import Firm
 from xinyidai_ml.simulator import Simulation, simulate
 
@@ -39,18 +36,6 @@ CITY = 300  # firms simulated (all their records are imported)
 N_FIRMS = 16  # firms registered, authorized and synced
 AS_OF = dt.date(2025, 3, 14)  # a fixed day in the past: the sandbox serves no future months
 NOW = dt.datetime.combine(AS_OF, dt.time(12, 0), tzinfo=dt.UTC)
-
-
-async def _no_queue(*_: object, **__: object) -> None:
-    return None
-
-
-@pytest.fixture
-async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    assert settings.database_url
-    engine = create_engine(settings, settings.database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 def _pick(sim: Simulation) -> list[Firm]:
@@ -129,7 +114,7 @@ async def test_a_simulated_city_loaded_through_the_platform_gives_the_simulators
             continue
         user = await world.user(f"owner{firm.index}@example.com", Role.SME, firm.uscc)
         await world.authorize(enterprise.id, families, user.id)
-        run = await queue_sync(db, _no_queue, enterprise.id, trigger="test")
+        run = await queue_sync(db, no_queue, enterprise.id, trigger="test")
         await db.commit()
         done = await execute_sync(
             sessions, sandbox_provider, run.id, now=NOW, signer=PLATFORM_SIGNER

@@ -10,14 +10,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import World, login
+from tests.conftest import World, login, no_queue
 from xinyidai.domain.credit_data.sync import queue_sync
 from xinyidai.domain.profiles import snapshots
 from xinyidai.models import Enterprise, Role, SyncRun
-
-
-async def _no_queue(*_: object, **__: object) -> None:
-    return None
 
 
 @pytest.fixture
@@ -31,7 +27,7 @@ async def scene(world: World, db: AsyncSession) -> tuple[Enterprise, SyncRun]:
     await world.user("office@example.com", Role.OFFICE)
     await world.record(sme.uscc)
     await world.authorize(sme.id, ["tax"], owner.id)
-    run = await queue_sync(db, _no_queue, sme.id, trigger="test")
+    run = await queue_sync(db, no_queue, sme.id, trigger="test")
     await snapshots.rebuild(db, sme.id, "test")
     await db.commit()
     return sme, run

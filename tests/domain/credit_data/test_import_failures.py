@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,7 +25,6 @@ from xinyidai.domain.credit_data.office_imports import (
     sweep_imports,
     upload_path,
 )
-from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.infra.queue import create_queue
 from xinyidai.models import CreditImport, ImportStatus, Role
 from xinyidai.settings import Settings
@@ -35,14 +33,6 @@ HEADER = (
     "统一社会信用代码,主体名称,信息类别,决定文书号,决定日期,决定机关,失信程度,内容,公示截止期\n"
 )
 NUL_HEADER = b"uscc\x00name,other\n1,2\n"  # lacks the required columns: the error quotes it
-
-
-@pytest.fixture
-async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    assert settings.database_url
-    engine = create_engine(settings, settings.database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def _queued_import(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.conftest import World, login
+from tests.conftest import World, login, no_queue
 from tests.provider_fixtures import PLATFORM_SIGNER, RunningSandbox, established, find_firm
 from xinyidai.app import create_app
 from xinyidai.dates import months_back
@@ -23,7 +22,6 @@ from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.providers.base import DataProvider
 from xinyidai.domain.providers.http import HttpDataProvider
-from xinyidai.infra.db import create_engine, session_factory
 from xinyidai.infra.signing import Signer
 from xinyidai.models import (
     DataAuthorization,
@@ -36,18 +34,6 @@ from xinyidai.models import (
     WaterMonthly,
 )
 from xinyidai.settings import Settings
-
-
-async def _no_queue(*_: object, **__: object) -> None:
-    return None
-
-
-@pytest.fixture
-async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    assert settings.database_url
-    engine = create_engine(settings, settings.database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 @pytest.fixture
@@ -65,7 +51,7 @@ async def _sync(
     enterprise_id: UUID,
     signer: Signer = PLATFORM_SIGNER,
 ) -> SyncRun:
-    run = await queue_sync(db, _no_queue, enterprise_id, trigger="test")
+    run = await queue_sync(db, no_queue, enterprise_id, trigger="test")
     await db.commit()
     done = await execute_sync(sessions, provider, run.id, signer=signer)
     assert done is not None

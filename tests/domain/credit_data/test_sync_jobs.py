@@ -4,18 +4,15 @@ job never reached the queue queued again."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.conftest import World
 from xinyidai.domain.credit_data.sync import queue_monthly_syncs, requeue_stale_syncs
-from xinyidai.infra.db import create_engine, session_factory, unit_of_work
+from xinyidai.infra.db import unit_of_work
 from xinyidai.models import DataAuthorization, Role, SyncRun, SyncStatus
-from xinyidai.settings import Settings
 
 
 class Recorder:
@@ -25,14 +22,6 @@ class Recorder:
     async def __call__(self, function: str, **kwargs: Any) -> None:
         assert function == "sync_enterprise"
         self.sent.append(kwargs)
-
-
-@pytest.fixture
-async def sessions(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    assert settings.database_url
-    engine = create_engine(settings, settings.database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def test_every_sme_with_a_live_authorization_gets_its_monthly_run(
