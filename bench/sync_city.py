@@ -9,7 +9,6 @@ nothing else: what fetching alone costs. Both talk to the same sandbox server pr
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -20,33 +19,70 @@ from bench.harness import Log, console
 from bench.public_import import ImportRow, Throughput
 from bench.scenarios import SyncScenario
 from bench.scratch import scratch_database
-from bench.servers import Context
+from bench.servers import Context, free_port
 from xinyidai.enums import Family
 from xinyidai.settings import Env, Settings
 
 CONCURRENCY = 8
 
 
-async def _seed(settings: Settings) -> list[tuple[str, list[str], str]]:
-    """Seed the demo city; return (uscc, families, authorization reference) per SME."""
-    from sqlalchemy import select
-
+async def _seed(settings: Settings) -> None:
+    """Seed the demo city in the scratch database."""
     from xinyidai.domain.demo.seed import seed_demo
-    from xinyidai.infra.db import create_engine, session_factory
-    from xinyidai.models import DataAuthorization, Enterprise
+    from xinyidai.infra.db import create_engine, session_factory, unit_of_work
 
     assert settings.database_url
     engine = create_engine(settings, settings.database_url)
     try:
-        async with session_factory(engine)() as session:
+        async with unit_of_work(session_factory(engine)) as session:
             await seed_demo(session, None, settings)
-            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+async def _verify_and_authorize(settings: Settings) -> None:
+    """What ``xinyidai run`` does next: the demo SMEs verify their claims at the identity
+    service, then grant their authorizations."""
+    from xinyidai.domain.demo.seed import authorize_demo_city, verify_demo_city
+    from xinyidai.infra.db import create_engine, session_factory, unit_of_work
+
+    await verify_demo_city(settings)
+    assert settings.database_url
+    engine = create_engine(settings, settings.database_url)
+    try:
+        async with unit_of_work(session_factory(engine)) as session:
+            await authorize_demo_city(session)
+    finally:
+        await engine.dispose()
+
+
+async def _series_with_receipts(settings: Settings) -> list[tuple[str, str, str]]:
+    """(USCC, family, signed receipt) for every authorized series: what the bare fetch asks for,
+    with the receipt the provider requires, signed as the platform's sync signs it."""
+    from sqlalchemy import select
+
+    from xinyidai.domain.consents import receipts
+    from xinyidai.infra.db import create_engine, session_factory
+    from xinyidai.infra.signing import Signer
+    from xinyidai.models import DataAuthorization, Enterprise
+
+    assert settings.database_url and settings.provider_url
+    signer = Signer.from_settings(settings)
+    audience = settings.provider_audience or settings.provider_url
+    engine = create_engine(settings, settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
             rows = await session.execute(
-                select(
-                    Enterprise.uscc, DataAuthorization.families, DataAuthorization.reference
-                ).join(DataAuthorization, DataAuthorization.enterprise_id == Enterprise.id)
+                select(Enterprise, DataAuthorization).join(
+                    DataAuthorization, DataAuthorization.enterprise_id == Enterprise.id
+                )
             )
-            return [(u, list(f), r) for u, f, r in rows]
+            work = []
+            for enterprise, auth in rows.tuples():
+                book = receipts.ReceiptBook(signer, receipts.data_subject(enterprise), audience)
+                receipt = book.receipt(auth)
+                work += [(enterprise.uscc, family, receipt) for family in auth.families]
+            return work
     finally:
         await engine.dispose()
 
@@ -63,7 +99,7 @@ async def _raw_fetch(
         semaphore = asyncio.Semaphore(CONCURRENCY)
         months = 0
 
-        async def one(uscc: str, family: str, reference: str) -> None:
+        async def one(uscc: str, family: str, receipt: str) -> None:
             nonlocal months
             async with semaphore:
                 response = await client.get(
@@ -71,53 +107,53 @@ async def _raw_fetch(
                     params={"from": first, "to": last},
                     headers={
                         "Authorization": f"Bearer {token}",
-                        "X-Authorization-Reference": reference,
+                        "X-Authorization-Receipt": receipt,
                     },
                 )
+                response.raise_for_status()
                 months += len(response.json()["items"])
 
         await asyncio.gather(*(one(*w) for w in work))
         return months
 
 
-def measure_sync(admin_database_url: str, workdir: Path, log: Log = print) -> dict[str, Any]:
+def measure_sync(
+    admin_database_url: str, redis_url: str, workdir: Path, log: Log = print
+) -> dict[str, Any]:
     """Run both sides once, in a scratch database; return rates and counts."""
     with scratch_database(admin_database_url, "xyd_bench_sync") as database_url:
-        return _measure(database_url, workdir, log)
+        return _measure(database_url, redis_url, workdir, log)
 
 
-def _measure(database_url: str, workdir: Path, log: Log) -> dict[str, Any]:
+def _measure(database_url: str, redis_url: str, workdir: Path, log: Log) -> dict[str, Any]:
+    from xinyidai.cli.common import identity_or_sandbox, provider_or_sandbox
+    from xinyidai.dates import china_today
     from xinyidai.domain.demo.seed import sync_demo_city
     from xinyidai.domain.profiles.snapshots import window
-    from xinyidai.sandbox.process import sandbox_provider
+    from xinyidai.infra.logging import configure_logging
 
-    settings = Settings(
+    base = Settings(
         env=Env.DEVELOPMENT,
         database_url=database_url,
-        redis_url="redis://127.0.0.1:1/0",
+        redis_url=redis_url,
         data_dir=workdir,
+        sandbox_port=free_port(),
+        identity_sandbox_port=free_port(),
     )
+    configure_logging("WARNING")  # the sync logs a line per SME; the bench prints its own
     log("sync: seeding the demo city")
-    authorized = asyncio.run(_seed(settings))
-    import datetime as dt
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    first, last = window(dt.date.today())
-    work = [(u, f, r) for u, families, r in authorized for f in families]
-    with sandbox_provider(
-        port,
-        seed=settings.simulation_seed,
-        client_id=settings.provider_client_id,
-        client_secret=settings.provider_client_secret,
-    ) as url:
+    asyncio.run(_seed(base))
+    first, last = window(china_today())
+    with provider_or_sandbox(base) as with_provider, identity_or_sandbox(with_provider) as settings:
+        log("sync: verifying and authorizing the demo SMEs")
+        asyncio.run(_verify_and_authorize(settings))
+        work = asyncio.run(_series_with_receipts(settings))
+        assert settings.provider_url
         log(f"sync: raw fetch of {len(work)} series")
         started = time.perf_counter()
         raw_months = asyncio.run(
             _raw_fetch(
-                url,
+                settings.provider_url,
                 settings.provider_client_id,
                 settings.provider_client_secret,
                 work,
@@ -128,9 +164,7 @@ def _measure(database_url: str, workdir: Path, log: Log) -> dict[str, Any]:
         raw_seconds = time.perf_counter() - started
         log("sync: platform sync of the demo city")
         started = time.perf_counter()
-        result = asyncio.run(
-            sync_demo_city(dataclasses.replace(settings, provider_url=url), concurrency=CONCURRENCY)
-        )
+        result = asyncio.run(sync_demo_city(settings, concurrency=CONCURRENCY))
         ours_seconds = time.perf_counter() - started
     return {
         "enterprises": result["enterprises"],
@@ -152,7 +186,12 @@ def _measure(database_url: str, workdir: Path, log: Log) -> dict[str, Any]:
 def run_sync_scenario(ctx: Context, scenario: SyncScenario, database_url: str) -> ImportRow:
     """The ``sync`` row: records/s of both sides, as a row of the results table."""
     console.print(f"[bold]{scenario.name}[/bold]: full sync of the demo city")
-    result = measure_sync(database_url, ctx.workdir, log=lambda m: console.print(f"  {m}"))
+    result = measure_sync(
+        database_url,
+        ctx.env["REDIS_URL"],
+        ctx.workdir,
+        log=lambda m: console.print(f"  {m}"),
+    )
     ours, raw = result["ours"], result["raw"]
     return ImportRow(
         scenario=scenario,
