@@ -1,4 +1,5 @@
-"""The baseline: a bare Litestar hello-world with the app's liveness route and nothing else.
+"""The baselines: a bare Litestar hello-world with the app's liveness route and nothing else
+(``create_app``), and a bare app doing the authenticated reads by hand (``create_auth_app``).
 
 Served by the same uvicorn command line as the platform app, so a ratio against it measures
 what the platform's own layers (middleware, logging, metrics, plugins) cost per request.
@@ -6,7 +7,19 @@ what the platform's own layers (middleware, logging, metrics, plugins) cost per 
 
 from __future__ import annotations
 
-from litestar import Litestar, get
+import datetime as dt
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.exceptions import NotAuthorizedException, NotFoundException
+from redis.asyncio import Redis
 
 
 @get("/health/live")
@@ -20,3 +33,198 @@ app = Litestar(route_handlers=[live])
 def create_app() -> Litestar:
     """Factory, so that uvicorn runs with ``--factory`` exactly as for the platform app."""
     return app
+
+
+# --------------------------------------------------------------------------------------------
+# The authenticated baseline (``create_auth_app``): the platform's work for three reads, by hand
+# --------------------------------------------------------------------------------------------
+# Each route does what the platform does for the same read, written directly: the session cookie
+# looked up in Redis exactly as ``xinyidai.domain.accounts.sessions`` stores it (GETEX of the
+# token's SHA-256 under ``xyd:session:``, a msgpack ``SessionData``), the user row (active, owner
+# of the enterprise asked for), then the row the response is made of, read with raw asyncpg
+# (jsonb decoded by msgspec) and serialised with msgspec. Same PostgreSQL and Redis as the app
+# (``DATABASE_URL``, ``REDIS_URL``), same pool size as the platform's default.
+
+SESSION_COOKIE = "xyd_session"
+SESSION_MAX_AGE = int(os.environ.get("SESSION_MAX_AGE") or 8 * 3600)
+POOL_SIZE = int(os.environ.get("DB_POOL_SIZE") or 10)
+
+USER_SQL = "SELECT id, email, display_name, role, enterprise_id, is_active FROM users WHERE id = $1"
+ME_SQL = (
+    "SELECT u.id, u.email, u.display_name, u.role, u.is_active, u.enterprise_id, e.name "
+    "FROM users u LEFT JOIN enterprises e ON e.id = u.enterprise_id WHERE u.id = $1"
+)
+PROFILE_SQL = (
+    "SELECT version, format, content_hash, as_of, created_at, reason, content "
+    "FROM profile_snapshots WHERE enterprise_id = $1 ORDER BY version DESC LIMIT 1"
+)
+SCORE_SQL = (
+    "SELECT id, score, grade, pd, model_version, snapshot_id, snapshot_version, created_at, "
+    "reasons FROM credit_scores WHERE enterprise_id = $1 "
+    "ORDER BY snapshot_version DESC, created_at DESC, id DESC LIMIT 1"
+)
+
+
+class SessionData(msgspec.Struct, frozen=True):
+    user_id: str
+    role: str
+    csrf: str
+    created: float
+
+
+class Organisation(msgspec.Struct, kw_only=True):
+    kind: str
+    id: UUID | None
+    name: str
+    verified: bool
+
+
+class MeOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    email: str
+    display_name: str
+    role: str
+    organisation: Organisation
+
+
+class ProfileOut(msgspec.Struct, kw_only=True):
+    enterprise_id: UUID
+    version: int
+    format: str
+    content_hash: str
+    as_of: dt.date
+    built_at: dt.datetime
+    reason: str
+    content: dict[str, Any]
+
+
+class ScoreOut(msgspec.Struct, kw_only=True):
+    enterprise_id: UUID
+    score_id: UUID
+    score: int
+    grade: str
+    pd: float
+    model_version: str
+    snapshot_id: UUID
+    snapshot_version: int
+    scored_at: dt.datetime
+    reasons: list[Any]
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def _json(value: msgspec.Struct) -> Response[bytes]:
+    return Response(_ENCODER.encode(value), media_type=MediaType.JSON)
+
+
+async def _session(request: Request[Any, Any, Any]) -> SessionData:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 128:
+        raise NotAuthorizedException("log in first")
+    key = "xyd:session:" + hashlib.sha256(token.encode()).hexdigest()
+    redis: Redis = request.app.state.redis
+    raw = await redis.getex(key, ex=SESSION_MAX_AGE)
+    if raw is None:
+        raise NotAuthorizedException("log in first")
+    return msgspec.msgpack.decode(raw.encode() if isinstance(raw, str) else raw, type=SessionData)
+
+
+async def _owner(request: Request[Any, Any, Any], conn: Any, enterprise_id: UUID) -> None:
+    """The session's user, active and an owner of ``enterprise_id`` (else 401/404)."""
+    data = await _session(request)
+    user = await conn.fetchrow(USER_SQL, UUID(data.user_id))
+    if user is None or not user["is_active"]:
+        raise NotAuthorizedException("the account is no longer active")
+    if user["enterprise_id"] != enterprise_id:
+        raise NotFoundException("no such enterprise")
+
+
+@get("/bare/me")
+async def me(request: Request[Any, Any, Any]) -> Response[bytes]:
+    data = await _session(request)
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(ME_SQL, UUID(data.user_id))
+    if row is None or not row["is_active"]:
+        raise NotAuthorizedException("the account is no longer active")
+    org = Organisation(kind="enterprise", id=row["enterprise_id"], name=row["name"], verified=True)
+    return _json(
+        MeOut(
+            id=row["id"],
+            email=row["email"],
+            display_name=row["display_name"],
+            role=row["role"],
+            organisation=org,
+        )
+    )
+
+
+@get("/bare/enterprises/{enterprise_id:uuid}/profile")
+async def profile(request: Request[Any, Any, Any], enterprise_id: UUID) -> Response[bytes]:
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        await _owner(request, conn, enterprise_id)
+        row = await conn.fetchrow(PROFILE_SQL, enterprise_id)
+    if row is None:
+        raise NotFoundException("no profile has been built for this enterprise yet")
+    return _json(
+        ProfileOut(
+            enterprise_id=enterprise_id,
+            version=row["version"],
+            format=row["format"],
+            content_hash=row["content_hash"],
+            as_of=row["as_of"],
+            built_at=row["created_at"],
+            reason=row["reason"],
+            content=row["content"],
+        )
+    )
+
+
+@get("/bare/enterprises/{enterprise_id:uuid}/score")
+async def score(request: Request[Any, Any, Any], enterprise_id: UUID) -> Response[bytes]:
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        await _owner(request, conn, enterprise_id)
+        row = await conn.fetchrow(SCORE_SQL, enterprise_id)
+    if row is None:
+        raise NotFoundException("no score has been computed for this enterprise yet")
+    return _json(
+        ScoreOut(
+            enterprise_id=enterprise_id,
+            score_id=row["id"],
+            score=row["score"],
+            grade=row["grade"],
+            pd=float(row["pd"]),
+            model_version=row["model_version"],
+            snapshot_id=row["snapshot_id"],
+            snapshot_version=row["snapshot_version"],
+            scored_at=row["created_at"],
+            reasons=row["reasons"],
+        )
+    )
+
+
+async def _jsonb(conn: Any) -> None:
+    await conn.set_type_codec(
+        "jsonb", schema="pg_catalog", encoder=msgspec.json.encode, decoder=msgspec.json.decode
+    )
+
+
+@asynccontextmanager
+async def _engines(app: Litestar) -> AsyncIterator[None]:
+    dsn = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=POOL_SIZE, init=_jsonb)
+    redis = Redis.from_url(os.environ["REDIS_URL"])
+    app.state.pool, app.state.redis = pool, redis
+    try:
+        yield
+    finally:
+        await redis.aclose()
+        await pool.close()
+
+
+def create_auth_app() -> Litestar:
+    """The authenticated baseline: liveness (for the harness) and the three reads by hand."""
+    return Litestar(route_handlers=[live, me, profile, score], lifespan=[_engines])

@@ -15,7 +15,7 @@ import httpx
 
 from bench.harness import BenchError, console, pinned
 from bench.scenarios import Scenario
-from bench.servers import BASELINES, Context, Server, start_app
+from bench.servers import BASELINES, Context, Server, start_app, start_bare
 
 WRK_THREADS = 1
 WRK_CONNECTIONS = 32
@@ -106,7 +106,7 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def run_wrk(wrk: str, url: str, seconds: int) -> WrkResult:
+def run_wrk(wrk: str, url: str, seconds: int, headers: tuple[str, ...] = ()) -> WrkResult:
     command = [
         *pinned(0),
         wrk,
@@ -114,6 +114,7 @@ def run_wrk(wrk: str, url: str, seconds: int) -> WrkResult:
         f"-c{WRK_CONNECTIONS}",
         f"-d{seconds}s",
         "--latency",
+        *(arg for header in headers for arg in ("-H", header)),
         url,
     ]
     try:
@@ -127,15 +128,17 @@ def run_wrk(wrk: str, url: str, seconds: int) -> WrkResult:
     return parse_wrk(done.stdout)
 
 
-def measure(wrk: str, server: Server, path: str, seconds: int) -> WrkResult:
+def measure(
+    wrk: str, server: Server, path: str, seconds: int, headers: tuple[str, ...] = ()
+) -> WrkResult:
     url = server.base_url + path
-    run_wrk(wrk, url, WARMUP_SECONDS)  # discarded: connection set-up, caches, pools
-    result = run_wrk(wrk, url, seconds)
+    run_wrk(wrk, url, WARMUP_SECONDS, headers)  # discarded: connection set-up, caches, pools
+    result = run_wrk(wrk, url, seconds, headers)
     errors = f", non-2xx {result.non_2xx}" if result.non_2xx else ""
     if result.socket_error_total:
         errors += f", socket errors {result.socket_errors}"
     console.print(
-        f"  {server.name:5} {path:14} {result.rps:10,.0f} rps  "
+        f"  {server.name:9} {path:14} {result.rps:10,.0f} rps  "
         f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{errors}"
     )
     return result
@@ -154,6 +157,14 @@ class Row:
     # app/baseline of each round, measured back to back; their median is the row's ratio,
     # which a single lucky or unlucky run on this shared 2-core machine cannot swing.
     pair_ratios: tuple[float, ...] = ()
+    live: WrkResult | None = None  # authenticated rows: the bare liveness route, same run
+
+    @property
+    def live_ratio(self) -> float | None:
+        """App rps over the bare liveness route's (authenticated rows only)."""
+        if self.live is None or not self.live.rps:
+            return None
+        return self.app.rps / self.live.rps
 
     @property
     def ratio(self) -> float:
@@ -185,6 +196,11 @@ class Row:
             "pair_ratios": [round(r, 3) for r in self.pair_ratios],
             "target": self.scenario.target,
             "passed": self.passed,
+            **(
+                {"bare_live": self.live.to_json(), "ratio_to_bare_live": round(ratio, 3)}
+                if self.live is not None and (ratio := self.live_ratio) is not None
+                else {}
+            ),
         }
 
 
@@ -193,16 +209,28 @@ def run_scenario(ctx: Context, wrk: str, scenario: Scenario, seconds: int) -> Ro
         f"[bold]{scenario.name}[/bold]: app {scenario.app_path} vs "
         f"{scenario.baseline} {scenario.baseline_path}, {scenario.rounds} round(s)"
     )
+    app_path, baseline_path = scenario.app_path, scenario.baseline_path
+    headers: tuple[str, ...] = ()
+    if scenario.auth:
+        from bench.auth_seed import auth_seed
+
+        seed = auth_seed(ctx)  # before the row's servers start
+        app_path, baseline_path = seed.path(app_path), seed.path(baseline_path)
+        headers = (f"Cookie: {seed.cookie}",)
     baseline_server = BASELINES[scenario.baseline](ctx)
     app_server = start_app(ctx)
-    check_status(app_server, scenario.app_path)
+    check_status(app_server, app_path, headers)
+    check_status(baseline_server, baseline_path, headers)
     baseline_runs: list[WrkResult] = []
     app_runs: list[WrkResult] = []
     for _ in range(scenario.rounds):
-        baseline_runs.append(measure(wrk, baseline_server, scenario.baseline_path, seconds))
-        app_runs.append(measure(wrk, app_server, scenario.app_path, seconds))
+        baseline_runs.append(measure(wrk, baseline_server, baseline_path, seconds, headers))
+        app_runs.append(measure(wrk, app_server, app_path, seconds, headers))
     pairs = tuple(a.rps / b.rps for a, b in zip(app_runs, baseline_runs, strict=True) if b.rps)
-    return Row(scenario, app=best(app_runs), baseline=best(baseline_runs), pair_ratios=pairs)
+    live = measure(wrk, start_bare(ctx), "/health/live", seconds) if scenario.auth else None
+    return Row(
+        scenario, app=best(app_runs), baseline=best(baseline_runs), pair_ratios=pairs, live=live
+    )
 
 
 def best(runs: list[WrkResult]) -> WrkResult:
@@ -210,8 +238,9 @@ def best(runs: list[WrkResult]) -> WrkResult:
     return max(runs, key=lambda r: (r.non_2xx == 0, r.rps))
 
 
-def check_status(server: Server, path: str) -> None:
-    response = httpx.get(server.base_url + path, timeout=5.0)
+def check_status(server: Server, path: str, headers: tuple[str, ...] = ()) -> None:
+    fields = dict(header.split(": ", 1) for header in headers)
+    response = httpx.get(server.base_url + path, headers=fields, timeout=5.0)
     if response.status_code // 100 != 2:
         console.print(
             f"[yellow]warning: {server.name} {path} answers {response.status_code}: "

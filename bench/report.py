@@ -95,6 +95,11 @@ def row_notes(rows: list[ResultRow]) -> list[str]:
                 )
             if result.socket_error_total:
                 notes.append(f"{row.scenario.name}: {side} socket errors {result.socket_errors}")
+        if row.live is not None and row.live_ratio is not None:
+            notes.append(
+                f"{row.scenario.name}: app {row.app.rps:,.0f} rps = {row.live_ratio:.2f}× the bare "
+                f"GET /health/live ({row.live.rps:,.0f} rps, same run)"
+            )
     return notes
 
 

@@ -24,6 +24,10 @@ class Scenario:
     target: float | None  # minimum app/baseline rps ratio; None: report only
     baseline_path: str = "/health/live"  # path requested on the baseline server
     rounds: int = 1  # alternating baseline/app rounds; the best run of each side counts
+    # Logged in as the seeded SME owner (bench/auth_seed.py): wrk sends its session cookie,
+    # ``{enterprise_id}`` in the paths names its enterprise, and the row also measures the bare
+    # liveness route once, for the ratio to it.
+    auth: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,23 @@ AnyScenario = Scenario | ImportScenario | SyncScenario | ScoringScenario
 SCENARIOS: list[AnyScenario] = [
     Scenario("live", "/health/live", baseline="bare", target=0.8, rounds=3),
     Scenario("ready", "/health/ready", baseline="bare", target=None, rounds=1),
+    Scenario("me", "/api/v1/me", "bare_auth", 0.5, "/bare/me", auth=True),
+    Scenario(
+        "profile",
+        "/api/v1/enterprises/{enterprise_id}/profile",
+        "bare_auth",
+        0.5,
+        "/bare/enterprises/{enterprise_id}/profile",
+        auth=True,
+    ),
+    Scenario(
+        "score",
+        "/api/v1/enterprises/{enterprise_id}/score",
+        "bare_auth",
+        0.5,
+        "/bare/enterprises/{enterprise_id}/score",
+        auth=True,
+    ),
     ImportScenario("import", rows=1_000_000, target=0.5),
     SyncScenario("sync"),
     ScoringScenario("score_one"),

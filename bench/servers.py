@@ -24,6 +24,7 @@ STOP_GRACE = 5.0
 
 APP_FACTORY = "xinyidai.app:create_app_from_env"
 BARE_FACTORY = "bench.bare_app:create_app"
+BARE_AUTH_FACTORY = "bench.bare_app:create_auth_app"
 # Identical for every server the benchmark starts; only the factory and the port differ.
 UVICORN_FLAGS = (
     "--host",
@@ -163,8 +164,15 @@ def start_bare(ctx: Context) -> Server:
     return ctx.server("bare", BARE_FACTORY)
 
 
+def start_bare_auth(ctx: Context) -> Server:
+    """Baseline kind ``bare_auth``: the authenticated reads by hand, with Redis and raw asyncpg
+    (bench/bare_app.py ``create_auth_app``)."""
+    return ctx.server("bare_auth", BARE_AUTH_FACTORY)
+
+
 BASELINES: dict[str, Callable[[Context], Server]] = {
     "bare": start_bare,
+    "bare_auth": start_bare_auth,
 }
 
 
