@@ -8,7 +8,6 @@ what the platform's own layers (middleware, logging, metrics, plugins) cost per 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +19,12 @@ import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from redis.asyncio import Redis
+
+# The platform's own session record and response Structs: the baseline does the platform's work
+# by hand (one Redis lookup, raw asyncpg reads), but answers in the same shapes.
+from xinyidai.domain.accounts.schemas import Me, Organisation
+from xinyidai.domain.accounts.sessions import SESSION_COOKIE, SessionData, session_key
+from xinyidai.domain.profiles.schemas import ProfileOut
 
 
 @get("/health/live")
@@ -45,7 +50,6 @@ def create_app() -> Litestar:
 # (jsonb decoded by msgspec) and serialised with msgspec. Same PostgreSQL and Redis as the app
 # (``DATABASE_URL``, ``REDIS_URL``), same pool size as the platform's default.
 
-SESSION_COOKIE = "xyd_session"
 SESSION_MAX_AGE = int(os.environ.get("SESSION_MAX_AGE") or 8 * 3600)
 POOL_SIZE = int(os.environ.get("DB_POOL_SIZE") or 10)
 
@@ -63,39 +67,6 @@ SCORE_SQL = (
     "reasons FROM credit_scores WHERE enterprise_id = $1 "
     "ORDER BY snapshot_version DESC, created_at DESC, id DESC LIMIT 1"
 )
-
-
-class SessionData(msgspec.Struct, frozen=True):
-    user_id: str
-    role: str
-    csrf: str
-    created: float
-
-
-class Organisation(msgspec.Struct, kw_only=True):
-    kind: str
-    id: UUID | None
-    name: str
-    verified: bool
-
-
-class MeOut(msgspec.Struct, kw_only=True):
-    id: UUID
-    email: str
-    display_name: str
-    role: str
-    organisation: Organisation
-
-
-class ProfileOut(msgspec.Struct, kw_only=True):
-    enterprise_id: UUID
-    version: int
-    format: str
-    content_hash: str
-    as_of: dt.date
-    built_at: dt.datetime
-    reason: str
-    content: dict[str, Any]
 
 
 class ScoreOut(msgspec.Struct, kw_only=True):
@@ -122,7 +93,7 @@ async def _session(request: Request[Any, Any, Any]) -> SessionData:
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > 128:
         raise NotAuthorizedException("log in first")
-    key = "xyd:session:" + hashlib.sha256(token.encode()).hexdigest()
+    key = session_key(token)
     redis: Redis = request.app.state.redis
     raw = await redis.getex(key, ex=SESSION_MAX_AGE)
     if raw is None:
@@ -150,7 +121,7 @@ async def me(request: Request[Any, Any, Any]) -> Response[bytes]:
         raise NotAuthorizedException("the account is no longer active")
     org = Organisation(kind="enterprise", id=row["enterprise_id"], name=row["name"], verified=True)
     return _json(
-        MeOut(
+        Me(
             id=row["id"],
             email=row["email"],
             display_name=row["display_name"],

@@ -14,77 +14,69 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.harness import Log, console
 from bench.public_import import ImportRow, Throughput
 from bench.scenarios import SyncScenario
 from bench.scratch import scratch_database
 from bench.servers import Context, free_port
+from xinyidai.cli.common import identity_or_sandbox, in_session, provider_or_sandbox
 from xinyidai.enums import Family
 from xinyidai.settings import Env, Settings
 
 CONCURRENCY = 8
 
 
-async def _seed(settings: Settings) -> None:
+def _seed(settings: Settings) -> None:
     """Seed the demo city in the scratch database."""
     from xinyidai.domain.demo.seed import seed_demo
-    from xinyidai.infra.db import create_engine, session_factory, unit_of_work
 
-    assert settings.database_url
-    engine = create_engine(settings, settings.database_url)
-    try:
-        async with unit_of_work(session_factory(engine)) as session:
-            await seed_demo(session, None, settings)
-    finally:
-        await engine.dispose()
+    async def work(session: AsyncSession, _: object) -> None:
+        await seed_demo(session, None, settings)
+
+    in_session(settings, work)
 
 
-async def _verify_and_authorize(settings: Settings) -> None:
+def _verify_and_authorize(settings: Settings) -> None:
     """What ``xinyidai run`` does next: the demo SMEs verify their claims at the identity
     service, then grant their authorizations."""
     from xinyidai.domain.demo.seed import authorize_demo_city, verify_demo_city
-    from xinyidai.infra.db import create_engine, session_factory, unit_of_work
 
-    await verify_demo_city(settings)
-    assert settings.database_url
-    engine = create_engine(settings, settings.database_url)
-    try:
-        async with unit_of_work(session_factory(engine)) as session:
-            await authorize_demo_city(session)
-    finally:
-        await engine.dispose()
+    async def work(session: AsyncSession, _: object) -> None:
+        await authorize_demo_city(session)
+
+    asyncio.run(verify_demo_city(settings))
+    in_session(settings, work)
 
 
-async def _series_with_receipts(settings: Settings) -> list[tuple[str, str, str]]:
+def _series_with_receipts(settings: Settings) -> list[tuple[str, str, str]]:
     """(USCC, family, signed receipt) for every authorized series: what the bare fetch asks for,
     with the receipt the provider requires, signed as the platform's sync signs it."""
     from sqlalchemy import select
 
     from xinyidai.domain.consents import receipts
-    from xinyidai.infra.db import create_engine, session_factory
     from xinyidai.infra.signing import Signer
     from xinyidai.models import DataAuthorization, Enterprise
 
-    assert settings.database_url and settings.provider_url
+    assert settings.provider_url
     signer = Signer.from_settings(settings)
     audience = settings.provider_audience or settings.provider_url
-    engine = create_engine(settings, settings.database_url)
-    try:
-        async with session_factory(engine)() as session:
-            rows = await session.execute(
-                select(Enterprise, DataAuthorization).join(
-                    DataAuthorization, DataAuthorization.enterprise_id == Enterprise.id
-                )
+
+    async def work(session: AsyncSession, _: object) -> list[tuple[str, str, str]]:
+        rows = await session.execute(
+            select(Enterprise, DataAuthorization).join(
+                DataAuthorization, DataAuthorization.enterprise_id == Enterprise.id
             )
-            work = []
-            for enterprise, auth in rows.tuples():
-                book = receipts.ReceiptBook(signer, receipts.data_subject(enterprise), audience)
-                receipt = book.receipt(auth)
-                work += [(enterprise.uscc, family, receipt) for family in auth.families]
-            return work
-    finally:
-        await engine.dispose()
+        )
+        series = []
+        for enterprise, auth in rows.tuples():
+            book = receipts.ReceiptBook(signer, receipts.data_subject(enterprise), audience)
+            receipt = book.receipt(auth)
+            series += [(enterprise.uscc, family, receipt) for family in auth.families]
+        return series
+
+    return in_session(settings, work)
 
 
 async def _raw_fetch(
@@ -126,7 +118,6 @@ def measure_sync(
 
 
 def _measure(database_url: str, redis_url: str, workdir: Path, log: Log) -> dict[str, Any]:
-    from xinyidai.cli.common import identity_or_sandbox, provider_or_sandbox
     from xinyidai.dates import china_today
     from xinyidai.domain.demo.seed import sync_demo_city
     from xinyidai.domain.profiles.snapshots import window
@@ -142,12 +133,12 @@ def _measure(database_url: str, redis_url: str, workdir: Path, log: Log) -> dict
     )
     configure_logging("WARNING")  # the sync logs a line per SME; the bench prints its own
     log("sync: seeding the demo city")
-    asyncio.run(_seed(base))
+    _seed(base)
     first, last = window(china_today())
     with provider_or_sandbox(base) as with_provider, identity_or_sandbox(with_provider) as settings:
         log("sync: verifying and authorizing the demo SMEs")
-        asyncio.run(_verify_and_authorize(settings))
-        work = asyncio.run(_series_with_receipts(settings))
+        _verify_and_authorize(settings)
+        work = _series_with_receipts(settings)
         assert settings.provider_url
         log(f"sync: raw fetch of {len(work)} series")
         started = time.perf_counter()

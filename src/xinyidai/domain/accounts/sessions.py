@@ -37,7 +37,8 @@ class NewSession:
     data: SessionData
 
 
-def _key(token: str) -> str:
+def session_key(token: str) -> str:
+    """The Redis key of a session: its token's SHA-256, so Redis never holds a usable token."""
     return "xyd:session:" + hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -55,7 +56,7 @@ class SessionStore:
         data = SessionData(
             user_id=user_id, role=role, csrf=secrets.token_urlsafe(24), created=time.time()
         )
-        key = _key(token)
+        key = session_key(token)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(key, msgspec.msgpack.encode(data), ex=self.max_age)
             pipe.sadd(_user_key(user_id), key)
@@ -66,7 +67,7 @@ class SessionStore:
     async def load(self, token: str) -> SessionData | None:
         if not token or len(token) > 128:
             return None
-        key = _key(token)
+        key = session_key(token)
         raw = await self.redis.getex(key, ex=self.max_age)  # sliding expiry
         if raw is None:
             return None
@@ -78,7 +79,7 @@ class SessionStore:
             return None
 
     async def destroy(self, token: str, user_id: str | None = None) -> None:
-        key = _key(token)
+        key = session_key(token)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(key)
             if user_id is not None:
