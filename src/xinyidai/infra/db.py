@@ -223,13 +223,8 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
     async with sessions() as session:
         try:
             yield session
-        except BaseException as exc:
-            session.info.pop(_AFTER_COMMIT, None)
-            await _abandon(session, exc)
-            raise
-        try:
             await commit(session)
-        except BaseException as exc:
+        except BaseException as exc:  # the block or the commit itself
             session.info.pop(_AFTER_COMMIT, None)
             await _abandon(session, exc)
             raise
