@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import random
 import secrets
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -52,6 +53,7 @@ def auth_seed(ctx: Context) -> AuthSeed:
 async def _seed(ctx: Context) -> AuthSeed:
     from redis.asyncio import Redis
 
+    from xinyidai.domain.accounts.guards import check_session
     from xinyidai.domain.accounts.sessions import SESSION_COOKIE, SessionStore
     from xinyidai.infra.db import create_engine, session_factory
     from xinyidai.models import Role
@@ -72,6 +74,9 @@ async def _seed(ctx: Context) -> AuthSeed:
             await _snapshot_and_score(session, enterprise_id, ctx.workdir / "auth-bundle")
         store = SessionStore(redis, settings.session_max_age)
         new = await store.create(str(user_id), Role.SME.value)
+        # As its first request would: the record is checked against the user's row once, so
+        # both servers find it current (the bare baseline does not check records itself).
+        await check_session(store, session_factory(engine), new.token, new.data, time.time())
     finally:
         await redis.aclose()
         await engine.dispose()
@@ -111,6 +116,7 @@ async def _owner(session: AsyncSession, redis: Redis, settings: Settings, uscc: 
     from xinyidai.domain.verification.identity import VerifiedIdentity
     from xinyidai.domain.verification.services import ClaimService
     from xinyidai.infra.crypto import FieldCipher
+    from xinyidai.infra.db import commit
     from xinyidai.models import EnterpriseClaim, Role
 
     accounts = AccountService(session, redis, settings, FieldCipher(settings.data_key_bytes))
@@ -135,8 +141,8 @@ async def _owner(session: AsyncSession, redis: Redis, settings: Settings, uscc: 
         token_id=f"jti-{user.id}",
         expires_at=2**31,
     )
-    await ClaimService(session).accept(claim.id, identity)
-    await session.commit()
+    await ClaimService(session, redis).accept(claim.id, identity)
+    await commit(session)
     return user.id
 
 

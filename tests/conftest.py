@@ -27,7 +27,7 @@ from xinyidai.domain.banks.services import BankService
 from xinyidai.domain.enterprises.schemas import EnterpriseCreate
 from xinyidai.domain.enterprises.services import EnterpriseService
 from xinyidai.infra.crypto import FieldCipher
-from xinyidai.infra.db import create_engine, session_factory
+from xinyidai.infra.db import commit, create_engine, session_factory
 from xinyidai.models import (
     Bank,
     DataAuthorization,
@@ -254,8 +254,8 @@ class World:
             token_id=f"jti-{next(_seq)}",
             expires_at=2**31,
         )
-        claim = await ClaimService(self.session).accept(claim.id, identity)
-        await self.session.commit()
+        claim = await ClaimService(self.session, self.redis).accept(claim.id, identity)
+        await commit(self.session)  # and then the sessions of the user see the change
         return claim
 
     async def record(self, uscc: str, **overrides: Any) -> PublicRecord:

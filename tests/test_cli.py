@@ -12,6 +12,7 @@ from joserfc.jwk import ECKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.conftest import World
 from xinyidai.cli import main
 from xinyidai.models import Bank, Role, User
 from xinyidai.settings import Settings, settings_table
@@ -159,3 +160,27 @@ def test_the_platform_never_imports_the_ml_project() -> None:
     """``ml/`` (``xinyidai_ml``) depends on ``xinyidai``, never the reverse: the production image
     ships without it."""
     assert offending(SRC, "xinyidai_ml") == []
+
+
+async def test_a_user_is_deactivated_and_reactivated_from_the_command_line(
+    cli_env: CliRunner, world: World, db: AsyncSession
+) -> None:
+    import anyio.to_thread
+
+    user = await world.user("leaving@example.com", Role.OFFICE)
+    off = await anyio.to_thread.run_sync(
+        lambda: cli_env.invoke(main, ["users", "deactivate", "Leaving@Example.com"])
+    )
+    assert off.exit_code == 0, off.output
+    await db.refresh(user)
+    assert user.is_active is False
+    on = await anyio.to_thread.run_sync(
+        lambda: cli_env.invoke(main, ["users", "activate", "leaving@example.com"])
+    )
+    assert on.exit_code == 0, on.output
+    await db.refresh(user)
+    assert user.is_active is True
+    unknown = await anyio.to_thread.run_sync(
+        lambda: cli_env.invoke(main, ["users", "deactivate", "nobody@example.com"])
+    )
+    assert unknown.exit_code != 0 and "no user with this e-mail" in unknown.output

@@ -34,7 +34,13 @@ from xinyidai.domain.verification.controllers import (
 )
 from xinyidai.domain.verification.identity import IdentityClient
 from xinyidai.infra.crypto import FieldCipher
-from xinyidai.infra.db import create_probe_engine, provide_transaction, sqlalchemy_config
+from xinyidai.infra.db import (
+    RequestSessions,
+    create_probe_engine,
+    drop_closed,
+    provide_transaction,
+    sqlalchemy_config,
+)
 from xinyidai.infra.http import (
     CheckedRequest,
     Metrics,
@@ -97,7 +103,8 @@ def create_app(settings: Settings) -> Litestar:
     redis = create_redis(settings.redis_url)
     metrics = Metrics()
     queue = create_queue(settings.redis_url)
-    alchemy = sqlalchemy_config(settings, settings.database_url, enqueue=queue.enqueue)
+    alchemy = sqlalchemy_config(settings, settings.database_url)
+    db_sessions = RequestSessions(drop_closed(alchemy.get_engine()), enqueue=queue.enqueue)
     identity = IdentityClient.from_settings(settings)  # no network until first used
     db_probe = create_probe_engine(settings, settings.database_url)
 
@@ -161,6 +168,7 @@ def create_app(settings: Settings) -> Litestar:
                 "redis": redis,
                 "metrics": metrics,
                 "alchemy": alchemy,
+                "db_sessions": db_sessions,  # where requests take their sessions
                 "db_probe": db_probe,
                 "queue": queue,
                 "sessions": SessionStore(redis, settings.session_max_age),
@@ -172,7 +180,7 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
         request_max_body_size=2 * 1024 * 1024,
     )
-    # provide_transaction commits, rolls back and closes the request's session itself.
+    # Requests take their sessions from provide_transaction, never from the plugin's hook.
     app.before_send = [hook for hook in app.before_send if hook is not alchemy.before_send_handler]
     # Outermost layer, so that even responses for unknown routes carry a request id.
     app.asgi_handler = RequestContext(app.asgi_handler, metrics)

@@ -133,6 +133,17 @@ class Settings:
         default=8 * 3600,
         metadata=_meta("SESSION_MAX_AGE", "Seconds a login session lives without activity", int),
     )
+    session_recheck_seconds: int = field(
+        default=60,
+        metadata=_meta(
+            "SESSION_RECHECK_SECONDS",
+            "Seconds a session trusts the user's role, organisation and active flag it holds "
+            "before reading them again from the database. Changes made through the platform "
+            "take effect at once (a per-user version in Redis); this bounds how long a change "
+            "made behind its back (a hand-edited row) goes unseen",
+            int,
+        ),
+    )
     cookie_secure: bool | None = field(
         default=None,
         metadata=_meta(
@@ -222,7 +233,13 @@ class Settings:
         metadata=_meta("LOG_JSON", "JSON log lines; unset: on outside development", _bool),
     )
     db_pool_size: int = field(
-        default=10, metadata=_meta("DB_POOL_SIZE", "Database connections per process", int)
+        default=10,
+        metadata=_meta(
+            "DB_POOL_SIZE",
+            "Database connections per process for steady load; the pool keeps as many again "
+            "for bursts (2 x DB_POOL_SIZE in all)",
+            int,
+        ),
     )
     db_connect_timeout: float = field(
         default=5.0,
@@ -366,6 +383,13 @@ class Settings:
         settings.check()
         return settings
 
+    def _check_sessions(self) -> None:
+        # Principal versions outlive any session (accounts/sessions.py, MAX_SESSION_AGE).
+        if not 60 <= self.session_max_age <= 31 * 24 * 3600:
+            raise SettingsError("SESSION_MAX_AGE must be between 60 seconds and 31 days")
+        if self.session_recheck_seconds < 0:
+            raise SettingsError("SESSION_RECHECK_SECONDS must not be negative")
+
     def check(self) -> None:
         if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST:
             if self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
@@ -383,6 +407,7 @@ class Settings:
                 raise SettingsError("DATA_KEY must decode to 32 bytes")
         if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST and not self.signing_key:
             raise SettingsError("SIGNING_KEY must be set outside development")
+        self._check_sessions()
 
         if self.env is Env.PRODUCTION and (not self.database_url or not self.redis_url):
             raise SettingsError(

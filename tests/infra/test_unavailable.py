@@ -62,7 +62,7 @@ async def test_refused_missing_and_hung_servers_are_unavailable(
 async def test_waiting_too_long_for_a_pooled_connection_is_unavailable(settings: Settings) -> None:
     tight = dataclasses.replace(settings, db_pool_size=1, db_pool_timeout=0.2)
     assert settings.database_url
-    engine = create_engine(tight, settings.database_url)  # 1 pooled + 1 overflow connection
+    engine = create_engine(tight, settings.database_url)  # a pool of 2 connections
     try:
         async with contextlib.AsyncExitStack() as stack:
             for _ in range(2):

@@ -51,20 +51,21 @@ def load_settings() -> Settings:
 
 
 def in_session(settings: Settings, work: Callable[..., Awaitable[T]], *, redis: bool = False) -> T:
-    """Run ``work(session, redis)`` in one transaction, committed only if it succeeds.
+    """Run ``work(session, redis)`` in one transaction, committed only if it succeeds (and
+    then its after-commit actions run, as for a request).
 
     ``redis`` is a client when asked for and configured, else ``None``. A domain error ends the
     command with its detail."""
 
     async def go() -> T:
-        from xinyidai.infra.db import create_engine, session_factory
+        from xinyidai.infra.db import create_engine, session_factory, unit_of_work
         from xinyidai.infra.redis import create_redis
 
         assert settings.database_url
         engine = create_engine(settings, settings.database_url)
         client = create_redis(settings.redis_url) if redis and settings.redis_url else None
         try:
-            async with session_factory(engine)() as session, session.begin():
+            async with unit_of_work(session_factory(engine)) as session:
                 return await work(session, client)
         finally:
             if client is not None:

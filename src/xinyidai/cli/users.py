@@ -45,3 +45,34 @@ def create_user(role: str, org: str | None, email: str, display_name: str, passw
 
         user_id = in_session(settings, work)
     click.echo(user_id)
+
+
+def _set_active(email: str, *, active: bool) -> None:
+    from xinyidai.domain.accounts.services import AccountService
+    from xinyidai.infra.crypto import FieldCipher
+
+    with engines(load_settings(), need_redis=True) as settings:
+
+        async def work(session: Any, redis: Any) -> str:
+            cipher = FieldCipher(settings.data_key_bytes)
+            user = await AccountService(session, redis, settings, cipher).set_active(
+                email, active=active
+            )
+            return str(user.id)
+
+        user_id = in_session(settings, work, redis=True)
+    click.echo(user_id)
+
+
+@users_group.command("deactivate")
+@click.argument("email")
+def deactivate_user(email: str) -> None:
+    """Deactivate a user: their sessions end at once and they can no longer log in."""
+    _set_active(email, active=False)
+
+
+@users_group.command("activate")
+@click.argument("email")
+def activate_user(email: str) -> None:
+    """Let a deactivated user log in again."""
+    _set_active(email, active=True)

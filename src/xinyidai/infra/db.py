@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from advanced_alchemy.extensions.litestar import (
-    AsyncSessionConfig,
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
-from litestar.di import NamedDependency
+from litestar import Request
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -40,21 +41,43 @@ def async_url(url: str) -> str:
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
 
 
+def pool_connections(settings: Settings) -> int:
+    """Connections a process's pool keeps: ``DB_POOL_SIZE`` and as many again for bursts."""
+    return 2 * settings.db_pool_size
+
+
 def engine_kwargs(settings: Settings) -> dict[str, object]:
     """Pool and driver settings. Every wait is bounded: opening a connection
-    (``DB_CONNECT_TIMEOUT``), waiting for a pooled one (``DB_POOL_TIMEOUT``) and each statement,
-    the pre-ping included (``DB_COMMAND_TIMEOUT``), so a server that stops answering turns into
-    errors the HTTP layer answers with 503 instead of requests that hang for ever."""
+    (``DB_CONNECT_TIMEOUT``), waiting for a pooled one (``DB_POOL_TIMEOUT``) and each statement
+    (``DB_COMMAND_TIMEOUT``), so a server that stops answering turns into errors the HTTP layer
+    answers with 503 instead of requests that hang for ever.
+
+    The pool keeps every connection it opened (no overflow connections opened and closed
+    again under load), and checks them without a round trip: see :func:`drop_closed`."""
     return {
-        "pool_size": settings.db_pool_size,
-        "max_overflow": settings.db_pool_size,
-        "pool_pre_ping": True,
+        "pool_size": pool_connections(settings),
+        "max_overflow": 0,
         "pool_timeout": settings.db_pool_timeout,
         "connect_args": {
             "timeout": settings.db_connect_timeout,
             "command_timeout": settings.db_command_timeout,
         },
     }
+
+
+def drop_closed(engine: AsyncEngine) -> AsyncEngine:
+    """Hand out no pooled connection the server has closed (a restart, an idle timeout): the
+    driver notices the closed socket while the connection sits in the pool, and a checkout
+    then opens a new one instead. This replaces a "pre-ping" statement on every checkout (two
+    round trips with asyncpg). A server that dies while a connection is out fails that one
+    statement: the request is answered 503 and SQLAlchemy drops the pool's older connections."""
+
+    def check(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this pooled connection")
+
+    event.listen(engine.sync_engine, "checkout", check)
+    return engine
 
 
 PROBE_TIMEOUT = 2.0
@@ -146,23 +169,54 @@ def _info(enqueue: Enqueue | None) -> dict[str, Any]:
     return {"enqueue": enqueue} if enqueue is not None else {}
 
 
-def sqlalchemy_config(
-    settings: Settings, database_url: str, *, enqueue: Enqueue | None = None
-) -> SQLAlchemyAsyncConfig:
-    """The request sessions' configuration; ``enqueue`` lets code that writes inside a request
-    queue jobs after the commit (``enqueue_after_commit``)."""
+def sqlalchemy_config(settings: Settings, database_url: str) -> SQLAlchemyAsyncConfig:
+    """The app's engine (Advanced Alchemy's plugin creates it at startup and disposes of it at
+    shutdown), in autocommit by default (see :class:`RequestSessions`, where requests take
+    their sessions; never from the plugin)."""
+    options: dict[str, Any] = {**engine_kwargs(settings), "isolation_level": "AUTOCOMMIT"}
     return SQLAlchemyAsyncConfig(
         connection_string=async_url(database_url),
-        session_config=AsyncSessionConfig(expire_on_commit=False, info=_info(enqueue)),
-        engine_config=EngineConfig(**engine_kwargs(settings)),  # type: ignore[arg-type]
+        engine_config=EngineConfig(**options),
         create_all=False,
         set_default_exception_handler=False,
     )
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class RequestSessions:
+    """Where a request's database session comes from, by its method.
+
+    - Safe methods (GET, HEAD, OPTIONS) **read**: each statement runs on its own, in
+      autocommit, so a read costs its statement's round trip and no BEGIN or COMMIT. A read
+      may still write one self-contained row (the access log's entry), which commits with its
+      statement.
+    - Every other method **writes**: one transaction, committed by :func:`provide_transaction`
+      when the handler succeeds and rolled back when it raises.
+
+    ``engine`` is :func:`sqlalchemy_config`'s: its connections are in autocommit unless a
+    session asks for a transaction, so reads pay nothing to switch. With ``enqueue`` (the
+    queue), code that writes can queue jobs after the commit (``enqueue_after_commit``).
+    """
+
+    def __init__(self, engine: AsyncEngine, *, enqueue: Enqueue | None = None) -> None:
+        self.engine = engine
+        info = _info(enqueue)
+        self.read = async_sessionmaker(engine, expire_on_commit=False, info=info)
+        self.write = async_sessionmaker(
+            engine.execution_options(isolation_level="READ COMMITTED"),
+            expire_on_commit=False,
+            info=info,
+        )
+
+    def for_method(self, method: str) -> async_sessionmaker[AsyncSession]:
+        return self.read if method in SAFE_METHODS else self.write
+
+
 def create_engine(settings: Settings, database_url: str) -> AsyncEngine:
     """An engine for CLI commands and jobs (outside a request)."""
-    return create_async_engine(async_url(database_url), **engine_kwargs(settings))
+    return drop_closed(create_async_engine(async_url(database_url), **engine_kwargs(settings)))
 
 
 def session_factory(
@@ -231,16 +285,19 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
 
 
 async def provide_transaction(
-    db_session: NamedDependency[AsyncSession],
+    request: Request[Any, Any, Any],
 ) -> AsyncGenerator[AsyncSession, None]:
-    """The request's unit of work: commit when the handler succeeds, roll back when it raises.
+    """The request's unit of work (see :class:`RequestSessions`): commit when the handler
+    succeeds, roll back when it raises, close the session either way.
 
     Services never commit; this boundary does, before the response is sent, so a failed commit
-    becomes an error response instead of a success that did not happen. It also closes the
-    session, which is why the app drops Advanced Alchemy's per-message before-send hook.
-    Every dependency that needs the database takes ``db`` (never ``db_session`` directly), so
-    this cleanup runs for every request that opened a session.
+    becomes an error response instead of a success that did not happen. Every dependency that
+    needs the database takes ``db``, so this cleanup runs for every request that opened a
+    session. A session that never ran a statement never took a connection: requests that need
+    no database cost nothing here.
     """
+    sessions: RequestSessions = request.app.state.db_sessions
+    db_session = sessions.for_method(request.method)()
     try:
         yield db_session
     except BaseException as exc:

@@ -2,24 +2,34 @@
 
 ``authenticate`` is the one authentication path. The app runs it as its ``before_request`` hook
 (``authenticate_early``) for every endpoint that takes ``principal``, so a request without a
-session is refused before its body is read; ``provide_principal`` then loads the user with the
-request's database session.
+session is refused before its body is read. The principal comes from the session record in Redis
+(``sessions.py``): no database read, unless the user's principal version changed since the record
+was checked, or the record is older than ``SESSION_RECHECK_SECONDS``; then the user is read again
+(one statement) and the record updated, or the session ended if the account is no longer active.
 """
 
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from xinyidai.domain.accounts.sessions import CSRF_HEADER, SESSION_COOKIE, SessionData, SessionStore
+from xinyidai.domain.accounts.sessions import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    LoadedSession,
+    SessionData,
+    SessionStore,
+)
 from xinyidai.infra.errors import Forbidden, NotAuthenticated, NotFound
 from xinyidai.models import Role, User
 
@@ -45,44 +55,102 @@ class Principal:
         return self.role is Role.SME and self.enterprise_id == enterprise_id
 
 
-def principal_of(
-    user: User, session: SessionData | None = None, token: str | None = None
-) -> Principal:
+def _uuid(value: str | None) -> UUID | None:
+    return UUID(value) if value else None
+
+
+def principal_of(user: User) -> Principal:
+    """The principal of ``user`` acting outside a request (the demo's seeding, jobs)."""
     return Principal(
         user_id=user.id,
         email=user.email,
         role=Role(user.role),
         enterprise_id=user.enterprise_id,
         bank_id=user.bank_id,
-        session=session,
+    )
+
+
+def _session_principal(data: SessionData, token: str) -> Principal:
+    """The principal a (checked) session record names."""
+    return Principal(
+        user_id=UUID(data.user_id),
+        email=data.email,
+        role=Role(data.role),
+        enterprise_id=_uuid(data.enterprise_id),
+        bank_id=_uuid(data.bank_id),
+        session=data,
         session_token=token,
     )
 
 
 _SESSION_STATE = "xinyidai.session"
+_PRINCIPAL_COLUMNS = (User.email, User.role, User.enterprise_id, User.bank_id, User.is_active)
 
 
-async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, SessionData]:
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     """The one authentication path: the session cookie names a live session, and unsafe methods
-    echo its CSRF token. Remembers the session in the request's scope for ``provide_principal``.
-    Reads headers and Redis only, never the body."""
+    echo its CSRF token. Remembers the principal in the request's scope. Reads headers and
+    Redis only (and the user's row when the record must be checked again), never the body."""
     state = connection.scope["state"]
-    found: tuple[str, SessionData] | None = state.get(_SESSION_STATE)
+    found: Principal | None = state.get(_SESSION_STATE)
     if found is not None:
         return found
     token = connection.cookies.get(SESSION_COOKIE)
     if not token:
         raise NotAuthenticated("log in first")
     sessions: SessionStore = connection.app.state.sessions
-    data = await sessions.load(token)
-    if data is None:
+    loaded = await sessions.load(token)
+    if loaded is None:
         raise NotAuthenticated("the session has ended; log in again")
     if connection.scope["method"] not in SAFE_METHODS:  # type: ignore[typeddict-item]
         sent = connection.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent.encode(), data.csrf.encode()):
+        if not hmac.compare_digest(sent.encode(), loaded.data.csrf.encode()):
             raise Forbidden("missing or wrong X-CSRF-Token header")
-    state[_SESSION_STATE] = found = (token, data)
+    data = loaded.data
+    now = time.time()
+    if not loaded.is_current(now, connection.app.state.settings.session_recheck_seconds):
+        data = await _recheck(connection, token, loaded, now)
+    state[_SESSION_STATE] = found = _session_principal(data, token)
     return found
+
+
+async def _recheck(
+    connection: ASGIConnection[Any, Any, Any, Any], token: str, loaded: LoadedSession, now: float
+) -> SessionData:
+    state = connection.app.state
+    return await check_session(state.sessions, state.db_sessions.read, token, loaded.data, now)
+
+
+async def check_session(
+    sessions: SessionStore,
+    db_sessions: async_sessionmaker[AsyncSession],
+    token: str,
+    data: SessionData,
+    now: float,
+) -> SessionData:
+    """Read the session's user again and store what was read with the version it was read at
+    (the version is read first: a change committed after it bumps it again, so it is seen on
+    the next request). An account gone or deactivated ends the session."""
+    version = await sessions.current_version(data.user_id)
+    async with db_sessions() as db:
+        row = (
+            await db.execute(select(*_PRINCIPAL_COLUMNS).where(User.id == UUID(data.user_id)))
+        ).one_or_none()
+    if row is None or not row.is_active:
+        await sessions.destroy(token, data.user_id)
+        raise NotAuthenticated("the account is no longer active")
+    checked = msgspec.structs.replace(
+        data,
+        email=row.email,
+        role=Role(row.role).value,
+        enterprise_id=str(row.enterprise_id) if row.enterprise_id else None,
+        bank_id=str(row.bank_id) if row.bank_id else None,
+        version=version,
+        checked=now,
+    )
+    if not await sessions.save(token, checked):
+        raise NotAuthenticated("the session has ended; log in again")
+    return checked
 
 
 _NEEDS_SESSION = "xinyidai.needs_session"
@@ -119,18 +187,10 @@ async def authenticate_early(request: Request[Any, Any, Any]) -> None:
         await authenticate(request)
 
 
-async def provide_principal(
-    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
-) -> Principal:
-    """The logged-in user, from the session ``authenticate`` found (it runs here if the early
-    hook did not), checked to be still active."""
-    token, data = await authenticate(request)
-    user = await db.get(User, UUID(data.user_id))
-    if user is None or not user.is_active:
-        sessions: SessionStore = request.app.state.sessions
-        await sessions.destroy(token, data.user_id)
-        raise NotAuthenticated("the account is no longer active")
-    return principal_of(user, data, token)
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The logged-in, active user, as ``authenticate`` found them (it runs here if the early
+    hook did not)."""
+    return await authenticate(request)
 
 
 def require_verified(principal: Principal) -> None:

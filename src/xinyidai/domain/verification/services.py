@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 
 from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import require_office
+from xinyidai.domain.accounts.sessions import principals_changed
 from xinyidai.domain.consents.services import AuthorizationService
 from xinyidai.domain.enterprises.schemas import EnterpriseCreate
 from xinyidai.domain.enterprises.services import EnterpriseService
@@ -352,6 +353,7 @@ class ClaimService:
         claim.identity_issuer, claim.identity_subject = identity.issuer, identity.subject
         user = await self.session.get_one(User, claim.user_id, with_for_update=True)
         user.enterprise_id = enterprise.id
+        principals_changed(self.session, self._redis(), [user.id])
         await self.session.execute(
             update(EnterpriseClaim)
             .where(
@@ -428,11 +430,13 @@ class ClaimService:
             raise Conflict("this enterprise is not verified")
         claim.status, claim.closed_at, claim.closed_reason = ClaimStatus.REVOKED, now, reason
         enterprise.verified_at = None
-        await self.session.execute(
+        users = await self.session.scalars(
             update(User)
             .where(User.enterprise_id == enterprise_id, User.role == Role.SME)
             .values(enterprise_id=None, updated_at=now)
+            .returning(User.id)
         )
+        principals_changed(self.session, self._redis(), users.all())
         revoked = await AuthorizationService(self.session).revoke_all(
             enterprise_id, principal, now=now
         )
