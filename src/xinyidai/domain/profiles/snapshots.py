@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from xinyidai.dates import add_months, month_start, utc_now
 from xinyidai.domain.enterprises.codes import SECTION_BY_CODE
@@ -387,13 +387,16 @@ async def rebuild_for_usccs(session: AsyncSession, usccs: Iterable[str], reason:
     return built
 
 
+_LATEST = (
+    select(ProfileSnapshot)
+    .where(ProfileSnapshot.enterprise_id == bindparam("enterprise_id"))
+    .order_by(ProfileSnapshot.version.desc())
+    .limit(1)
+)
+
+
 async def latest(session: AsyncSession, enterprise_id: UUID) -> ProfileSnapshot | None:
-    return await session.scalar(
-        select(ProfileSnapshot)
-        .where(ProfileSnapshot.enterprise_id == enterprise_id)
-        .order_by(ProfileSnapshot.version.desc())
-        .limit(1)
-    )
+    return await session.scalar(_LATEST, {"enterprise_id": enterprise_id})
 
 
 async def count_versions(session: AsyncSession, enterprise_id: UUID) -> int:

@@ -96,12 +96,16 @@ async def register(session: AsyncSession, directory: Path, actor: str) -> Regist
     return Registered(bundle.version, created=True)
 
 
+ACTIVE_VERSION = (
+    select(ModelActivation.version)
+    .order_by(ModelActivation.at.desc(), ModelActivation.id.desc())
+    .limit(1)
+)
+"""The active model's version: the latest activation's."""
+
+
 async def active_version(session: AsyncSession) -> str | None:
-    return await session.scalar(
-        select(ModelActivation.version)
-        .order_by(ModelActivation.at.desc(), ModelActivation.id.desc())
-        .limit(1)
-    )
+    return await session.scalar(ACTIVE_VERSION)
 
 
 async def activate(

@@ -30,7 +30,7 @@ from uuid import UUID
 import anyio.to_thread
 import msgspec
 import structlog
-from sqlalchemy import Table, Text, case, cast, exists, func, select
+from sqlalchemy import Table, Text, bindparam, case, cast, exists, func, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from uuid_utils.compat import uuid7  # the generator the primary keys use (advanced-alchemy[uuid])
 
@@ -485,6 +485,34 @@ def review_out(
     )
 
 
+_LATEST_SCORES = (
+    select(
+        CreditScore,
+        registry.ACTIVE_VERSION.scalar_subquery().label("active_model"),
+        select(ProfileSnapshot.id)
+        .where(ProfileSnapshot.enterprise_id == bindparam("enterprise_id"))
+        .order_by(ProfileSnapshot.version.desc())
+        .limit(1)
+        .scalar_subquery()
+        .label("latest_snapshot_id"),
+        select(ScoreReview.id)
+        .where(ScoreReview.score_id == CreditScore.id)
+        .order_by(ScoreReview.created_at.desc())
+        .limit(1)
+        .correlate(CreditScore)
+        .scalar_subquery()
+        .label("review_id"),
+    )
+    .where(CreditScore.enterprise_id == bindparam("enterprise_id"))
+    .order_by(
+        CreditScore.snapshot_version.desc(), CreditScore.created_at.desc(), CreditScore.id.desc()
+    )
+    .limit(HISTORY + 1)
+)
+"""An enterprise's latest scores, each with the active model, the enterprise's latest snapshot
+and the score's latest review: the score page in one round trip."""
+
+
 class ScoreService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -503,22 +531,18 @@ class ScoreService:
         return list(rows)
 
     async def latest_for(self, enterprise_id: UUID, principal: Principal) -> ScoreOut:
-        """The latest score (of the latest scored snapshot) with reasons and the earlier ones."""
+        """The latest score (of the latest scored snapshot) with reasons and the earlier ones,
+        in one statement (a second one only to describe a review, when there is one)."""
         require_readable_enterprise(principal, enterprise_id)
-        scores = await self._scores(enterprise_id, HISTORY + 1)
-        active = await registry.active_version(self.session)
-        if not scores:
+        rows = (await self.session.execute(_LATEST_SCORES, {"enterprise_id": enterprise_id})).all()
+        if not rows:
+            active = await registry.active_version(self.session)
             if active is None:
                 raise NotFound("no score yet: no scoring model is active")
             raise NotFound("no score has been computed for this enterprise yet")
-        latest = scores[0]
-        snapshot = await snapshots.latest(self.session, enterprise_id)
-        review = await self.session.scalar(
-            select(ScoreReview)
-            .where(ScoreReview.score_id == latest.id)
-            .order_by(ScoreReview.created_at.desc())
-            .limit(1)
-        )
+        scores = [row.CreditScore for row in rows]
+        latest, active, snapshot_id, review_id = rows[0]
+        review = await self.session.get(ScoreReview, review_id) if review_id else None
         await AccessLog(self.session).record(
             enterprise_id,
             principal,
@@ -537,9 +561,7 @@ class ScoreService:
             scored_at=latest.created_at,
             reasons=_reasons(latest.reasons),
             active_model=active,
-            current=latest.model_version == active
-            and snapshot is not None
-            and snapshot.id == latest.snapshot_id,
+            current=latest.model_version == active and snapshot_id == latest.snapshot_id,
             review=_brief(review) if review is not None else None,
             history=[_summary(s) for s in scores[1:]],
         )
