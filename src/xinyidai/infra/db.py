@@ -297,13 +297,16 @@ async def provide_transaction(
     no database cost nothing here.
     """
     sessions: RequestSessions = request.app.state.db_sessions
-    db_session = sessions.for_method(request.method)()
+    factory = sessions.for_method(request.method)
+    db_session = factory()
     try:
         yield db_session
     except BaseException as exc:
         await _abandon(db_session, exc)
         raise
     else:
+        if factory is sessions.read and not _has_work(db_session):
+            return  # its statements committed as they ran; closing is all that is left
         try:
             await commit(db_session)
         except BaseException as exc:
@@ -311,6 +314,11 @@ async def provide_transaction(
             raise
     finally:
         await db_session.close()
+
+
+def _has_work(session: AsyncSession) -> bool:
+    """Whether committing ``session`` would do anything: objects to flush, or actions to run."""
+    return bool(session.new or session.dirty or session.deleted or session.info.get(_AFTER_COMMIT))
 
 
 async def _abandon(session: AsyncSession, exc: BaseException) -> None:

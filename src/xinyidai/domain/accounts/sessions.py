@@ -25,12 +25,14 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
     from sqlalchemy.ext.asyncio import AsyncSession
 
 SESSION_COOKIE = "xyd_session"
@@ -122,8 +124,14 @@ class SessionStore:
     def __init__(self, redis: Redis, max_age: int) -> None:
         self.redis = redis
         self.max_age = max_age
-        self._load = redis.register_script(LOAD_SCRIPT)
-        self._save = redis.register_script(_SAVE_SCRIPT)
+
+    @cached_property
+    def _load(self) -> AsyncScript:
+        return self.redis.register_script(LOAD_SCRIPT)
+
+    @cached_property
+    def _save(self) -> AsyncScript:
+        return self.redis.register_script(_SAVE_SCRIPT)
 
     async def create(self, user_id: str, role: str) -> NewSession:
         """A new session for the user. Its principal is read from the database on its first
