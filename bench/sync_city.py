@@ -9,9 +9,11 @@ nothing else: what fetching alone costs. Both talk to the same sandbox server pr
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +28,7 @@ from xinyidai.enums import Family
 from xinyidai.settings import Env, Settings
 
 CONCURRENCY = 8
+T = TypeVar("T")
 
 
 def _seed(settings: Settings) -> None:
@@ -109,6 +112,57 @@ async def _raw_fetch(
         return months
 
 
+class CpuMeter:
+    """CPU seconds (user + system) spent by this process (with its worker children) and by the
+    sandbox provider process, between ``start()`` and ``stop()``: where a side's time went."""
+
+    def __init__(self, sandbox_port: int) -> None:
+        import psutil
+
+        me = psutil.Process()
+        self._me = me
+        self._sandbox = next(
+            (
+                child
+                for child in me.children(recursive=True)
+                if "xinyidai.sandbox" in " ".join(child.cmdline())
+                and str(sandbox_port) in " ".join(child.cmdline())
+            ),
+            None,
+        )
+        self._started: tuple[float, float] = (0.0, 0.0)
+
+    def _now(self) -> tuple[float, float]:
+        own = self._me.cpu_times()
+        mine = own.user + own.system + own.children_user + own.children_system
+        sandbox = self._sandbox.cpu_times() if self._sandbox is not None else None
+        return mine, (sandbox.user + sandbox.system) if sandbox is not None else 0.0
+
+    def start(self) -> None:
+        self._started = self._now()
+
+    def stop(self) -> dict[str, float]:
+        mine, sandbox = self._now()
+        return {
+            "client_cpu_s": round(mine - self._started[0], 2),
+            "sandbox_cpu_s": round(sandbox - self._started[1], 2),
+        }
+
+
+def _profiled(work: Callable[[], T]) -> T:
+    """``work()``, under cProfile when ``BENCH_SYNC_PROFILE`` names a file for the stats."""
+    target = os.environ.get("BENCH_SYNC_PROFILE", "").strip()
+    if not target:
+        return work()
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(work)
+    finally:
+        profiler.dump_stats(target)
+
+
 def measure_sync(
     admin_database_url: str, redis_url: str, workdir: Path, log: Log = print
 ) -> dict[str, Any]:
@@ -141,6 +195,8 @@ def _measure(database_url: str, redis_url: str, workdir: Path, log: Log) -> dict
         work = _series_with_receipts(settings)
         assert settings.provider_url
         log(f"sync: raw fetch of {len(work)} series")
+        meter = CpuMeter(base.sandbox_port)
+        meter.start()
         started = time.perf_counter()
         raw_months = asyncio.run(
             _raw_fetch(
@@ -153,10 +209,13 @@ def _measure(database_url: str, redis_url: str, workdir: Path, log: Log) -> dict
             )
         )
         raw_seconds = time.perf_counter() - started
+        raw_cpu = meter.stop()
         log("sync: platform sync of the demo city")
+        meter.start()
         started = time.perf_counter()
-        result = asyncio.run(sync_demo_city(settings, concurrency=CONCURRENCY))
+        result = _profiled(lambda: asyncio.run(sync_demo_city(settings)))
         ours_seconds = time.perf_counter() - started
+        ours_cpu = meter.stop()
     return {
         "enterprises": result["enterprises"],
         "series": len(work),
@@ -164,11 +223,13 @@ def _measure(database_url: str, redis_url: str, workdir: Path, log: Log) -> dict
             "records": result["records"],
             "seconds": round(ours_seconds, 2),
             "records_per_s": round(result["records"] / ours_seconds, 1),
+            **ours_cpu,
         },
         "raw": {
             "records": raw_months,
             "seconds": round(raw_seconds, 2),
             "records_per_s": round(raw_months / raw_seconds, 1),
+            **raw_cpu,
         },
         "families": [f.value for f in Family],
     }
@@ -184,6 +245,11 @@ def run_sync_scenario(ctx: Context, scenario: SyncScenario, database_url: str) -
         log=lambda m: console.print(f"  {m}"),
     )
     ours, raw = result["ours"], result["raw"]
+    for side, numbers in (("platform", ours), ("bare httpx", raw)):
+        console.print(
+            f"  {side}: {numbers['seconds']} s, CPU: this process {numbers['client_cpu_s']} s, "
+            f"sandbox {numbers['sandbox_cpu_s']} s"
+        )
     return ImportRow(
         scenario=scenario,
         app=Throughput(ours["records"], ours["seconds"]),

@@ -15,19 +15,26 @@ one when the provider answers 401 (it forgot or revoked the token), once per cal
 
 Retries: timeouts, connection errors, 5xx and 429 are retried ``retries`` times with
 exponential backoff and jitter (honouring ``Retry-After`` up to ``max_retry_after`` seconds);
-then ``ProviderError(retryable=True)``. Other 4xx are not retried: 403 (the provider does not
-accept the receipt; its error code is kept in the message) and 404 (unknown enterprise) raise
-``ProviderError(retryable=False)``. A body that is not the expected document rejects the whole
-response (``ProviderError(retryable=False)``); bad items are rejected one by one
-(``FetchResult.rejected``).
+then ``ProviderError(retryable=True)``. A ``Retry-After`` holds back the whole connector, not
+only the call that got it: no call of this instance is sent before it has passed. Other 4xx
+are not retried: 403 (the provider does not accept the receipt; its error code is kept in the
+message) and 404 (unknown enterprise) raise ``ProviderError(retryable=False)``. A body that is
+not the expected document rejects the whole response (``ProviderError(retryable=False)``); bad
+items are rejected one by one (``FetchResult.rejected``).
 
 The receipt (``domain/consents/receipts.py``) is the only authorization sent: it names the
 authorization's reference itself, so the bare ``X-Authorization-Reference`` header the
 connector sent before receipts is gone (two statements of one fact could disagree). It is
 issued for ``audience`` (``PROVIDER_AUDIENCE``, by default the provider's base URL).
 
-One instance holds a connection pool and a token: create it once per process (or per worker)
-and share it between calls; close it with ``aclose()``. It must be used from one event loop.
+Concurrency: calls may run at once (an SME's families are fetched together); at most
+``max_concurrent`` of them (``PROVIDER_CONCURRENCY``) are at the provider at any moment, the
+others wait for a slot. A call holds its slot only while its request is out, not while it
+sleeps before a retry.
+
+One instance holds a connection pool, a token and the concurrency bound: create it once per
+process (or per worker) and share it between calls; close it with ``aclose()``. It must be used
+from one event loop.
 """
 
 from __future__ import annotations
@@ -126,6 +133,7 @@ class HttpDataProvider:
             timeout=settings.provider_timeout,
             retries=settings.provider_retries,
             audience=settings.provider_audience,
+            max_concurrent=settings.provider_concurrency,
         )
 
     def __init__(
@@ -140,9 +148,12 @@ class HttpDataProvider:
         name: str = "sandbox",
         max_retry_after: float = 30.0,
         audience: str | None = None,
+        max_concurrent: int = 8,
     ) -> None:
         if retries < 0 or timeout <= 0 or backoff < 0:
             raise ValueError("retries and backoff must not be negative, timeout must be positive")
+        if max_concurrent < 1:
+            raise ValueError("max_concurrent must be at least 1")
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.audience = audience or self.base_url
@@ -151,6 +162,9 @@ class HttpDataProvider:
         self.retries = retries
         self.backoff = backoff
         self.max_retry_after = max_retry_after
+        self.max_concurrent = max_concurrent
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._not_before = 0.0  # loop time before which no call is sent (a Retry-After)
         self._client = AsyncOAuth2Client(
             client_id=client_id,
             client_secret=client_secret,
@@ -231,6 +245,7 @@ class HttpDataProvider:
                 delay = self.backoff * 2**attempt * (0.5 + random.random())
                 if failure.retry_after is not None:
                     delay = max(delay, min(failure.retry_after, self.max_retry_after))
+                    self._hold_back(delay)
                 self._log.info(
                     "provider_call_retry",
                     family=family.value,
@@ -257,7 +272,30 @@ class HttpDataProvider:
         family: Family,
         refused: str | None,
     ) -> httpx.Response:
-        """One try: a token if needed, then the GET. 2xx and 401 return; others raise."""
+        """One try, in one of the connector's slots, once any ``Retry-After`` has passed: a
+        token if needed, then the GET. 2xx and 401 return; others raise."""
+        async with self._slots:
+            await self._wait_retry_after()
+            return await self._attempt_in_slot(url, params, headers, family, refused)
+
+    def _hold_back(self, delay: float) -> None:
+        """No call of this connector goes out for ``delay`` seconds (the provider asked)."""
+        loop = asyncio.get_running_loop()
+        self._not_before = max(self._not_before, loop.time() + delay)
+
+    async def _wait_retry_after(self) -> None:
+        wait = self._not_before - asyncio.get_running_loop().time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _attempt_in_slot(
+        self,
+        url: str,
+        params: dict[str, str],
+        headers: dict[str, str],
+        family: Family,
+        refused: str | None,
+    ) -> httpx.Response:
         try:
             async with asyncio.timeout(self.timeout * 3):  # a bound on the whole try
                 await self._ensure_token(refused, family)
