@@ -30,7 +30,9 @@ issued for ``audience`` (``PROVIDER_AUDIENCE``, by default the provider's base U
 Concurrency: calls may run at once (an SME's families are fetched together); at most
 ``max_concurrent`` of them (``PROVIDER_CONCURRENCY``) are at the provider at any moment, the
 others wait for a slot. A call holds its slot only while its request is out, not while it
-sleeps before a retry.
+sleeps before a retry. Requests leave in the order the calls were made: a call's first request
+is written only once the previous call's first request has been (or that call has ended), so
+the provider sees the calls in the order the platform made them.
 
 One instance holds a connection pool, a token and the concurrency bound: create it once per
 process (or per worker) and share it between calls; close it with ``aclose()``. It must be used
@@ -76,6 +78,27 @@ log = structlog.get_logger(__name__)
 MAX_BODY = 8 * 1024 * 1024  # bytes; a series of 60 months is a few kilobytes
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _ERROR_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class _Turn:
+    """A call's place in the order requests leave: it waits for ``previous`` (the call made
+    just before it) to have written its first request, and sets ``sent`` once its own has."""
+
+    __slots__ = ("previous", "sent")
+
+    def __init__(self, previous: asyncio.Event | None) -> None:
+        self.previous = previous
+        self.sent = asyncio.Event()
+
+    async def wait(self) -> None:
+        if self.previous is not None:
+            await self.previous.wait()
+            self.previous = None
+
+    async def trace(self, event: str, _info: object) -> None:
+        """httpcore's ``trace`` extension: the request is written once its body is sent."""
+        if event.endswith("send_request_body.complete"):
+            self.sent.set()
 
 
 class _Retry(Exception):
@@ -165,6 +188,7 @@ class HttpDataProvider:
         self.max_concurrent = max_concurrent
         self._slots = asyncio.Semaphore(max_concurrent)
         self._not_before = 0.0  # loop time before which no call is sent (a Retry-After)
+        self._last_turn: asyncio.Event | None = None  # set when the latest call's request left
         self._client = AsyncOAuth2Client(
             client_id=client_id,
             client_secret=client_secret,
@@ -217,18 +241,28 @@ class HttpDataProvider:
         url = f"{self.base_url}/v1/enterprises/{quote(subject, safe='')}/series/{family.value}"
         params = {"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}
         headers = {"X-Authorization-Receipt": receipt}
-        response = await self._get_with_retries(url, params, headers, family)
+        turn = _Turn(self._last_turn)  # taken before any await: in the order calls are made
+        self._last_turn = turn.sent
+        try:
+            response = await self._get_with_retries(url, params, headers, family, turn)
+        finally:
+            turn.sent.set()
         items = self._items(response, subject, family)
         return validate_items(family, items, first, last, provider=self.name)
 
     async def _get_with_retries(
-        self, url: str, params: dict[str, str], headers: dict[str, str], family: Family
+        self,
+        url: str,
+        params: dict[str, str],
+        headers: dict[str, str],
+        family: Family,
+        turn: _Turn,
     ) -> httpx.Response:
         attempt = 0
         refused: str | None = None  # the Authorization the provider answered 401 to
         while True:
             try:
-                response = await self._attempt(url, params, headers, family, refused)
+                response = await self._attempt(url, params, headers, family, refused, turn)
             except _Retry as failure:
                 if attempt >= self.retries:
                     self._log.warning(
@@ -271,12 +305,18 @@ class HttpDataProvider:
         headers: dict[str, str],
         family: Family,
         refused: str | None,
+        turn: _Turn,
     ) -> httpx.Response:
-        """One try, in one of the connector's slots, once any ``Retry-After`` has passed: a
-        token if needed, then the GET. 2xx and 401 return; others raise."""
-        async with self._slots:
-            await self._wait_retry_after()
-            return await self._attempt_in_slot(url, params, headers, family, refused)
+        """One try, after the previous call's first request has left, in one of the
+        connector's slots, once any ``Retry-After`` has passed: a token if needed, then the
+        GET. 2xx and 401 return; others raise."""
+        await turn.wait()  # outside the slot: waiting for an earlier call never holds one
+        try:
+            async with self._slots:
+                await self._wait_retry_after()
+                return await self._attempt_in_slot(url, params, headers, family, refused, turn)
+        finally:
+            turn.sent.set()  # the first try has ended: the next call need not wait for more
 
     def _hold_back(self, delay: float) -> None:
         """No call of this connector goes out for ``delay`` seconds (the provider asked)."""
@@ -295,12 +335,13 @@ class HttpDataProvider:
         headers: dict[str, str],
         family: Family,
         refused: str | None,
+        turn: _Turn,
     ) -> httpx.Response:
         try:
             async with asyncio.timeout(self.timeout * 3):  # a bound on the whole try
                 await self._ensure_token(refused, family)
                 response: httpx.Response = await self._client.get(
-                    url, params=params, headers=headers
+                    url, params=params, headers=headers, extensions={"trace": turn.trace}
                 )
         except (httpx.TimeoutException, TimeoutError):
             raise _Retry("timeout") from None
