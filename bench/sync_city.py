@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from uuid import UUID
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -163,15 +164,98 @@ def _profiled(work: Callable[[], T]) -> T:
         profiler.dump_stats(target)
 
 
+def _queue_runs(settings: Settings) -> list[UUID]:
+    """A sync run for every demo SME with an authorization (what ``sync_demo_city`` queues)."""
+    from sqlalchemy import select
+
+    from xinyidai.domain.credit_data.sync import queue_sync
+    from xinyidai.models import DataAuthorization
+
+    async def no_queue(*_: object, **__: object) -> None:
+        return None
+
+    async def work(session: AsyncSession, _: object) -> list[UUID]:
+        ids = (await session.scalars(select(DataAuthorization.enterprise_id).distinct())).all()
+        return [(await queue_sync(session, no_queue, e, trigger="bench")).id for e in ids]
+
+    return in_session(settings, work)
+
+
+def _worker(settings: Settings, run_ids: list[UUID], ready: Any, go: Any, done: Any) -> None:
+    """One sync worker process: its engine, connector and signer set up (not measured), then,
+    at ``go``, its share of the runs, as the job path runs them; puts the records it added."""
+    from xinyidai.domain.credit_data.sync import execute_syncs
+    from xinyidai.domain.providers.http import HttpDataProvider
+    from xinyidai.infra.db import create_engine, session_factory
+    from xinyidai.infra.logging import configure_logging
+    from xinyidai.infra.signing import Signer
+
+    configure_logging("WARNING")
+
+    async def work() -> int:
+        assert settings.database_url
+        engine = create_engine(settings, settings.database_url)
+        provider = HttpDataProvider.from_settings(settings)
+        try:
+            ready.set()
+            await asyncio.to_thread(go.wait)
+            runs = await execute_syncs(
+                session_factory(engine),
+                provider,
+                run_ids,
+                signer=Signer.from_settings(settings),
+                concurrency=settings.sync_concurrency,
+            )
+            return sum(run.records_added for run in runs if run is not None)
+        finally:
+            await provider.aclose()
+            await engine.dispose()
+
+    done.put(asyncio.run(work()))
+
+
+def _sync_in_workers(settings: Settings, workers: int) -> tuple[int, int, float]:
+    """The demo city's runs spread over ``workers`` processes: (records added, SMEs, seconds
+    from the start signal to the last worker's end)."""
+    import multiprocessing
+
+    run_ids = _queue_runs(settings)
+    context = multiprocessing.get_context("spawn")
+    go, done = context.Event(), context.Queue()
+    readies = [context.Event() for _ in range(workers)]
+    processes = [
+        context.Process(target=_worker, args=(settings, run_ids[n::workers], readies[n], go, done))
+        for n in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        for ready in readies:
+            if not ready.wait(120):
+                raise RuntimeError("a sync worker did not start")
+        started = time.perf_counter()
+        go.set()
+        added = sum(done.get(timeout=600) for _ in processes)
+        seconds = time.perf_counter() - started
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+    return added, len(run_ids), seconds
+
+
 def measure_sync(
-    admin_database_url: str, redis_url: str, workdir: Path, log: Log = print
+    admin_database_url: str, redis_url: str, workdir: Path, log: Log = print, workers: int = 1
 ) -> dict[str, Any]:
     """Run both sides once, in a scratch database; return rates and counts."""
     with scratch_database(admin_database_url, "xyd_bench_sync") as database_url:
-        return _measure(database_url, redis_url, workdir, log)
+        return _measure(database_url, redis_url, workdir, log, workers)
 
 
-def _measure(database_url: str, redis_url: str, workdir: Path, log: Log) -> dict[str, Any]:
+def _measure(
+    database_url: str, redis_url: str, workdir: Path, log: Log, workers: int
+) -> dict[str, Any]:
     from xinyidai.dates import china_today
     from xinyidai.domain.demo.seed import sync_demo_city
     from xinyidai.domain.profiles.snapshots import window
@@ -210,11 +294,17 @@ def _measure(database_url: str, redis_url: str, workdir: Path, log: Log) -> dict
         )
         raw_seconds = time.perf_counter() - started
         raw_cpu = meter.stop()
-        log("sync: platform sync of the demo city")
-        meter.start()
-        started = time.perf_counter()
-        result = _profiled(lambda: asyncio.run(sync_demo_city(settings)))
-        ours_seconds = time.perf_counter() - started
+        if workers == 1:
+            log("sync: platform sync of the demo city")
+            meter.start()
+            started = time.perf_counter()
+            result = _profiled(lambda: asyncio.run(sync_demo_city(settings)))
+            ours_seconds = time.perf_counter() - started
+        else:
+            log(f"sync: platform sync of the demo city in {workers} worker processes")
+            meter.start()
+            added, enterprises, ours_seconds = _sync_in_workers(settings, workers)
+            result = {"enterprises": enterprises, "records": added}
         ours_cpu = meter.stop()
     return {
         "enterprises": result["enterprises"],
@@ -243,6 +333,7 @@ def run_sync_scenario(ctx: Context, scenario: SyncScenario, database_url: str) -
         ctx.env["REDIS_URL"],
         ctx.workdir,
         log=lambda m: console.print(f"  {m}"),
+        workers=scenario.workers,
     )
     ours, raw = result["ours"], result["raw"]
     for side, numbers in (("platform", ours), ("bare httpx", raw)):
