@@ -44,10 +44,12 @@ class ImportScenario:
 @dataclass(frozen=True, slots=True)
 class SyncScenario:
     """Kind ``sync``: a full sync of the demo city from the sandbox provider (records/s),
-    against bare httpx fetching the same series from the same sandbox (see sync_city.py)."""
+    against bare httpx fetching the same series from the same sandbox (see sync_city.py);
+    ``workers`` processes share the SMEs (each with its own connector and pool)."""
 
     name: str
     target: float | None = None
+    workers: int = 1
     kind: str = "sync"
 
 
@@ -84,7 +86,8 @@ SCENARIOS: list[AnyScenario] = [
         auth=True,
     ),
     ImportScenario("import", rows=1_000_000, target=0.5),
-    SyncScenario("sync"),
+    SyncScenario("sync", target=0.5),
+    SyncScenario("sync_2w", target=0.5, workers=2),
     ScoringScenario("score_one"),
     ScoringScenario("score_batch"),
 ]

@@ -300,6 +300,23 @@ class Settings:
             _opt_str,
         ),
     )
+    provider_concurrency: int = field(
+        default=8,
+        metadata=_meta(
+            "PROVIDER_CONCURRENCY",
+            "Calls one process has in flight at the data provider at most (an SME's families "
+            "are fetched at once, under this bound)",
+            int,
+        ),
+    )
+    sync_concurrency: int = field(
+        default=16,
+        metadata=_meta(
+            "SYNC_CONCURRENCY",
+            "SMEs one process syncs at once at most when it syncs many (e.g. the demo city)",
+            int,
+        ),
+    )
     sandbox_port: int = field(
         default=8100,
         metadata=_meta("SANDBOX_PORT", "Port of the sandbox provider `xinyidai run` starts", int),
@@ -409,6 +426,8 @@ class Settings:
             raise SettingsError("SIGNING_KEY must be set outside development")
         self._check_sessions()
 
+        if self.provider_concurrency < 1 or self.sync_concurrency < 1:
+            raise SettingsError("PROVIDER_CONCURRENCY and SYNC_CONCURRENCY must be at least 1")
         if self.env is Env.PRODUCTION and (not self.database_url or not self.redis_url):
             raise SettingsError(
                 "production needs DATABASE_URL and REDIS_URL; the embedded "

@@ -24,9 +24,13 @@ Test controls (a sandbox has no secrets to protect; never expose it beyond loopb
   next series calls: a late answer (longer than the client waits), 429/500/503, or garbage
   (not JSON, a wrong shape, another enterprise, or one bad item among good ones).
 * ``app.state.calls`` (``GET /_sandbox/calls``) counts series calls per (USCC, family).
+* ``app.state.concurrency`` (:class:`ConcurrencyProbe`, shown by ``GET /_sandbox/calls``)
+  counts the series calls being answered at once and the peak; ``gather(n)`` makes the next
+  ``n`` calls wait for each other, so calls sent together are seen together.
 * ``app.state.receipts`` (``GET /_sandbox/receipts``): every release with the receipt it was
   made under (in memory: a sandbox's log lives as long as its process).
-* :func:`reset` (``POST /_sandbox/reset``) clears faults, counts, kept receipts and tokens.
+* :func:`reset` (``POST /_sandbox/reset``) clears faults, counts (the concurrency peak too),
+  kept receipts and tokens.
 
 Run it alone with ``python -m xinyidai.sandbox --port 8100 [--seed N] [--client-id ID]
 [--platform-jwks FILE | --platform-jwks-uri URL] [--audience ID]``; the client secret is read
@@ -57,6 +61,7 @@ from litestar.params import FromPath, QueryParameter
 from xinyidai.dates import china_month, months_between, utc_now
 from xinyidai.domain.enterprises.codes import CodeError, validate_uscc
 from xinyidai.enums import Family
+from xinyidai.sandbox.concurrency import ConcurrencyProbe
 from xinyidai.sandbox.faults import FaultQueue, arm_faults, show_faults
 from xinyidai.sandbox.receipts import PlatformKeys, ReceiptRefused, verify_receipt
 from xinyidai.simulation.generator import family_series
@@ -118,6 +123,7 @@ def reset(app: Litestar) -> None:
     token)."""
     app.state.faults.clear()
     app.state.calls.clear()
+    app.state.concurrency.clear()
     app.state.receipts.clear()
     app.state.tokens.clear()
 
@@ -300,6 +306,18 @@ async def series(
     to: Annotated[str | None, QueryParameter(name="to")] = None,
 ) -> Response[Any]:
     state.calls[(uscc.strip().upper(), family)] += 1
+    async with state.concurrency.call():
+        return await _series(request, state, uscc, family, from_, to)
+
+
+async def _series(
+    request: Request[Any, Any, Any],
+    state: State,
+    uscc: str,
+    family: str,
+    from_: str | None,
+    to: str | None,
+) -> Response[Any]:
     if not _bearer_ok(request, state):
         return _json(
             401,
@@ -419,7 +437,13 @@ async def calls(state: State) -> dict[str, Any]:
         {"uscc": uscc, "family": family, "count": count}
         for (uscc, family), count in sorted(state.calls.items())
     ]
-    return {"calls": rows, "total": sum(state.calls.values())}
+    probe: ConcurrencyProbe = state.concurrency
+    return {
+        "calls": rows,
+        "total": sum(state.calls.values()),
+        "in_flight": probe.in_flight,
+        "peak_in_flight": probe.peak,
+    }
 
 
 @get("/_sandbox/receipts")
@@ -467,6 +491,7 @@ def create_app(
             "token_ttl": token_ttl,
             "faults": faults if faults is not None else FaultPlan(),
             "calls": Counter(),
+            "concurrency": ConcurrencyProbe(),
             "tokens": {},
             "platform_keys": keys,
             "audience": audience.rstrip("/") if audience else None,
@@ -491,6 +516,7 @@ def create_app(
 
 __all__ = [
     "FAULT_KINDS",
+    "ConcurrencyProbe",
     "FaultPlan",
     "PlatformKeys",
     "create_app",

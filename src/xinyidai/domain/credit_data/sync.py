@@ -4,26 +4,37 @@ A sync run is a row (``sync_runs``) and a SAQ job. The job fetches, for every fa
 live authorization, the last 36 complete months, presenting a receipt the platform signs for
 that authorization (``domain/consents/receipts.py``: one per authorization and run, issued
 again if the run outlasts it); an enterprise that ``receipts.data_subject`` refuses is never
-fetched. Rows are inserted with their provenance and ``ON CONFLICT DO NOTHING``, so re-running
-a sync for periods already held changes nothing. Families without a live authorization are never
-requested. Authorizations are checked again after the fetch, so a revocation that lands while
-the provider answers still keeps that family's data out.
+fetched. Families without a live authorization are never requested. Authorizations are checked
+again after the fetch, so a revocation that lands while the provider answers still keeps that
+family's data out.
+
+An SME's families are fetched at once (the connector bounds how many calls are at the provider,
+``PROVIDER_CONCURRENCY``); many SMEs are synced at once by :func:`execute_syncs` under
+``SYNC_CONCURRENCY``. What was fetched is written in one transaction: one statement per family
+(``INSERT … SELECT … FROM unnest(…)`` of the family's months, each row with its provenance and
+``ON CONFLICT DO NOTHING``, so re-running a sync for periods already held changes nothing), then
+the profile snapshot, rebuilt once, and the run's outcome. A failure anywhere in it leaves none
+of it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import structlog
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import TextClause, bindparam, select, text
+from sqlalchemy.dialects import postgresql
 
 from xinyidai.dates import utc_now
 from xinyidai.domain.consents import receipts
 from xinyidai.domain.consents.services import AuthorizationService
 from xinyidai.domain.profiles import snapshots
+from xinyidai.domain.providers.base import VALUE_COLUMNS
 from xinyidai.enums import Family
 from xinyidai.infra.db import after_commit, unit_of_work
 from xinyidai.infra.text import storable_text
@@ -32,7 +43,7 @@ from xinyidai.models import SERIES_MODELS, Enterprise, SyncRun, SyncStatus
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-    from xinyidai.domain.providers.base import DataProvider
+    from xinyidai.domain.providers.base import DataProvider, FetchResult
     from xinyidai.infra.db import Enqueue
     from xinyidai.infra.signing import Signer
 
@@ -103,41 +114,62 @@ async def requeue_stale_syncs(
     return len(stale)
 
 
+_SCALARS = ("enterprise_id", "source", "fetched_at", "authorization_id")  # same on every row
+
+
+@functools.cache
+def _insert_statement(family: Family) -> TextClause:
+    """The one statement that writes a family's fetched months: arrays of the per-row columns
+    unnested into rows, the provenance every row shares bound once. Built once per family, so
+    its SQL is compiled (and prepared by asyncpg) once, however many months it carries."""
+    table = SERIES_MODELS[family].__table__
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    per_row = ["period", "provider_ref", *(c.name for c in VALUE_COLUMNS[family])]
+
+    def sql_type(name: str) -> str:
+        return str(table.c[name].type.compile(dialect=dialect))
+
+    targets = ", ".join(f'"{name}"' for name in (*_SCALARS, *per_row))
+    picked = ", ".join(
+        [f"CAST(:{name} AS {sql_type(name)})" for name in _SCALARS]
+        + [f'u."{name}"' for name in per_row]
+    )
+    arrays = ", ".join(f"CAST(:{name} AS {sql_type(name)}[])" for name in per_row)
+    names = ", ".join(f'"{name}"' for name in per_row)
+    statement = text(
+        f'INSERT INTO "{table.name}" ({targets}) SELECT {picked} '  # noqa: S608 - names from the model
+        f"FROM unnest({arrays}) AS u({names}) "
+        "ON CONFLICT (enterprise_id, period) DO NOTHING RETURNING period"
+    )
+    # The shared values go through their columns' types (e.g. DateTimeUTC refuses naive times).
+    return statement.bindparams(*(bindparam(name, type_=table.c[name].type) for name in _SCALARS))
+
+
 async def store(
     session: AsyncSession,
     enterprise_id: UUID,
     family: Family,
-    records: list[Any],
+    records: Sequence[Any],
     authorization_id: UUID,
     source: str,
     fetched_at: dt.datetime,
 ) -> int:
-    """Insert fetched months; periods already held are left as they are. Returns rows added."""
+    """Insert fetched months, each with its provenance, in one statement; periods already held
+    are left as they are. Returns rows added."""
     if not records:
         return 0
-    table = SERIES_MODELS[family].__table__
-    rows = [
-        {
-            "enterprise_id": enterprise_id,
-            "period": r.period,
-            "source": source,
-            "provider_ref": r.provider_ref,
-            "fetched_at": fetched_at,
-            "authorization_id": authorization_id,
-            **r.values,
-        }
-        for r in records
-    ]
-    added = 0
-    for start in range(0, len(rows), 500):
-        result = await session.execute(
-            insert(table)
-            .values(rows[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["enterprise_id", "period"])
-            .returning(table.c.period)
-        )
-        added += len(result.all())
-    return added
+    params: dict[str, Any] = {
+        "enterprise_id": enterprise_id,
+        "source": source,
+        "fetched_at": fetched_at,
+        "authorization_id": authorization_id,
+        "period": [r.period for r in records],
+        "provider_ref": [r.provider_ref for r in records],
+    }
+    for column in VALUE_COLUMNS[family]:
+        params[column.name] = [r.values[column.name] for r in records]
+    result = await session.execute(_insert_statement(family), params)
+    return len(result.all())
 
 
 async def execute_sync(
@@ -153,8 +185,6 @@ async def execute_sync(
     ``signer`` signs the run's authorization receipts. ``now`` sets the window of months and
     which authorizations are live; receipts always carry the wall clock (the provider checks
     their times against its own)."""
-    from xinyidai.domain.providers.base import ProviderError
-
     now = now or utc_now()
     async with unit_of_work(sessions) as session:
         run = await session.get(SyncRun, run_id)
@@ -162,14 +192,11 @@ async def execute_sync(
             return run
         run.status = SyncStatus.RUNNING
         enterprise_id = run.enterprise_id
-    async with unit_of_work(sessions) as session:
         enterprise = await session.get(Enterprise, enterprise_id)
         assert enterprise is not None
         try:
             subject = receipts.data_subject(enterprise)
         except receipts.FetchRefused as refused:
-            run = await session.get(SyncRun, run_id)
-            assert run is not None
             run.status, run.error = SyncStatus.FAILED, str(refused)[:4000]
             run.finished_at = utc_now()
             log.info("sync_refused", enterprise_id=str(enterprise_id), reason=str(refused))
@@ -178,24 +205,9 @@ async def execute_sync(
 
     first, last = snapshots.window(now.date())
     book = receipts.ReceiptBook(signer, subject, provider.audience)
-    fetched: dict[Family, Any] = {}
-    errors: list[str] = []
-    for family, auth in sorted(auths.items()):
-        try:
-            receipt = book.receipt(auth)
-        except ValueError as exc:  # it ended between the query and now
-            errors.append(f"{family.value}: {exc}")
-            continue
-        try:
-            fetched[family] = await provider.fetch(subject.uscc, family, first, last, receipt)
-        except ProviderError as exc:
-            errors.append(f"{family.value}: {exc}")
-            log.warning(
-                "sync_family_failed",
-                enterprise_id=str(enterprise_id),
-                family=family.value,
-                error=storable_text(exc, limit=500),
-            )
+    fetched, errors = await _fetch_families(
+        provider, subject.uscc, auths, book, first, last, enterprise_id
+    )
 
     async with unit_of_work(sessions) as session:  # commits, then queues the snapshot's score
         run = await session.get(SyncRun, run_id)
@@ -214,7 +226,7 @@ async def execute_sync(
             stored.append(family.value)
             for rejected in result.rejected:
                 errors.append(f"{family.value} {rejected.period or '?'}: {rejected.reason}")
-        await snapshots.rebuild(session, enterprise_id, "sync", now)
+        await snapshots.rebuild(session, enterprise_id, "sync", now)  # once, for every family
         run.families = stored
         run.records_added = added
         run.error = storable_text("; ".join(errors), limit=MAX_ERROR) or None
@@ -228,6 +240,69 @@ async def execute_sync(
         status=run.status,
     )
     return run
+
+
+async def _fetch_families(
+    provider: DataProvider,
+    uscc: str,
+    auths: dict[Family, Any],
+    book: receipts.ReceiptBook,
+    first: dt.date,
+    last: dt.date,
+    enterprise_id: UUID,
+) -> tuple[dict[Family, FetchResult], list[str]]:
+    """Every authorized family of one SME, fetched at once (the connector bounds the calls at
+    the provider): what came back by family, in family order, and the errors of the rest."""
+    from xinyidai.domain.providers.base import ProviderError
+
+    errors: list[str] = []
+    calls: dict[Family, asyncio.Task[FetchResult]] = {}
+    for family, auth in sorted(auths.items()):
+        try:
+            receipt = book.receipt(auth)
+        except ValueError as exc:  # it ended between the query and now
+            errors.append(f"{family.value}: {exc}")
+            continue
+        calls[family] = asyncio.ensure_future(provider.fetch(uscc, family, first, last, receipt))
+    # Every call ends before anything is raised: none is left running behind the run.
+    outcomes = await asyncio.gather(*calls.values(), return_exceptions=True)
+    fetched: dict[Family, FetchResult] = {}
+    for family, outcome in zip(calls, outcomes, strict=True):
+        if isinstance(outcome, ProviderError):
+            errors.append(f"{family.value}: {outcome}")
+            log.warning(
+                "sync_family_failed",
+                enterprise_id=str(enterprise_id),
+                family=family.value,
+                error=storable_text(outcome, limit=500),
+            )
+        elif isinstance(outcome, BaseException):
+            raise outcome
+        else:
+            fetched[family] = outcome
+    return fetched, errors
+
+
+async def execute_syncs(
+    sessions: async_sessionmaker[AsyncSession],
+    provider: DataProvider,
+    run_ids: Sequence[UUID],
+    *,
+    signer: Signer,
+    concurrency: int,
+    now: dt.datetime | None = None,
+) -> list[SyncRun | None]:
+    """Many runs, at most ``concurrency`` (``SYNC_CONCURRENCY``) of them at once, sharing one
+    connector (so its bound on calls at the provider holds for all); their runs, in order."""
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    slots = asyncio.Semaphore(concurrency)
+
+    async def one(run_id: UUID) -> SyncRun | None:
+        async with slots:
+            return await execute_sync(sessions, provider, run_id, now, signer=signer)
+
+    return list(await asyncio.gather(*(one(run_id) for run_id in run_ids)))
 
 
 async def record_sync_failure(

@@ -170,12 +170,11 @@ async def verify_demo_city(settings: Settings, *, concurrency: int = 8) -> int:
     return verified
 
 
-async def sync_demo_city(settings: Settings, *, concurrency: int = 8) -> dict[str, int]:
+async def sync_demo_city(settings: Settings, *, concurrency: int | None = None) -> dict[str, int]:
     """Fetch 36 months of every authorized family of every demo SME from the provider at
-    ``settings.provider_url``, through the same sync path the jobs use."""
-    import asyncio
-
-    from xinyidai.domain.credit_data.sync import execute_sync, queue_sync
+    ``settings.provider_url``, through the same sync path the jobs use, ``concurrency`` SMEs at
+    once (unset: ``SYNC_CONCURRENCY``)."""
+    from xinyidai.domain.credit_data.sync import execute_syncs, queue_sync
     from xinyidai.domain.providers.http import HttpDataProvider
     from xinyidai.infra.db import create_engine, session_factory, unit_of_work
     from xinyidai.infra.signing import Signer
@@ -197,21 +196,14 @@ async def sync_demo_city(settings: Settings, *, concurrency: int = 8) -> dict[st
                 for enterprise_id in ids
             ]
             run_ids = [run.id for run in runs]
-        semaphore = asyncio.Semaphore(concurrency)
-        added = 0
-
-        async def one(run_id: object) -> None:
-            nonlocal added
-            async with semaphore:
-                run = await execute_sync(
-                    sessions,
-                    provider,
-                    run_id,  # type: ignore[arg-type]
-                    signer=signer,
-                )
-                added += run.records_added if run else 0
-
-        await asyncio.gather(*(one(r) for r in run_ids))
+        done = await execute_syncs(
+            sessions,
+            provider,
+            run_ids,
+            signer=signer,
+            concurrency=concurrency or settings.sync_concurrency,
+        )
+        added = sum(run.records_added for run in done if run is not None)
     finally:
         await provider.aclose()
         await engine.dispose()

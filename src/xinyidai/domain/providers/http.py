@@ -15,19 +15,28 @@ one when the provider answers 401 (it forgot or revoked the token), once per cal
 
 Retries: timeouts, connection errors, 5xx and 429 are retried ``retries`` times with
 exponential backoff and jitter (honouring ``Retry-After`` up to ``max_retry_after`` seconds);
-then ``ProviderError(retryable=True)``. Other 4xx are not retried: 403 (the provider does not
-accept the receipt; its error code is kept in the message) and 404 (unknown enterprise) raise
-``ProviderError(retryable=False)``. A body that is not the expected document rejects the whole
-response (``ProviderError(retryable=False)``); bad items are rejected one by one
-(``FetchResult.rejected``).
+then ``ProviderError(retryable=True)``. A ``Retry-After`` holds back the whole connector, not
+only the call that got it: no call of this instance is sent before it has passed. Other 4xx
+are not retried: 403 (the provider does not accept the receipt; its error code is kept in the
+message) and 404 (unknown enterprise) raise ``ProviderError(retryable=False)``. A body that is
+not the expected document rejects the whole response (``ProviderError(retryable=False)``); bad
+items are rejected one by one (``FetchResult.rejected``).
 
 The receipt (``domain/consents/receipts.py``) is the only authorization sent: it names the
 authorization's reference itself, so the bare ``X-Authorization-Reference`` header the
 connector sent before receipts is gone (two statements of one fact could disagree). It is
 issued for ``audience`` (``PROVIDER_AUDIENCE``, by default the provider's base URL).
 
-One instance holds a connection pool and a token: create it once per process (or per worker)
-and share it between calls; close it with ``aclose()``. It must be used from one event loop.
+Concurrency: calls may run at once (an SME's families are fetched together); at most
+``max_concurrent`` of them (``PROVIDER_CONCURRENCY``) are at the provider at any moment, the
+others wait for a slot. A call holds its slot only while its request is out, not while it
+sleeps before a retry. Requests leave in the order the calls were made: a call's first request
+is written only once the previous call's first request has been (or that call has ended), so
+the provider sees the calls in the order the platform made them.
+
+One instance holds a connection pool, a token and the concurrency bound: create it once per
+process (or per worker) and share it between calls; close it with ``aclose()``. It must be used
+from one event loop.
 """
 
 from __future__ import annotations
@@ -69,6 +78,27 @@ log = structlog.get_logger(__name__)
 MAX_BODY = 8 * 1024 * 1024  # bytes; a series of 60 months is a few kilobytes
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _ERROR_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class _Turn:
+    """A call's place in the order requests leave: it waits for ``previous`` (the call made
+    just before it) to have written its first request, and sets ``sent`` once its own has."""
+
+    __slots__ = ("previous", "sent")
+
+    def __init__(self, previous: asyncio.Event | None) -> None:
+        self.previous = previous
+        self.sent = asyncio.Event()
+
+    async def wait(self) -> None:
+        if self.previous is not None:
+            await self.previous.wait()
+            self.previous = None
+
+    async def trace(self, event: str, _info: object) -> None:
+        """httpcore's ``trace`` extension: the request is written once its body is sent."""
+        if event.endswith("send_request_body.complete"):
+            self.sent.set()
 
 
 class _Retry(Exception):
@@ -126,6 +156,7 @@ class HttpDataProvider:
             timeout=settings.provider_timeout,
             retries=settings.provider_retries,
             audience=settings.provider_audience,
+            max_concurrent=settings.provider_concurrency,
         )
 
     def __init__(
@@ -140,9 +171,12 @@ class HttpDataProvider:
         name: str = "sandbox",
         max_retry_after: float = 30.0,
         audience: str | None = None,
+        max_concurrent: int = 8,
     ) -> None:
         if retries < 0 or timeout <= 0 or backoff < 0:
             raise ValueError("retries and backoff must not be negative, timeout must be positive")
+        if max_concurrent < 1:
+            raise ValueError("max_concurrent must be at least 1")
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.audience = audience or self.base_url
@@ -151,6 +185,10 @@ class HttpDataProvider:
         self.retries = retries
         self.backoff = backoff
         self.max_retry_after = max_retry_after
+        self.max_concurrent = max_concurrent
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._not_before = 0.0  # loop time before which no call is sent (a Retry-After)
+        self._last_turn: asyncio.Event | None = None  # set when the latest call's request left
         self._client = AsyncOAuth2Client(
             client_id=client_id,
             client_secret=client_secret,
@@ -203,18 +241,28 @@ class HttpDataProvider:
         url = f"{self.base_url}/v1/enterprises/{quote(subject, safe='')}/series/{family.value}"
         params = {"from": f"{first:%Y-%m}", "to": f"{last:%Y-%m}"}
         headers = {"X-Authorization-Receipt": receipt}
-        response = await self._get_with_retries(url, params, headers, family)
+        turn = _Turn(self._last_turn)  # taken before any await: in the order calls are made
+        self._last_turn = turn.sent
+        try:
+            response = await self._get_with_retries(url, params, headers, family, turn)
+        finally:
+            turn.sent.set()
         items = self._items(response, subject, family)
         return validate_items(family, items, first, last, provider=self.name)
 
     async def _get_with_retries(
-        self, url: str, params: dict[str, str], headers: dict[str, str], family: Family
+        self,
+        url: str,
+        params: dict[str, str],
+        headers: dict[str, str],
+        family: Family,
+        turn: _Turn,
     ) -> httpx.Response:
         attempt = 0
         refused: str | None = None  # the Authorization the provider answered 401 to
         while True:
             try:
-                response = await self._attempt(url, params, headers, family, refused)
+                response = await self._attempt(url, params, headers, family, refused, turn)
             except _Retry as failure:
                 if attempt >= self.retries:
                     self._log.warning(
@@ -231,6 +279,7 @@ class HttpDataProvider:
                 delay = self.backoff * 2**attempt * (0.5 + random.random())
                 if failure.retry_after is not None:
                     delay = max(delay, min(failure.retry_after, self.max_retry_after))
+                    self._hold_back(delay)
                 self._log.info(
                     "provider_call_retry",
                     family=family.value,
@@ -256,13 +305,43 @@ class HttpDataProvider:
         headers: dict[str, str],
         family: Family,
         refused: str | None,
+        turn: _Turn,
     ) -> httpx.Response:
-        """One try: a token if needed, then the GET. 2xx and 401 return; others raise."""
+        """One try, after the previous call's first request has left, in one of the
+        connector's slots, once any ``Retry-After`` has passed: a token if needed, then the
+        GET. 2xx and 401 return; others raise."""
+        await turn.wait()  # outside the slot: waiting for an earlier call never holds one
+        try:
+            async with self._slots:
+                await self._wait_retry_after()
+                return await self._attempt_in_slot(url, params, headers, family, refused, turn)
+        finally:
+            turn.sent.set()  # the first try has ended: the next call need not wait for more
+
+    def _hold_back(self, delay: float) -> None:
+        """No call of this connector goes out for ``delay`` seconds (the provider asked)."""
+        loop = asyncio.get_running_loop()
+        self._not_before = max(self._not_before, loop.time() + delay)
+
+    async def _wait_retry_after(self) -> None:
+        wait = self._not_before - asyncio.get_running_loop().time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _attempt_in_slot(
+        self,
+        url: str,
+        params: dict[str, str],
+        headers: dict[str, str],
+        family: Family,
+        refused: str | None,
+        turn: _Turn,
+    ) -> httpx.Response:
         try:
             async with asyncio.timeout(self.timeout * 3):  # a bound on the whole try
                 await self._ensure_token(refused, family)
                 response: httpx.Response = await self._client.get(
-                    url, params=params, headers=headers
+                    url, params=params, headers=headers, extensions={"trace": turn.trace}
                 )
         except (httpx.TimeoutException, TimeoutError):
             raise _Retry("timeout") from None
