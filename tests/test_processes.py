@@ -92,7 +92,7 @@ def web_process(name: str, env: dict[str, str], logs: Path) -> Iterator[WebProce
     port = _free_port()
     log = logs / f"{name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - our own command line
             [sys.executable, "-m", "xinyidai", "serve", "--port", str(port), "--workers", "1"],
             env=env,
             stdin=subprocess.DEVNULL,
@@ -123,9 +123,7 @@ def web_process(name: str, env: dict[str, str], logs: Path) -> Iterator[WebProce
 
 
 @pytest.fixture
-def two_processes(
-    settings: Settings, tmp_path: Path
-) -> Iterator[tuple[WebProcess, WebProcess]]:
+def two_processes(settings: Settings, tmp_path: Path) -> Iterator[tuple[WebProcess, WebProcess]]:
     env = _environment(settings)
     with ExitStack() as stack:
         a = stack.enter_context(web_process("a", env, tmp_path))
@@ -149,25 +147,29 @@ async def test_a_logout_on_one_process_ends_the_session_on_the_other(
     a, b = two_processes
     await world.user("owner@example.com", Role.SME, (await world.enterprise()).uscc)
 
-    login = _login(a, "owner@example.com", PASSWORD, "10.0.0.1")
-    assert login.status_code == 200, login.text
-    cookies = dict(login.cookies)
-    assert {"xyd_session", "xyd_csrf"} <= cookies.keys()
-    on_b = httpx.get(f"{b.url}/api/v1/me", cookies=cookies, timeout=10)
-    assert on_b.status_code == 200, on_b.text
-    assert on_b.json()["email"] == "owner@example.com"
+    async with httpx.AsyncClient(timeout=30) as http:
+        login = await http.post(
+            f"{a.url}/api/v1/auth/login",
+            json={"email": "owner@example.com", "password": PASSWORD},
+        )
+        assert login.status_code == 200, login.text
+        cookies = dict(login.cookies)
+        http.cookies.clear()  # each request below names the cookies it sends
+        assert {"xyd_session", "xyd_csrf"} <= cookies.keys()
+        cookie = {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
+        on_b = await http.get(f"{b.url}/api/v1/me", headers=cookie)
+        assert on_b.status_code == 200, on_b.text
+        assert on_b.json()["email"] == "owner@example.com"
 
-    logout = httpx.post(
-        f"{a.url}/api/v1/auth/logout",
-        cookies=cookies,
-        headers={"X-CSRF-Token": cookies["xyd_csrf"]},
-        timeout=10,
-    )
-    assert logout.status_code == 204, logout.text
+        logout = await http.post(
+            f"{a.url}/api/v1/auth/logout",
+            headers={**cookie, "X-CSRF-Token": cookies["xyd_csrf"]},
+        )
+        assert logout.status_code == 204, logout.text
 
-    for web in (b, a):
-        after = httpx.get(f"{web.url}/api/v1/me", cookies=cookies, timeout=10)
-        assert after.status_code == 401, (web.name, after.text)
+        for web in (b, a):
+            after = await http.get(f"{web.url}/api/v1/me", headers=cookie)
+            assert after.status_code == 401, (web.name, after.text)
 
 
 def _attempts_until_throttled(targets: list[WebProcess], address: str) -> tuple[int, list[str]]:
@@ -197,3 +199,26 @@ def test_the_login_limit_counts_the_attempts_on_both_processes(
     # The address is now refused by either process.
     for web in (a, b):
         assert _login(web, "nobody@example.com", "x" * 12, "10.0.0.3").status_code == 429
+
+
+def _requests_counted(web: WebProcess, route: str, status: int) -> float:
+    text = httpx.get(f"{web.url}/metrics", timeout=10).text  # loopback: no token needed
+    line = f'xinyidai_http_requests_total{{method="GET",route="{route}",status="{status}"}} '
+    counted = [float(row[len(line) :]) for row in text.splitlines() if row.startswith(line)]
+    return counted[0] if counted else 0.0
+
+
+def test_a_scrape_of_either_process_counts_the_requests_of_both(
+    two_processes: tuple[WebProcess, WebProcess],
+) -> None:
+    a, b = two_processes
+    for web, times in ((a, 3), (b, 4)):
+        for _ in range(times):
+            assert httpx.get(f"{web.url}/api/v1/me", timeout=10).status_code == 401
+    # B shares its series within metrics_share.SHARE_INTERVAL; a scrape shares the scraped
+    # process's own at once. Wait for B's, whatever the machine's load.
+    deadline = time.monotonic() + 60
+    while _requests_counted(a, "/api/v1/me", 401) < 7 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _requests_counted(a, "/api/v1/me", 401) == 7
+    assert _requests_counted(b, "/api/v1/me", 401) == 7
