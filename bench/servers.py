@@ -20,7 +20,7 @@ import httpx
 
 from bench.harness import ROOT, BenchError, console, pinned
 
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 90.0  # several workers import the app at once, on a loaded machine too
 STOP_GRACE = 5.0
 
 APP_FACTORY = "xinyidai.app:create_app_from_env"
