@@ -1,5 +1,9 @@
 # syntax=docker/dockerfile:1
-# Production image: the API under uvicorn as a non-root user. Migrations are a separate command:
+# Production image: the API as a non-root user, `xinyidai serve` (Granian) with WEB_CONCURRENCY
+# web worker processes (default 2; one per CPU the container gets). The job workers are separate
+# containers of the same image:
+#   docker run ... IMAGE xinyidai worker
+# Migrations are a separate command:
 #   docker run --rm -e DATABASE_URL=... -e SECRET_KEY=... -e DATA_KEY=... IMAGE xinyidai db upgrade
 # Production needs DATABASE_URL and REDIS_URL; the embedded engines are for development only.
 
@@ -28,10 +32,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
 WORKDIR /app
 COPY --from=build --chown=root:root /app /app
 ENV PATH=/app/.venv/bin:$PATH ENV=production HOST=0.0.0.0 PORT=8000 LOG_JSON=true \
-    PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+    WEB_CONCURRENCY=2 PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 USER xinyidai
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s CMD python -c "import urllib.request,sys; \
 sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health/live').status != 200)"
-CMD ["uvicorn", "--factory", "xinyidai.app:create_app_from_env", "--host", "0.0.0.0", \
-     "--port", "8000", "--proxy-headers", "--no-access-log", "--no-server-header"]
+# Behind a proxy, set TRUSTED_PROXIES=true: the app then reads the client from X-Forwarded-For.
+CMD ["xinyidai", "serve"]

@@ -190,6 +190,7 @@ class Row:
             "app_path": self.scenario.app_path,
             "baseline_kind": self.scenario.baseline,
             "baseline_path": self.scenario.baseline_path,
+            "workers": self.scenario.workers,
             "app": self.app.to_json(),
             "baseline": self.baseline.to_json(),
             "ratio": round(self.ratio, 3),
@@ -207,7 +208,8 @@ class Row:
 def run_scenario(ctx: Context, wrk: str, scenario: Scenario, seconds: int) -> Row:
     console.print(
         f"[bold]{scenario.name}[/bold]: app {scenario.app_path} vs "
-        f"{scenario.baseline} {scenario.baseline_path}, {scenario.rounds} round(s)"
+        f"{scenario.baseline} {scenario.baseline_path}, {scenario.rounds} round(s), "
+        f"{scenario.workers} worker process(es) per server"
     )
     app_path, baseline_path = scenario.app_path, scenario.baseline_path
     headers: tuple[str, ...] = ()
@@ -217,8 +219,9 @@ def run_scenario(ctx: Context, wrk: str, scenario: Scenario, seconds: int) -> Ro
         seed = auth_seed(ctx)  # before the row's servers start
         app_path, baseline_path = seed.path(app_path), seed.path(baseline_path)
         headers = (f"Cookie: {seed.cookie}",)
-    baseline_server = BASELINES[scenario.baseline](ctx)
-    app_server = start_app(ctx)
+    workers = scenario.workers
+    baseline_server = BASELINES[scenario.baseline](ctx, workers)
+    app_server = start_app(ctx, workers)
     check_status(app_server, app_path, headers)
     check_status(baseline_server, baseline_path, headers)
     baseline_runs: list[WrkResult] = []
@@ -227,7 +230,9 @@ def run_scenario(ctx: Context, wrk: str, scenario: Scenario, seconds: int) -> Ro
         baseline_runs.append(measure(wrk, baseline_server, baseline_path, seconds, headers))
         app_runs.append(measure(wrk, app_server, app_path, seconds, headers))
     pairs = tuple(a.rps / b.rps for a, b in zip(app_runs, baseline_runs, strict=True) if b.rps)
-    live = measure(wrk, start_bare(ctx), "/health/live", seconds) if scenario.auth else None
+    live = None
+    if scenario.auth:
+        live = measure(wrk, start_bare(ctx, workers), "/health/live", seconds)
     return Row(
         scenario, app=best(app_runs), baseline=best(baseline_runs), pair_ratios=pairs, live=live
     )

@@ -13,7 +13,7 @@ from rich.table import Table
 from bench.harness import RESULTS_PATH
 from bench.http_rows import WARMUP_SECONDS, WRK_CONNECTIONS, WRK_THREADS, Row
 from bench.public_import import ImportRow
-from bench.servers import Context
+from bench.servers import Context, server_kind
 
 if TYPE_CHECKING:  # bench.scoring loads numpy: only the scoring rows need it at run time
     from bench.scoring import ScoreRow
@@ -23,7 +23,10 @@ ResultRow = Row | ImportRow
 
 def render(rows: list[ResultRow]) -> Table:
     """The table of the rows measured against a same-run baseline (HTTP, import, sync)."""
-    table = Table(title=f"xinyidai vs bare Litestar (wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS})")
+    table = Table(
+        title=f"xinyidai vs bare Litestar under {server_kind()} "
+        f"(wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}; _2w rows: 2 worker processes per server)"
+    )
     for name in (
         "scenario",
         "app rps",
@@ -68,6 +71,7 @@ def write_results(rows: list[ResultRow | ScoreRow], seconds: int, notes: list[st
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "duration_s": seconds,
+        "server": server_kind(),
         "load": {
             "tool": "wrk",
             "threads": WRK_THREADS,

@@ -28,6 +28,9 @@ class Scenario:
     # ``{enterprise_id}`` in the paths names its enterprise, and the row also measures the bare
     # liveness route once, for the ratio to it.
     auth: bool = False
+    # Worker processes of the app server and of its baseline server (the same count); the
+    # bare liveness reference of an authenticated row runs with as many.
+    workers: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,26 +68,33 @@ class ScoringScenario:
 
 AnyScenario = Scenario | ImportScenario | SyncScenario | ScoringScenario
 
+_ME = ("/api/v1/me", "/bare/me")
+_PROFILE = (
+    "/api/v1/enterprises/{enterprise_id}/profile",
+    "/bare/enterprises/{enterprise_id}/profile",
+)
+_SCORE = (
+    "/api/v1/enterprises/{enterprise_id}/score",
+    "/bare/enterprises/{enterprise_id}/score",
+)
+
+
+def _authenticated(name: str, paths: tuple[str, str], workers: int = 1) -> Scenario:
+    app_path, baseline_path = paths
+    return Scenario(name, app_path, "bare_auth", 0.5, baseline_path, auth=True, workers=workers)
+
+
 SCENARIOS: list[AnyScenario] = [
     Scenario("live", "/health/live", baseline="bare", target=0.8, rounds=3),
     Scenario("ready", "/health/ready", baseline="bare", target=None, rounds=1),
-    Scenario("me", "/api/v1/me", "bare_auth", 0.5, "/bare/me", auth=True),
-    Scenario(
-        "profile",
-        "/api/v1/enterprises/{enterprise_id}/profile",
-        "bare_auth",
-        0.5,
-        "/bare/enterprises/{enterprise_id}/profile",
-        auth=True,
-    ),
-    Scenario(
-        "score",
-        "/api/v1/enterprises/{enterprise_id}/score",
-        "bare_auth",
-        0.5,
-        "/bare/enterprises/{enterprise_id}/score",
-        auth=True,
-    ),
+    _authenticated("me", _ME),
+    _authenticated("profile", _PROFILE),
+    _authenticated("score", _SCORE),
+    # The same with 2 worker processes behind each server (app and baseline alike).
+    Scenario("live_2w", "/health/live", baseline="bare", target=0.8, rounds=3, workers=2),
+    _authenticated("me_2w", _ME, workers=2),
+    _authenticated("profile_2w", _PROFILE, workers=2),
+    _authenticated("score_2w", _SCORE, workers=2),
     ImportScenario("import", rows=1_000_000, target=0.5),
     SyncScenario("sync", target=0.5),
     SyncScenario("sync_2w", target=0.5, workers=2),

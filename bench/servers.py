@@ -1,4 +1,4 @@
-"""The servers under load (the platform app and its baselines, under one uvicorn command line)
+"""The servers under load (the platform app and its baselines, under one server command line)
 and the engines behind them (embedded PostgreSQL and Redis, or the environment's)."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ import base64
 import contextlib
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -19,18 +20,20 @@ import httpx
 
 from bench.harness import ROOT, BenchError, console, pinned
 
-STARTUP_TIMEOUT = 30.0
+STARTUP_TIMEOUT = 90.0  # several workers import the app at once, on a loaded machine too
 STOP_GRACE = 5.0
 
 APP_FACTORY = "xinyidai.app:create_app_from_env"
 BARE_FACTORY = "bench.bare_app:create_app"
 BARE_AUTH_FACTORY = "bench.bare_app:create_auth_app"
-# Identical for every server the benchmark starts; only the factory and the port differ.
-UVICORN_FLAGS = (
+# The ASGI server every row uses (``BENCH_SERVER``): the production one by default, so that the
+# bench measures what `xinyidai serve` runs. Identical for every server the benchmark starts;
+# only the factory, the port and the worker count differ.
+SERVER_KINDS = ("granian", "uvicorn")
+DEFAULT_SERVER_KIND = "granian"
+UVICORN_FLAGS: tuple[str, ...] = (
     "--host",
     "127.0.0.1",
-    "--workers",
-    "1",
     "--loop",
     "uvloop",
     "--http",
@@ -39,6 +42,26 @@ UVICORN_FLAGS = (
     "--log-level",
     "warning",
 )
+GRANIAN_FLAGS: tuple[str, ...] = (
+    "--interface",
+    "asgi",
+    "--host",
+    "127.0.0.1",
+    "--loop",
+    "uvloop",
+    "--no-ws",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+)
+
+
+def server_kind() -> str:
+    """``BENCH_SERVER`` (``granian`` or ``uvicorn``), or ``DEFAULT_SERVER_KIND``."""
+    raw = os.environ.get("BENCH_SERVER", "").strip().lower() or DEFAULT_SERVER_KIND
+    if raw not in SERVER_KINDS:
+        raise BenchError(f"BENCH_SERVER must be one of {', '.join(SERVER_KINDS)}, not {raw!r}")
+    return raw
 
 
 def python_executable() -> str:
@@ -58,6 +81,8 @@ class Server:
     factory: str
     port: int
     log_path: Path
+    workers: int = 1
+    kind: str = DEFAULT_SERVER_KIND
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -65,16 +90,23 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
+        """The server's command line: one worker pinned to CPU 1 (wrk has CPU 0); more
+        workers get every CPU, which they share with wrk (see ``harness.pinned``)."""
+        cpus = pinned(1) if self.workers == 1 else pinned(None)
+        if self.kind == "granian":
+            server, flags = ["-m", "granian", "--factory"], GRANIAN_FLAGS
+        else:
+            server, flags = ["-m", "uvicorn", "--factory"], UVICORN_FLAGS
         return [
-            *pinned(1),
+            *cpus,
             python_executable(),
-            "-m",
-            "uvicorn",
-            "--factory",
+            *server,
             self.factory,
             "--port",
             str(self.port),
-            *UVICORN_FLAGS,
+            "--workers",
+            str(self.workers),
+            *flags,
         ]
 
     def start(self, env: dict[str, str]) -> None:
@@ -131,7 +163,9 @@ class Server:
         try:
             proc.wait(STOP_GRACE)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            # Its own session (start_new_session): the group holds its worker processes too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
 
@@ -141,36 +175,41 @@ class Context:
     env: dict[str, str]
     servers: dict[str, Server] = field(default_factory=dict)
 
-    def server(self, key: str, factory: str) -> Server:
-        """The server for ``key``, started on first use."""
-        if key not in self.servers:
-            server = Server(key, factory, free_port(), self.workdir / f"{key}.log")
-            self.servers[key] = server
-            console.print(f"[dim]starting {key} server on port {server.port}[/dim]")
+    def server(self, key: str, factory: str, workers: int = 1) -> Server:
+        """The server for ``key`` with ``workers`` processes, started on first use."""
+        name = key if workers == 1 else f"{key}_{workers}w"
+        if name not in self.servers:
+            kind = server_kind()
+            server = Server(name, factory, free_port(), self.workdir / f"{name}.log", workers, kind)
+            self.servers[name] = server
+            console.print(
+                f"[dim]starting {name} server ({kind}, {workers} worker(s)) "
+                f"on port {server.port}[/dim]"
+            )
             server.start(self.env)
-        return self.servers[key]
+        return self.servers[name]
 
     def stop_all(self) -> None:
         for server in self.servers.values():
             server.stop()
 
 
-def start_app(ctx: Context) -> Server:
-    return ctx.server("app", APP_FACTORY)
+def start_app(ctx: Context, workers: int = 1) -> Server:
+    return ctx.server("app", APP_FACTORY, workers)
 
 
-def start_bare(ctx: Context) -> Server:
+def start_bare(ctx: Context, workers: int = 1) -> Server:
     """Baseline kind ``bare``: a hello-world Litestar app (bench/bare_app.py)."""
-    return ctx.server("bare", BARE_FACTORY)
+    return ctx.server("bare", BARE_FACTORY, workers)
 
 
-def start_bare_auth(ctx: Context) -> Server:
+def start_bare_auth(ctx: Context, workers: int = 1) -> Server:
     """Baseline kind ``bare_auth``: the authenticated reads by hand, with Redis and raw asyncpg
     (bench/bare_app.py ``create_auth_app``)."""
-    return ctx.server("bare_auth", BARE_AUTH_FACTORY)
+    return ctx.server("bare_auth", BARE_AUTH_FACTORY, workers)
 
 
-BASELINES: dict[str, Callable[[Context], Server]] = {
+BASELINES: dict[str, Callable[[Context, int], Server]] = {
     "bare": start_bare,
     "bare_auth": start_bare_auth,
 }

@@ -13,6 +13,7 @@ from xinyidai.cli.model import model_group
 from xinyidai.cli.plugins import model_commands
 from xinyidai.cli.run import run
 from xinyidai.cli.score import score_group
+from xinyidai.cli.serve import serve
 from xinyidai.cli.users import users_group
 from xinyidai.cli.worker import worker
 
@@ -24,6 +25,7 @@ def main() -> None:
 
 
 main.add_command(run)
+main.add_command(serve)
 main.add_command(worker)
 main.add_command(db_group)
 main.add_command(users_group)

@@ -1,8 +1,9 @@
-"""``xinyidai run``: engines, migrations, the demo city and its model, then the server."""
+"""``xinyidai run``: engines, migrations, the demo city and its model, then the server (the same
+Granian server as ``xinyidai serve``, one web process unless told; outside production each web
+process also runs a job worker)."""
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import tempfile
 from pathlib import Path
@@ -21,6 +22,7 @@ from xinyidai.cli.common import (
 from xinyidai.cli.demo import print_seed, seed_city, sync_city, verify_city
 from xinyidai.cli.plugins import DEMO_MODEL, demo_model_trainer
 from xinyidai.cli.score import score_with_progress
+from xinyidai.cli.serve import WORKERS_ENV, announce, serve_app
 from xinyidai.infra.engines import engines
 from xinyidai.settings import Env, Settings
 
@@ -29,17 +31,23 @@ from xinyidai.settings import Env, Settings
 @click.option("--host", default=None, help="Address to bind (default: HOST or 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default: PORT or 8000).")
 @click.option("--seed/--no-seed", default=True, help="Seed the demo city into an empty database.")
-def run(host: str | None, port: int | None, seed: bool) -> None:
+@click.option(
+    "--workers",
+    "-w",
+    default=1,
+    show_default=True,
+    envvar=WORKERS_ENV,
+    type=click.IntRange(1, 64),
+    help=f"Web worker processes ({WORKERS_ENV}), all on the same engines and sandboxes.",
+)
+def run(host: str | None, port: int | None, seed: bool, workers: int) -> None:
     """Start embedded engines as needed, migrate, seed the demo city, and serve."""
-    import uvicorn
-
-    from xinyidai.app import create_app
     from xinyidai.infra import migrate
 
     base = load_settings()
     configure_logging(base)  # LOG_LEVEL holds for the set-up too, not only the server
-    # SIGTERM becomes KeyboardInterrupt, as Ctrl-C is, so that the engines and the sandbox this
-    # command started are stopped on either (also when uvicorn re-raises the one it handled).
+    # During the set-up SIGTERM becomes KeyboardInterrupt, as Ctrl-C is, so that the engines and
+    # the sandboxes this command started are stopped on either.
     signal.signal(signal.SIGTERM, _interrupt)
     with (
         engines(base) as started,
@@ -57,27 +65,11 @@ def run(host: str | None, port: int | None, seed: bool) -> None:
             if report.created or authorized:
                 sync_city(settings)
             _score_city(settings)
-        app = create_app(settings)
         bind_host, bind_port = host or settings.host, port or settings.port
-        console.print(
-            f"[bold green]serving[/] http://{bind_host}:{bind_port}  "
-            f"(API docs: http://{bind_host}:{bind_port}/schema) — Ctrl-C stops"
-        )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=bind_host,
-                port=bind_port,
-                access_log=False,
-                lifespan="on",
-                log_level="warning",
-                proxy_headers=settings.trusted_proxies,
-                server_header=False,
-            )
-        )
-        # uvicorn re-raises the signal it handled once it has shut down: our exit.
-        with contextlib.suppress(KeyboardInterrupt):
-            server.run()
+        announce(bind_host, bind_port, workers)
+        # Granian handles SIGINT and SIGTERM itself: it stops its workers and returns, and the
+        # blocks above stop the sandboxes and the engines.
+        serve_app(settings, bind_host, bind_port, workers)
     console.print("stopped")
 
 

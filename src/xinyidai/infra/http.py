@@ -38,8 +38,9 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.params import BodyKwarg
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from redis.exceptions import RedisError
 
 from xinyidai.infra.db import is_database_unavailable
 from xinyidai.infra.errors import (
@@ -50,6 +51,7 @@ from xinyidai.infra.errors import (
     UnsupportedMediaType,
 )
 from xinyidai.infra.logging import REQUEST_ID
+from xinyidai.infra.metrics_share import MetricsShare
 from xinyidai.infra.redis import is_redis_unavailable
 
 if TYPE_CHECKING:
@@ -327,7 +329,7 @@ SESSION_SECURITY: list[dict[str, list[str]]] = [{"session": []}]
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
-class _Series:
+class Series:
     __slots__ = ("buckets", "count", "total")
 
     def __init__(self) -> None:
@@ -341,50 +343,85 @@ class Metrics:
 
     Observing is a dict lookup and three increments: one event loop updates these, so they need
     none of prometheus_client's per-sample locks. The numbers become Prometheus metric families
-    only when ``/metrics`` is scraped (this object is a custom collector).
+    only when ``/metrics`` is scraped (``exposition``). With several worker processes each
+    shares its series through Redis (``share``, ``infra/metrics_share.py``), and a scrape
+    answers for all the processes of the host.
     """
 
     def __init__(self) -> None:
-        self._series: dict[tuple[str, str, int], _Series] = {}
+        self._series: dict[tuple[str, str, int], Series] = {}
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
+        self.share: MetricsShare | None = None
+
+    @property
+    def series(self) -> dict[tuple[str, str, int], Series]:
+        return self._series
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
         series = self._series.get(key)
         if series is None:
-            series = self._series[key] = _Series()
+            series = self._series[key] = Series()
         series.count += 1
         series.total += seconds
         series.buckets[bisect_left(_BUCKETS, seconds)] += 1
+        if self.share is not None and not self.share.pending:
+            self.share.changed()
 
     def describe(self) -> list[Metric]:
         return []
 
     def collect(self) -> Iterator[Metric]:
-        requests = CounterMetricFamily(
-            "xinyidai_http_requests", "HTTP requests answered", labels=("method", "route", "status")
-        )
-        duration = HistogramMetricFamily(
-            "xinyidai_http_request_duration_seconds",
-            "Time to answer an HTTP request",
-            labels=("method", "route"),
-        )
-        merged: dict[tuple[str, str], _Series] = {}
-        for (method, route, status), series in list(self._series.items()):
-            requests.add_metric((method, route, str(status)), series.count)
-            into = merged.setdefault((method, route), _Series())
-            into.count += series.count
-            into.total += series.total
-            into.buckets = [a + b for a, b in zip(into.buckets, series.buckets, strict=True)]
-        for (method, route), series in merged.items():
-            running, cumulative = 0, []
-            for bound, n in zip((*map(str, _BUCKETS), "+Inf"), series.buckets, strict=True):
-                running += n
-                cumulative.append((bound, running))
-            duration.add_metric((method, route), cumulative, series.total)
-        yield requests
-        yield duration
+        return _families(self._series)
+
+    async def exposition(self) -> bytes:
+        """The Prometheus text of every worker process of this host (of this process alone,
+        logged, when Redis does not answer)."""
+        if self.share is None:
+            return generate_latest(self.registry)
+        try:
+            merged = await self.share.gather()
+        except RedisError as exc:
+            log.warning("metrics_of_this_process_only", error=str(exc))
+            return generate_latest(self.registry)
+        return generate_latest(_Snapshot(merged))
+
+
+class _Snapshot:
+    """A collector of fixed series (the host's, added up), for one exposition."""
+
+    def __init__(self, series: dict[tuple[str, str, int], Series]) -> None:
+        self.series = series
+
+    def collect(self) -> Iterator[Metric]:
+        return _families(self.series)
+
+
+def _families(all_series: dict[tuple[str, str, int], Series]) -> Iterator[Metric]:
+    requests = CounterMetricFamily(
+        "xinyidai_http_requests", "HTTP requests answered", labels=("method", "route", "status")
+    )
+    duration = HistogramMetricFamily(
+        "xinyidai_http_request_duration_seconds",
+        "Time to answer an HTTP request",
+        labels=("method", "route"),
+    )
+    merged: dict[tuple[str, str], Series] = {}
+    for (method, route, status), series in list(all_series.items()):
+        requests.add_metric((method, route, str(status)), series.count)
+        into = merged.setdefault((method, route), Series())
+        into.count += series.count
+        into.total += series.total
+        into.buckets = [a + b for a, b in zip(into.buckets, series.buckets, strict=True)]
+    for (method, route), series in merged.items():
+        running, cumulative = 0, []
+        for bound, n in zip((*map(str, _BUCKETS), "+Inf"), series.buckets, strict=True):
+            running += n
+            cumulative.append((bound, running))
+        duration.add_metric((method, route), cumulative, series.total)
+    yield requests
+    yield duration
 
 
 QUIET_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
@@ -461,6 +498,8 @@ class RequestContext:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
+        if self.metrics.share is None:  # the first request: share through the app's Redis
+            self.metrics.share = MetricsShare(self.metrics, scope["litestar_app"].state.redis)
         request_id = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from xinyidai.infra.db import PROBE_TIMEOUT
@@ -144,5 +144,5 @@ class HealthController(Controller):
         if not may_scrape(request, request.app.state.settings):
             raise NotFound("no such resource")
         return Response(
-            generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+            await request.app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST
         )
