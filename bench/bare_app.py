@@ -1,7 +1,7 @@
 """The baselines: a bare Litestar hello-world with the app's liveness route and nothing else
 (``create_app``), and a bare app doing the authenticated reads by hand (``create_auth_app``).
 
-Served by the same uvicorn command line as the platform app, so a ratio against it measures
+Served by the same server command line as the platform app, so a ratio against it measures
 what the platform's own layers (middleware, logging, metrics, plugins) cost per request.
 """
 
@@ -42,7 +42,7 @@ app = Litestar(route_handlers=[live])
 
 
 def create_app() -> Litestar:
-    """Factory, so that uvicorn runs with ``--factory`` exactly as for the platform app."""
+    """Factory, so that the server runs it exactly as it runs the platform app."""
     return app
 
 

@@ -1,4 +1,4 @@
-"""Throughput benchmark: the platform app against a bare Litestar baseline, under uvicorn and wrk.
+"""Throughput benchmark: the platform against bare Litestar baselines, under Granian and wrk.
 
 Run with ``make bench``, ``python -m bench`` or ``python bench/run.py`` from the project root.
 See ``bench/README.md``. Environment:

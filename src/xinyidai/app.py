@@ -49,6 +49,7 @@ from xinyidai.infra.http import (
     problem_handler,
 )
 from xinyidai.infra.logging import configure_logging
+from xinyidai.infra.metrics_share import MetricsShare
 from xinyidai.infra.queue import InProcessWorker, create_queue, create_worker
 from xinyidai.infra.redis import create_redis
 from xinyidai.infra.signing import Signer
@@ -102,6 +103,7 @@ def create_app(settings: Settings) -> Litestar:
     configure_logging(settings.log_level, json=settings.json_logs)
     redis = create_redis(settings.redis_url)
     metrics = Metrics()
+    metrics.share = MetricsShare(metrics, redis)  # one scrape counts every worker of the host
     queue = create_queue(settings.redis_url)
     alchemy = sqlalchemy_config(settings, settings.database_url)
     db_sessions = RequestSessions(drop_closed(alchemy.get_engine()), enqueue=queue.enqueue)

@@ -498,8 +498,6 @@ class RequestContext:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        if self.metrics.share is None:  # the first request: share through the app's Redis
-            self.metrics.share = MetricsShare(self.metrics, scope["litestar_app"].state.redis)
         request_id = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
