@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import structlog
@@ -95,9 +96,13 @@ class AccountService:
         self.redis = redis
         self.settings = settings
         self.cipher = cipher
-        self.users = UserRepository(session=session, auto_commit=False)
         self.sessions = SessionStore(redis, settings.session_max_age)
         self.throttle = Throttle(redis, settings)
+
+    @cached_property
+    def users(self) -> UserRepository:
+        """Built on first use: most requests (``/me``) never need it."""
+        return UserRepository(session=self.session, auto_commit=False)
 
     # --- registration -------------------------------------------------------------------------
     async def sign_up(self, data: RegisterRequest, address: str) -> LoginResult | Conflict:
