@@ -74,6 +74,8 @@ def measure_rows(
     libraries only when one of their rows runs)."""
     results = Results()
     for scenario in scenarios:
+        if not isinstance(scenario, Scenario):
+            ctx.stop_all()  # rows measured in process need the database's connections
         if isinstance(scenario, ScoringScenario):
             from bench.scoring import run_scoring_scenario
 

@@ -110,7 +110,7 @@ class Server:
         ]
 
     def start(self, env: dict[str, str]) -> None:
-        with self.log_path.open("wb") as log_file:
+        with self.log_path.open("ab") as log_file:  # a restarted server adds to its log
             self.process = subprocess.Popen(
                 self.command(),
                 cwd=ROOT,
@@ -178,18 +178,26 @@ class Context:
     def server(self, key: str, factory: str, workers: int = 1) -> Server:
         """The server for ``key`` with ``workers`` processes, started on first use."""
         name = key if workers == 1 else f"{key}_{workers}w"
-        if name not in self.servers:
+        # Servers of another worker count are stopped first: each process keeps its pool of
+        # connections open, and the embedded PostgreSQL serves 100 in all.
+        for other in self.servers.values():
+            if other.workers != workers:
+                other.stop()
+        server = self.servers.get(name)
+        if server is None:
             kind = server_kind()
             server = Server(name, factory, free_port(), self.workdir / f"{name}.log", workers, kind)
             self.servers[name] = server
+        if server.process is None:
             console.print(
-                f"[dim]starting {name} server ({kind}, {workers} worker(s)) "
+                f"[dim]starting {name} server ({server.kind}, {workers} worker(s)) "
                 f"on port {server.port}[/dim]"
             )
             server.start(self.env)
-        return self.servers[name]
+        return server
 
     def stop_all(self) -> None:
+        """Stop every server (their logs stay, for the notes)."""
         for server in self.servers.values():
             server.stop()
 
