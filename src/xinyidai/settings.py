@@ -30,6 +30,11 @@ class PasswordHashCost(StrEnum):
     MINIMAL = "minimal"  # one pass over 8 KiB: for test suites only, refused in production
 
 
+MAX_SESSION_AGE = 31 * 24 * 3600
+"""The longest ``SESSION_MAX_AGE`` accepted: principal versions must outlive any session
+(``accounts/sessions.py``, ``VERSION_TTL``)."""
+
+
 class SettingsError(ValueError):
     """Raised when the environment holds an invalid or missing setting."""
 
@@ -401,8 +406,7 @@ class Settings:
         return settings
 
     def _check_sessions(self) -> None:
-        # Principal versions outlive any session (accounts/sessions.py, MAX_SESSION_AGE).
-        if not 60 <= self.session_max_age <= 31 * 24 * 3600:
+        if not 60 <= self.session_max_age <= MAX_SESSION_AGE:
             raise SettingsError("SESSION_MAX_AGE must be between 60 seconds and 31 days")
         if self.session_recheck_seconds < 0:
             raise SettingsError("SESSION_RECHECK_SECONDS must not be negative")

@@ -22,24 +22,14 @@ from xinyidai.cli.common import (
 from xinyidai.cli.demo import print_seed, seed_city, sync_city, verify_city
 from xinyidai.cli.plugins import DEMO_MODEL, demo_model_trainer
 from xinyidai.cli.score import score_with_progress
-from xinyidai.cli.serve import WORKERS_ENV, announce, serve_app
+from xinyidai.cli.serve import announce, serve_app, server_options
 from xinyidai.infra.engines import engines
 from xinyidai.settings import Env, Settings
 
 
 @click.command("run")
-@click.option("--host", default=None, help="Address to bind (default: HOST or 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default: PORT or 8000).")
+@server_options
 @click.option("--seed/--no-seed", default=True, help="Seed the demo city into an empty database.")
-@click.option(
-    "--workers",
-    "-w",
-    default=1,
-    show_default=True,
-    envvar=WORKERS_ENV,
-    type=click.IntRange(1, 64),
-    help=f"Web worker processes ({WORKERS_ENV}), all on the same engines and sandboxes.",
-)
 def run(host: str | None, port: int | None, seed: bool, workers: int) -> None:
     """Start embedded engines as needed, migrate, seed the demo city, and serve."""
     from xinyidai.infra import migrate

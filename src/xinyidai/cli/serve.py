@@ -7,8 +7,9 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
+from typing import Any, TypeVar
 
 import click
 
@@ -19,18 +20,35 @@ APP_FACTORY = "xinyidai.app:create_app_from_env"
 WORKERS_ENV = "WEB_CONCURRENCY"  # the conventional name (Heroku, gunicorn, uvicorn)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def server_options(command: F) -> F:
+    """``--host``, ``--port`` and ``--workers``: how ``serve`` and ``run`` listen."""
+    for option in reversed(
+        (
+            click.option(
+                "--host", default=None, help="Address to bind (default: HOST or 127.0.0.1)."
+            ),
+            click.option("--port", default=None, type=int, help="Port (default: PORT or 8000)."),
+            click.option(
+                "--workers",
+                "-w",
+                default=1,
+                show_default=True,
+                envvar=WORKERS_ENV,
+                type=click.IntRange(1, 64),
+                help=f"Web worker processes ({WORKERS_ENV}), all on the same database and "
+                "Redis; one per CPU is the usual choice.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 @click.command("serve")
-@click.option("--host", default=None, help="Address to bind (default: HOST or 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default: PORT or 8000).")
-@click.option(
-    "--workers",
-    "-w",
-    default=1,
-    show_default=True,
-    envvar=WORKERS_ENV,
-    type=click.IntRange(1, 64),
-    help=f"Web worker processes ({WORKERS_ENV}); one per CPU is the usual choice.",
-)
+@server_options
 def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the API with N worker processes (production; run `xinyidai worker` beside it)."""
     settings = load_settings()

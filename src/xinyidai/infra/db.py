@@ -183,6 +183,7 @@ def sqlalchemy_config(settings: Settings, database_url: str) -> SQLAlchemyAsyncC
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing: they read without a transaction, and need no CSRF token."""
 
 
 class RequestSessions:

@@ -26,14 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from xinyidai.domain.accounts.sessions import (
     CSRF_HEADER,
     SESSION_COOKIE,
-    LoadedSession,
     SessionData,
     SessionStore,
 )
+from xinyidai.infra.db import SAFE_METHODS
 from xinyidai.infra.errors import Forbidden, NotAuthenticated, NotFound
 from xinyidai.models import Role, User
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,17 +106,11 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
             raise Forbidden("missing or wrong X-CSRF-Token header")
     data = loaded.data
     now = time.time()
-    if not loaded.is_current(now, connection.app.state.settings.session_recheck_seconds):
-        data = await _recheck(connection, token, loaded, now)
+    app_state = connection.app.state
+    if not loaded.is_current(now, app_state.settings.session_recheck_seconds):
+        data = await check_session(app_state.sessions, app_state.db_sessions.read, token, data, now)
     state[_SESSION_STATE] = found = _session_principal(data, token)
     return found
-
-
-async def _recheck(
-    connection: ASGIConnection[Any, Any, Any, Any], token: str, loaded: LoadedSession, now: float
-) -> SessionData:
-    state = connection.app.state
-    return await check_session(state.sessions, state.db_sessions.read, token, loaded.data, now)
 
 
 async def check_session(

@@ -30,6 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from xinyidai.infra.db import after_commit
+from xinyidai.settings import MAX_SESSION_AGE
+
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
@@ -192,8 +195,6 @@ class SessionStore:
         return len(keys)
 
 
-MAX_SESSION_AGE = 31 * 24 * 3600
-"""The longest ``SESSION_MAX_AGE`` the settings accept."""
 VERSION_TTL = MAX_SESSION_AGE + 24 * 3600
 
 
@@ -216,8 +217,6 @@ def principals_changed(session: AsyncSession, redis: Redis, user_ids: Iterable[o
     """Record that the transaction of ``session`` changes who these users are (role,
     organisation, active flag): once it commits, their sessions read them again (see
     :func:`bump_versions`). Code that changes such a column calls this in the same breath."""
-    from xinyidai.infra.db import after_commit
-
     ids = [str(user_id) for user_id in user_ids]
 
     async def bump() -> None:
