@@ -14,7 +14,12 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 TEST_WORKERS ?= 3
 PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
-.PHONY: run test test-fast lint format bench clean-data help
+# The portals (frontend/): Node packages from the lock file, rebuilt when a source changed.
+NPM ?= npm
+PORTAL_SOURCES := $(filter-out frontend/src/components.d.ts,$(shell find frontend/src frontend/scripts -type f 2>/dev/null)) \
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/openapi.json
+
+.PHONY: run test test-fast lint format bench clean-data help portal api
 
 help:
 	@echo "make run    - start embedded PostgreSQL + Redis, migrate, seed the demo city, serve :8000"
@@ -31,19 +36,36 @@ $(VENV)/.synced: pyproject.toml ml/pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-run: $(VENV)/.synced
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(PORTAL_SOURCES)
+	cd frontend && $(NPM) run build
+
+portal: frontend/dist/index.html
+
+# Regenerate the portals' API client after changing the API (commit both results).
+api: $(VENV)/.synced frontend/node_modules/.installed
+	$(VENV)/bin/xinyidai config openapi --out frontend/openapi.json
+	cd frontend && $(NPM) run api
+
+run: $(VENV)/.synced portal
 	$(VENV)/bin/xinyidai run
 
-test: $(VENV)/.synced
+test: $(VENV)/.synced portal
+	cd frontend && $(NPM) test
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL)
 
-test-fast: $(VENV)/.synced
+test-fast: $(VENV)/.synced portal
+	cd frontend && $(NPM) test
 	$(VENV)/bin/pytest $(PYTEST_PARALLEL) -m "not slow"
 
-lint: $(VENV)/.synced
+lint: $(VENV)/.synced frontend/node_modules/.installed
 	$(VENV)/bin/ruff check src tests bench migrations ml
 	$(VENV)/bin/ruff format --check src tests bench migrations ml
 	$(VENV)/bin/mypy
+	cd frontend && $(NPM) run typecheck
 
 format: $(VENV)/.synced
 	$(VENV)/bin/ruff check --fix src tests bench migrations ml

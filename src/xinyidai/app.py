@@ -10,6 +10,7 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
@@ -24,7 +25,6 @@ from xinyidai.domain.credit_data.controllers import CreditDataController
 from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
-from xinyidai.domain.health.home import home
 from xinyidai.domain.profiles.controllers import ProfileController
 from xinyidai.domain.scoring.controllers import ScoreController
 from xinyidai.domain.scoring.office_controllers import OfficeScoringController
@@ -50,16 +50,36 @@ from xinyidai.infra.http import (
 )
 from xinyidai.infra.logging import configure_logging
 from xinyidai.infra.metrics_share import MetricsShare
+from xinyidai.infra.portal import Portal
 from xinyidai.infra.queue import InProcessWorker, create_queue, create_worker
 from xinyidai.infra.redis import create_redis
 from xinyidai.infra.signing import Signer
-from xinyidai.settings import Settings
+from xinyidai.settings import Env, Settings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from litestar.handlers import HTTPRouteHandler
+    from litestar.types import Method
+    from litestar.types.internal_types import PathParameterDefinition
+
 __version__ = "0.1.0"
 log = structlog.get_logger(__name__)
+
+
+def operation_id(
+    handler: HTTPRouteHandler, method: Method, path: list[str | PathParameterDefinition]
+) -> str:
+    """``<controller><Handler>`` in camelCase (``claimShow``, ``officeScoringReviews``): the
+    names the portals' generated API client gives its functions."""
+    qualname = getattr(handler.fn, "__qualname__", handler.handler_name)
+    owner = qualname.rpartition(".")[0] if "." in qualname else ""
+    prefix = owner.removesuffix("Controller") if owner.endswith("Controller") else ""
+    name = "".join(part.title() for part in handler.handler_name.split("_"))
+    if len(handler.http_methods) > 1:
+        name = method.title() + name
+    joined = prefix + name
+    return joined[:1].lower() + joined[1:]
 
 
 def _openapi() -> OpenAPIConfig:
@@ -88,6 +108,7 @@ def _openapi() -> OpenAPIConfig:
             }
         ),
         create_examples=False,
+        operation_id_creator=operation_id,
     )
 
 
@@ -109,6 +130,7 @@ def create_app(settings: Settings) -> Litestar:
     db_sessions = RequestSessions(drop_closed(alchemy.get_engine()), enqueue=queue.enqueue)
     identity = IdentityClient.from_settings(settings)  # no network until first used
     db_probe = create_probe_engine(settings, settings.database_url)
+    portal = Portal(settings.portal_dir)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -132,7 +154,7 @@ def create_app(settings: Settings) -> Litestar:
 
     app = Litestar(
         route_handlers=[
-            home,
+            *portal.route_handlers(),
             HealthController,
             jwks,
             AuthController,
@@ -158,7 +180,7 @@ def create_app(settings: Settings) -> Litestar:
             "db": Provide(provide_transaction),
             "principal": Provide(provide_principal),
         },
-        exception_handlers={Exception: problem_handler},
+        exception_handlers={NotFoundException: portal.not_found, Exception: problem_handler},
         # Sessions are checked before bodies are read; bodies are checked as they are read.
         before_request=authenticate_early,
         request_class=CheckedRequest,
@@ -187,6 +209,20 @@ def create_app(settings: Settings) -> Litestar:
     # Outermost layer, so that even responses for unknown routes carry a request id.
     app.asgi_handler = RequestContext(app.asgi_handler, metrics)
     return app
+
+
+def openapi_document() -> str:
+    """The OpenAPI document as stable, indented JSON. Building the app opens no connection,
+    so placeholder URLs serve."""
+    import json
+
+    settings = Settings(
+        env=Env.TEST,
+        database_url="postgresql+asyncpg://schema@127.0.0.1/schema",
+        redis_url="redis://127.0.0.1:6379/0",
+    )
+    schema = create_app(settings).openapi_schema.to_schema()
+    return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True)
 
 
 def create_app_from_env() -> Litestar:

@@ -92,6 +92,14 @@ class Settings:
         default=Path(".data"),
         metadata=_meta("DATA_DIR", "Where embedded PostgreSQL and Redis keep their files", Path),
     )
+    portal_dir: Path = field(
+        default=Path(__file__).resolve().parents[2] / "frontend" / "dist",
+        metadata=_meta(
+            "PORTAL_DIR",
+            "The built web portals (`npm run build` in `frontend/`), served at `/`",
+            Path,
+        ),
+    )
     secret_key: str = field(
         default=_DEV_SECRET,
         metadata=_meta(
@@ -500,6 +508,8 @@ def settings_table() -> str:
         default = f.default
         if f.name == "secret_key":
             shown = "development-only value"
+        elif f.name == "portal_dir":
+            shown = "`frontend/dist` of the source tree"
         elif default is None:
             shown = "unset"
         elif isinstance(default, StrEnum):

@@ -30,13 +30,13 @@ async def test_a_fresh_request_id_is_made_and_a_good_one_is_kept(
 async def test_unknown_routes_are_problem_details_with_the_request_id(
     client: AsyncTestClient[Litestar],
 ) -> None:
-    response = await client.get("/no/such/thing", headers={"x-request-id": "req-404-check"})
+    response = await client.get("/api/v1/no/such/thing", headers={"x-request-id": "req-404-check"})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert body["status"] == 404 and body["title"] == "Not found"
     assert body["request_id"] == "req-404-check"
-    assert body["instance"] == "/no/such/thing"
+    assert body["instance"] == "/api/v1/no/such/thing"
 
 
 async def test_malformed_json_is_a_400_problem(client: AsyncTestClient[Litestar]) -> None:
@@ -135,7 +135,13 @@ async def test_metrics_are_not_for_remote_clients_without_a_token(
 async def test_every_response_carries_the_security_headers(
     client: AsyncTestClient[Litestar],
 ) -> None:
-    for path in ("/", "/health/live", "/no/such/thing", "/api/v1/me", "/schema/openapi.json"):
+    for path in (
+        "/",
+        "/health/live",
+        "/api/v1/no/such/thing",
+        "/api/v1/me",
+        "/schema/openapi.json",
+    ):
         response = await client.get(path)
         assert response.headers["x-content-type-options"] == "nosniff", path
         assert response.headers["referrer-policy"] == "no-referrer", path

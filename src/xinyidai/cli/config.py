@@ -16,3 +16,23 @@ def config_group() -> None:
 def config_docs() -> None:
     """Print the configuration table (Markdown) that the README carries."""
     click.echo(settings_table())
+
+
+@config_group.command("openapi")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write here instead of standard output",
+)
+def config_openapi(out: str | None) -> None:
+    """Print the OpenAPI document the portals' API client is generated from."""
+    from pathlib import Path
+
+    from xinyidai.app import openapi_document
+
+    text = openapi_document()
+    if out is None:
+        click.echo(text)
+    else:
+        Path(out).write_text(text + "\n", encoding="utf-8")
