@@ -7,6 +7,14 @@
 #   docker run --rm -e DATABASE_URL=... -e SECRET_KEY=... -e DATA_KEY=... IMAGE xinyidai db upgrade
 # Production needs DATABASE_URL and REDIS_URL; the embedded engines are for development only.
 
+# The portals: built from the lock file; only dist/ reaches the image.
+FROM node:20-slim AS portal
+WORKDIR /portal
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend ./
+RUN rm -rf node_modules/.vite dist && npm run build
+
 FROM python:3.11-slim AS build
 ENV UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
 RUN apt-get update && apt-get install -y --no-install-recommends gcc make libc6-dev \
@@ -31,8 +39,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin xinyidai
 WORKDIR /app
 COPY --from=build --chown=root:root /app /app
+COPY --from=portal --chown=root:root /portal/dist /app/frontend/dist
 ENV PATH=/app/.venv/bin:$PATH ENV=production HOST=0.0.0.0 PORT=8000 LOG_JSON=true \
-    WEB_CONCURRENCY=2 PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+    WEB_CONCURRENCY=2 PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PORTAL_DIR=/app/frontend/dist
 USER xinyidai
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s CMD python -c "import urllib.request,sys; \
