@@ -1,5 +1,6 @@
 import type { PageRoute } from '@/router/types'
 
+// The credit office only: the API's office endpoints refuse every other role (admin included).
 export default {
   path: '/office',
   roles: ['office'],
