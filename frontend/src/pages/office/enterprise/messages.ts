@@ -4,6 +4,7 @@ export default {
   'zh-CN': {
     title: '企业详情',
     back: '返回企业名录',
+    logged: '信用办查看企业信息会记入该企业的数据访问记录。',
     data: '登记信息',
     name: '企业名称',
     uscc: '统一社会信用代码',
@@ -48,6 +49,7 @@ export default {
   en: {
     title: 'Enterprise',
     back: 'Back to the registry',
+    logged: 'The credit office’s reads of an enterprise are written to its access log.',
     data: 'Registration',
     name: 'Name',
     uscc: 'USCC',

@@ -3,7 +3,7 @@ import type { Bilingual } from '@/i18n/types'
 export default {
   'zh-CN': {
     title: '企业名录',
-    intro: '按名称、统一社会信用代码、所在区或行业门类查找在平台登记的中小微企业。点击企业名称查看详情。',
+    intro: '按名称、统一社会信用代码、所在区或行业门类查找在平台登记的中小微企业。点击企业名称查看详情；打开企业详情会记入该企业的数据访问记录。',
     searchTitle: '查找企业',
     q: '名称或统一社会信用代码',
     qPlaceholder: '输入名称或代码的一部分',
@@ -37,7 +37,7 @@ export default {
   },
   en: {
     title: 'SME registry',
-    intro: 'Find the small and medium enterprises registered on the platform by name, unified social credit code (USCC), district or industry section. Select a name to see the enterprise.',
+    intro: 'Find the small and medium enterprises registered on the platform by name, unified social credit code (USCC), district or industry section. Select a name to see the enterprise; opening it is written to the enterprise’s access log.',
     searchTitle: 'Find an enterprise',
     q: 'Name or USCC',
     qPlaceholder: 'Part of the name or code',
