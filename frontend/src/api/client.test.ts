@@ -1,3 +1,4 @@
+// @vitest-environment jsdom
 import { describe, expect, it } from 'vitest'
 import { readCookie, withCsrf } from './client'
 import { ApiProblem } from './problem'
