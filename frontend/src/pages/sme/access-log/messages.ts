@@ -1,0 +1,58 @@
+import type { Bilingual } from '@/i18n/types'
+
+export default {
+  'zh-CN': {
+    title: '数据查看记录',
+    intro: '这里列出除贵企业自己的账号外，所有查看过贵企业数据的人（例如银行、信用办），以及他们看了什么、为什么看、什么时候看。',
+    empty: '目前还没有其他人查看过贵企业的数据。',
+    when: '时间',
+    who: '查看方',
+    what: '查看的内容',
+    why: '用途',
+    role: '身份',
+    otherRole: '其他',
+    total: '共 {n} 条',
+    unspecified: '未说明',
+    resources: {
+      profile: '信用画像',
+      public_records: '公共信用记录',
+      credit_score: '信用评分',
+      registration: '企业登记信息',
+      series: '{family}（月度明细）',
+      other: '其他数据',
+    },
+    details: {
+      version: '第 {n} 版',
+      records: '{n} 条记录',
+      months: '{first} 至 {last}，{n} 个月',
+      score: '评分模型 {model}，基于第 {n} 版画像',
+    },
+  },
+  en: {
+    title: 'Who viewed my data',
+    intro: 'This lists everyone other than your own accounts who looked at your enterprise\'s data (for example banks or the credit office): what they looked at, why and when.',
+    empty: 'Nobody else has looked at your data yet.',
+    when: 'When',
+    who: 'Who',
+    what: 'What',
+    why: 'Purpose',
+    role: 'Kind',
+    otherRole: 'Other',
+    total: '{n} entries',
+    unspecified: 'Not stated',
+    resources: {
+      profile: 'Credit profile',
+      public_records: 'Public credit records',
+      credit_score: 'Credit score',
+      registration: 'Registration details',
+      series: '{family} (monthly figures)',
+      other: 'Other data',
+    },
+    details: {
+      version: 'version {n}',
+      records: '{n} records',
+      months: '{first} to {last}, {n} months',
+      score: 'scoring model {model}, from profile version {n}',
+    },
+  },
+} satisfies Bilingual
