@@ -26,7 +26,7 @@ from xinyidai.sandbox.identity import (
 
 IDENTITY_CLIENT_ID = "xinyidai-platform"
 IDENTITY_CLIENT_SECRET = "sandbox-identity-secret"
-IDENTITY_REDIRECT_URI = "https://testserver.local/api/v1/verification/callback"
+IDENTITY_REDIRECT_URI = "https://testserver.local/sme/claim/callback"
 IDENTITY_SEED = 2026
 
 

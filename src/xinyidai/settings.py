@@ -491,8 +491,9 @@ class Settings:
 
     @property
     def identity_redirect_uri(self) -> str:
-        """Where the identity service sends the legal representative back to."""
-        return self.issuer + "/api/v1/verification/callback"
+        """Where the identity service sends the legal representative back to: the SME portal's
+        page, which completes the verification with ``GET /api/v1/verification/callback``."""
+        return self.issuer + "/sme/claim/callback"
 
     @property
     def data_key_bytes(self) -> bytes:

@@ -425,7 +425,7 @@ async def test_bad_token_requests_get_rfc6749_errors(
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"redirect_uri": "https://testserver.local/api/v1/verification/callback/evil"},
+        {"redirect_uri": "https://testserver.local/sme/claim/callback/evil"},
         {"redirect_uri": "https://attacker.example/callback"},
         {"redirect_uri": None},
         {"client_id": "another-client"},

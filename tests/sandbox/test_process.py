@@ -14,7 +14,7 @@ from xinyidai.sandbox.process import sandbox_identity, sandbox_provider
 
 pytestmark = pytest.mark.slow  # starts the sandbox services as processes
 
-REDIRECT_URI = "http://127.0.0.1:9/api/v1/verification/callback"
+REDIRECT_URI = "http://127.0.0.1:9/sme/claim/callback"
 
 
 def free_port() -> int:

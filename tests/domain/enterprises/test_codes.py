@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,14 +24,11 @@ from xinyidai.domain.enterprises.codes import (
 
 prefixes = st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17)
 
-# Published codes of real companies.
-REAL_CODES = [
-    "914403001922038216",  # Huawei Technologies Co., Ltd.
-    "91330100716105852F",  # Alibaba (China) Co., Ltd.
-    "91440300708461136T",  # Shenzhen Tencent Computer Systems Co., Ltd.
-    "91110108551385082Q",  # Beijing Xiaomi Technology Co., Ltd.
-    "91110000100010433L",
-]
+# The concrete cases (published codes of real companies, and broken codes with the rule each
+# breaks) are shared with the portal's check (frontend/src/lib/uscc.test.ts).
+USCC_CASES: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "uscc_cases.json").read_text(encoding="utf-8")
+)
 
 
 @given(prefixes)
@@ -64,25 +65,22 @@ def test_characters_outside_the_alphabet_are_named(prefix: str, position: int, b
         assert f"character {position + 1}" in err.value.message
 
 
-@pytest.mark.parametrize("code", REAL_CODES)
-def test_real_codes_are_accepted(code: str) -> None:
-    assert validate_uscc(code) == code
-    assert validate_uscc(" " + code.lower() + " ") == code
+@pytest.mark.parametrize("case", USCC_CASES["valid"], ids=lambda c: repr(c["code"]))
+def test_real_codes_are_accepted(case: dict[str, Any]) -> None:
+    expected = case.get("normalised", case["code"])
+    assert validate_uscc(case["code"]) == expected
+    assert validate_uscc(" " + expected.lower() + " ") == expected
 
 
-@pytest.mark.parametrize(
-    ("code", "rule"),
-    [
-        ("91440300708461136", "uscc_length"),
-        ("91440300708461136TT", "uscc_length"),
-        ("91440300708461136S", "uscc_alphabet"),
-        ("91440300708461136U", "uscc_check_character"),
-    ],
-)
-def test_broken_codes_name_the_rule_they_break(code: str, rule: str) -> None:
+@pytest.mark.parametrize("case", USCC_CASES["invalid"], ids=lambda c: repr(c["code"]))
+def test_broken_codes_name_the_rule_they_break(case: dict[str, Any]) -> None:
     with pytest.raises(CodeError) as err:
-        validate_uscc(code)
-    assert err.value.rule == rule
+        validate_uscc(case["code"])
+    assert err.value.rule == case["rule"]
+    if "position" in case:
+        assert f"character {case['position']} " in err.value.message
+    if "expected" in case:
+        assert f"gives {case['expected']!r}" in err.value.message
 
 
 def test_resident_id_check_digit_and_masking() -> None:

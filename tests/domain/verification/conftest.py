@@ -67,17 +67,27 @@ async def register(
     return response
 
 
+CALLBACK_PAGE = PUBLIC_URL + "/sme/claim/callback?"
+
+
+def api_callback(back: str) -> str:
+    """The callback endpoint the portal's page calls with the query the identity service sent
+    the browser back with (``Settings.identity_redirect_uri``)."""
+    assert back.startswith(CALLBACK_PAGE), back
+    return "/api/v1/verification/callback?" + back[len(CALLBACK_PAGE) :]
+
+
 async def verify(
     client: AsyncTestClient[Litestar], *, uscc: str, id_number: str
 ) -> tuple[httpx.Response, str]:
     """Start verification, confirm at the identity service as the licence holder, and come back
-    to the callback. Returns the callback's response and the callback URL (for replays)."""
+    to the portal's callback page, which calls the callback endpoint with the query it got.
+    Returns the endpoint's response and its URL (for replays)."""
     started = await client.post("/api/v1/claim/verification")
     assert started.status_code == 201, started.text
     async with httpx.AsyncClient() as browser:
         back = await confirm(
             browser, started.json()["authorization_url"], uscc=uscc, id_number=id_number
         )
-    assert back.startswith(PUBLIC_URL + "/api/v1/verification/callback?"), back
-    callback = back[len(PUBLIC_URL) :]
+    callback = api_callback(back)
     return await client.get(callback), callback

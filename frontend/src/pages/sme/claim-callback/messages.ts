@@ -1,0 +1,46 @@
+import type { Bilingual } from '@/i18n/types'
+
+export default {
+  'zh-CN': {
+    title: '认证结果',
+    working: '正在确认认证结果，请稍候…',
+    success: '企业认证成功',
+    successText: '法定代表人已确认，您的账号现在可以代表 {name} 使用平台。',
+    toDashboard: '查看我的信用',
+    failed: '认证未完成',
+    backToClaim: '返回企业认证',
+    failure: {
+      missing: '没有正在进行的认证。请在企业认证页面开始认证。',
+      linkInvalid: '认证链接已失效、已使用过或不属于当前账号。请回到企业认证页面重新开始。',
+      declined: '法定代表人在认证服务上没有确认本企业。如需继续，请重新开始认证。',
+      otherEnterprise: '认证服务确认的是另一家企业的营业执照，与您申报的统一社会信用代码不一致。请核对申报信息后重新认证。',
+      otherPerson: '营业执照上的法定代表人与您申报的不一致。请修改申报的法定代表人姓名或身份证号，或请本企业的法定代表人完成认证。',
+      rejected: '认证服务的答复未通过核验。请重新开始认证。',
+      verifiedElsewhere: '该企业已由其法定代表人在另一个账号上完成认证。如果您是法定代表人，请联系信用办；此次尝试已报告给信用办。',
+      notOpen: '此申报已不能认证（可能已认证或已关闭）。请回到企业认证页面查看。',
+      unavailable: '认证服务暂不可用，请稍后重新开始认证。',
+      other: '认证时出错了，请稍后在企业认证页面重新开始。',
+    },
+  },
+  en: {
+    title: 'Verification result',
+    working: 'Checking the verification result…',
+    success: 'Your enterprise is verified',
+    successText: 'The legal representative confirmed it: your account now acts for {name} on the platform.',
+    toDashboard: 'See my credit',
+    failed: 'Verification not completed',
+    backToClaim: 'Back to verification',
+    failure: {
+      missing: 'There is no verification in progress. Start one on the verification page.',
+      linkInvalid: 'This verification link has expired, was used already or belongs to another account. Start again from the verification page.',
+      declined: 'The legal representative did not confirm the enterprise at the identity service. Start again to retry.',
+      otherEnterprise: 'The identity service confirmed another enterprise\'s licence, not the unified social credit code you stated. Check the details and verify again.',
+      otherPerson: 'The licence names another legal representative than the one you stated. Correct the name or ID number, or ask the enterprise\'s legal representative to verify.',
+      rejected: 'The identity service\'s answer did not pass the checks. Start the verification again.',
+      verifiedElsewhere: 'This enterprise is already verified by its legal representative on another account. If you are its legal representative, contact the credit office; this attempt has been reported to it.',
+      notOpen: 'This claim can no longer be verified (it is verified or closed). See the verification page.',
+      unavailable: 'The identity service is not available right now. Start the verification again later.',
+      other: 'Something went wrong during verification. Start again later from the verification page.',
+    },
+  },
+} satisfies Bilingual
