@@ -56,6 +56,15 @@ async def test_a_bank_updates_its_own_contact_and_api_url(
     )
     assert plain.status_code == 422
     assert plain.json()["errors"][0]["code"] == "url_invalid"
+    bad_email = await client.patch(f"/api/v1/banks/{a.id}", json={"contact_email": "not-mail"})
+    assert bad_email.status_code == 422
+    assert bad_email.json()["errors"] == [
+        {
+            "field": "contact_email",
+            "message": "this is not a valid e-mail address",
+            "code": "email_format",
+        }
+    ]
 
 
 async def test_users_belong_to_the_organisation_their_role_names(

@@ -40,6 +40,16 @@ def validate_api_url(url: str) -> str:
     return check_url("api_base_url", url, http_only_on_loopback=True, base=True)
 
 
+def _contact_email(raw: str) -> str:
+    """The contact's e-mail address, normalised; a refusal names the field ``contact_email``."""
+    try:
+        return normalise_email(raw)
+    except InvalidInput as exc:
+        raise InvalidInput.field(
+            "contact_email", "this is not a valid e-mail address", "email_format"
+        ) from exc
+
+
 def to_out(bank: Bank) -> BankOut:
     """The API's view of a bank."""
     return BankOut(
@@ -118,7 +128,7 @@ class BankService:
         if "contact_name" in changes:
             bank.contact_name = clean_text("contact_name", changes["contact_name"])
         if "contact_email" in changes:
-            bank.contact_email = normalise_email(changes["contact_email"])
+            bank.contact_email = _contact_email(changes["contact_email"])
         if "contact_phone" in changes:
             if not _PHONE.match(changes["contact_phone"]):
                 raise InvalidInput.field("contact_phone", "not a phone number", "phone_format")
