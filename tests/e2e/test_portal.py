@@ -34,6 +34,26 @@ def test_each_role_lands_on_its_home(page: Page, live_server: LiveServer, role: 
     expect(page.locator("h1.page-title")).to_have_count(1)
 
 
+def test_the_page_watch_records_failures_unless_expected(
+    page: Page, live_server: LiveServer, problems: PageProblems
+) -> None:
+    page.goto("/login")
+    settle(page)
+    page.evaluate("fetch('/api/v1/no-such-thing')")
+    page.evaluate("setTimeout(() => { throw new Error('boom') })")
+    page.wait_for_timeout(300)
+    seen = "\n".join(problems.seen)
+    assert "HTTP 404 GET" in seen, seen
+    assert "status of 404" in seen, seen  # Chromium's console line for it
+    assert "page error: boom" in seen, seen
+    problems.seen.clear()  # recorded as they should be: not this test's failure
+
+    problems.expect(404, "/api/v1/no-such-thing")
+    page.evaluate("fetch('/api/v1/no-such-thing')")
+    page.wait_for_timeout(300)
+    assert problems.seen == []
+
+
 def test_a_wrong_password_shows_the_error(
     page: Page, live_server: LiveServer, problems: PageProblems
 ) -> None:
