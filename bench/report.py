@@ -16,6 +16,7 @@ from bench.public_import import ImportRow
 from bench.servers import Context, server_kind
 
 if TYPE_CHECKING:  # bench.scoring loads numpy: only the scoring rows need it at run time
+    from bench.bundle_size import SizeRow
     from bench.scoring import ScoreRow
 
 ResultRow = Row | ImportRow
@@ -65,7 +66,9 @@ def render(rows: list[ResultRow]) -> Table:
     return table
 
 
-def write_results(rows: list[ResultRow | ScoreRow], seconds: int, notes: list[str]) -> None:
+def write_results(
+    rows: list[ResultRow | ScoreRow | SizeRow], seconds: int, notes: list[str]
+) -> None:
     """Every row, the run's settings and the notes, as ``bench/results.json``."""
     document = {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -120,9 +123,9 @@ def server_log_notes(ctx: Context, limit: int = 5) -> list[str]:
     return notes
 
 
-def render_scoring(rows: list[ScoreRow]) -> Table:
-    """The table of the scoring rows (absolute targets)."""
-    table = Table(title="scoring (in process, same run)")
+def render_scoring(rows: list[ScoreRow | SizeRow]) -> Table:
+    """The table of the rows with absolute targets (scoring, the portal's bundle size)."""
+    table = Table(title="absolute targets: scoring (in process, same run), portal bundle size")
     for name in ("scenario", "measured", "target", "same-run reference", "verdict"):
         table.add_column(name, justify="left" if name == "scenario" else "right", no_wrap=True)
     colours = {"PASS": "green", "FAIL": "red"}

@@ -27,6 +27,7 @@ if str(Path(__file__).resolve().parent.parent) not in sys.path:
     # `python bench/run.py` puts bench/, not the root, first.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bundle_size import SizeRow, run_bundle_scenario
 from bench.harness import RESULTS_PATH, ROOT, BenchError, console
 from bench.http_rows import ensure_wrk, run_scenario
 from bench.public_import import run_import_scenario
@@ -40,6 +41,7 @@ from bench.report import (
 )
 from bench.scenarios import (
     AnyScenario,
+    BundleScenario,
     ImportScenario,
     Scenario,
     ScoringScenario,
@@ -56,11 +58,11 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Results:
-    """What one run measured: the rows against a same-run baseline, the scoring rows (absolute
-    targets), and the notes on both."""
+    """What one run measured: the rows against a same-run baseline, the rows with absolute
+    targets (scoring, the portal's bundle size), and the notes on both."""
 
     rows: list[ResultRow] = field(default_factory=list)
-    scoring_rows: list[ScoreRow] = field(default_factory=list)
+    scoring_rows: list[ScoreRow | SizeRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def failed(self) -> bool:
@@ -82,6 +84,10 @@ def measure_rows(
             results.scoring_rows.append(run_scoring_scenario(ctx, scenario, database_url))
         elif isinstance(scenario, ImportScenario):
             results.rows.append(run_import_scenario(ctx, scenario))
+        elif isinstance(scenario, BundleScenario):
+            results.scoring_rows.append(
+                run_bundle_scenario(scenario.name, console.print, scenario.budget_kb)
+            )
         elif isinstance(scenario, SyncScenario):
             from bench.sync_city import run_sync_scenario
 
@@ -92,16 +98,26 @@ def measure_rows(
 
 
 def run_rows(scenarios: list[AnyScenario], wrk: str, seconds: int) -> Results:
-    """Start the engines in a fresh temporary directory, measure, stop everything."""
+    """Measure the rows that need no engines (the bundle size), then start the engines in a
+    fresh temporary directory for the others, measure, stop everything."""
+    sizes = [
+        run_bundle_scenario(s.name, console.print, s.budget_kb)
+        for s in scenarios
+        if isinstance(s, BundleScenario)
+    ]
+    rest: list[AnyScenario] = [s for s in scenarios if not isinstance(s, BundleScenario)]
+    if not rest:
+        return Results(scoring_rows=list(sizes))
     workdir = Path(tempfile.mkdtemp(prefix="xyb-", dir="/tmp"))
     try:
         with engines(workdir) as (database_url, redis_url):
             ctx = Context(workdir, server_env(database_url, redis_url))
             try:
-                results = measure_rows(ctx, scenarios, wrk, seconds, database_url)
+                results = measure_rows(ctx, rest, wrk, seconds, database_url)
             finally:
                 ctx.stop_all()  # before the engines stop, so the app does not log their loss
             results.notes = row_notes(results.rows) + server_log_notes(ctx)
+            results.scoring_rows.extend(sizes)
             return results
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

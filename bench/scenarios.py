@@ -66,7 +66,17 @@ class ScoringScenario:
     kind: str = "scoring"
 
 
-AnyScenario = Scenario | ImportScenario | SyncScenario | ScoringScenario
+@dataclass(frozen=True, slots=True)
+class BundleScenario:
+    """Kind ``bundle`` (bench/bundle_size.py): the gzipped JavaScript of the SME dashboard's
+    first load, from Vite's build manifest, against an absolute budget (no engines needed)."""
+
+    name: str
+    budget_kb: float = 400.0
+    kind: str = "bundle"
+
+
+AnyScenario = Scenario | ImportScenario | SyncScenario | ScoringScenario | BundleScenario
 
 _ME = ("/api/v1/me", "/bare/me")
 _PROFILE = (
@@ -100,6 +110,7 @@ SCENARIOS: list[AnyScenario] = [
     SyncScenario("sync_2w", target=0.5, workers=2),
     ScoringScenario("score_one"),
     ScoringScenario("score_batch"),
+    BundleScenario("bundle_sme", budget_kb=400.0),
 ]
 
 

@@ -23,6 +23,7 @@ export default defineConfig({
   },
   build: {
     target: 'es2022',
+    manifest: true, // dist/.vite/manifest.json: what each route loads (bench/bundle_size.py)
     chunkSizeWarningLimit: 1024,
     rollupOptions: {
       output: {

@@ -136,6 +136,22 @@ export type BankUpdate = {
 };
 
 /**
+ * BankUserOut
+ */
+export type BankUserOut = {
+    created_at: string;
+    display_name: string;
+    email: string;
+    id: string;
+    is_active: boolean;
+    /**
+     * The last successful login; null if never
+     */
+    last_login_at: string | null;
+    role: Role;
+};
+
+/**
  * ClaimOut
  */
 export type ClaimOut = {
@@ -1042,6 +1058,49 @@ export type BankUpdateResponses = {
 };
 
 export type BankUpdateResponse = BankUpdateResponses[keyof BankUpdateResponses];
+
+export type BankUsersData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/users';
+};
+
+export type BankUsersErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankUsersError = BankUsersErrors[keyof BankUsersErrors];
+
+export type BankUsersResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<BankUserOut>;
+};
+
+export type BankUsersResponse = BankUsersResponses[keyof BankUsersResponses];
 
 export type ClaimShowData = {
     body?: never;

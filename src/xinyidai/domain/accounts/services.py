@@ -30,6 +30,8 @@ from xinyidai.models import Bank, Enterprise, EnterpriseClaim, Role, User
 from xinyidai.settings import Env
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -227,6 +229,16 @@ class AccountService:
             after_commit(self.session, end_sessions)
         log.warning("account_activated" if active else "account_deactivated", user_id=str(user.id))
         return user
+
+    # --- listing -----------------------------------------------------------------------------
+    async def bank_users(self, bank_id: UUID) -> list[User]:
+        """The users of the bank ``bank_id``, newest first (the caller checks who may ask)."""
+        rows = await self.session.scalars(
+            select(User)
+            .where(User.bank_id == bank_id)
+            .order_by(User.created_at.desc(), User.id.desc())
+        )
+        return list(rows)
 
     # --- login --------------------------------------------------------------------------------
     async def login(

@@ -9,8 +9,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinyidai.domain.accounts.controllers import provide_accounts
 from xinyidai.domain.accounts.guards import Principal
-from xinyidai.domain.banks.schemas import BankOut, BankUpdate
+from xinyidai.domain.accounts.services import AccountService
+from xinyidai.domain.banks.schemas import BankOut, BankUpdate, BankUserOut
 from xinyidai.domain.banks.services import BankService
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 
@@ -53,3 +55,18 @@ class BankController(Controller):
         banks: NamedDependency[BankService],
     ) -> BankOut:
         return await banks.update(bank_id, data, principal)
+
+    @get(
+        "/{bank_id:uuid}/users",
+        summary="The bank's users, newest first (its own users and admins only)",
+        responses=problem_responses(400, 401, 403, 404, 503),
+        dependencies={"accounts": Provide(provide_accounts, sync_to_thread=False)},
+    )
+    async def users(
+        self,
+        bank_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        banks: NamedDependency[BankService],
+        accounts: NamedDependency[AccountService],
+    ) -> list[BankUserOut]:
+        return await banks.users(bank_id, principal, accounts)

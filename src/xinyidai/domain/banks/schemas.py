@@ -9,6 +9,8 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from xinyidai.models.accounts import Role
+
 Url = Annotated[
     str,
     Meta(
@@ -39,3 +41,15 @@ class BankUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     contact_name: ContactName | UnsetType = UNSET
     contact_email: ContactEmail | UnsetType = UNSET
     contact_phone: ContactPhone | UnsetType = UNSET
+
+
+class BankUserOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    display_name: str
+    email: str
+    role: Role
+    is_active: bool
+    created_at: dt.datetime
+    last_login_at: Annotated[
+        dt.datetime | None, Meta(description="The last successful login; null if never")
+    ]

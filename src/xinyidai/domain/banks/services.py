@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -13,7 +14,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import select
 
 from xinyidai.domain.accounts.services import normalise_email
-from xinyidai.domain.banks.schemas import BankOut, BankUpdate
+from xinyidai.domain.banks.schemas import BankOut, BankUpdate, BankUserOut
 from xinyidai.infra.errors import Conflict, Forbidden, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
 from xinyidai.infra.urls import check_url
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from xinyidai.domain.accounts.guards import Principal
+    from xinyidai.domain.accounts.services import AccountService
 
 log = structlog.get_logger(__name__)
 _SHORT_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
@@ -36,6 +38,16 @@ class BankRepository(SQLAlchemyAsyncRepository[Bank]):
 def validate_api_url(url: str) -> str:
     """The bank's API base URL: https:// (http:// only on loopback), see ``infra/urls.py``."""
     return check_url("api_base_url", url, http_only_on_loopback=True, base=True)
+
+
+def _contact_email(raw: str) -> str:
+    """The contact's e-mail address, normalised; a refusal names the field ``contact_email``."""
+    try:
+        return normalise_email(raw)
+    except InvalidInput as exc:
+        raise InvalidInput.field(
+            "contact_email", "this is not a valid e-mail address", "email_format"
+        ) from exc
 
 
 def to_out(bank: Bank) -> BankOut:
@@ -116,7 +128,7 @@ class BankService:
         if "contact_name" in changes:
             bank.contact_name = clean_text("contact_name", changes["contact_name"])
         if "contact_email" in changes:
-            bank.contact_email = normalise_email(changes["contact_email"])
+            bank.contact_email = _contact_email(changes["contact_email"])
         if "contact_phone" in changes:
             if not _PHONE.match(changes["contact_phone"]):
                 raise InvalidInput.field("contact_phone", "not a phone number", "phone_format")
@@ -126,3 +138,28 @@ class BankService:
             await self.session.refresh(bank)
             log.info("bank_updated", bank_id=str(bank_id), fields=sorted(changes))
         return to_out(bank)
+
+    async def users(
+        self, bank_id: UUID, principal: Principal, accounts: AccountService
+    ) -> builtins.list[BankUserOut]:
+        """The bank's users, newest first: for the bank's own users and platform admins (a
+        bank's staff list is no business of other banks, SMEs or the credit office)."""
+        if principal.role is Role.BANK:
+            if principal.bank_id != bank_id:
+                raise Forbidden("only the bank's own users may list its users")
+        elif principal.role is not Role.ADMIN:
+            raise Forbidden("only the bank's own users may list its users")
+        if not await self.repo.exists(id=bank_id):
+            raise NotFound("no such bank")
+        return [
+            BankUserOut(
+                id=user.id,
+                display_name=user.display_name,
+                email=user.email,
+                role=Role(user.role),
+                is_active=user.is_active,
+                created_at=user.created_at,
+                last_login_at=user.last_login_at,
+            )
+            for user in await accounts.bank_users(bank_id)
+        ]

@@ -1,0 +1,38 @@
+import type { Bilingual } from '@/i18n/types'
+
+export default {
+  'zh-CN': {
+    title: '本行用户',
+    list: '用户列表',
+    summary: '共 {total} 人，其中 {active} 人可登录、{inactive} 人已停用。',
+    name: '姓名',
+    email: '电子邮箱',
+    role: '角色',
+    status: '状态',
+    createdAt: '开通时间',
+    lastLogin: '最近登录',
+    never: '从未登录',
+    active: '正常',
+    inactive: '已停用',
+    roles: { sme: '企业用户', bank: '银行用户', office: '信用办用户', admin: '平台管理员' },
+    howToAdd: '银行用户由平台运维人员开通或停用。如需为同事开通账号，请联系平台。',
+    empty: '本行还没有用户。',
+  },
+  en: {
+    title: 'Our users',
+    list: 'Users',
+    summary: '{total} in all: {active} can log in, {inactive} deactivated.',
+    name: 'Name',
+    email: 'E-mail',
+    role: 'Role',
+    status: 'Status',
+    createdAt: 'Created',
+    lastLogin: 'Last login',
+    never: 'Never',
+    active: 'Active',
+    inactive: 'Deactivated',
+    roles: { sme: 'Enterprise user', bank: 'Bank user', office: 'Credit office user', admin: 'Platform admin' },
+    howToAdd: 'Bank users are opened and deactivated by the platform’s operators. To add a colleague, contact the platform.',
+    empty: 'Your bank has no users yet.',
+  },
+} satisfies Bilingual
