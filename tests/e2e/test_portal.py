@@ -116,18 +116,7 @@ def _menu(page: Page) -> list[str]:
     return [str(items.nth(i).get_attribute("data-testid")) for i in range(items.count())]
 
 
-# The admin home's table has Element Plus's header grey (#909399, 3.07:1 on white): the shell's
-# styles.css should set --el-table-header-text-color for every table. Strict: once fixed, this
-# XPASSes and fails until the mark is removed.
-_ADMIN_TABLE_CONTRAST = pytest.mark.xfail(
-    reason="admin home: el-table header colour fails axe color-contrast (shell styles.css)",
-    strict=True,
-)
-
-
-@pytest.mark.parametrize(
-    "role", [pytest.param(r, marks=_ADMIN_TABLE_CONTRAST) if r == "admin" else r for r in HOMES]
-)
+@pytest.mark.parametrize("role", list(HOMES))
 def test_every_menu_page_is_accessible_at_both_widths(
     page: Page, live_server: LiveServer, role: str
 ) -> None:
