@@ -53,20 +53,26 @@ class Portal:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.index = directory / "index.html"
+        self._cached: tuple[int, bytes] | None = None  # (mtime_ns, content) of index.html
+
+    def _index_bytes(self) -> bytes | None:
+        """index.html, read again only when a new build replaced it (one stat per request)."""
+        try:
+            mtime = self.index.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+        if self._cached is None or self._cached[0] != mtime:
+            self._cached = (mtime, self.index.read_bytes())
+        return self._cached[1]
 
     @property
     def built(self) -> bool:
         return self.index.is_file()
 
     def page(self) -> Response[bytes]:
-        if not self.built:
-            return Response(
-                _NOT_BUILT.encode(),
-                media_type=MediaType.HTML,
-                headers={"cache-control": "no-cache"},
-            )
+        content = self._index_bytes()
         return Response(
-            self.index.read_bytes(),
+            _NOT_BUILT.encode() if content is None else content,
             media_type=MediaType.HTML,
             headers={"cache-control": _INDEX_CACHE},
         )
