@@ -156,3 +156,9 @@ async def test_logged_in_bodies_are_checked_too(
         url, content=b'{"name": "x"}', headers={"content-type": "text/plain"}
     )
     assert_problem(plain, 415, "unsupported-media-type")
+
+
+async def test_a_missing_field_is_named_in_the_problem(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.post("/api/v1/auth/login", json={"email": "a@example.com"})
+    body = assert_problem(response, 422, "invalid-input")
+    assert [e["field"] for e in body["errors"]] == ["password"], body

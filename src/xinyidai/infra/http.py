@@ -101,6 +101,18 @@ def _unstorable(exc: BaseException) -> bool:
     )
 
 
+# msgspec's words for an absent field, where Litestar's key names only the whole body ("data").
+_MISSING_FIELD = re.compile(r"^Object missing required field `([^`]+)`(?: - at `\$\.?([^`]*)`)?$")
+
+
+def _field_of(key: str, message: str) -> str:
+    missing = _MISSING_FIELD.match(message)
+    if key == "data" and missing:
+        name, at = missing.groups()
+        return f"{at}.{name}" if at else name
+    return key
+
+
 def _field_errors(exc: ValidationException) -> list[FieldError] | None:
     extra = exc.extra
     if not isinstance(extra, list):
@@ -108,12 +120,9 @@ def _field_errors(exc: ValidationException) -> list[FieldError] | None:
     errors = []
     for item in extra:
         if isinstance(item, dict):
-            errors.append(
-                FieldError(
-                    field=str(item.get("key") or item.get("source") or "body"),
-                    message=str(item.get("message", "invalid")),
-                )
-            )
+            message = str(item.get("message", "invalid"))
+            key = str(item.get("key") or item.get("source") or "body")
+            errors.append(FieldError(field=_field_of(key, message), message=message))
     return errors or None
 
 

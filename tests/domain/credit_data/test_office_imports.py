@@ -92,3 +92,4 @@ async def test_bad_uploads_get_clear_errors(
         "/api/v1/office/imports", files={"other": ("r.csv", b"x", "text/csv")}
     )
     assert no_file.status_code == 422
+    assert [e["field"] for e in no_file.json()["errors"]] == ["file"], no_file.json()

@@ -111,12 +111,24 @@ async def test_office_reads_are_in_the_access_log(
     assert stored.model_version in log["items"][0]["detail"]
 
 
+async def test_an_enterprise_not_yet_scored_reads_null_not_an_error(
+    client: AsyncTestClient[Litestar], scene: Enterprise, model: str
+) -> None:
+    await login(client, "owner@example.com")
+    pending = await client.get(f"/api/v1/enterprises/{scene.id}/score")
+    assert pending.status_code == 200
+    assert pending.json() is None
+    client.cookies.clear()
+    await login(client, "office@example.com")
+    assert (await client.get(f"/api/v1/enterprises/{scene.id}/score")).json() is None
+
+
 async def test_no_score_and_no_model_are_told_apart(
     client: AsyncTestClient[Litestar], db: AsyncSession, scene: Enterprise
 ) -> None:
     await login(client, "owner@example.com")
     missing = await client.get(f"/api/v1/enterprises/{scene.id}/score")
-    assert missing.status_code == 404
+    assert missing.status_code == 409
     assert "no scoring model is active" in missing.json()["detail"]
     review = await client.post(
         f"/api/v1/enterprises/{scene.id}/score/review", json={"reason": "请人工复核我的评分"}

@@ -317,7 +317,7 @@ export const creditDataRecords = <ThrowOnError extends boolean = false>(options:
 /**
  * The latest credit score, grade and PD, with reasons (zh-CN, English) and history
  *
- * For the SME's own users and the credit office; the office's reads are written to the SME's access log. 404 until a score exists (also when no scoring model is active, which the problem's detail says).
+ * For the SME's own users and the credit office; the office's reads are written to the SME's access log. `null` until the enterprise's first score is computed; 409 when no scoring model is active (nothing can score it).
  */
 export const scoreScore = <ThrowOnError extends boolean = false>(options: Options<ScoreScoreData, ThrowOnError>) => (options.client ?? client).get<ScoreScoreResponses, ScoreScoreErrors, ThrowOnError>({
     security: [{

@@ -408,6 +408,13 @@ export type ImportOut = {
 export type ImportStatus = 'queued' | 'running' | 'done' | 'failed';
 
 /**
+ * ImportUpload
+ */
+export type ImportUpload = {
+    file: Blob | File;
+};
+
+/**
  * Industry
  */
 export type Industry = {
@@ -1735,9 +1742,17 @@ export type ScoreScoreErrors = {
      */
     401: Problem;
     /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
      * Not found
      */
     404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
     /**
      * Service unavailable
      */
@@ -1750,7 +1765,7 @@ export type ScoreScoreResponses = {
     /**
      * Request fulfilled, document follows
      */
-    200: ScoreOut;
+    200: ScoreOut | null;
 };
 
 export type ScoreScoreResponse = ScoreScoreResponses[keyof ScoreScoreResponses];
@@ -2124,9 +2139,7 @@ export type OfficeVerificationRevokeResponses = {
 export type OfficeVerificationRevokeResponse = OfficeVerificationRevokeResponses[keyof OfficeVerificationRevokeResponses];
 
 export type OfficeUploadData = {
-    body: {
-        files?: Array<Blob | File>;
-    };
+    body: ImportUpload;
     path?: never;
     query?: never;
     url: '/api/v1/office/imports';

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -24,7 +25,6 @@ from xinyidai.domain.credit_data.schemas import (
     RepairRequest,
 )
 from xinyidai.domain.credit_data.services import OfficeImportService, RecordService
-from xinyidai.infra.errors import InvalidInput
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 from xinyidai.models import DisputeStatus
 
@@ -34,6 +34,13 @@ def provide_imports(
 ) -> OfficeImportService:
     state = request.app.state
     return OfficeImportService(db, state.queue.enqueue, Path(state.settings.data_dir))
+
+
+@dataclass
+class ImportUpload:
+    """The multipart body of an import: one part, ``file`` (CSV or JSON Lines)."""
+
+    file: UploadFile
 
 
 class OfficeController(Controller):
@@ -54,17 +61,12 @@ class OfficeController(Controller):
     )
     async def upload(
         self,
-        data: Annotated[dict[str, UploadFile], Body(media_type=RequestEncodingType.MULTI_PART)],
+        data: Annotated[ImportUpload, Body(media_type=RequestEncodingType.MULTI_PART)],
         principal: NamedDependency[Principal],
         imports: NamedDependency[OfficeImportService],
     ) -> ImportOut:
-        upload = data.get("file") if isinstance(data, dict) else None
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput.field(
-                "file", "send the file in a multipart field named 'file'", "file_missing"
-            )
-        content = await upload.read()
-        return await imports.submit(upload.filename, content, principal)
+        content = await data.file.read()
+        return await imports.submit(data.file.filename, content, principal)
 
     @get(
         "/imports/{import_id:uuid}",

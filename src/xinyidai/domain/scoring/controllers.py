@@ -29,16 +29,16 @@ class ScoreController(Controller):
         "/score",
         summary="The latest credit score, grade and PD, with reasons (zh-CN, English) and history",
         description="For the SME's own users and the credit office; the office's reads are "
-        "written to the SME's access log. 404 until a score exists (also when no scoring "
-        "model is active, which the problem's detail says).",
-        responses=problem_responses(400, 401, 404, 503),
+        "written to the SME's access log. `null` until the enterprise's first score is "
+        "computed; 409 when no scoring model is active (nothing can score it).",
+        responses=problem_responses(400, 401, 403, 404, 409, 503),
     )
     async def score(
         self,
         enterprise_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         scores: NamedDependency[ScoreService],
-    ) -> ScoreOut:
+    ) -> ScoreOut | None:
         return await scores.latest_for(enterprise_id, principal)
 
     @post(

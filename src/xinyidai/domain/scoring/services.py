@@ -530,16 +530,16 @@ class ScoreService:
         )
         return list(rows)
 
-    async def latest_for(self, enterprise_id: UUID, principal: Principal) -> ScoreOut:
+    async def latest_for(self, enterprise_id: UUID, principal: Principal) -> ScoreOut | None:
         """The latest score (of the latest scored snapshot) with reasons and the earlier ones,
-        in one statement (a second one only to describe a review, when there is one)."""
+        in one statement (a second one only to describe a review, when there is one); None
+        while none has been computed (a new enterprise's normal state, not an error)."""
         require_readable_enterprise(principal, enterprise_id)
         rows = (await self.session.execute(_LATEST_SCORES, {"enterprise_id": enterprise_id})).all()
         if not rows:
-            active = await registry.active_version(self.session)
-            if active is None:
-                raise NotFound("no score yet: no scoring model is active")
-            raise NotFound("no score has been computed for this enterprise yet")
+            if await registry.active_version(self.session) is None:
+                raise Conflict("no score yet: no scoring model is active")
+            return None
         scores = [row.CreditScore for row in rows]
         latest, active, snapshot_id, review_id = rows[0]
         review = await self.session.get(ScoreReview, review_id) if review_id else None

@@ -1,5 +1,5 @@
 // The import's report as the page shows it, and the small rules around an upload.
-import type { ImportOut, ImportStatus, OfficeUploadData, RejectedRow } from '@/api'
+import type { ImportOut, ImportStatus, RejectedRow } from '@/api'
 
 export const MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 export const ACCEPTED_EXTENSIONS = ['.csv', '.jsonl', '.json', '.ndjson', '.txt']
@@ -22,12 +22,6 @@ export function checkFile(file: { name: string; size: number }): FileProblem | n
   if (file.size === 0) return 'empty'
   if (file.size > MAX_UPLOAD_BYTES) return 'size'
   return null
-}
-
-/** The multipart body: the server reads the field `file`. (The generated type names an array
- * `files`, from the OpenAPI document's schema of a dict of uploads; the serializer sends any key.) */
-export function uploadBody(file: Blob): OfficeUploadData['body'] {
-  return { file } as unknown as OfficeUploadData['body']
 }
 
 export interface Rejection {

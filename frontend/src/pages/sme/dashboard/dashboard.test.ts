@@ -52,9 +52,10 @@ describe('credit page', () => {
     expect(mayRequestReview({ ...score, review: review({ status: 'resolved', resolution: 'upheld' }) })).toBe(true)
   })
 
-  it('takes the date in China and a 404 as no score yet', () => {
+  it('takes the date in China and "no model active" (409) as no score yet', () => {
     expect(chinaToday(new Date('2026-03-01T17:00:00Z'))).toBe('2026-03-02')
-    expect(isNoScore(new ApiProblem(404, {}))).toBe(true)
+    expect(isNoScore(new ApiProblem(409, {}))).toBe(true)
+    expect(isNoScore(new ApiProblem(404, {}))).toBe(false)
     expect(isNoScore(new ApiProblem(503, {}))).toBe(false)
   })
 })

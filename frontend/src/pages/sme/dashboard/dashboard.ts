@@ -56,7 +56,8 @@ export function chinaToday(now: Date = new Date()): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now)
 }
 
-/** A 404 from the score endpoint means there is no score yet (not an error to show). */
+/** A 409 from the score endpoint means no scoring model is active: to the SME, simply no
+ * score yet (not an error to show). A score not yet computed is a `null` body, not an error. */
 export function isNoScore(error: unknown): boolean {
-  return error instanceof ApiProblem && error.status === 404
+  return error instanceof ApiProblem && error.status === 409
 }
