@@ -5,7 +5,8 @@ Fixtures: ``live_server`` (session: the platform, ``.url``, ``.api(email)``,
 ``.end_session(cookies)``), ``browser`` (module: Chromium; skipped when it is not installed),
 ``problems`` and ``page`` (per test: a fresh context at 1280×900 in zh-CN whose console errors,
 page errors and failed requests fail the test at teardown unless declared with
-``problems.expect(status, path)``). A failed test leaves a screenshot in
+``problems.expect(status, path)``), ``pages`` (``pages.open()``: as many such pages as a test
+needs, one user each). A failed test leaves a screenshot of each page in
 ``test-artifacts/failures/``.
 
 Browser tests are sync functions and take no async fixtures: while Playwright's sync API runs,
@@ -89,30 +90,60 @@ def problems() -> PageProblems:
     return PageProblems()
 
 
+class Pages:
+    """Opens pages, each in a fresh context (its own cookies: another user) at 1280×900 in
+    zh-CN, watched by the test's ``problems``; closes them at the end of the test."""
+
+    def __init__(self, browser: Browser, server: LiveServer, problems: PageProblems) -> None:
+        self._browser, self._server, self._problems = browser, server, problems
+        self.opened: list[Page] = []
+
+    def open(self) -> Page:
+        context = self._browser.new_context(
+            viewport={"width": WIDE, "height": HEIGHT}, locale="zh-CN", base_url=self._server.url
+        )
+        context.set_default_timeout(15_000)
+        opened = context.new_page()
+        self._problems.watch(opened)
+        self.opened.append(opened)
+        return opened
+
+    def close(self, failed_test: str | None) -> None:
+        for n, opened in enumerate(self.opened):
+            if failed_test is not None:
+                failures = ARTIFACTS / "failures"
+                failures.mkdir(parents=True, exist_ok=True)
+                suffix = f"-{n}" if n else ""
+                with contextlib.suppress(PlaywrightError):  # it must not hide the failure
+                    opened.screenshot(
+                        path=str(failures / f"{failed_test}{suffix}.png"), full_page=True
+                    )
+        self._problems.closing = True
+        for opened in self.opened:
+            opened.context.close()
+
+
 @pytest.fixture
-def page(
+def pages(
     request: pytest.FixtureRequest,
     chromium: Path,  # first: no Chromium, no live server
     browser: Browser,
     live_server: LiveServer,
     problems: PageProblems,
-) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport={"width": WIDE, "height": HEIGHT}, locale="zh-CN", base_url=live_server.url
-    )
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    problems.watch(opened)
+) -> Iterator[Pages]:
+    """Pages for several users at once (an SME and the office); a failed test leaves a
+    screenshot of each; any problem a page recorded fails the test at teardown."""
+    opened = Pages(browser, live_server, problems)
     try:
         yield opened
     finally:
         outcome = request.node.stash.get(_OUTCOME, None)
-        if outcome is not None and outcome.failed:
-            failures = ARTIFACTS / "failures"
-            failures.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(PlaywrightError):  # it must not hide the failure
-                opened.screenshot(path=str(failures / f"{request.node.name}.png"), full_page=True)
-        problems.closing = True
-        context.close()
+        opened.close(request.node.name if outcome is not None and outcome.failed else None)
     if problems.seen:
         pytest.fail(problems.report(), pytrace=False)
+
+
+@pytest.fixture
+def page(pages: Pages) -> Page:
+    """One page, as ``pages`` opens them."""
+    return pages.open()

@@ -51,6 +51,8 @@ class LiveServer:
     log: Path
     start_seconds: float
     """How long the start took (by the worker that started it)."""
+    identity_url: str
+    """The sandbox identity service (its ``/_sandbox`` controls enrol licences)."""
 
     def api(self, email: str, password: str = DEMO_PASSWORD) -> httpx.Client:
         """An HTTP client logged in as ``email`` (sends the CSRF header); close it after use."""
@@ -121,12 +123,13 @@ def _start(directory: Path, bundle: Path) -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = directory / "server.log"
+    env = _environment(directory / "data", port)
     started = time.monotonic()
     with log.open("ab") as out:
         process = subprocess.Popen(  # noqa: S603 (our own command line)
             [sys.executable, "-m", "tests.e2e.server", str(bundle)],
             cwd=ROOT,
-            env=_environment(directory / "data", port),
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -136,6 +139,7 @@ def _start(directory: Path, bundle: Path) -> dict[str, Any]:
         out.write(f"\n[tests/e2e] ready after {seconds} s\n")
     return {
         "url": url,
+        "identity_url": f"http://127.0.0.1:{env['IDENTITY_SANDBOX_PORT']}",
         "pid": process.pid,
         "log": str(log),
         "start_seconds": seconds,
@@ -193,7 +197,10 @@ def shared_live_server(directory: Path, bundle: Path) -> Iterator[LiveServer]:
         state.write_text(json.dumps(info))
     try:
         yield LiveServer(
-            url=info["url"], log=Path(info["log"]), start_seconds=info["start_seconds"]
+            url=info["url"],
+            log=Path(info["log"]),
+            start_seconds=info["start_seconds"],
+            identity_url=info["identity_url"],
         )
     finally:
         with _exclusive(lock):

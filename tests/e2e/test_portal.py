@@ -135,3 +135,15 @@ def test_every_menu_page_is_accessible_at_both_widths(
                 check_accessibility(page, f"{path_of(page)} ({role}) at {width} px")
         screenshot(page, f"{role}-{entry.removeprefix('nav-')}")
     assert HOMES[role] in visited
+
+
+def test_an_unknown_address_shows_the_not_found_page(page: Page, live_server: LiveServer) -> None:
+    page.goto("/no-such-page/at-all")
+    settle(page)
+    expect(page.get_by_test_id("not-found")).to_be_visible()
+    for width in WIDTHS:
+        with viewport_width(page, width):
+            check_accessibility(page, f"the not-found page at {width} px")
+    screenshot(page, "not-found")
+    page.get_by_test_id("not-found").get_by_role("link").click()
+    page.wait_for_url(lambda url: "no-such-page" not in url)
