@@ -26,7 +26,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DISTRICT = "440106"  # Tianhe, Guangzhou
 FAMILIES = ("tax", "electricity", "water", "gas", "social_insurance", "housing_fund")
-IMPORT_HEADER = "统一社会信用代码,主体名称,信息类别,决定文书号,决定日期,决定机关,失信程度,内容,公示截止期"
+IMPORT_HEADER = (
+    "统一社会信用代码,主体名称,信息类别,决定文书号,决定日期,决定机关,失信程度,内容,公示截止期"
+)
 SYNC_AND_SCORE_TIMEOUT = 120_000  # ms: six families' five years, the snapshot, then the score
 
 
@@ -138,9 +140,9 @@ def _authorise_and_sync(page: Page) -> None:
     page.get_by_test_id("authorizations-grant-confirm").click()
     expect(page.get_by_test_id("authorizations-notice")).to_be_visible()
     expect(page.get_by_test_id("authorizations-live")).to_be_visible()
-    expect(
-        page.locator("[data-testid=authorizations-sync-state][data-state=done]")
-    ).to_be_visible(timeout=SYNC_AND_SCORE_TIMEOUT)
+    expect(page.locator("[data-testid=authorizations-sync-state][data-state=done]")).to_be_visible(
+        timeout=SYNC_AND_SCORE_TIMEOUT
+    )
 
 
 def _sees_score(page: Page, api: httpx.Client, enterprise_id: str, locale: str) -> None:
