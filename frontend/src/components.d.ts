@@ -46,6 +46,7 @@ declare module 'vue' {
     ElTableColumn: typeof import('element-plus/es')['ElTableColumn']
     ElTag: typeof import('element-plus/es')['ElTag']
     OfficeDueTag: typeof import('./components/OfficeDueTag.vue')['default']
+    OfficeQueueFilter: typeof import('./components/OfficeQueueFilter.vue')['default']
     PageState: typeof import('./components/PageState.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']

@@ -147,3 +147,16 @@ def test_an_unknown_address_shows_the_not_found_page(page: Page, live_server: Li
     screenshot(page, "not-found")
     page.get_by_test_id("not-found").get_by_role("link").click()
     page.wait_for_url(lambda url: "no-such-page" not in url)
+
+
+def test_on_a_phone_the_side_menu_is_a_drawer(page: Page, live_server: LiveServer) -> None:
+    page.set_viewport_size({"width": WIDTHS[-1], "height": 800})
+    page.goto("/login")
+    login(page, live_server, DEMO_LOGINS["sme"])
+    expect(page.locator("#portal-nav")).to_be_hidden()
+    page.get_by_test_id("menu-toggle").click()
+    page.get_by_test_id("drawer-nav-sme.records").click()
+    page.wait_for_url(re.compile(r"/sme/records$"))
+    settle(page)
+    expect(page.get_by_test_id("drawer-nav-sme.records")).to_be_hidden()  # it closes on arrival
+    expect(page.get_by_test_id("records-table")).to_be_visible()

@@ -212,10 +212,12 @@ def _sme_disputes(page: Page, api: httpx.Client, enterprise_id: str) -> tuple[st
     return record["id"], dispute["id"]
 
 
-def _office_corrects(office: Page, dispute_id: str) -> str:
+def _office_corrects(office: Page, dispute_id: str, sme: NewSme) -> str:
     office.get_by_test_id("nav-office.disputes").click()
     settle(office)
-    expect(office.get_by_test_id(f"office-disputes-row-{dispute_id}")).to_be_visible()
+    expect(office.get_by_test_id(f"office-disputes-enterprise-{dispute_id}")).to_contain_text(
+        sme.name
+    )
     office.get_by_test_id(f"office-disputes-resolve-{dispute_id}").click()
     expect(office.get_by_test_id("office-disputes-drawer")).to_be_visible()
     office.get_by_test_id("office-disputes-outcome-corrected").click()
@@ -267,7 +269,7 @@ def test_an_sme_goes_from_registration_to_a_corrected_record(
         office = pages.open()
         _office_imports_a_penalty(office, live_server, sme, locale)
         record_id, dispute_id = _sme_disputes(page, api, enterprise_id)
-        corrected = _office_corrects(office, dispute_id)
+        corrected = _office_corrects(office, dispute_id, sme)
         _office_opens_the_enterprise(office, dispute_id, sme, locale)
 
         page.reload()

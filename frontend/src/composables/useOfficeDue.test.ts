@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chinaToday, dueState, dueTagType } from './useOfficeDue'
+import { chinaToday, dueState, dueTagType, queueQuery } from './useOfficeDue'
 
 describe('due dates', () => {
   it('takes today in China time, which is ahead of UTC', () => {
@@ -24,5 +24,13 @@ describe('due dates', () => {
     expect(dueTagType('today')).toBe('warning')
     expect(dueTagType('soon')).toBe('warning')
     expect(dueTagType('later')).toBe('info')
+  })
+})
+
+describe('queueQuery', () => {
+  it('asks a queue for its open, overdue or all items', () => {
+    expect(queueQuery('open')).toEqual({ status: 'open' })
+    expect(queueQuery('overdue')).toEqual({ overdue: true })
+    expect(queueQuery('all')).toEqual({})
   })
 })

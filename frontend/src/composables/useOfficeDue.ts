@@ -33,3 +33,13 @@ export function dueState(dueOn: string, overdue: boolean, today: string = chinaT
 export function dueTagType(kind: DueKind): 'danger' | 'warning' | 'info' {
   return kind === 'overdue' ? 'danger' : kind === 'later' ? 'info' : 'warning'
 }
+
+/** An office queue's filter: the open items (the desk's work), only overdue ones, or all. */
+export type QueueFilter = 'open' | 'overdue' | 'all'
+
+/** The queue endpoint's query for a filter (the disputes' and the score reviews' alike). */
+export function queueQuery(filter: QueueFilter): { status?: 'open'; overdue?: boolean } {
+  if (filter === 'overdue') return { overdue: true }
+  if (filter === 'open') return { status: 'open' }
+  return {}
+}

@@ -72,7 +72,7 @@ async def test_a_disputed_record_is_flagged_at_once_and_due_in_20_days(
     assert again.status_code == 409
 
 
-async def test_the_office_queue_shows_due_dates_and_overdue_disputes(
+async def test_the_office_queue_names_the_enterprise_and_shows_due_and_overdue_disputes(
     client: AsyncTestClient[Litestar], scene: Scene, db: AsyncSession
 ) -> None:
     sme, _, record = scene
@@ -86,6 +86,7 @@ async def test_the_office_queue_shows_due_dates_and_overdue_disputes(
     await _as(client, "office@example.com")
     queue = (await client.get("/api/v1/office/disputes", params={"status": "open"})).json()
     assert [d["id"] for d in queue] == [created["id"]]
+    assert (queue[0]["enterprise_name"], queue[0]["enterprise_uscc"]) == (sme.name, sme.uscc)
     assert (await client.get("/api/v1/office/disputes", params={"overdue": True})).json() == []
     await db.execute(update(Dispute).values(due_on=dt.date.today() - dt.timedelta(days=1)))
     await db.commit()

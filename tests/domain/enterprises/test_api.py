@@ -85,6 +85,7 @@ async def test_the_office_reads_but_cannot_change(
     listing = await client.get("/api/v1/enterprises", params={"q": a.uscc[:10]})
     assert listing.status_code == 200
     assert [e["id"] for e in listing.json()["items"]] == [str(a.id)]
+    assert listing.json()["items"][0]["verified_at"] is not None  # its owner verified it
 
 
 async def test_an_sme_corrects_its_own_registration(

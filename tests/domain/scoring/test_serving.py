@@ -102,14 +102,15 @@ async def test_a_new_snapshot_is_scored_by_a_job(
         )
         assert granted.status_code == 201, granted.text
         profile = (await c.get(f"/api/v1/enterprises/{sme.id}/profile")).json()
-        body: dict[str, Any] = {}
+        body: dict[str, Any] | None = None
         for _ in range(100):
             response = await c.get(f"/api/v1/enterprises/{sme.id}/score")
+            assert response.status_code == 200, response.text  # null until the job has run
             body = response.json()
-            if response.status_code == 200 and body["snapshot_version"] == profile["version"]:
+            if body is not None and body["snapshot_version"] == profile["version"]:
                 break
             await asyncio.sleep(0.1)
-        assert body.get("snapshot_version") == profile["version"], body
+        assert body is not None and body["snapshot_version"] == profile["version"], body
         assert body["model_version"] == model
         assert body["current"] is True
 

@@ -208,6 +208,11 @@ export type DisputeCreate = {
 export type DisputeOut = {
     due_on: string;
     enterprise_id: string;
+    /**
+     * The office's queue: whose dispute it is
+     */
+    enterprise_name?: string | null;
+    enterprise_uscc?: string | null;
     id: string;
     overdue: boolean;
     raised_at: string;
@@ -319,6 +324,10 @@ export type EnterpriseOut = {
     status: EnterpriseStatus;
     updated_at: string;
     uscc: string;
+    /**
+     * Since when its legal representative has verified it; null: not
+     */
+    verified_at: string | null;
 };
 
 /**

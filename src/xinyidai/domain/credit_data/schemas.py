@@ -72,6 +72,10 @@ class DisputeOut(msgspec.Struct, kw_only=True):
     status: DisputeStatus
     resolution: str | None
     resolved_at: dt.datetime | None
+    enterprise_name: Annotated[
+        str | None, Meta(description="The office's queue: whose dispute it is")
+    ] = None
+    enterprise_uscc: str | None = None
 
 
 # --- monthly series -----------------------------------------------------------------------------

@@ -98,9 +98,12 @@ def record_out(r: PublicRecord) -> RecordOut:
     )
 
 
-def dispute_out(d: Dispute, today: dt.date) -> DisputeOut:
-    """The API's view of a dispute; overdue against ``today``."""
+def dispute_out(d: Dispute, today: dt.date, enterprise: Enterprise | None = None) -> DisputeOut:
+    """The API's view of a dispute; overdue against ``today``; naming the enterprise when
+    given (the office's queue)."""
     return DisputeOut(
+        enterprise_name=enterprise.name if enterprise is not None else None,
+        enterprise_uscc=enterprise.uscc if enterprise is not None else None,
         id=d.id,
         record_id=d.record_id,
         enterprise_id=d.enterprise_id,
@@ -238,13 +241,13 @@ class RecordService:
         """The office's queue, soonest due first."""
         require_office(principal)
         today = today or china_today()
-        stmt = select(Dispute)
+        stmt = select(Dispute, Enterprise).join(Enterprise, Enterprise.id == Dispute.enterprise_id)
         if status is not None:
             stmt = stmt.where(Dispute.status == status)
         if overdue_only:
             stmt = stmt.where(Dispute.status == DisputeStatus.OPEN, Dispute.due_on < today)
-        rows = await self.session.scalars(stmt.order_by(Dispute.due_on, Dispute.created_at))
-        return [dispute_out(d, today) for d in rows]
+        rows = await self.session.execute(stmt.order_by(Dispute.due_on, Dispute.created_at))
+        return [dispute_out(d, today, enterprise) for d, enterprise in rows.tuples()]
 
     async def resolve(
         self, dispute_id: UUID, data: DisputeResolve, principal: Principal

@@ -105,6 +105,10 @@ class EnterpriseOut(msgspec.Struct, kw_only=True):
     industry: Industry
     district_code: str
     status: EnterpriseStatus
+    verified_at: Annotated[
+        dt.datetime | None,
+        Meta(description="Since when its legal representative has verified it; null: not"),
+    ]
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -90,6 +90,7 @@ def to_out(e: Enterprise) -> EnterpriseOut:
         ),
         district_code=e.district_code,
         status=e.status,
+        verified_at=e.verified_at,
         created_at=e.created_at,
         updated_at=e.updated_at,
     )

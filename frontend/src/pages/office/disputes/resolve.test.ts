@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkResolve, emptyResolveForm, queueQuery, resolveBody } from './resolve'
+import { checkResolve, emptyResolveForm, resolveBody } from './resolve'
 
 describe('resolving a dispute', () => {
   it('needs an outcome and a statement of five characters', () => {
@@ -30,11 +30,5 @@ describe('resolving a dispute', () => {
     Object.assign(form, { outcome: 'corrected', resolution: '日期有误已更正' })
     Object.assign(form.correction, { decision_date: '2026-03-01', publish_until: '2026-02-01' })
     expect(checkResolve(form)).toEqual({ publish_until: 'publishBeforeDecision' })
-  })
-
-  it('asks the queue for open, overdue or all disputes', () => {
-    expect(queueQuery('open')).toEqual({ status: 'open' })
-    expect(queueQuery('overdue')).toEqual({ overdue: true })
-    expect(queueQuery('all')).toEqual({})
   })
 })

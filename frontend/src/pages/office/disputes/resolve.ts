@@ -1,5 +1,5 @@
 // The office's answer to a dispute, as the API wants it, and the queue's filters.
-import type { DisputeResolve, OfficeDisputesData, Severity } from '@/api'
+import type { DisputeResolve, Severity } from '@/api'
 
 export type Outcome = DisputeResolve['outcome']
 export const OUTCOMES: Outcome[] = ['corrected', 'upheld', 'withdrawn']
@@ -60,11 +60,3 @@ export function resolveBody(form: ResolveForm): DisputeResolve {
   return body
 }
 
-export type QueueFilter = 'open' | 'overdue' | 'all'
-
-/** The queue's query for a filter: open ones (the desk's work), only overdue ones, or all. */
-export function queueQuery(filter: QueueFilter): NonNullable<OfficeDisputesData['query']> {
-  if (filter === 'overdue') return { overdue: true }
-  if (filter === 'open') return { status: 'open' }
-  return {}
-}

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { checkReview, queueQuery, reasonLines, reviewBody } from './review'
+import { checkReview, reasonLines, reviewBody } from './review'
 
 describe('score reviews', () => {
-  it('asks for open, overdue or all reviews', () => {
-    expect(queueQuery('open')).toEqual({ status: 'open' })
-    expect(queueQuery('overdue')).toEqual({ overdue: true })
-    expect(queueQuery('all')).toEqual({})
-  })
-
   it('needs a resolution and a note of five characters', () => {
     expect(checkReview({ resolution: '', note: 'ok' })).toEqual({ resolution: 'resolutionRequired', note: 'noteShort' })
     expect(checkReview({ resolution: 'rescored', note: '  已按最新数据重新评分 ' })).toEqual({})

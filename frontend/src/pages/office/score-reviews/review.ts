@@ -1,16 +1,9 @@
 // The score-review queue's filters and the office's answer to a review.
-import type { OfficeScoringReviewsData, ReviewResolution, ReviewResolve, ScoreReason } from '@/api'
+import type { ReviewResolution, ReviewResolve, ScoreReason } from '@/api'
 
 export const RESOLUTIONS: ReviewResolution[] = ['upheld', 'rescored', 'corrected']
 export const MIN_NOTE = 5
 
-export type QueueFilter = 'open' | 'overdue' | 'all'
-
-export function queueQuery(filter: QueueFilter): NonNullable<OfficeScoringReviewsData['query']> {
-  if (filter === 'overdue') return { overdue: true }
-  if (filter === 'open') return { status: 'open' }
-  return {}
-}
 
 export interface ReviewForm {
   resolution: ReviewResolution | ''

@@ -2,15 +2,15 @@
 import { describe, expect, it } from 'vitest'
 import { defineComponent, h, nextTick, ref, withDirectives } from 'vue'
 import { mount } from '@vue/test-utils'
-import { vSmeScrollFocus } from './useSmeScrollFocus'
+import { vScrollFocus } from './scrollFocus'
 
-describe('vSmeScrollFocus', () => {
+describe('vScrollFocus', () => {
   it('makes every inner scroll region focusable and named, also after an update', async () => {
     const rows = ref(1)
     const wrapper = mount(defineComponent({
       setup: () => () => withDirectives(
         h('div', { 'aria-label': 'Records' }, Array.from({ length: rows.value }, (_, i) => h('div', { class: 'el-scrollbar__wrap', key: i }))),
-        [[vSmeScrollFocus]],
+        [[vScrollFocus]],
       ),
     }))
     const regions = () => wrapper.findAll('.el-scrollbar__wrap')

@@ -14,7 +14,7 @@ function mark(el: HTMLElement): void {
   })
 }
 
-export const vSmeScrollFocus: Directive<HTMLElement> = {
+export const vScrollFocus: Directive<HTMLElement> = {
   mounted: mark,
   updated: mark,
 }
