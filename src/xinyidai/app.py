@@ -25,6 +25,8 @@ from xinyidai.domain.credit_data.controllers import CreditDataController
 from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
+from xinyidai.domain.oauth.controllers import OAuthController, server_metadata
+from xinyidai.domain.oauth.keys import KeyStore
 from xinyidai.domain.profiles.controllers import ProfileController
 from xinyidai.domain.scoring.controllers import ScoreController
 from xinyidai.domain.scoring.office_controllers import OfficeScoringController
@@ -131,6 +133,7 @@ def create_app(settings: Settings) -> Litestar:
     identity = IdentityClient.from_settings(settings)  # no network until first used
     db_probe = create_probe_engine(settings, settings.database_url)
     portal = Portal(settings.portal_dir)
+    cipher = FieldCipher(settings.data_key_bytes)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -157,6 +160,8 @@ def create_app(settings: Settings) -> Litestar:
             *portal.route_handlers(),
             HealthController,
             jwks,
+            OAuthController,
+            server_metadata,
             AuthController,
             EnterpriseController,
             BankController,
@@ -196,7 +201,8 @@ def create_app(settings: Settings) -> Litestar:
                 "db_probe": db_probe,
                 "queue": queue,
                 "sessions": SessionStore(redis, settings.session_max_age),
-                "cipher": FieldCipher(settings.data_key_bytes),
+                "cipher": cipher,
+                "oauth_keys": KeyStore(db_sessions.write, cipher),  # access-token keys
                 "identity": identity,
                 "signer": Signer.from_settings(settings),  # receipts; published at jwks
             }

@@ -387,6 +387,23 @@ class Settings:
             _bool,
         ),
     )
+    oauth_token_seconds: int = field(
+        default=600,
+        metadata=_meta(
+            "OAUTH_TOKEN_SECONDS",
+            "Lifetime of the access tokens banks get (60 to 600 seconds, FAPI 2.0)",
+            int,
+        ),
+    )
+    oauth_allow_secrets: bool = field(
+        default=False,
+        metadata=_meta(
+            "OAUTH_ALLOW_SECRETS",
+            "Let bank clients authenticate with `client_secret_basic` (development only; "
+            "`private_key_jwt` is the only method in production)",
+            _bool,
+        ),
+    )
     metrics_token: str | None = field(
         default=None,
         metadata=_meta(
@@ -419,6 +436,14 @@ class Settings:
         if self.session_recheck_seconds < 0:
             raise SettingsError("SESSION_RECHECK_SECONDS must not be negative")
 
+    def _check_oauth(self) -> None:
+        if not 60 <= self.oauth_token_seconds <= 600:
+            raise SettingsError("OAUTH_TOKEN_SECONDS must be between 60 and 600")
+        if self.env is Env.PRODUCTION and self.oauth_allow_secrets:
+            raise SettingsError(
+                "OAUTH_ALLOW_SECRETS is for development: banks use private_key_jwt in production"
+            )
+
     def check(self) -> None:
         if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST:
             if self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
@@ -437,6 +462,7 @@ class Settings:
         if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST and not self.signing_key:
             raise SettingsError("SIGNING_KEY must be set outside development")
         self._check_sessions()
+        self._check_oauth()
 
         if self.provider_concurrency < 1 or self.sync_concurrency < 1:
             raise SettingsError("PROVIDER_CONCURRENCY and SYNC_CONCURRENCY must be at least 1")

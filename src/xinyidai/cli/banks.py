@@ -46,3 +46,77 @@ def create_bank(
 
     with engines(load_settings(), need_redis=False) as settings:
         click.echo(in_session(settings, work))
+
+
+@banks_group.command("create-client")
+@click.argument("bank_code")
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="The client's public keys (a JWK Set file) for private_key_jwt.",
+)
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    help="A redirect URI of the bank's site (repeat for more); enables the code flow.",
+)
+@click.option("--name", default=None, help="A name for the client (default: the bank's).")
+@click.option(
+    "--secret",
+    "with_secret",
+    is_flag=True,
+    help="client_secret_basic instead of keys (only where OAUTH_ALLOW_SECRETS allows it).",
+)
+def create_client(
+    bank_code: str,
+    jwks_file: str | None,
+    redirect_uris: tuple[str, ...],
+    name: str | None,
+    with_secret: bool,
+) -> None:
+    """Register an OAuth client for the bank BANK_CODE; prints it as JSON."""
+    import json
+    from pathlib import Path
+
+    from xinyidai.domain.oauth.clients import ClientService
+
+    if with_secret == (jwks_file is not None):
+        raise click.UsageError("give either --jwks FILE (private_key_jwt) or --secret")
+    try:
+        jwks = json.loads(Path(jwks_file).read_text()) if jwks_file else None
+    except ValueError as exc:
+        raise click.UsageError(f"--jwks: not JSON ({exc})") from None
+
+    with engines(load_settings(), need_redis=False) as settings:
+        if with_secret and not settings.oauth_allow_secrets:
+            raise click.UsageError("client secrets need OAUTH_ALLOW_SECRETS=true (development)")
+
+        async def work(session: Any, _: Any) -> dict[str, Any]:
+            registered = await ClientService(session).create(
+                bank_code,
+                jwks=jwks,
+                redirect_uris=list(redirect_uris),
+                name=name,
+                with_secret=with_secret,
+                allow_http_loopback=settings.is_development or settings.env.value == "test",
+            )
+            client = registered.client
+            out: dict[str, Any] = {
+                "client_id": client.client_id,
+                "bank_id": str(client.bank_id),
+                "name": client.name,
+                "token_endpoint_auth_method": client.auth_method,
+                "grant_types": list(client.grant_types),
+                "redirect_uris": list(client.redirect_uris),
+                "scope": " ".join(client.scopes),
+                "jwks": client.jwks,
+                "token_endpoint": f"{settings.issuer}/oauth/token",
+            }
+            if registered.secret:
+                out["client_secret"] = registered.secret
+            return out
+
+        click.echo(json.dumps(in_session(settings, work), ensure_ascii=False, indent=2))

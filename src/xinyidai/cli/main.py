@@ -10,6 +10,7 @@ from xinyidai.cli.db import db_group
 from xinyidai.cli.demo import demo_group
 from xinyidai.cli.imports import import_group
 from xinyidai.cli.model import model_group
+from xinyidai.cli.oauth import oauth_group
 from xinyidai.cli.plugins import model_commands
 from xinyidai.cli.run import run
 from xinyidai.cli.score import score_group
@@ -30,6 +31,7 @@ main.add_command(worker)
 main.add_command(db_group)
 main.add_command(users_group)
 main.add_command(banks_group)
+main.add_command(oauth_group)
 main.add_command(demo_group)
 main.add_command(config_group)
 main.add_command(import_group)

@@ -3,7 +3,7 @@
 from xinyidai.models.accounts import Role, User
 from xinyidai.models.banks import Bank
 from xinyidai.models.base import Base, metadata
-from xinyidai.models.consents import DataAuthorization
+from xinyidai.models.consents import BankConsent, ConsentChannel, ConsentPurpose, DataAuthorization
 from xinyidai.models.credit_data import (
     SERIES_MODELS,
     CreditImport,
@@ -26,6 +26,7 @@ from xinyidai.models.enterprises import (
     EnterpriseStatus,
     VerificationAlert,
 )
+from xinyidai.models.oauth import ClientAuthMethod, OAuthClient, RefreshToken, SigningKey
 from xinyidai.models.profiles import AccessLogEntry, ProfileSnapshot, SyncRun, SyncStatus
 from xinyidai.models.scoring import (
     CreditScore,
@@ -41,8 +42,12 @@ __all__ = [
     "AccessLogEntry",
     "AlertStatus",
     "Bank",
+    "BankConsent",
     "Base",
     "ClaimStatus",
+    "ClientAuthMethod",
+    "ConsentChannel",
+    "ConsentPurpose",
     "CreditImport",
     "CreditScore",
     "DataAuthorization",
@@ -57,12 +62,15 @@ __all__ = [
     "ImportStatus",
     "ModelActivation",
     "ModelVersion",
+    "OAuthClient",
     "ProfileSnapshot",
     "PublicRecord",
+    "RefreshToken",
     "ReviewResolution",
     "ReviewStatus",
     "Role",
     "ScoreReview",
+    "SigningKey",
     "SocialInsuranceMonthly",
     "SyncRun",
     "SyncStatus",

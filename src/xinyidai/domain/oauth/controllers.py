@@ -1,0 +1,144 @@
+"""The authorisation server's endpoints: token, JWKS and metadata (RFC 8414).
+
+The token endpoint answers in RFC 6749 §5.2's shape (``error``, ``error_description``), which
+bank OAuth libraries expect, with the problem-details members (``type``, ``title``, ``status``)
+added beside them so it reads like every other error of the platform.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from xinyidai.domain.oauth import dpop
+from xinyidai.domain.oauth.clients import ClientService
+from xinyidai.domain.oauth.keys import KeyStore
+from xinyidai.domain.oauth.metadata import metadata
+from xinyidai.domain.oauth.server import TokenContext, token_response
+from xinyidai.settings import Settings
+
+FORM = "application/x-www-form-urlencoded"
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def oauth_error(status: int, error: str, description: str) -> Response[Any]:
+    body = {
+        "error": error,
+        "error_description": description,
+        "type": f"urn:xinyidai:problem:oauth-{error.replace('_', '-')}",
+        "title": error.replace("_", " "),
+        "status": status,
+    }
+    return Response(body, status_code=status, headers=_NO_STORE, media_type="application/json")
+
+
+def _unverified_claims(assertion: str) -> dict[str, Any]:
+    """The payload of a compact JWS, unverified (only to find whose client it claims to be;
+    the core verifies it)."""
+    try:
+        payload = assertion.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _claimed_client_id(form: dict[str, str], authorization: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(authorization[6:].strip()).decode()
+        except ValueError:
+            return None
+        return decoded.split(":", 1)[0] or None
+    assertion = form.get("client_assertion")
+    if assertion:
+        sub = _unverified_claims(assertion).get("sub")
+        return sub if isinstance(sub, str) else None
+    return form.get("client_id") or None
+
+
+class OAuthController(Controller):
+    path = "/oauth"
+    tags = ["oauth"]
+    include_in_schema = False  # banks read these in the bank API's document, not the portal's
+
+    @post(
+        "/token",
+        summary="Token endpoint (client credentials; private_key_jwt; DPoP-bound tokens)",
+        description="Form-encoded (RFC 6749 §3.2). Needs a `DPoP` proof header (RFC 9449) and "
+        "a client assertion (RFC 7523, `private_key_jwt`). Answers an RFC 9068 JWT access "
+        "token of `token_type` DPoP, or an RFC 6749 error.",
+        status_code=200,
+    )
+    async def token(
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
+    ) -> Response[Any]:
+        settings: Settings = request.app.state.settings
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != FORM:
+            return oauth_error(400, "invalid_request", f"the body must be {FORM}")
+        raw = await request.form()
+        form: dict[str, str] = {}
+        for name, value in raw.multi_items():
+            if not isinstance(value, str):
+                return oauth_error(400, "invalid_request", "parameters are text")
+            if name in form:
+                return oauth_error(400, "invalid_request", f"{name} is given more than once")
+            form[name] = value
+        url = f"{settings.issuer}/oauth/token"
+        try:
+            proof = await dpop.verify(
+                request.app.state.redis, request.headers.get("dpop"), method="POST", url=url
+            )
+        except dpop.DPoPError as exc:
+            return oauth_error(400, "invalid_dpop_proof", exc.description)
+        client_id = _claimed_client_id(form, request.headers.get("authorization"))
+        client = await ClientService(db).find(client_id) if client_id else None
+        store: KeyStore = request.app.state.oauth_keys
+        context = TokenContext(
+            issuer=settings.issuer,
+            client=client,
+            keys=await store.ring(),
+            jkt=proof.jkt,
+            token_seconds=settings.oauth_token_seconds,
+            redis=request.app.state.redis,
+            allow_secrets=settings.oauth_allow_secrets,
+        )
+        headers = {k: v for k, v in request.headers.items() if k.lower() == "authorization"}
+        status, body, response_headers = await anyio.to_thread.run_sync(
+            token_response, context, form, headers, url
+        )
+        if status >= 400 and isinstance(body, dict):
+            error = str(body.get("error", "invalid_request"))
+            return oauth_error(status, error, str(body.get("error_description", error)))
+        return Response(
+            body, status_code=status, headers=dict(response_headers), media_type="application/json"
+        )
+
+    @get(
+        "/jwks",
+        summary="The keys that sign access tokens (JWK Set)",
+        media_type="application/jwk-set+json",
+        cache_control=CacheControlHeader(public=True, max_age=300),
+    )
+    async def jwks(self, request: Request[Any, Any, Any]) -> dict[str, Any]:
+        store: KeyStore = request.app.state.oauth_keys
+        return (await store.ring()).jwks()
+
+
+@get(
+    "/.well-known/oauth-authorization-server",
+    summary="Authorisation server metadata (RFC 8414)",
+    tags=["oauth"],
+    include_in_schema=False,
+    cache_control=CacheControlHeader(public=True, max_age=300),
+)
+async def server_metadata(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return metadata(request.app.state.settings)
