@@ -19,7 +19,7 @@ from xinyidai.domain.accounts.controllers import AuthController
 from xinyidai.domain.accounts.guards import authenticate_early, provide_principal
 from xinyidai.domain.accounts.sessions import SESSION_COOKIE, SessionStore
 from xinyidai.domain.banks.controllers import BankController
-from xinyidai.domain.consents.controllers import AuthorizationController
+from xinyidai.domain.consents.controllers import AuthorizationController, BankConsentController
 from xinyidai.domain.consents.keys import jwks
 from xinyidai.domain.credit_data.controllers import CreditDataController
 from xinyidai.domain.credit_data.office_controllers import OfficeController
@@ -27,6 +27,7 @@ from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
 from xinyidai.domain.oauth.controllers import OAuthController, server_metadata
 from xinyidai.domain.oauth.keys import KeyStore
+from xinyidai.domain.openapi_bank.app import create_bank_api, mount
 from xinyidai.domain.profiles.controllers import ProfileController
 from xinyidai.domain.scoring.controllers import ScoreController
 from xinyidai.domain.scoring.office_controllers import OfficeScoringController
@@ -155,17 +156,37 @@ def create_app(settings: Settings) -> Litestar:
             await db_probe.dispose()
             log.info("shutdown")
 
+    state = State(
+        {
+            "settings": settings,
+            "redis": redis,
+            "metrics": metrics,
+            "alchemy": alchemy,
+            "db_sessions": db_sessions,  # where requests take their sessions
+            "db_probe": db_probe,
+            "queue": queue,
+            "sessions": SessionStore(redis, settings.session_max_age),
+            "cipher": cipher,
+            "oauth_keys": KeyStore(db_sessions.write, cipher),  # access-token keys
+            "identity": identity,
+            "signer": Signer.from_settings(settings),  # receipts; published at jwks
+        }
+    )
+    bank_api = create_bank_api(state, __version__)
+
     app = Litestar(
         route_handlers=[
             *portal.route_handlers(),
             HealthController,
             jwks,
             OAuthController,
+            mount(bank_api),
             server_metadata,
             AuthController,
             EnterpriseController,
             BankController,
             AuthorizationController,
+            BankConsentController,
             CreditDataController,
             ProfileController,
             ScoreController,
@@ -191,22 +212,7 @@ def create_app(settings: Settings) -> Litestar:
         request_class=CheckedRequest,
         lifespan=[lifespan],
         openapi_config=_openapi(),
-        state=State(
-            {
-                "settings": settings,
-                "redis": redis,
-                "metrics": metrics,
-                "alchemy": alchemy,
-                "db_sessions": db_sessions,  # where requests take their sessions
-                "db_probe": db_probe,
-                "queue": queue,
-                "sessions": SessionStore(redis, settings.session_max_age),
-                "cipher": cipher,
-                "oauth_keys": KeyStore(db_sessions.write, cipher),  # access-token keys
-                "identity": identity,
-                "signer": Signer.from_settings(settings),  # receipts; published at jwks
-            }
-        ),
+        state=state,
         debug=False,
         request_max_body_size=2 * 1024 * 1024,
     )

@@ -10,8 +10,14 @@ from joserfc.jwk import KeySet, OctKey
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.domain.oauth.conftest import ISSUER, TOKEN_URL, BankKeys, authlib_client
-from tests.oauth_fixtures import client_assertion, dpop_proof
+from tests.oauth_fixtures import (
+    ISSUER,
+    TOKEN_URL,
+    BankKeys,
+    authlib_client,
+    client_assertion,
+    dpop_proof,
+)
 from xinyidai.domain.oauth.dpop import thumbprint
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

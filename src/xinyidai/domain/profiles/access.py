@@ -59,6 +59,32 @@ class AccessLog:
         )
         await self.session.flush()
 
+    async def record_bank_call(
+        self,
+        enterprise_id: UUID,
+        bank_id: UUID,
+        *,
+        purpose: str,
+        resource: str,
+        detail: str,
+    ) -> None:
+        """Log a read by a bank's server through the bank API (no user: the detail names the
+        client and the consents)."""
+        bank = await self.session.get(Bank, bank_id)
+        self.session.add(
+            AccessLogEntry(
+                enterprise_id=enterprise_id,
+                at=utc_now(),
+                actor_user_id=None,
+                actor_role=Role.BANK.value,
+                actor_org=f"{bank.short_code} {bank.name}" if bank else str(bank_id),
+                purpose=purpose[:200],
+                resource=resource,
+                detail=detail,
+            )
+        )
+        await self.session.flush()
+
     async def for_enterprise(
         self, enterprise_id: UUID, principal: Principal, *, limit: int, offset: int
     ) -> AccessLogPage:

@@ -685,3 +685,17 @@ class ScoreService:
             "score_review_resolved", review_id=str(review_id), resolution=data.resolution.value
         )
         return review_out(review, enterprise.name, score, result, china_today())
+
+
+async def latest_score(
+    session: AsyncSession, enterprise_id: UUID
+) -> tuple[ScoreSummary, list[ScoreReason]] | None:
+    """The enterprise's latest stored score and its reasons (for the bank API's profile, which
+    writes its own access-log line)."""
+    row = await session.scalar(
+        select(CreditScore)
+        .where(CreditScore.enterprise_id == enterprise_id)
+        .order_by(CreditScore.created_at.desc())
+        .limit(1)
+    )
+    return (_summary(row), _reasons(row.reasons)) if row is not None else None

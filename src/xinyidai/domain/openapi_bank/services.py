@@ -1,0 +1,162 @@
+"""What a bank may read through its API: a consented profile, and the consents it holds.
+
+Every profile pull is checked against the bank's live consents at that moment (read from the
+database, never cached) and written to the SME's access log with the bank, the client, the
+consents and the families read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from xinyidai.dates import utc_now
+from xinyidai.domain.consents.bank_consents import SCORE, BankConsentService
+from xinyidai.domain.consents.schemas import SharedData
+from xinyidai.domain.enterprises.codes import validate_uscc
+from xinyidai.domain.openapi_bank.schemas import BankProfile, BankScore
+from xinyidai.domain.profiles import snapshots
+from xinyidai.domain.profiles.access import AccessLog
+from xinyidai.domain.scoring.services import latest_score
+from xinyidai.enums import Family
+from xinyidai.infra.errors import Forbidden, NotFound
+from xinyidai.models import BankConsent, Enterprise
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from xinyidai.domain.openapi_bank.auth import BankCaller
+
+# Upper bounds of the PD bands a bank sees (the raw model figure stays on the platform).
+_PD_BANDS = (
+    (Decimal("0.005"), "<0.5%"),
+    (Decimal("0.01"), "0.5%-1%"),
+    (Decimal("0.02"), "1%-2%"),
+    (Decimal("0.05"), "2%-5%"),
+    (Decimal("0.10"), "5%-10%"),
+    (Decimal("0.20"), "10%-20%"),
+)
+
+
+def pd_band(pd: float) -> str:
+    """The band a probability of default falls in, as banks see it."""
+    value = Decimal(str(pd))
+    for upper, label in _PD_BANDS:
+        if value < upper:
+            return label
+    return ">=20%"
+
+
+def _missing_consent(uscc: str) -> Forbidden:
+    return Forbidden(
+        f"your bank holds no live consent from the enterprise {uscc}: ask the SME to grant one "
+        "(it may have expired or been revoked)"
+    )
+
+
+class BankPulls:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _enterprise(self, uscc: str) -> Enterprise:
+        try:
+            code = validate_uscc(uscc)
+        except ValueError:
+            raise NotFound("no such enterprise") from None
+        enterprise = await self.session.scalar(select(Enterprise).where(Enterprise.uscc == code))
+        if enterprise is None:
+            raise NotFound("no such enterprise")
+        return enterprise
+
+    async def _consents(
+        self, caller: BankCaller, enterprise: Enterprise, now: dt.datetime
+    ) -> list[BankConsent]:
+        consents = await BankConsentService(self.session).live_for(
+            caller.bank_id, enterprise.id, now
+        )
+        if caller.consent_id is not None:  # a code-flow token reads under its own consent only
+            consents = [c for c in consents if c.id == caller.consent_id]
+        if not consents:
+            raise _missing_consent(enterprise.uscc)
+        return consents
+
+    async def profile(
+        self, caller: BankCaller, uscc: str, asked: list[SharedData] | None
+    ) -> tuple[BankProfile, str]:
+        """The profile and its entity tag; 403 naming the missing consent or family."""
+        now = utc_now()
+        enterprise = await self._enterprise(uscc)
+        consents = await self._consents(caller, enterprise, now)
+        shared = sorted({f for c in consents for f in c.families})
+        wanted = sorted({a.value for a in asked}) if asked else shared
+        outside = [f for f in wanted if f not in shared]
+        if outside:
+            raise Forbidden(
+                f"the enterprise's consents to your bank do not cover {', '.join(outside)}"
+            )
+        snapshot = await snapshots.latest(self.session, enterprise.id)
+        if snapshot is None:
+            raise NotFound("the enterprise has no profile yet")
+        content: dict[str, Any] = snapshot.content
+        families = {
+            family.value: (
+                content["families"].get(family.value, {"authorised": False})
+                if family.value in wanted
+                else {"consented": False}
+            )
+            for family in Family
+        }
+        score = None
+        if SCORE in wanted:
+            latest = await latest_score(self.session, enterprise.id)
+            if latest is not None:
+                summary, reasons = latest
+                score = BankScore(
+                    score=summary.score,
+                    grade=summary.grade,
+                    pd_band=pd_band(summary.pd),
+                    model_version=summary.model_version,
+                    scored_at=summary.scored_at,
+                    reasons=reasons,
+                )
+        consent_ids = [c.id for c in consents]
+        profile = BankProfile(
+            uscc=enterprise.uscc,
+            snapshot_version=snapshot.version,
+            as_of=snapshot.as_of,
+            consent_ids=consent_ids,
+            shared=[SharedData(f) for f in wanted],
+            enterprise=content["enterprise"],
+            public_records=content["public_records"],
+            families=families,
+            score=score,
+        )
+        tag_source = f"{snapshot.id}|{score.scored_at if score else ''}|{','.join(wanted)}"
+        etag = hashlib.sha256(tag_source.encode()).hexdigest()[:32]
+        await self._log(caller, enterprise, consents, wanted, snapshot.version)
+        return profile, etag
+
+    async def _log(
+        self,
+        caller: BankCaller,
+        enterprise: Enterprise,
+        consents: list[BankConsent],
+        families: list[str],
+        version: int,
+    ) -> None:
+        newest = consents[0]
+        purpose = newest.purpose + (f": {newest.reference}" if newest.reference else "")
+        await AccessLog(self.session).record_bank_call(
+            enterprise.id,
+            caller.bank_id,
+            purpose=purpose,
+            resource="bank_api_profile",
+            detail=(
+                f"client {caller.client_id}; consent {', '.join(str(c.id) for c in consents)}; "
+                f"snapshot version {version}; {', '.join(families)}"
+            ),
+        )
