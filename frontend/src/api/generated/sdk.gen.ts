@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, JwksData, JwksResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses } from './types.gen';
+import type { AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, JwksData, JwksResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -212,6 +212,51 @@ export const profileAccessLog = <ThrowOnError extends boolean = false>(options: 
             type: 'apiKey'
         }],
     url: '/api/v1/enterprises/{enterprise_id}/access-log',
+    ...options
+});
+
+/**
+ * The SME's bank consents, live and past
+ */
+export const bankConsentListConsents = <ThrowOnError extends boolean = false>(options: Options<BankConsentListConsentsData, ThrowOnError>) => (options.client ?? client).get<BankConsentListConsentsResponses, BankConsentListConsentsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/enterprises/{enterprise_id}/bank-consents',
+    ...options
+});
+
+/**
+ * Consent to a bank reading some of the SME's data (and its score)
+ *
+ * Families must be ones the platform holds a live authorization for; `score` may always be shared. At most 12 months, 90 days by default.
+ */
+export const bankConsentGrant = <ThrowOnError extends boolean = false>(options: Options<BankConsentGrantData, ThrowOnError>) => (options.client ?? client).post<BankConsentGrantResponses, BankConsentGrantErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/enterprises/{enterprise_id}/bank-consents',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke a bank consent (the bank's next request is refused)
+ */
+export const bankConsentRevoke = <ThrowOnError extends boolean = false>(options: Options<BankConsentRevokeData, ThrowOnError>) => (options.client ?? client).delete<BankConsentRevokeResponses, BankConsentRevokeErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/enterprises/{enterprise_id}/bank-consents/{consent_id}',
     ...options
 });
 

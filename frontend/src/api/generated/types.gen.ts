@@ -108,6 +108,43 @@ export type AuthorizationOut = {
 };
 
 /**
+ * BankConsentCreate
+ */
+export type BankConsentCreate = {
+    bank_id: string;
+    /**
+     * At most 12 months from now; default 90 days
+     */
+    expires_at?: string | null;
+    families: Array<SharedData>;
+    purpose: ConsentPurpose;
+    /**
+     * What the consent is for: the application or need, or in words (required for `general`)
+     */
+    reference?: string | null;
+};
+
+/**
+ * BankConsentOut
+ */
+export type BankConsentOut = {
+    bank_id: string;
+    bank_name: string;
+    channel: ConsentChannel;
+    client_id: string | null;
+    enterprise_id: string;
+    expires_at: string;
+    families: Array<SharedData>;
+    granted_at: string;
+    granted_by: string;
+    id: string;
+    live: boolean;
+    purpose: ConsentPurpose;
+    reference: string | null;
+    revoked_at: string | null;
+};
+
+/**
  * BankOut
  */
 export type BankOut = {
@@ -182,6 +219,20 @@ export type ClaimOut = {
  * Where a claim to be an enterprise stands.
  */
 export type ClaimStatus = 'pending' | 'verified' | 'superseded' | 'revoked';
+
+/**
+ * ConsentChannel
+ *
+ * Where the SME granted it.
+ */
+export type ConsentChannel = 'portal' | 'oauth' | 'application';
+
+/**
+ * ConsentPurpose
+ *
+ * Why a bank may read an SME's data.
+ */
+export type ConsentPurpose = 'application' | 'need' | 'general';
 
 /**
  * Correction
@@ -787,6 +838,13 @@ export type SeriesOut = {
  * How serious a negative record is (失信程度).
  */
 export type Severity = 'minor' | 'general' | 'serious';
+
+/**
+ * SharedData
+ *
+ * What a bank consent may cover: a family the platform fetches for the SME, or its score.
+ */
+export type SharedData = 'tax' | 'electricity' | 'water' | 'gas' | 'social_insurance' | 'housing_fund' | 'score';
 
 /**
  * SyncRunOut
@@ -1420,6 +1478,144 @@ export type ProfileAccessLogResponses = {
 };
 
 export type ProfileAccessLogResponse = ProfileAccessLogResponses[keyof ProfileAccessLogResponses];
+
+export type BankConsentListConsentsData = {
+    body?: never;
+    path: {
+        enterprise_id: string;
+    };
+    query?: never;
+    url: '/api/v1/enterprises/{enterprise_id}/bank-consents';
+};
+
+export type BankConsentListConsentsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankConsentListConsentsError = BankConsentListConsentsErrors[keyof BankConsentListConsentsErrors];
+
+export type BankConsentListConsentsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<BankConsentOut>;
+};
+
+export type BankConsentListConsentsResponse = BankConsentListConsentsResponses[keyof BankConsentListConsentsResponses];
+
+export type BankConsentGrantData = {
+    body: BankConsentCreate;
+    path: {
+        enterprise_id: string;
+    };
+    query?: never;
+    url: '/api/v1/enterprises/{enterprise_id}/bank-consents';
+};
+
+export type BankConsentGrantErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankConsentGrantError = BankConsentGrantErrors[keyof BankConsentGrantErrors];
+
+export type BankConsentGrantResponses = {
+    /**
+     * Document created, URL follows
+     */
+    201: BankConsentOut;
+};
+
+export type BankConsentGrantResponse = BankConsentGrantResponses[keyof BankConsentGrantResponses];
+
+export type BankConsentRevokeData = {
+    body?: never;
+    path: {
+        enterprise_id: string;
+        consent_id: string;
+    };
+    query?: never;
+    url: '/api/v1/enterprises/{enterprise_id}/bank-consents/{consent_id}';
+};
+
+export type BankConsentRevokeErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankConsentRevokeError = BankConsentRevokeErrors[keyof BankConsentRevokeErrors];
+
+export type BankConsentRevokeResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: BankConsentOut;
+};
+
+export type BankConsentRevokeResponse = BankConsentRevokeResponses[keyof BankConsentRevokeResponses];
 
 export type AuthorizationListAuthorizationsData = {
     body?: never;
