@@ -3,7 +3,7 @@ import type { Family } from '@/api'
 const FAMILIES = new Set<string>(['tax', 'electricity', 'water', 'gas', 'social_insurance', 'housing_fund'])
 
 export type Resource =
-  | { kind: 'profile' | 'public_records' | 'credit_score' | 'registration' | 'other' }
+  | { kind: 'profile' | 'public_records' | 'credit_score' | 'registration' | 'bank_api_profile' | 'other' }
   | { kind: 'series'; family: Family }
 
 /** What was read, from the log's resource code (`profile`, `series:tax`, …). */
@@ -12,8 +12,8 @@ export function readResource(resource: string): Resource {
     const family = resource.slice('series:'.length)
     return FAMILIES.has(family) ? { kind: 'series', family: family as Family } : { kind: 'other' }
   }
-  if (['profile', 'public_records', 'credit_score', 'registration'].includes(resource)) {
-    return { kind: resource as 'profile' | 'public_records' | 'credit_score' | 'registration' }
+  if (['profile', 'public_records', 'credit_score', 'registration', 'bank_api_profile'].includes(resource)) {
+    return { kind: resource as 'profile' | 'public_records' | 'credit_score' | 'registration' | 'bank_api_profile' }
   }
   return { kind: 'other' }
 }
@@ -26,6 +26,9 @@ export function readDetail(detail: string): { key: string; values: Record<string
   if ((m = /^(\d+) records?$/.exec(detail))) return { key: 'records', values: { n: Number(m[1]) } }
   if ((m = /^(\d{4}-\d{2})\.\.(\d{4}-\d{2}), (\d+) months?$/.exec(detail))) {
     return { key: 'months', values: { first: m[1], last: m[2], n: Number(m[3]) } }
+  }
+  if ((m = /^client (\S+); consent [^;]+; snapshot version (\d+); (.+)$/.exec(detail))) {
+    return { key: 'bankPull', values: { client: m[1], n: Number(m[2]), families: m[3] } }
   }
   if ((m = /^model (\S+), snapshot version (\d+)$/.exec(detail))) {
     return { key: 'score', values: { model: m[1], n: Number(m[2]) } }

@@ -18,6 +18,7 @@ export default {
       public_records: '公共信用记录',
       credit_score: '信用评分',
       registration: '企业登记信息',
+      bank_api_profile: '信用画像（银行通过接口读取）',
       series: '{family}（月度明细）',
       other: '其他数据',
     },
@@ -26,6 +27,7 @@ export default {
       records: '{n} 条记录',
       months: '{first} 至 {last}，{n} 个月',
       score: '评分模型 {model}，基于第 {n} 版画像',
+      bankPull: '第 {n} 版画像：{families}（接口客户端 {client}）',
     },
   },
   en: {
@@ -45,6 +47,7 @@ export default {
       public_records: 'Public credit records',
       credit_score: 'Credit score',
       registration: 'Registration details',
+      bank_api_profile: 'Credit profile (read by a bank through the bank API)',
       series: '{family} (monthly figures)',
       other: 'Other data',
     },
@@ -53,6 +56,7 @@ export default {
       records: '{n} records',
       months: '{first} to {last}, {n} months',
       score: 'scoring model {model}, from profile version {n}',
+      bankPull: 'profile version {n}: {families} (API client {client})',
     },
   },
 } satisfies Bilingual
