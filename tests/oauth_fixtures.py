@@ -119,10 +119,14 @@ async def oauth_app(oauth_settings: Settings) -> AsyncIterator[AsyncTestClient[L
         yield c
 
 
-async def register(db: AsyncSession, world: World, code: str) -> BankKeys:
+async def register(
+    db: AsyncSession, world: World, code: str, redirect_uris: list[str] | None = None
+) -> BankKeys:
     await world.bank(code)
     key = new_key()
-    registered = await ClientService(db).create(code, jwks=public_jwks(key), redirect_uris=[])
+    registered = await ClientService(db).create(
+        code, jwks=public_jwks(key), redirect_uris=redirect_uris or []
+    )
     await db.commit()
     return BankKeys(registered.client.client_id, code, key, new_key())
 

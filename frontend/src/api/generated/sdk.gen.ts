@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, JwksData, JwksResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses } from './types.gen';
+import type { AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, JwksData, JwksResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -443,6 +443,36 @@ export const authMe = <ThrowOnError extends boolean = false>(options?: Options<A
         }],
     url: '/api/v1/me',
     ...options
+});
+
+/**
+ * What a bank asks the SME to consent to (the consent screen)
+ */
+export const consentRequestShow = <ThrowOnError extends boolean = false>(options: Options<ConsentRequestShowData, ThrowOnError>) => (options.client ?? client).get<ConsentRequestShowResponses, ConsentRequestShowErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/oauth/consent-requests/{request_id}',
+    ...options
+});
+
+/**
+ * The SME approves or declines; answers where to send the browser
+ */
+export const consentRequestAnswer = <ThrowOnError extends boolean = false>(options: Options<ConsentRequestAnswerData, ThrowOnError>) => (options.client ?? client).post<ConsentRequestAnswerResponses, ConsentRequestAnswerErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/oauth/consent-requests/{request_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

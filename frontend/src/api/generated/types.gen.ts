@@ -221,6 +221,14 @@ export type ClaimOut = {
 export type ClaimStatus = 'pending' | 'verified' | 'superseded' | 'revoked';
 
 /**
+ * ConsentAnswer
+ */
+export type ConsentAnswer = {
+    consent_id: string | null;
+    redirect_to: string;
+};
+
+/**
  * ConsentChannel
  *
  * Where the SME granted it.
@@ -228,11 +236,32 @@ export type ClaimStatus = 'pending' | 'verified' | 'superseded' | 'revoked';
 export type ConsentChannel = 'portal' | 'oauth' | 'application';
 
 /**
+ * ConsentDecision
+ */
+export type ConsentDecision = {
+    approve: boolean;
+};
+
+/**
  * ConsentPurpose
  *
  * Why a bank may read an SME's data.
  */
 export type ConsentPurpose = 'application' | 'need' | 'general';
+
+/**
+ * ConsentRequestOut
+ */
+export type ConsentRequestOut = {
+    bank_name: string;
+    client_name: string;
+    consent_days: number;
+    families: Array<SharedData>;
+    purpose: ConsentPurpose;
+    redirect_host: string;
+    reference: string | null;
+    scope: Array<string>;
+};
 
 /**
  * Correction
@@ -2193,6 +2222,102 @@ export type AuthMeResponses = {
 };
 
 export type AuthMeResponse = AuthMeResponses[keyof AuthMeResponses];
+
+export type ConsentRequestShowData = {
+    body?: never;
+    path: {
+        request_id: string;
+    };
+    query?: never;
+    url: '/api/v1/oauth/consent-requests/{request_id}';
+};
+
+export type ConsentRequestShowErrors = {
+    /**
+     * Validation Exception
+     */
+    400: {
+        detail: string;
+        extra?: null | {
+            [key: string]: unknown;
+        } | Array<unknown>;
+        status_code: number;
+    };
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type ConsentRequestShowError = ConsentRequestShowErrors[keyof ConsentRequestShowErrors];
+
+export type ConsentRequestShowResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ConsentRequestOut;
+};
+
+export type ConsentRequestShowResponse = ConsentRequestShowResponses[keyof ConsentRequestShowResponses];
+
+export type ConsentRequestAnswerData = {
+    body: ConsentDecision;
+    path: {
+        request_id: string;
+    };
+    query?: never;
+    url: '/api/v1/oauth/consent-requests/{request_id}';
+};
+
+export type ConsentRequestAnswerErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type ConsentRequestAnswerError = ConsentRequestAnswerErrors[keyof ConsentRequestAnswerErrors];
+
+export type ConsentRequestAnswerResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ConsentAnswer;
+};
+
+export type ConsentRequestAnswerResponse = ConsentRequestAnswerResponses[keyof ConsentRequestAnswerResponses];
 
 export type OfficeDisputesData = {
     body?: never;

@@ -12,16 +12,20 @@ import json
 from typing import Any
 
 import anyio.to_thread
+from authlib.oauth2.rfc6749 import OAuth2Error
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinyidai.domain.oauth import dpop
+from xinyidai.domain.oauth import codeflow, dpop
 from xinyidai.domain.oauth.clients import ClientService
 from xinyidai.domain.oauth.keys import KeyStore
 from xinyidai.domain.oauth.metadata import metadata
-from xinyidai.domain.oauth.server import TokenContext, token_response
+from xinyidai.domain.oauth.server import TokenContext, authenticate, token_response
+from xinyidai.infra.errors import NotFound
 from xinyidai.settings import Settings
 
 FORM = "application/x-www-form-urlencoded"
@@ -64,10 +68,105 @@ def _claimed_client_id(form: dict[str, str], authorization: str | None) -> str |
     return form.get("client_id") or None
 
 
+async def _form(request: Request[Any, Any, Any]) -> dict[str, str] | Response[Any]:
+    """The form-encoded body, each parameter once (RFC 6749 §3.2), or the error to answer."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != FORM:
+        return oauth_error(400, "invalid_request", f"the body must be {FORM}")
+    raw = await request.form()
+    form: dict[str, str] = {}
+    for name, value in raw.multi_items():
+        if not isinstance(value, str):
+            return oauth_error(400, "invalid_request", "parameters are text")
+        if name in form:
+            return oauth_error(400, "invalid_request", f"{name} is given more than once")
+        form[name] = value
+    return form
+
+
+def _auth_headers(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return {k: v for k, v in request.headers.items() if k.lower() == "authorization"}
+
+
+async def _context(
+    request: Request[Any, Any, Any], db: AsyncSession, form: dict[str, str], *, jkt: str
+) -> TokenContext:
+    """What the core needs, loaded before it runs: the client the request claims to be."""
+    settings: Settings = request.app.state.settings
+    client_id = _claimed_client_id(form, request.headers.get("authorization"))
+    store: KeyStore = request.app.state.oauth_keys
+    return TokenContext(
+        issuer=settings.issuer,
+        client=await ClientService(db).find(client_id) if client_id else None,
+        keys=await store.ring(),
+        jkt=jkt,
+        token_seconds=settings.oauth_token_seconds,
+        redis=request.app.state.redis,
+        allow_secrets=settings.oauth_allow_secrets,
+    )
+
+
 class OAuthController(Controller):
     path = "/oauth"
     tags = ["oauth"]
     include_in_schema = False  # banks read these in the bank API's document, not the portal's
+
+    @post(
+        "/par",
+        summary="Pushed authorisation request (RFC 9126); the only way into the code flow",
+        status_code=201,
+    )
+    async def par(
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
+    ) -> Response[Any]:
+        settings: Settings = request.app.state.settings
+        form = await _form(request)
+        if isinstance(form, Response):
+            return form
+        url = f"{settings.issuer}/oauth/par"
+        jkt = form.get("dpop_jkt")
+        if request.headers.get("dpop"):  # RFC 9449 §10.1: a proof here binds the code
+            try:
+                proof = await dpop.verify(
+                    request.app.state.redis, request.headers["dpop"], method="POST", url=url
+                )
+            except dpop.DPoPError as exc:
+                return oauth_error(400, "invalid_dpop_proof", exc.description)
+            if jkt is not None and jkt != proof.jkt:
+                return oauth_error(400, "invalid_dpop_proof", "dpop_jkt is not the proof's key")
+            form["dpop_jkt"] = proof.jkt
+        context = await _context(request, db, form, jkt="")
+        try:
+            client = await anyio.to_thread.run_sync(
+                authenticate, context, form, _auth_headers(request), url
+            )
+            pushed = codeflow.check_pushed(form, client)
+        except OAuth2Error as exc:
+            return oauth_error(exc.status_code, exc.error, exc.description or exc.error)
+        except codeflow.ParError as exc:
+            return oauth_error(400, exc.error, exc.description)
+        request_uri = await codeflow.push(request.app.state.redis, pushed)
+        body = {"request_uri": request_uri, "expires_in": codeflow.REQUEST_URI_SECONDS}
+        return Response(body, status_code=201, headers=_NO_STORE, media_type="application/json")
+
+    @get("/authorize", summary="Authorisation endpoint: only a fresh pushed request_uri")
+    async def authorize(
+        self,
+        request: Request[Any, Any, Any],
+        client_id: FromQuery[str | None] = None,
+        request_uri: FromQuery[str | None] = None,
+    ) -> Redirect:
+        """Sends the browser to the portal's consent screen (via the login page when needed);
+        an unknown, expired or used request ends on that screen's explanation instead."""
+        try:
+            if not client_id or not request_uri:
+                raise NotFound("the code flow starts with a pushed request (request_uri)")
+            consent_request = await codeflow.take_pushed(
+                request.app.state.redis, client_id, request_uri
+            )
+        except NotFound:
+            return Redirect("/sme/oauth-consent/expired", status_code=303)
+        return Redirect(f"/sme/oauth-consent/{consent_request}", status_code=303)
 
     @post(
         "/token",
@@ -81,17 +180,9 @@ class OAuthController(Controller):
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
     ) -> Response[Any]:
         settings: Settings = request.app.state.settings
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != FORM:
-            return oauth_error(400, "invalid_request", f"the body must be {FORM}")
-        raw = await request.form()
-        form: dict[str, str] = {}
-        for name, value in raw.multi_items():
-            if not isinstance(value, str):
-                return oauth_error(400, "invalid_request", "parameters are text")
-            if name in form:
-                return oauth_error(400, "invalid_request", f"{name} is given more than once")
-            form[name] = value
+        form = await _form(request)
+        if isinstance(form, Response):
+            return form
         url = f"{settings.issuer}/oauth/token"
         try:
             proof = await dpop.verify(
@@ -99,21 +190,9 @@ class OAuthController(Controller):
             )
         except dpop.DPoPError as exc:
             return oauth_error(400, "invalid_dpop_proof", exc.description)
-        client_id = _claimed_client_id(form, request.headers.get("authorization"))
-        client = await ClientService(db).find(client_id) if client_id else None
-        store: KeyStore = request.app.state.oauth_keys
-        context = TokenContext(
-            issuer=settings.issuer,
-            client=client,
-            keys=await store.ring(),
-            jkt=proof.jkt,
-            token_seconds=settings.oauth_token_seconds,
-            redis=request.app.state.redis,
-            allow_secrets=settings.oauth_allow_secrets,
-        )
-        headers = {k: v for k, v in request.headers.items() if k.lower() == "authorization"}
+        context = await _context(request, db, form, jkt=proof.jkt)
         status, body, response_headers = await anyio.to_thread.run_sync(
-            token_response, context, form, headers, url
+            token_response, context, form, _auth_headers(request), url
         )
         if status >= 400 and isinstance(body, dict):
             error = str(body.get("error", "invalid_request"))

@@ -19,10 +19,16 @@ def metadata(settings: Settings) -> dict[str, Any]:
     methods = [PRIVATE_KEY_JWT] + ([CLIENT_SECRET_BASIC] if settings.oauth_allow_secrets else [])
     return {
         "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "pushed_authorization_request_endpoint": f"{issuer}/oauth/par",
+        "require_pushed_authorization_requests": True,
         "token_endpoint": f"{issuer}/oauth/token",
         "jwks_uri": f"{issuer}/oauth/jwks",
-        "grant_types_supported": ["client_credentials"],
-        "response_types_supported": [],
+        "grant_types_supported": ["authorization_code", "client_credentials"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
         "scopes_supported": list(SCOPES),
         "token_endpoint_auth_methods_supported": methods,
         "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),

@@ -37,6 +37,13 @@ from joserfc.jwk import KeySet
 from redis.asyncio import Redis
 
 from xinyidai.domain.oauth.clients import SCOPES, BankClient
+from xinyidai.domain.oauth.codeflow import (
+    AuthorizationCode,
+    ConsentUser,
+    IssuedCode,
+    S256Only,
+    redeem_code,
+)
 from xinyidai.domain.oauth.keys import ALGORITHM, KeyRing
 
 ASSERTION_ALGORITHMS = ["ES256", "PS256", "EdDSA"]
@@ -122,7 +129,10 @@ class TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
     def get_extra_claims(
         self, client: BankClient, grant_type: str, user: Any, scope: str
     ) -> dict[str, Any]:
-        return {"cnf": {"jkt": self.context.jkt}, "bank_id": str(client.bank_id)}
+        claims = {"cnf": {"jkt": self.context.jkt}, "bank_id": str(client.bank_id)}
+        if isinstance(user, ConsentUser):  # the code flow: the token reads under one consent
+            claims["consent_id"] = user.consent_id
+        return claims
 
     def _get_expires_in(self, client: BankClient, grant_type: str) -> int:
         return self.context.token_seconds
@@ -147,6 +157,18 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
         methods = [PRIVATE_KEY_JWT] + ([CLIENT_SECRET_BASIC] if context.allow_secrets else [])
         grant = type("Grant", (ClientCredentials,), {"TOKEN_ENDPOINT_AUTH_METHODS": methods})
         self.register_grant(grant)
+        redis = context.redis
+
+        def redeem(code: str) -> IssuedCode | None:
+            async def take() -> IssuedCode | None:
+                return await redeem_code(redis, code)
+
+            return anyio.from_thread.run(take)
+
+        code_grant = type(
+            "CodeGrant", (AuthorizationCode,), {"redeem": staticmethod(redeem), "jkt": context.jkt}
+        )
+        self.register_grant(code_grant, [S256Only(required=True)])
         self.register_token_generator("default", TokenGenerator(context))
 
     def query_client(self, client_id: str) -> BankClient | None:
@@ -189,6 +211,18 @@ def oauth_request(
     method: str, url: str, form: dict[str, str], headers: dict[str, str]
 ) -> OAuth2Request:
     return FormRequest(method, url, form, headers)
+
+
+def authenticate(
+    context: TokenContext, form: dict[str, str], headers: dict[str, str], url: str
+) -> BankClient:
+    """Client authentication alone (``private_key_jwt``), for the PAR endpoint; run it in a
+    worker thread. Raises Authlib's ``InvalidClientError``."""
+    server = TokenServer(context)
+    client: BankClient = server.authenticate_client(
+        oauth_request("POST", url, form, headers), [PRIVATE_KEY_JWT], endpoint="par"
+    )
+    return client
 
 
 def token_response(
