@@ -1,0 +1,36 @@
+import type { Bilingual } from '@/i18n/types'
+
+export default {
+  'zh-CN': {
+    title: '银行请求读取您的数据',
+    intro: '{bank} 请求通过银行接口读取您企业的以下数据。同意后，该银行可以在有效期内读取这些数据，每次读取都会记入“谁查看了我的数据”；您可以随时在“银行授权”中撤销。',
+    bank: '银行',
+    client: '银行应用',
+    data: '请求读取的数据',
+    purpose: '用途',
+    validFor: '有效期',
+    days: '{n} 天',
+    returnTo: '完成后返回',
+    approve: '同意',
+    decline: '拒绝',
+    leaving: '正在返回银行网站……',
+    expiredTitle: '这个授权请求已失效',
+    expiredText: '请求可能已超时（10 分钟）、已被处理，或者链接不完整。请回到银行网站重新发起。',
+  },
+  en: {
+    title: 'A bank asks to read your data',
+    intro: '{bank} asks to read the following data of your enterprise through the bank API. If you agree, the bank can read it until the consent expires; every read is listed under "Who viewed my data", and you can revoke the consent at any time under "Bank consents".',
+    bank: 'Bank',
+    client: 'Bank application',
+    data: 'Data it asks to read',
+    purpose: 'Purpose',
+    validFor: 'Valid for',
+    days: '{n} days',
+    returnTo: 'Afterwards you return to',
+    approve: 'Agree',
+    decline: 'Decline',
+    leaving: 'Returning to the bank\'s site…',
+    expiredTitle: 'This request is no longer valid',
+    expiredText: 'It may have timed out (10 minutes), been answered already, or the link is incomplete. Go back to the bank\'s site and start again.',
+  },
+} satisfies Bilingual
