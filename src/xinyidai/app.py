@@ -25,7 +25,10 @@ from xinyidai.domain.credit_data.controllers import CreditDataController
 from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
-from xinyidai.domain.oauth.consent_controllers import ConsentRequestController
+from xinyidai.domain.oauth.consent_controllers import (
+    BankClientController,
+    ConsentRequestController,
+)
 from xinyidai.domain.oauth.controllers import OAuthController, server_metadata
 from xinyidai.domain.oauth.keys import KeyStore
 from xinyidai.domain.openapi_bank.app import create_bank_api, mount
@@ -182,6 +185,7 @@ def create_app(settings: Settings) -> Litestar:
             jwks,
             OAuthController,
             ConsentRequestController,
+            BankClientController,
             mount(bank_api),
             server_metadata,
             AuthController,

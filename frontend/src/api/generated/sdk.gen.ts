@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, JwksData, JwksResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses } from './types.gen';
+import type { AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankClientListClientsData, BankClientListClientsErrors, BankClientListClientsResponses, BankClientRegisterData, BankClientRegisterErrors, BankClientRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, JwksData, JwksResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -96,6 +96,38 @@ export const bankUpdate = <ThrowOnError extends boolean = false>(options: Option
             type: 'apiKey'
         }],
     url: '/api/v1/banks/{bank_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The bank's OAuth clients (its own users and admins)
+ */
+export const bankClientListClients = <ThrowOnError extends boolean = false>(options: Options<BankClientListClientsData, ThrowOnError>) => (options.client ?? client).get<BankClientListClientsResponses, BankClientListClientsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/clients',
+    ...options
+});
+
+/**
+ * Register an OAuth client for the bank (platform admins)
+ *
+ * Confidential, `private_key_jwt` with the given public keys; redirect URIs (https, matched exactly) enable the code flow.
+ */
+export const bankClientRegister = <ThrowOnError extends boolean = false>(options: Options<BankClientRegisterData, ThrowOnError>) => (options.client ?? client).post<BankClientRegisterResponses, BankClientRegisterErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/clients',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -221,6 +221,37 @@ export type ClaimOut = {
 export type ClaimStatus = 'pending' | 'verified' | 'superseded' | 'revoked';
 
 /**
+ * ClientCreate
+ */
+export type ClientCreate = {
+    /**
+     * The client's public keys (JWK Set) for private_key_jwt
+     */
+    jwks: {
+        [key: string]: unknown;
+    };
+    name?: string | null;
+    redirect_uris?: Array<string>;
+};
+
+/**
+ * ClientOut
+ */
+export type ClientOut = {
+    bank_id: string;
+    client_id: string;
+    created_at?: string | null;
+    grant_types: Array<string>;
+    jwks: {
+        [key: string]: unknown;
+    };
+    name: string;
+    redirect_uris: Array<string>;
+    scope: string;
+    token_endpoint_auth_method: string;
+};
+
+/**
  * ConsentAnswer
  */
 export type ConsentAnswer = {
@@ -1161,6 +1192,92 @@ export type BankUpdateResponses = {
 };
 
 export type BankUpdateResponse = BankUpdateResponses[keyof BankUpdateResponses];
+
+export type BankClientListClientsData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/clients';
+};
+
+export type BankClientListClientsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankClientListClientsError = BankClientListClientsErrors[keyof BankClientListClientsErrors];
+
+export type BankClientListClientsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<ClientOut>;
+};
+
+export type BankClientListClientsResponse = BankClientListClientsResponses[keyof BankClientListClientsResponses];
+
+export type BankClientRegisterData = {
+    body: ClientCreate;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/clients';
+};
+
+export type BankClientRegisterErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankClientRegisterError = BankClientRegisterErrors[keyof BankClientRegisterErrors];
+
+export type BankClientRegisterResponses = {
+    /**
+     * Document created, URL follows
+     */
+    201: ClientOut;
+};
+
+export type BankClientRegisterResponse = BankClientRegisterResponses[keyof BankClientRegisterResponses];
 
 export type BankUsersData = {
     body?: never;

@@ -20,12 +20,15 @@ from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry
 from sqlalchemy import select
 
-from xinyidai.infra.errors import InvalidInput, NotFound
+from xinyidai.domain.oauth.schemas import ClientCreate, ClientOut
+from xinyidai.infra.errors import Forbidden, InvalidInput, NotFound
 from xinyidai.infra.urls import check_url
-from xinyidai.models import Bank, ClientAuthMethod, OAuthClient
+from xinyidai.models import Bank, ClientAuthMethod, OAuthClient, Role
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
+
+    from xinyidai.domain.accounts.guards import Principal
 
 SCOPES = ("profiles", "consents")
 """``profiles``: pull consented profiles; ``consents``: list the consents the bank holds."""
@@ -203,3 +206,62 @@ class ClientService:
             )
         )
         return to_client(row) if row is not None else None
+
+
+def client_out(client: BankClient) -> ClientOut:
+    return ClientOut(
+        client_id=client.client_id,
+        bank_id=client.bank_id,
+        name=client.name,
+        token_endpoint_auth_method=client.auth_method,
+        grant_types=list(client.grant_types),
+        redirect_uris=list(client.redirect_uris),
+        scope=" ".join(client.scopes),
+        jwks=client.jwks,
+    )
+
+
+def require_bank_or_admin(principal: Principal, bank_id: UUID) -> None:
+    """A bank's clients are its own users' and the platform admins' business only."""
+    if principal.role is Role.ADMIN:
+        return
+    if principal.role is not Role.BANK or principal.bank_id != bank_id:
+        raise Forbidden("only the bank's own users may see its clients")
+
+
+class ClientAdmin:
+    """Clients as the portal shows them: admins register, a bank's users see theirs."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def register(
+        self, bank_id: UUID, data: ClientCreate, principal: Principal, *, allow_http_loopback: bool
+    ) -> ClientOut:
+        if principal.role is not Role.ADMIN:
+            raise Forbidden("only platform admins register bank clients")
+        bank = await self.session.get(Bank, bank_id)
+        if bank is None:
+            raise NotFound("no such bank")
+        registered = await ClientService(self.session).create(
+            bank.short_code,
+            jwks=data.jwks,
+            redirect_uris=data.redirect_uris,
+            name=data.name,
+            allow_http_loopback=allow_http_loopback,
+        )
+        return client_out(registered.client)
+
+    async def of_bank(self, bank_id: UUID, principal: Principal) -> list[ClientOut]:
+        require_bank_or_admin(principal, bank_id)
+        rows = await self.session.scalars(
+            select(OAuthClient)
+            .where(OAuthClient.bank_id == bank_id)
+            .order_by(OAuthClient.created_at.desc())
+        )
+        out = []
+        for row in rows:
+            item = client_out(to_client(row))
+            item.created_at = row.created_at
+            out.append(item)
+        return out

@@ -1,10 +1,12 @@
-"""The consent screen's API (portal, session): what a bank's pushed request asks, and the SME's
-answer, which sends the browser back to the bank's site."""
+"""The portal's OAuth endpoints (session): the consent screen (what a bank's pushed request
+asks, and the SME's answer, which sends the browser back to the bank's site), and banks'
+clients (admins register them; a bank's users see theirs)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -15,11 +17,18 @@ from xinyidai.domain.accounts.guards import Principal, require_verified
 from xinyidai.domain.consents.bank_consents import BankConsentService
 from xinyidai.domain.consents.schemas import BankConsentCreate, SharedData
 from xinyidai.domain.oauth import codeflow
-from xinyidai.domain.oauth.clients import ClientService
-from xinyidai.domain.oauth.schemas import ConsentAnswer, ConsentDecision, ConsentRequestOut
+from xinyidai.domain.oauth.clients import ClientAdmin, ClientService
+from xinyidai.domain.oauth.schemas import (
+    ClientCreate,
+    ClientOut,
+    ConsentAnswer,
+    ConsentDecision,
+    ConsentRequestOut,
+)
 from xinyidai.infra.errors import NotFound
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 from xinyidai.models import Bank, ConsentChannel, ConsentPurpose, Role
+from xinyidai.settings import Env
 
 
 def _sme(principal: Principal) -> None:
@@ -114,3 +123,43 @@ class ConsentRequestController(Controller):
         return ConsentAnswer(
             redirect_to=codeflow.redirect(pushed, issuer, code=code), consent_id=str(consent.id)
         )
+
+
+class BankClientController(Controller):
+    path = "/api/v1/banks/{bank_id:uuid}/clients"
+    tags = ["oauth"]
+    security = SESSION_SECURITY
+
+    @post(
+        "/",
+        status_code=201,
+        summary="Register an OAuth client for the bank (platform admins)",
+        description="Confidential, `private_key_jwt` with the given public keys; redirect URIs "
+        "(https, matched exactly) enable the code flow.",
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
+    )
+    async def register(
+        self,
+        request: Request[Any, Any, Any],
+        bank_id: FromPath[UUID],
+        data: JSONBody[ClientCreate],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+    ) -> ClientOut:
+        settings = request.app.state.settings
+        return await ClientAdmin(db).register(
+            bank_id, data, principal, allow_http_loopback=settings.env is not Env.PRODUCTION
+        )
+
+    @get(
+        "/",
+        summary="The bank's OAuth clients (its own users and admins)",
+        responses=problem_responses(400, 401, 403, 503),
+    )
+    async def list_clients(
+        self,
+        bank_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        db: NamedDependency[AsyncSession],
+    ) -> list[ClientOut]:
+        return await ClientAdmin(db).of_bank(bank_id, principal)
