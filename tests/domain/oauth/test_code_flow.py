@@ -85,6 +85,7 @@ async def _approve(
     await login(app, "owner@example.com")
     shown = (await app.get(f"/api/v1/oauth/consent-requests/{request_id}")).json()
     assert shown["bank_name"] == "BANK_C bank" and shown["families"] == ["score", "tax"]
+    assert shown["unavailable"] == [] and shown["redirect_host"] == "bank-c.example"
     answer = await app.post(
         f"/api/v1/oauth/consent-requests/{request_id}", json={"approve": approve}
     )
@@ -211,3 +212,24 @@ async def test_the_authorisation_endpoint_takes_only_a_fresh_pushed_request_once
     stale = (await _par(oauth_app, bank_c, challenge)).json()["request_uri"]
     await redis.delete("oauth:par:" + stale.rsplit(":", 1)[1])  # what its 60 s TTL does
     assert await _consent_screen(oauth_app, bank_c, stale) == "/sme/oauth-consent/expired"
+
+
+async def test_data_the_platform_may_not_fetch_is_flagged_and_cannot_be_agreed_to(
+    oauth_app: AsyncTestClient[Litestar], bank_scene: Scene, bank_c: BankKeys
+) -> None:
+    _, challenge = _pkce()
+    pushed = await _par(oauth_app, bank_c, challenge, families="water score")
+    request_id = (await _consent_screen(oauth_app, bank_c, pushed.json()["request_uri"])).rsplit(
+        "/", 1
+    )[1]
+    await login(oauth_app, "owner@example.com")
+    shown = (await oauth_app.get(f"/api/v1/oauth/consent-requests/{request_id}")).json()
+    assert shown["unavailable"] == ["water"]
+    refused = await oauth_app.post(
+        f"/api/v1/oauth/consent-requests/{request_id}", json={"approve": True}
+    )
+    assert refused.status_code == 422
+    declined = await oauth_app.post(
+        f"/api/v1/oauth/consent-requests/{request_id}", json={"approve": False}
+    )
+    assert declined.status_code == 200  # the refused answer left the request answerable

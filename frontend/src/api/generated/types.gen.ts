@@ -292,6 +292,7 @@ export type ConsentRequestOut = {
     redirect_host: string;
     reference: string | null;
     scope: Array<string>;
+    unavailable: Array<SharedData>;
 };
 
 /**

@@ -60,7 +60,12 @@ class ConsentRequestController(Controller):
         if client is None:
             raise NotFound("the bank's client is no longer registered")
         bank = await db.get(Bank, client.bank_id)
+        assert principal.enterprise_id is not None  # a verified SME
+        held = await BankConsentService(db).authorised_families(
+            principal.enterprise_id, dt.datetime.now(dt.UTC)
+        )
         return ConsentRequestOut(
+            unavailable=[SharedData(f) for f in pushed.families if f != "score" and f not in held],
             bank_name=bank.name if bank else client.name,
             client_name=client.name,
             families=[SharedData(f) for f in pushed.families],

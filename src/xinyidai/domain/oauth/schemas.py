@@ -23,6 +23,9 @@ class ConsentRequestOut(msgspec.Struct, kw_only=True):
     redirect_host: str
     """Where the browser goes back to (the bank's site), shown to the SME."""
     scope: list[str]
+    unavailable: list[SharedData]
+    """Asked for, but the platform holds no live authorization for it: the SME must authorise
+    the platform first (agreeing is refused until then)."""
 
 
 class ConsentDecision(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

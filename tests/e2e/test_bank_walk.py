@@ -1,0 +1,155 @@
+"""The bank open API in a browser: a bank's site starts the code flow, the SME approves on the
+consent screen, the bank pulls the profile, the SME sees the read and revokes the consent on its
+bank-consents page, and the bank's next pull is refused. The bank's server is this test, with
+its own keys, speaking HTTP to the live platform; the bank's site is a page the browser is
+given in place of https://bank.example."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from contextlib import closing
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from playwright.sync_api import Page, Route, expect
+
+from tests.e2e.browser import WIDTHS, check_accessibility, login, screenshot, settle, viewport_width
+from tests.e2e.conftest import Pages
+from tests.e2e.live import DEMO_LOGINS, LiveServer
+from tests.oauth_fixtures import client_assertion, dpop_proof, new_key, public_jwks
+
+REDIRECT = "https://bank.example/xinyidai/callback"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+class BankServer:
+    """What the bank runs on its side: its client keys, a DPoP key, and the calls it makes."""
+
+    def __init__(self, server: LiveServer, client_id: str, key: Any) -> None:
+        self.issuer = server.url
+        self.client_id = client_id
+        self.key = key
+        self.dpop = new_key()
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+
+    def _auth(self) -> dict[str, str]:
+        return {
+            "client_id": self.client_id,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": client_assertion(self.key, self.client_id, self.issuer),
+        }
+
+    def push(self, challenge: str, family: str) -> str:
+        form = {
+            **self._auth(),
+            "response_type": "code",
+            "redirect_uri": REDIRECT,
+            "scope": "profiles",
+            "state": "walk",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "families": f"{family} score",
+            "purpose": "need",
+            "reference": "融资需求 N-2026-0042",
+        }
+        proof = dpop_proof(self.dpop, "POST", f"{self.issuer}/oauth/par")
+        pushed = self.http.post("/oauth/par", data=form, headers={"DPoP": proof})
+        assert pushed.status_code == 201, pushed.text
+        return str(pushed.json()["request_uri"])
+
+    def redeem(self, code: str, verifier: str) -> str:
+        form = {
+            **self._auth(),
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": REDIRECT,
+        }
+        proof = dpop_proof(self.dpop, "POST", f"{self.issuer}/oauth/token")
+        token = self.http.post("/oauth/token", data=form, headers={"DPoP": proof})
+        assert token.status_code == 200, token.text
+        return str(token.json()["access_token"])
+
+    def pull(self, access_token: str, uscc: str) -> httpx.Response:
+        url = f"{self.issuer}/openapi/v1/profiles/{uscc}"
+        proof = dpop_proof(self.dpop, "GET", url, access_token=access_token)
+        return self.http.get(url, headers={"Authorization": f"DPoP {access_token}", "DPoP": proof})
+
+
+def _bank_site(route: Route) -> None:
+    route.fulfill(status=200, content_type="text/html", body="<html><body>bank</body></html>")
+
+
+def _pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _register(server: LiveServer) -> BankServer:
+    """A platform admin registers the bank's client with its public key."""
+    key = new_key()
+    with closing(server.api(DEMO_LOGINS["admin"])) as admin:
+        bank = next(b for b in admin.get("/api/v1/banks").json() if b["short_code"] == "ICBC_GZ")
+        created = admin.post(
+            f"/api/v1/banks/{bank['id']}/clients",
+            json={"jwks": public_jwks(key), "redirect_uris": [REDIRECT]},
+        )
+        assert created.status_code == 201, created.text
+    return BankServer(server, created.json()["client_id"], key)
+
+
+def _photograph(page: Page, name: str) -> None:
+    settle(page)
+    for width in WIDTHS:
+        with viewport_width(page, width):
+            check_accessibility(page, f"{name} at {width} px")
+    screenshot(page, name)
+
+
+def test_a_banks_site_gets_consent_pulls_and_is_refused_after_revocation(
+    pages: Pages, live_server: LiveServer
+) -> None:
+    bank = _register(live_server)
+    with closing(live_server.api(DEMO_LOGINS["sme"])) as sme_api:
+        enterprise_id = sme_api.get("/api/v1/me").json()["organisation"]["id"]
+        uscc = sme_api.get(f"/api/v1/enterprises/{enterprise_id}").json()["uscc"]
+        granted = sme_api.get(f"/api/v1/enterprises/{enterprise_id}/data-authorizations").json()
+    family = next(f for a in granted if a["live"] for f in a["families"])  # one it authorised
+    verifier, challenge = _pkce()
+    request_uri = bank.push(challenge, family)
+
+    page = pages.open()
+    page.route("https://bank.example/**", _bank_site)
+    page.goto("/login")
+    login(page, live_server, DEMO_LOGINS["sme"])
+    page.goto(f"/oauth/authorize?client_id={bank.client_id}&request_uri={request_uri}")
+    page.wait_for_url("**/sme/oauth-consent/**")
+    expect(page.get_by_test_id("oauth-consent-bank")).to_contain_text("中国工商银行")
+    expect(page.get_by_test_id("oauth-consent-data")).to_contain_text("信用评分")
+    expect(page.get_by_test_id("oauth-consent-unavailable")).to_have_count(0)
+    _photograph(page, "sme-oauth-consent")
+    page.get_by_test_id("oauth-consent-approve").click()
+    page.wait_for_url("https://bank.example/**")
+    answer = parse_qs(urlsplit(page.url).query)
+    assert answer["iss"] == [live_server.url] and answer["state"] == ["walk"]
+
+    access = bank.redeem(answer["code"][0], verifier)
+    pulled = bank.pull(access, uscc)
+    assert pulled.status_code == 200, pulled.text
+    (consent_id,) = pulled.json()["consent_ids"]
+
+    page.goto("/sme/bank-consents")
+    settle(page)
+    expect(page.get_by_test_id(f"bank-consents-pulls-{consent_id}")).to_contain_text("1 次")
+    _photograph(page, "sme-bank-consents-with-a-consent")
+    page.get_by_test_id(f"bank-consents-revoke-{consent_id}").click()
+    page.get_by_test_id("bank-consents-revoke-confirm").click()
+    expect(page.get_by_test_id("bank-consents-notice")).to_be_visible()
+    expect(page.get_by_test_id(f"bank-consents-state-{consent_id}")).to_have_text("已撤销")
+
+    refused = bank.pull(access, uscc)
+    assert refused.status_code == 403 and "no live consent" in refused.json()["detail"]
