@@ -156,6 +156,10 @@ class KeyStore:
         self._ring: KeyRing | None = None
         self._lock = asyncio.Lock()
 
+    def forget(self) -> None:
+        """Read the keys again on next use (as after ``REFRESH_SECONDS``)."""
+        self._ring = None
+
     async def ring(self, *, unknown_kid: str | None = None) -> KeyRing:
         ring = self._ring
         if ring is not None and not ring.stale():
