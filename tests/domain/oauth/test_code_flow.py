@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from joserfc.jwk import ECKey
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
@@ -233,3 +234,67 @@ async def test_data_the_platform_may_not_fetch_is_flagged_and_cannot_be_agreed_t
         f"/api/v1/oauth/consent-requests/{request_id}", json={"approve": False}
     )
     assert declined.status_code == 200  # the refused answer left the request answerable
+
+
+async def _refresh(
+    app: AsyncTestClient[Litestar],
+    bank: BankKeys,
+    refresh_token: str,
+    scope: str | None = None,
+    key: Any = None,
+) -> Any:
+    extra = {"scope": scope} if scope else {}
+    async with authlib_client(app, bank) as client:
+        return await client.fetch_token(
+            TOKEN_URL,
+            grant_type="refresh_token",
+            refresh_token=refresh_token,
+            headers={"DPoP": dpop_proof(key or bank.dpop, "POST", TOKEN_URL)},
+            **extra,
+        )
+
+
+async def _fails(call: Any) -> str:
+    (outcome,) = await asyncio.gather(call, return_exceptions=True)
+    assert isinstance(outcome, Exception), outcome
+    return str(outcome)
+
+
+async def test_refresh_tokens_rotate_never_widen_and_die_with_the_consent(
+    oauth_app: AsyncTestClient[Litestar], bank_scene: Scene, bank_c: BankKeys
+) -> None:
+    code, verifier = await _code(oauth_app, bank_c)
+    first = await _redeem(oauth_app, bank_c, code, verifier)
+    assert first["refresh_token"]
+    wider = await _fails(_refresh(oauth_app, bank_c, first["refresh_token"], "profiles consents"))
+    assert "invalid_scope" in wider
+    stranger = await _fails(
+        _refresh(
+            oauth_app, bank_c, first["refresh_token"], key=ECKey.generate_key("P-256", private=True)
+        )
+    )
+    assert "invalid_grant" in stranger
+    second = await _refresh(oauth_app, bank_c, first["refresh_token"])
+    assert second["refresh_token"] != first["refresh_token"]
+    pulled = await call(
+        oauth_app, bank_c, second["access_token"], f"/profiles/{bank_scene.sme.uscc}"
+    )
+    assert pulled.status_code == 200
+
+    await login(oauth_app, "owner@example.com")
+    (consent,) = (
+        await oauth_app.get(f"/api/v1/enterprises/{bank_scene.sme.id}/bank-consents")
+    ).json()
+    await oauth_app.delete(f"/api/v1/enterprises/{bank_scene.sme.id}/bank-consents/{consent['id']}")
+    oauth_app.cookies.clear()
+    assert "invalid_grant" in await _fails(_refresh(oauth_app, bank_c, second["refresh_token"]))
+
+
+async def test_a_reused_refresh_token_revokes_the_newer_one_too(
+    oauth_app: AsyncTestClient[Litestar], bank_scene: Scene, bank_c: BankKeys
+) -> None:
+    code, verifier = await _code(oauth_app, bank_c)
+    first = await _redeem(oauth_app, bank_c, code, verifier)
+    second = await _refresh(oauth_app, bank_c, first["refresh_token"])
+    assert "invalid_grant" in await _fails(_refresh(oauth_app, bank_c, first["refresh_token"]))
+    assert "invalid_grant" in await _fails(_refresh(oauth_app, bank_c, second["refresh_token"]))

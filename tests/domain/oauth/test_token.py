@@ -153,7 +153,11 @@ async def test_the_metadata_lists_exactly_what_is_supported(
     assert meta["issuer"] == ISSUER
     assert meta["token_endpoint"] == TOKEN_URL and meta["jwks_uri"] == f"{ISSUER}/oauth/jwks"
     assert meta["token_endpoint_auth_methods_supported"] == ["private_key_jwt"]
-    assert meta["grant_types_supported"] == ["authorization_code", "client_credentials"]
+    assert meta["grant_types_supported"] == [
+        "authorization_code",
+        "client_credentials",
+        "refresh_token",
+    ]
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["require_pushed_authorization_requests"] is True
     assert meta["authorization_response_iss_parameter_supported"] is True

@@ -103,6 +103,7 @@ async def _context(
         token_seconds=settings.oauth_token_seconds,
         redis=request.app.state.redis,
         allow_secrets=settings.oauth_allow_secrets,
+        session=db,
     )
 
 

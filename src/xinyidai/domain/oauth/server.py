@@ -17,16 +17,20 @@ to the event loop (``anyio.from_thread``) to ask Redis. The loop never waits on 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import anyio.from_thread
 from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
     ClientCredentialsGrant,
     InvalidClientError,
+    InvalidGrantError,
     OAuth2Request,
+    RefreshTokenGrant,
 )
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
@@ -35,7 +39,9 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from xinyidai.domain.oauth import refresh
 from xinyidai.domain.oauth.clients import SCOPES, BankClient
 from xinyidai.domain.oauth.codeflow import (
     AuthorizationCode,
@@ -45,6 +51,7 @@ from xinyidai.domain.oauth.codeflow import (
     redeem_code,
 )
 from xinyidai.domain.oauth.keys import ALGORITHM, KeyRing
+from xinyidai.domain.oauth.refresh import RefreshCredential
 
 ASSERTION_ALGORITHMS = ["ES256", "PS256", "EdDSA"]
 MAX_ASSERTION_SECONDS = 3600  # an assertion lives at most an hour (bounds the jti memory)
@@ -68,6 +75,8 @@ class TokenContext:
     token_seconds: int
     redis: Redis
     allow_secrets: bool
+    session: AsyncSession | None = None
+    """The request's session, for what the core stores (refresh tokens), used on the loop."""
 
 
 class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
@@ -118,6 +127,7 @@ class TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
 
     def __init__(self, context: TokenContext) -> None:
         super().__init__(issuer=context.issuer, alg=ALGORITHM)
+        self.refresh_token_generator = _refresh_value
         self.context = context
 
     def get_jwks(self) -> KeySet:
@@ -141,6 +151,34 @@ class TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         token: dict[str, Any] = super().generate(*args, **kwargs)
         token["token_type"] = "DPoP"  # noqa: S105 (a token type)
         return token
+
+
+def _refresh_value(client: BankClient, grant_type: str, user: Any, scope: str) -> str:
+    return secrets.token_urlsafe(48)
+
+
+class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
+    """Rotation: each refresh gives a new refresh token; the scope may shrink, never grow
+    (Authlib refuses a wider one); the DPoP key must be the one the token was bound to."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = [PRIVATE_KEY_JWT]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+    find: Any = None  # (value) -> RefreshCredential | None, on the event loop
+    use_up: Any = None  # (credential) -> bool, on the event loop
+    jkt: str = ""
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshCredential | None:
+        credential: RefreshCredential | None = self.find(refresh_token)
+        if credential is not None and credential.dpop_jkt != self.jkt:
+            raise InvalidGrantError(description="the refresh token is bound to another DPoP key")
+        return credential
+
+    def authenticate_user(self, credential: RefreshCredential) -> ConsentUser:
+        return ConsentUser(str(credential.user_id), str(credential.consent_id))
+
+    def revoke_old_credential(self, credential: RefreshCredential) -> None:
+        if not self.use_up(credential):
+            raise InvalidGrantError(description="this refresh token was used at the same time")
 
 
 class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
@@ -169,7 +207,29 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
             "CodeGrant", (AuthorizationCode,), {"redeem": staticmethod(redeem), "jkt": context.jkt}
         )
         self.register_grant(code_grant, [S256Only(required=True)])
+        refresh_grant = type(
+            "Refresh",
+            (RefreshGrant,),
+            {
+                "find": staticmethod(self._on_loop(refresh.find)),
+                "use_up": staticmethod(self._on_loop(refresh.use_up)),
+                "jkt": context.jkt,
+            },
+        )
+        self.register_grant(refresh_grant)
         self.register_token_generator("default", TokenGenerator(context))
+
+    def _on_loop(self, function: Any) -> Any:
+        """``function(session, value)`` run on the event loop with the request's session."""
+        session = self.context.session
+
+        def call(value: Any) -> Any:
+            async def run() -> Any:
+                return await function(session, value)
+
+            return anyio.from_thread.run(run)
+
+        return call
 
     def query_client(self, client_id: str) -> BankClient | None:
         client = self.context.client
@@ -179,7 +239,23 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
         return request  # built by the controller from the parsed form (``oauth_request``)
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        """Access tokens are self-contained JWTs: nothing to store for client credentials."""
+        """Access tokens are self-contained JWTs; only a refresh token (code flow) is stored."""
+        value, user = token.get("refresh_token"), request.user
+        if not value or not isinstance(user, ConsentUser) or self.context.session is None:
+            return
+        session, client_id, jkt = self.context.session, request.client.client_id, self.context.jkt
+
+        async def keep() -> None:
+            await refresh.store(
+                session,
+                value,
+                client_id=client_id,
+                consent_id=UUID(user.consent_id),
+                scope=str(token.get("scope") or ""),
+                jkt=jkt,
+            )
+
+        anyio.from_thread.run(keep)
 
     def handle_response(
         self, status: int, body: Any, headers: list[tuple[str, str]]
