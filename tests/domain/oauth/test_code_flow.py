@@ -298,3 +298,18 @@ async def test_a_reused_refresh_token_revokes_the_newer_one_too(
     second = await _refresh(oauth_app, bank_c, first["refresh_token"])
     assert "invalid_grant" in await _fails(_refresh(oauth_app, bank_c, first["refresh_token"]))
     assert "invalid_grant" in await _fails(_refresh(oauth_app, bank_c, second["refresh_token"]))
+
+
+async def test_a_revoked_refresh_token_refreshes_nothing(
+    oauth_app: AsyncTestClient[Litestar], bank_scene: Scene, bank_c: BankKeys
+) -> None:
+    code, verifier = await _code(oauth_app, bank_c)
+    first = await _redeem(oauth_app, bank_c, code, verifier)
+    form = {
+        "token": first["refresh_token"],
+        "client_id": bank_c.client_id,
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": client_assertion(bank_c.key, bank_c.client_id, ISSUER),
+    }
+    assert (await oauth_app.post("/oauth/revoke", data=form)).status_code == 200
+    assert "invalid_grant" in await _fails(_refresh(oauth_app, bank_c, first["refresh_token"]))

@@ -20,8 +20,8 @@ from litestar.params import FromQuery
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinyidai.domain.oauth import codeflow, dpop
-from xinyidai.domain.oauth.clients import ClientService
+from xinyidai.domain.oauth import codeflow, dpop, tokens
+from xinyidai.domain.oauth.clients import BankClient, ClientService
 from xinyidai.domain.oauth.keys import KeyStore
 from xinyidai.domain.oauth.metadata import metadata
 from xinyidai.domain.oauth.server import TokenContext, authenticate, token_response
@@ -105,6 +105,24 @@ async def _context(
         allow_secrets=settings.oauth_allow_secrets,
         session=db,
     )
+
+
+async def _client_call(
+    request: Request[Any, Any, Any], db: AsyncSession, url: str
+) -> tuple[BankClient, dict[str, str]] | Response[Any]:
+    """A client-authenticated form post (``private_key_jwt``): the client and the form, or the
+    error to answer."""
+    form = await _form(request)
+    if isinstance(form, Response):
+        return form
+    context = await _context(request, db, form, jkt="")
+    try:
+        client = await anyio.to_thread.run_sync(
+            authenticate, context, form, _auth_headers(request), url
+        )
+    except OAuth2Error as exc:
+        return oauth_error(exc.status_code, exc.error, exc.description or exc.error)
+    return client, form
 
 
 class OAuthController(Controller):
@@ -201,6 +219,52 @@ class OAuthController(Controller):
         return Response(
             body, status_code=status, headers=dict(response_headers), media_type="application/json"
         )
+
+    @post(
+        "/revoke",
+        summary="Token revocation (RFC 7009): an access or refresh token of the calling client",
+        status_code=200,
+    )
+    async def revoke(
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
+    ) -> Response[Any]:
+        settings: Settings = request.app.state.settings
+        checked = await _client_call(request, db, f"{settings.issuer}/oauth/revoke")
+        if isinstance(checked, Response):
+            return checked
+        client, form = checked
+        await tokens.revoke(
+            request.app.state.redis,
+            db,
+            request.app.state.oauth_keys,
+            settings,
+            client,
+            form.get("token", ""),
+        )
+        return Response(None, status_code=200, headers=_NO_STORE)
+
+    @post(
+        "/introspect",
+        summary="Token introspection (RFC 7662) for the client the token was issued to",
+        status_code=200,
+    )
+    async def introspect(
+        self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
+    ) -> Response[Any]:
+        settings: Settings = request.app.state.settings
+        checked = await _client_call(request, db, f"{settings.issuer}/oauth/introspect")
+        if isinstance(checked, Response):
+            return checked
+        client, form = checked
+        body = await tokens.introspect(
+            request.app.state.redis,
+            db,
+            request.app.state.oauth_keys,
+            settings,
+            client,
+            form.get("token", ""),
+        )
+        return Response(body, status_code=200, headers=_NO_STORE, media_type="application/json")
 
     @get(
         "/jwks",

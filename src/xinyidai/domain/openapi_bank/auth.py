@@ -25,11 +25,12 @@ from xinyidai.domain.oauth import dpop
 from xinyidai.domain.oauth.clients import ClientService
 from xinyidai.domain.oauth.keys import ALGORITHM, KeyStore
 from xinyidai.domain.oauth.server import bank_api_audience
+from xinyidai.domain.oauth.tokens import REVOKED_PREFIX
 from xinyidai.infra.errors import Forbidden, NotAuthenticated
 from xinyidai.settings import Settings
 
 MOUNT = "/openapi/v1"
-REVOKED_PREFIX = "oauth:revoked-jti:"
+
 _ALGS = " ".join(dpop.ALGORITHMS)
 
 
