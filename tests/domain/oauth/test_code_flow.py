@@ -255,9 +255,9 @@ async def _refresh(
 
 
 async def _fails(call: Any) -> str:
-    (outcome,) = await asyncio.gather(call, return_exceptions=True)
-    assert isinstance(outcome, Exception), outcome
-    return str(outcome)
+    outcomes: list[Any] = await asyncio.gather(call, return_exceptions=True)
+    assert isinstance(outcomes[0], Exception), outcomes[0]
+    return str(outcomes[0])
 
 
 async def test_refresh_tokens_rotate_never_widen_and_die_with_the_consent(

@@ -1217,6 +1217,10 @@ export type BankClientListClientsErrors = {
      */
     403: Problem;
     /**
+     * Not found
+     */
+    404: Problem;
+    /**
      * Service unavailable
      */
     503: Problem;

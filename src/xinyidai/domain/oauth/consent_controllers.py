@@ -159,7 +159,7 @@ class BankClientController(Controller):
     @get(
         "/",
         summary="The bank's OAuth clients (its own users and admins)",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 404, 503),
     )
     async def list_clients(
         self,
