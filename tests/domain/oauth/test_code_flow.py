@@ -255,7 +255,7 @@ async def _refresh(
 
 
 async def _fails(call: Any) -> str:
-    outcomes: list[Any] = await asyncio.gather(call, return_exceptions=True)
+    outcomes = list(await asyncio.gather(call, return_exceptions=True))
     assert isinstance(outcomes[0], Exception), outcomes[0]
     return str(outcomes[0])
 

@@ -2378,6 +2378,10 @@ export type ConsentRequestShowErrors = {
      */
     404: Problem;
     /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
      * Service unavailable
      */
     503: Problem;

@@ -5,12 +5,12 @@ clients (admins register them; a bank's users see theirs)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal, require_verified
@@ -30,6 +30,11 @@ from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 from xinyidai.models import Bank, ConsentChannel, ConsentPurpose, Role
 from xinyidai.settings import Env
 
+# What codeflow.take_pushed hands out (secrets.token_urlsafe(24)), and the word "expired".
+RequestId = Annotated[
+    str, Parameter(min_length=7, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="")
+]
+
 
 def _sme(principal: Principal) -> None:
     if principal.role is not Role.SME:
@@ -45,12 +50,12 @@ class ConsentRequestController(Controller):
     @get(
         "/",
         summary="What a bank asks the SME to consent to (the consent screen)",
-        responses=problem_responses(401, 403, 404, 503),
+        responses=problem_responses(401, 403, 404, 422, 503),
     )
     async def show(
         self,
         request: Request[Any, Any, Any],
-        request_id: FromPath[str],
+        request_id: RequestId,
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
     ) -> ConsentRequestOut:
@@ -85,7 +90,7 @@ class ConsentRequestController(Controller):
     async def answer(
         self,
         request: Request[Any, Any, Any],
-        request_id: FromPath[str],
+        request_id: RequestId,
         data: JSONBody[ConsentDecision],
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
