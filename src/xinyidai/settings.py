@@ -395,6 +395,14 @@ class Settings:
             int,
         ),
     )
+    bank_api_rate_limit: int = field(
+        default=600,
+        metadata=_meta(
+            "BANK_API_RATE_LIMIT",
+            "Requests one bank client may make to `/openapi/v1` per minute (across all processes)",
+            int,
+        ),
+    )
     oauth_allow_secrets: bool = field(
         default=False,
         metadata=_meta(
@@ -437,6 +445,8 @@ class Settings:
             raise SettingsError("SESSION_RECHECK_SECONDS must not be negative")
 
     def _check_oauth(self) -> None:
+        if self.bank_api_rate_limit < 1:
+            raise SettingsError("BANK_API_RATE_LIMIT must be at least 1")
         if not 60 <= self.oauth_token_seconds <= 600:
             raise SettingsError("OAUTH_TOKEN_SECONDS must be between 60 and 600")
         if self.env is Env.PRODUCTION and self.oauth_allow_secrets:

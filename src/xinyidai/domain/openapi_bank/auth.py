@@ -26,6 +26,7 @@ from xinyidai.domain.oauth.clients import ClientService
 from xinyidai.domain.oauth.keys import ALGORITHM, KeyStore
 from xinyidai.domain.oauth.server import bank_api_audience
 from xinyidai.domain.oauth.tokens import REVOKED_PREFIX
+from xinyidai.domain.openapi_bank import limits
 from xinyidai.infra.errors import Forbidden, NotAuthenticated
 from xinyidai.settings import Settings
 
@@ -128,6 +129,9 @@ async def provide_caller(
     client = await ClientService(db).find(str(claims["client_id"]))
     if client is None:
         raise _refuse("invalid_token", "the token's client is no longer registered")
+    await limits.count(
+        request.app.state.redis, request, client.client_id, settings.bank_api_rate_limit
+    )
     consent = claims.get("consent_id")
     return BankCaller(
         client_id=client.client_id,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinyidai.domain.consents.bank_consents import BankConsentService
 from xinyidai.domain.consents.schemas import SharedData
 from xinyidai.domain.openapi_bank.auth import BankCaller, provide_caller
+from xinyidai.domain.openapi_bank.limits import headers_of
 from xinyidai.domain.openapi_bank.schemas import BankProfile, HeldConsents
 from xinyidai.domain.openapi_bank.services import BankPulls
 from xinyidai.infra.http import problem_responses
@@ -46,7 +47,7 @@ class BankApiController(Controller):
         caller.require_scope("profiles")
         profile, etag = await BankPulls(db).profile(caller, uscc, families)
         quoted = f'"{etag}"'
-        headers = {"ETag": quoted, "Cache-Control": "private, no-cache"}
+        headers = {"ETag": quoted, "Cache-Control": "private, no-cache", **headers_of(request)}
         if quoted in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
             return Response(None, status_code=304, headers=headers)
         return Response(profile, headers=headers)
@@ -58,10 +59,14 @@ class BankApiController(Controller):
         responses=problem_responses(400, 401, 403, 429, 503),
     )
     async def consents(
-        self, caller: NamedDependency[BankCaller], db: NamedDependency[AsyncSession]
-    ) -> HeldConsents:
+        self,
+        request: Request[Any, Any, Any],
+        caller: NamedDependency[BankCaller],
+        db: NamedDependency[AsyncSession],
+    ) -> Response[HeldConsents]:
         caller.require_scope("consents")
-        return HeldConsents(items=await BankConsentService(db).held_by(caller.bank_id))
+        held = HeldConsents(items=await BankConsentService(db).held_by(caller.bank_id))
+        return Response(held, headers=headers_of(request))
 
 
 __all__ = ["BankApiController", "BankProfile", "provide_caller"]
