@@ -1,5 +1,6 @@
 """Two web processes (`xinyidai serve`) on one database and one Redis behave as one: a session
-ended on one is ended on the other, and the login throttle counts attempts made on either."""
+ended on one is ended on the other, the login throttle counts attempts made on either, and a
+bank consent revoked through one refuses the bank's next pull through the other."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ import httpx
 import pytest
 
 from tests.conftest import PASSWORD, World
+from tests.oauth_fixtures import Scene, client_assertion, dpop_proof
 from xinyidai.models import Role
 from xinyidai.settings import Settings
 
 pytestmark = pytest.mark.slow  # starts web processes of its own
 
 LOGIN_IP_LIMIT = 6  # attempts per address per window, on both processes
+PUBLIC_URL = "https://platform.test"
 
 
 @dataclass
@@ -82,6 +85,7 @@ def _environment(settings: Settings) -> dict[str, str]:
         LOGIN_IP_LIMIT=str(LOGIN_IP_LIMIT),
         WORKER_IN_PROCESS="false",
         LOG_LEVEL="WARNING",
+        PUBLIC_URL=PUBLIC_URL,  # one platform behind a balancer: one issuer, one set of URLs
     )
     return env
 
@@ -222,3 +226,54 @@ def test_a_scrape_of_either_process_counts_the_requests_of_both(
         time.sleep(0.5)
     assert _requests_counted(a, "/api/v1/me", 401) == 7
     assert _requests_counted(b, "/api/v1/me", 401) == 7
+
+
+async def test_a_consent_revoked_on_one_process_refuses_the_next_pull_on_the_other(
+    bank_scene: Scene, two_processes: tuple[WebProcess, WebProcess]
+) -> None:
+    a, b = two_processes
+    bank = bank_scene.bank_a
+    async with httpx.AsyncClient(timeout=30) as http:
+        login = await http.post(
+            f"{a.url}/api/v1/auth/login", json={"email": "owner@example.com", "password": PASSWORD}
+        )
+        csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+        banks = (await http.get(f"{a.url}/api/v1/banks")).json()
+        bank_id = next(x["id"] for x in banks if x["short_code"] == bank.bank_code)
+        granted = await http.post(
+            f"{a.url}/api/v1/enterprises/{bank_scene.sme.id}/bank-consents",
+            json={"bank_id": bank_id, "families": ["tax"], "purpose": "need", "reference": "N-1"},
+            headers=csrf,
+        )
+        assert granted.status_code == 201, granted.text
+
+        token_url = f"{PUBLIC_URL}/oauth/token"
+        form = {
+            "grant_type": "client_credentials",
+            "scope": "profiles",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": client_assertion(bank.key, bank.client_id, PUBLIC_URL),
+        }
+        issued = await http.post(
+            f"{b.url}/oauth/token",
+            data=form,
+            headers={"DPoP": dpop_proof(bank.dpop, "POST", token_url)},
+        )
+        assert issued.status_code == 200, issued.text
+        access = issued.json()["access_token"]
+        path = f"/openapi/v1/profiles/{bank_scene.sme.uscc}"
+
+        async def pull() -> httpx.Response:
+            proof = dpop_proof(bank.dpop, "GET", PUBLIC_URL + path, access_token=access)
+            return await http.get(
+                b.url + path, headers={"Authorization": f"DPoP {access}", "DPoP": proof}
+            )
+
+        assert (await pull()).status_code == 200
+        revoked = await http.delete(
+            f"{a.url}/api/v1/enterprises/{bank_scene.sme.id}/bank-consents/{granted.json()['id']}",
+            headers=csrf,
+        )
+        assert revoked.status_code == 200
+        refused = await pull()
+        assert refused.status_code == 403 and "no live consent" in refused.json()["detail"]
