@@ -19,7 +19,11 @@ from xinyidai.domain.accounts.controllers import AuthController
 from xinyidai.domain.accounts.guards import authenticate_early, provide_principal
 from xinyidai.domain.accounts.sessions import SESSION_COOKIE, SessionStore
 from xinyidai.domain.banks.controllers import BankController
-from xinyidai.domain.consents.controllers import AuthorizationController, BankConsentController
+from xinyidai.domain.consents.controllers import (
+    AuthorizationController,
+    BankConsentController,
+    HeldConsentController,
+)
 from xinyidai.domain.consents.keys import jwks
 from xinyidai.domain.credit_data.controllers import CreditDataController
 from xinyidai.domain.credit_data.office_controllers import OfficeController
@@ -193,6 +197,7 @@ def create_app(settings: Settings) -> Litestar:
             BankController,
             AuthorizationController,
             BankConsentController,
+            HeldConsentController,
             CreditDataController,
             ProfileController,
             ScoreController,

@@ -8,8 +8,9 @@ import datetime as dt
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.conftest import login
+from tests.conftest import World, login
 from tests.oauth_fixtures import Scene, bank_id, consent
+from xinyidai.models import Role
 
 
 async def test_consents_are_listed_newest_first_with_who_and_until_when(
@@ -69,3 +70,19 @@ async def test_what_cannot_be_consented_is_refused_with_the_reason(
     revoke = f"{base}/{again.json()['id']}"
     assert (await oauth_app.delete(revoke)).status_code == 200
     assert (await oauth_app.delete(revoke)).status_code == 409
+
+
+async def test_a_bank_sees_the_consents_it_holds_and_no_other_banks(
+    oauth_app: AsyncTestClient[Litestar], bank_scene: Scene, world: World
+) -> None:
+    granted = await consent(oauth_app, bank_scene.sme, bank_scene.bank_a, ["tax"])
+    await world.user("a@bank.example", Role.BANK, "BANK_A")
+    await world.user("b@bank.example", Role.BANK, "BANK_B")
+    await login(oauth_app, "a@bank.example")
+    bank_a = await bank_id(oauth_app, "BANK_A")
+    held = (await oauth_app.get(f"/api/v1/banks/{bank_a}/consents")).json()
+    assert [c["id"] for c in held] == [granted["id"]]
+    await login(oauth_app, "b@bank.example")
+    assert (await oauth_app.get(f"/api/v1/banks/{bank_a}/consents")).status_code == 403
+    await login(oauth_app, "owner@example.com")
+    assert (await oauth_app.get(f"/api/v1/banks/{bank_a}/consents")).status_code == 403

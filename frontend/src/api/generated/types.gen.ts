@@ -1284,6 +1284,49 @@ export type BankClientRegisterResponses = {
 
 export type BankClientRegisterResponse = BankClientRegisterResponses[keyof BankClientRegisterResponses];
 
+export type HeldConsentHeldData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/consents';
+};
+
+export type HeldConsentHeldErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type HeldConsentHeldError = HeldConsentHeldErrors[keyof HeldConsentHeldErrors];
+
+export type HeldConsentHeldResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<BankConsentOut>;
+};
+
+export type HeldConsentHeldResponse = HeldConsentHeldResponses[keyof HeldConsentHeldResponses];
+
 export type BankUsersData = {
     body?: never;
     path: {

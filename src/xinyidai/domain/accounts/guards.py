@@ -209,6 +209,15 @@ def require_readable_enterprise(principal: Principal, enterprise_id: UUID) -> No
         raise NotFound("no such enterprise")
 
 
+def require_bank_or_admin(principal: Principal, bank_id: UUID) -> None:
+    """A bank's own business (its clients, the consents it holds): its users and platform
+    admins only; everyone else is refused."""
+    if principal.role is Role.ADMIN:
+        return
+    if principal.role is not Role.BANK or principal.bank_id != bank_id:
+        raise Forbidden("only the bank's own users may see this")
+
+
 def require_office(principal: Principal) -> None:
     """The credit office's desk: to anyone else it does not exist."""
     if principal.role is not Role.OFFICE:

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinyidai.domain.accounts.guards import Principal
+from xinyidai.domain.accounts.guards import Principal, require_bank_or_admin
 from xinyidai.domain.consents.bank_consents import BankConsentService
 from xinyidai.domain.consents.flows import GrantFlow
 from xinyidai.domain.consents.schemas import (
@@ -140,3 +140,24 @@ class BankConsentController(Controller):
         bank_consents: NamedDependency[BankConsentService],
     ) -> BankConsentOut:
         return await bank_consents.revoke(enterprise_id, consent_id, principal)
+
+
+class HeldConsentController(Controller):
+    path = "/api/v1/banks/{bank_id:uuid}/consents"
+    tags = ["bank consents"]
+    security = SESSION_SECURITY
+    dependencies = {"bank_consents": Provide(provide_bank_consents, sync_to_thread=False)}
+
+    @get(
+        "/",
+        summary="The consents the bank holds, live and past (its own users and admins)",
+        responses=problem_responses(400, 401, 403, 404, 503),
+    )
+    async def held(
+        self,
+        bank_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        bank_consents: NamedDependency[BankConsentService],
+    ) -> list[BankConsentOut]:
+        require_bank_or_admin(principal, bank_id)
+        return await bank_consents.held_by(bank_id)

@@ -20,6 +20,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import JWKRegistry
 from sqlalchemy import select
 
+from xinyidai.domain.accounts.guards import require_bank_or_admin
 from xinyidai.domain.oauth.schemas import ClientCreate, ClientOut
 from xinyidai.infra.errors import Forbidden, InvalidInput, NotFound
 from xinyidai.infra.urls import check_url
@@ -219,14 +220,6 @@ def client_out(client: BankClient) -> ClientOut:
         scope=" ".join(client.scopes),
         jwks=client.jwks,
     )
-
-
-def require_bank_or_admin(principal: Principal, bank_id: UUID) -> None:
-    """A bank's clients are its own users' and the platform admins' business only."""
-    if principal.role is Role.ADMIN:
-        return
-    if principal.role is not Role.BANK or principal.bank_id != bank_id:
-        raise Forbidden("only the bank's own users may see its clients")
 
 
 class ClientAdmin:
