@@ -96,6 +96,11 @@ export type AuthorizationCreate = {
  * AuthorizationOut
  */
 export type AuthorizationOut = {
+    /**
+     * Filled in for the bank that holds the consent
+     */
+    enterprise_name?: string | null;
+    enterprise_uscc?: string | null;
     expires_at: string;
     families: Array<Family>;
     granted_at: string;
@@ -133,6 +138,11 @@ export type BankConsentOut = {
     channel: ConsentChannel;
     client_id: string | null;
     enterprise_id: string;
+    /**
+     * Filled in for the bank that holds the consent
+     */
+    enterprise_name?: string | null;
+    enterprise_uscc?: string | null;
     expires_at: string;
     families: Array<SharedData>;
     granted_at: string;

@@ -23,7 +23,14 @@ from xinyidai.domain.consents.services import latest_expiry
 from xinyidai.infra.bounds import check_datetime
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
-from xinyidai.models import Bank, BankConsent, ConsentChannel, ConsentPurpose, DataAuthorization
+from xinyidai.models import (
+    Bank,
+    BankConsent,
+    ConsentChannel,
+    ConsentPurpose,
+    DataAuthorization,
+    Enterprise,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -198,12 +205,18 @@ class BankConsentService:
         return list(rows)
 
     async def held_by(self, bank_id: UUID) -> list[BankConsentOut]:
-        """Every consent a bank holds, live and past, newest first."""
+        """Every consent a bank holds, live and past, newest first, naming the enterprise."""
         rows = await self.session.execute(
-            select(BankConsent, Bank.name)
+            select(BankConsent, Bank.name, Enterprise.name, Enterprise.uscc)
             .join(Bank, Bank.id == BankConsent.bank_id)
+            .join(Enterprise, Enterprise.id == BankConsent.enterprise_id)
             .where(BankConsent.bank_id == bank_id)
             .order_by(BankConsent.created_at.desc())
         )
         now = utc_now()
-        return [to_out(consent, name, now) for consent, name in rows.all()]
+        out = []
+        for consent, bank_name, enterprise_name, uscc in rows.all():
+            item = to_out(consent, bank_name, now)
+            item.enterprise_name, item.enterprise_uscc = enterprise_name, uscc
+            out.append(item)
+        return out

@@ -38,6 +38,10 @@ class AuthorizationOut(msgspec.Struct, kw_only=True):
     expires_at: dt.datetime
     revoked_at: dt.datetime | None
     live: bool
+    enterprise_name: Annotated[
+        str | None, Meta(description="Filled in for the bank that holds the consent")
+    ] = None
+    enterprise_uscc: str | None = None
     sync_job_id: UUID | None = None
 
 
@@ -94,3 +98,7 @@ class BankConsentOut(msgspec.Struct, kw_only=True):
     expires_at: dt.datetime
     revoked_at: dt.datetime | None
     live: bool
+    enterprise_name: Annotated[
+        str | None, Meta(description="Filled in for the bank that holds the consent")
+    ] = None
+    enterprise_uscc: str | None = None

@@ -1,9 +1,9 @@
 // Pure pieces of the SME's bank-consents page: what may be shared, where each consent stands,
 // and how often each bank has read under it.
-import type { AccessLogItem, AuthorizationOut, BankConsentOut, SharedData } from '@/api'
+import type { AccessLogItem, AuthorizationOut, SharedData } from '@/api'
+import { SHARED } from '@/lib/consents'
 
-/** What a consent can cover, in the page's order: the data families, then the score. */
-export const SHARED: readonly SharedData[] = ['tax', 'electricity', 'water', 'gas', 'social_insurance', 'housing_fund', 'score']
+export { consentState, SHARED, type ConsentState } from '@/lib/consents'
 
 /** What the SME may share now: families with a live authorization to the platform, and the score. */
 export function shareable(authorizations: AuthorizationOut[], now: Date = new Date()): SharedData[] {
@@ -12,13 +12,6 @@ export function shareable(authorizations: AuthorizationOut[], now: Date = new Da
     if (a.revoked_at === null && new Date(a.expires_at) > now) a.families.forEach((f) => live.add(f))
   }
   return SHARED.filter((s) => s === 'score' || live.has(s))
-}
-
-export type ConsentState = 'live' | 'revoked' | 'expired'
-
-export function consentState(c: BankConsentOut, now: Date = new Date()): ConsentState {
-  if (c.revoked_at !== null) return 'revoked'
-  return new Date(c.expires_at) > now ? 'live' : 'expired'
 }
 
 export interface Pulls {
