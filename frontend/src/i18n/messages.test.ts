@@ -1,3 +1,4 @@
+import { baseCompile } from '@intlify/message-compiler'
 import { describe, expect, it } from 'vitest'
 import { collectMessages, flatKeys, namespaceOf, parityErrors } from './collect'
 import { messages } from './index'
@@ -5,6 +6,21 @@ import { messages } from './index'
 describe('messages', () => {
   it('have every key in both Chinese and English, none of them empty', () => {
     expect(parityErrors(messages)).toEqual([])
+  })
+
+  it('all compile as vue-i18n messages (a literal brace must be written {\'{\'})', () => {
+    const broken: string[] = []
+    for (const [locale, tree] of Object.entries(messages)) {
+      const walk = (node: unknown, path: string): void => {
+        if (typeof node === 'string') {
+          baseCompile(node, { onError: (e) => broken.push(`${locale}: ${path}: ${e.message}`) })
+        } else if (node && typeof node === 'object') {
+          for (const [key, child] of Object.entries(node)) walk(child, path ? `${path}.${key}` : key)
+        }
+      }
+      walk(tree, '')
+    }
+    expect(broken).toEqual([])
   })
 
   it('put each page folder under <role>.<page>, camelCased', () => {
