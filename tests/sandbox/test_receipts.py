@@ -145,7 +145,11 @@ def _wrong_type(uscc: str, audience: str) -> str:
     return PLATFORM_SIGNER.sign(unb64json(payload), typ="JWT")
 
 
-NOW = dt.datetime.now(dt.UTC)
+def _now() -> dt.datetime:
+    # At the call, not at collection: a run can reach this test many minutes after collecting.
+    return dt.datetime.now(dt.UTC)
+
+
 # Case: (receipt for (uscc, audience), the error the provider answers with).
 REFUSALS: dict[str, tuple[Callable[[str, str], str | None], str]] = {
     "missing": (lambda u, a: None, "receipt_missing"),
@@ -163,11 +167,11 @@ REFUSALS: dict[str, tuple[Callable[[str, str], str | None], str]] = {
     "HS256": (_hmac_with_the_public_key, "receipt_unsupported_algorithm"),
     "not a receipt's typ": (_wrong_type, "receipt_wrong_type"),
     "expired": (
-        lambda u, a: platform_receipt(u, audience=a, now=NOW - dt.timedelta(minutes=20)),
+        lambda u, a: platform_receipt(u, audience=a, now=_now() - dt.timedelta(minutes=20)),
         "receipt_expired",
     ),
     "issued in the future": (
-        lambda u, a: platform_receipt(u, audience=a, now=NOW + dt.timedelta(minutes=10)),
+        lambda u, a: platform_receipt(u, audience=a, now=_now() + dt.timedelta(minutes=10)),
         "receipt_not_yet_valid",
     ),
     "another enterprise": (
