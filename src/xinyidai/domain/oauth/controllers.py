@@ -125,6 +125,22 @@ async def _client_call(
     return client, form
 
 
+async def _about_a_token(
+    request: Request[Any, Any, Any], db: AsyncSession, endpoint: str
+) -> dict[str, Any] | Response[Any]:
+    """Revoke or introspect the ``token`` of the authenticated client: the introspection (or
+    an empty answer for a revocation), or the error to answer."""
+    settings: Settings = request.app.state.settings
+    checked = await _client_call(request, db, f"{settings.issuer}/oauth/{endpoint}")
+    if isinstance(checked, Response):
+        return checked
+    client, form = checked
+    act = tokens.introspect if endpoint == "introspect" else tokens.revoke
+    state = request.app.state
+    result = await act(state.redis, db, state.oauth_keys, settings, client, form.get("token", ""))
+    return result or {}
+
+
 class OAuthController(Controller):
     path = "/oauth"
     tags = ["oauth"]
@@ -228,19 +244,9 @@ class OAuthController(Controller):
     async def revoke(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
     ) -> Response[Any]:
-        settings: Settings = request.app.state.settings
-        checked = await _client_call(request, db, f"{settings.issuer}/oauth/revoke")
-        if isinstance(checked, Response):
-            return checked
-        client, form = checked
-        await tokens.revoke(
-            request.app.state.redis,
-            db,
-            request.app.state.oauth_keys,
-            settings,
-            client,
-            form.get("token", ""),
-        )
+        answered = await _about_a_token(request, db, "revoke")
+        if isinstance(answered, Response):
+            return answered
         return Response(None, status_code=200, headers=_NO_STORE)
 
     @post(
@@ -251,20 +257,10 @@ class OAuthController(Controller):
     async def introspect(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
     ) -> Response[Any]:
-        settings: Settings = request.app.state.settings
-        checked = await _client_call(request, db, f"{settings.issuer}/oauth/introspect")
-        if isinstance(checked, Response):
-            return checked
-        client, form = checked
-        body = await tokens.introspect(
-            request.app.state.redis,
-            db,
-            request.app.state.oauth_keys,
-            settings,
-            client,
-            form.get("token", ""),
-        )
-        return Response(body, status_code=200, headers=_NO_STORE, media_type="application/json")
+        answered = await _about_a_token(request, db, "introspect")
+        if isinstance(answered, Response):
+            return answered
+        return Response(answered, status_code=200, headers=_NO_STORE, media_type="application/json")
 
     @get(
         "/jwks",

@@ -56,14 +56,15 @@ async def revoke(
     settings: Settings,
     client: BankClient,
     token: str,
-) -> None:
+) -> dict[str, Any]:
+    """Revoke the client's token; nothing happens for anyone else's (RFC 7009 §2.2)."""
     claims = await _access_claims(store, settings, token)
     if claims is not None:
         if claims.get("client_id") == client.client_id:
             ttl = int(float(claims.get("exp", 0)) - time.time()) + 5
             if ttl > 0:
                 await redis.set(REVOKED_PREFIX + str(claims["jti"]), b"1", ex=ttl)
-        return
+        return {}
     digest = hashlib.sha256(token.encode()).hexdigest()
     await session.execute(
         update(RefreshToken)
@@ -74,6 +75,7 @@ async def revoke(
         )
         .values(revoked_at=utc_now())
     )
+    return {}
 
 
 async def _consent_live(session: AsyncSession, consent_id: Any) -> bool:
