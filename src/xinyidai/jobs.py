@@ -5,6 +5,7 @@ transaction it writes is a ``unit_of_work`` (committed, then its after-commit jo
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -122,6 +123,14 @@ async def score_all(ctx: dict[str, Any]) -> dict[str, Any]:
     return {"model_version": report.model_version, "scored": report.scored}
 
 
+async def chain_audit(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Link the committed audit entries into the hash chain (queued after each append's
+    commit; every minute by cron as the backstop). Returns at once if another chainer runs."""
+    from xinyidai.domain.audit.chainer import chain_pending
+
+    return dataclasses.asdict(await chain_pending(ctx["engine"]))
+
+
 FUNCTIONS = [
     sync_enterprise,
     sync_all,
@@ -130,10 +139,12 @@ FUNCTIONS = [
     sweep_stale,
     score_snapshot,
     score_all,
+    chain_audit,
 ]
 CRON_JOBS = [
     (sync_all, "0 3 1 * *"),  # 03:00 on the 1st: last month's figures
     (expire_records, "10 0 * * *"),  # daily, just after midnight
     (sweep_stale, "*/10 * * * *"),
     (score_all, "30 1 * * *"),  # nightly, after the expiry job's rebuilds
+    (chain_audit, "* * * * *"),  # the backstop: appends queue a run after their commit
 ]

@@ -421,6 +421,15 @@ class Settings:
             _opt_str,
         ),
     )
+    audit_stale_after: float = field(
+        default=300.0,
+        metadata=_meta(
+            "AUDIT_STALE_AFTER",
+            "Seconds an audit entry may wait for its link before `xinyidai audit verify` "
+            "reports it (the chainer links within moments, its cron run every minute)",
+            float,
+        ),
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -454,6 +463,10 @@ class Settings:
                 "OAUTH_ALLOW_SECRETS is for development: banks use private_key_jwt in production"
             )
 
+    def _check_audit(self) -> None:
+        if self.audit_stale_after <= 0:
+            raise SettingsError("AUDIT_STALE_AFTER must be positive")
+
     def check(self) -> None:
         if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST:
             if self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
@@ -473,6 +486,7 @@ class Settings:
             raise SettingsError("SIGNING_KEY must be set outside development")
         self._check_sessions()
         self._check_oauth()
+        self._check_audit()
 
         if self.provider_concurrency < 1 or self.sync_concurrency < 1:
             raise SettingsError("PROVIDER_CONCURRENCY and SYNC_CONCURRENCY must be at least 1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from xinyidai.cli.audit import audit_group
 from xinyidai.cli.banks import banks_group
 from xinyidai.cli.config import config_group
 from xinyidai.cli.db import db_group
@@ -37,6 +38,7 @@ main.add_command(config_group)
 main.add_command(import_group)
 main.add_command(model_group)
 main.add_command(score_group)
+main.add_command(audit_group)
 # The offline commands (`model train`, `model evaluate`) come from the ML project, when installed.
 for name, command in model_commands().items():
     model_group.add_command(command, name)

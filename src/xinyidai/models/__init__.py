@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from xinyidai.models.accounts import Role, User
+from xinyidai.models.audit import ActorKind, AuditEntry
 from xinyidai.models.banks import Bank
 from xinyidai.models.base import Base, metadata
 from xinyidai.models.consents import BankConsent, ConsentChannel, ConsentPurpose, DataAuthorization
@@ -40,7 +41,9 @@ from xinyidai.models.scoring import (
 __all__ = [
     "SERIES_MODELS",
     "AccessLogEntry",
+    "ActorKind",
     "AlertStatus",
+    "AuditEntry",
     "Bank",
     "BankConsent",
     "Base",
