@@ -66,6 +66,9 @@ class BankApiController(Controller):
     ) -> Response[HeldConsents]:
         caller.require_scope("consents")
         held = HeldConsents(items=await BankConsentService(db).held_by(caller.bank_id))
+        await BankPulls(db).audit(
+            caller, "openapi.consents.list", 200, detail={"count": len(held.items)}
+        )
         return Response(held, headers=headers_of(request))
 
 

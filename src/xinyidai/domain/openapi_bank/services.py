@@ -11,10 +11,12 @@ import datetime as dt
 import hashlib
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from sqlalchemy import select
 
 from xinyidai.dates import utc_now
+from xinyidai.domain.audit.services import AuditLog
 from xinyidai.domain.consents.bank_consents import SCORE, BankConsentService
 from xinyidai.domain.consents.schemas import SharedData
 from xinyidai.domain.enterprises.codes import validate_uscc
@@ -24,7 +26,8 @@ from xinyidai.domain.profiles.access import AccessLog
 from xinyidai.domain.scoring.services import latest_score
 from xinyidai.enums import Family
 from xinyidai.infra.errors import Forbidden, NotFound
-from xinyidai.models import BankConsent, Enterprise
+from xinyidai.infra.logging import REQUEST_ID
+from xinyidai.models import ActorKind, BankConsent, Enterprise
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,10 +87,46 @@ class BankPulls:
             raise _missing_consent(enterprise.uscc)
         return consents
 
+    async def audit(
+        self,
+        caller: BankCaller,
+        action: str,
+        status: int,
+        *,
+        enterprise_id: UUID | None = None,
+        consent_id: UUID | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """One entry of the hash-chained audit log for this call (``domain/audit``)."""
+        await AuditLog(self.session).append(
+            action=action,
+            actor_kind=ActorKind.BANK_CLIENT,
+            actor_id=caller.client_id,
+            status=status,
+            bank_id=caller.bank_id,
+            client_id=caller.client_id,
+            enterprise_id=enterprise_id,
+            consent_id=consent_id,
+            request_id=REQUEST_ID.get(),
+            detail=detail,
+        )
+
     async def profile(
         self, caller: BankCaller, uscc: str, asked: list[SharedData] | None
     ) -> tuple[BankProfile, str]:
-        """The profile and its entity tag; 403 naming the missing consent or family."""
+        """The profile and its entity tag; 403 naming the missing consent or family. Refusals
+        are audited too."""
+        try:
+            return await self._profile(caller, uscc, asked)
+        except (Forbidden, NotFound) as refused:
+            await self.audit(
+                caller, "openapi.profile.read", refused.status, detail={"uscc": uscc[:32]}
+            )
+            raise
+
+    async def _profile(
+        self, caller: BankCaller, uscc: str, asked: list[SharedData] | None
+    ) -> tuple[BankProfile, str]:
         now = utc_now()
         enterprise = await self._enterprise(uscc)
         consents = await self._consents(caller, enterprise, now)
@@ -138,6 +177,18 @@ class BankPulls:
         tag_source = f"{snapshot.id}|{score.scored_at if score else ''}|{','.join(wanted)}"
         etag = hashlib.sha256(tag_source.encode()).hexdigest()[:32]
         await self._log(caller, enterprise, consents, wanted, snapshot.version)
+        await self.audit(
+            caller,
+            "openapi.profile.read",
+            200,
+            enterprise_id=enterprise.id,
+            consent_id=consents[0].id,
+            detail={
+                "consents": [str(c.id) for c in consents],
+                "families": wanted,
+                "snapshot_version": snapshot.version,
+            },
+        )
         return profile, etag
 
     async def _log(
