@@ -33,6 +33,7 @@ from xinyidai.domain.verification.controllers import (
     OfficeVerificationController,
 )
 from xinyidai.domain.verification.identity import IdentityClient
+from xinyidai.domain.webhooks.controllers import WebhookController
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.db import (
     RequestSessions,
@@ -41,6 +42,7 @@ from xinyidai.infra.db import (
     provide_transaction,
     sqlalchemy_config,
 )
+from xinyidai.infra.destinations import DestinationPolicy
 from xinyidai.infra.http import (
     CheckedRequest,
     Metrics,
@@ -160,6 +162,7 @@ def create_app(settings: Settings) -> Litestar:
             AuthController,
             EnterpriseController,
             BankController,
+            WebhookController,
             AuthorizationController,
             CreditDataController,
             ProfileController,
@@ -199,6 +202,7 @@ def create_app(settings: Settings) -> Litestar:
                 "cipher": FieldCipher(settings.data_key_bytes),
                 "identity": identity,
                 "signer": Signer.from_settings(settings),  # receipts; published at jwks
+                "webhook_policy": DestinationPolicy.from_settings(settings),  # bank webhook URLs
             }
         ),
         debug=False,

@@ -35,6 +35,12 @@ from xinyidai.models.scoring import (
     ReviewStatus,
     ScoreReview,
 )
+from xinyidai.models.webhooks import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 __all__ = [
     "SERIES_MODELS",
@@ -46,6 +52,7 @@ __all__ = [
     "CreditImport",
     "CreditScore",
     "DataAuthorization",
+    "DeliveryStatus",
     "Dispute",
     "DisputeStatus",
     "ElectricityMonthly",
@@ -70,5 +77,8 @@ __all__ = [
     "User",
     "VerificationAlert",
     "WaterMonthly",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "metadata",
 ]
