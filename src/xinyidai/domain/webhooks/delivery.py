@@ -251,6 +251,8 @@ class WebhookSender:
                     WebhookDelivery.id == delivery_id,
                     WebhookDelivery.status.in_(_OPEN),
                     WebhookDelivery.next_attempt_at <= now + EARLY_TOLERANCE,
+                    # Used up by a worker that died mid-attempt: the sweeper ends it.
+                    WebhookDelivery.attempts < self.settings.webhook_max_attempts,
                 )
                 .values(
                     attempts=WebhookDelivery.attempts + 1,
