@@ -168,6 +168,20 @@ async def test_the_address_is_checked_again_at_each_delivery(
     assert "loopback" in row.last_error
     assert sandbox_bank.received() == []
 
+    # Later the name does not resolve at all: a failed attempt too, said as such, retried.
+    gone = dataclasses.replace(names({}), allow_http=True)
+    sender = WebhookSender(webhook_settings, PLATFORM_SIGNER, policy=gone)
+    try:
+        assert await sender.deliver(queued.sessions, delivery_id, now=row.next_attempt_at) is (
+            DeliveryStatus.FAILED
+        )
+    finally:
+        await sender.aclose()
+    row = await queued.delivery(delivery_id)
+    assert row.last_error is not None
+    assert row.last_error.startswith("name resolution failed:")
+    assert row.attempts == 2
+
 
 async def test_http_is_refused_at_delivery_where_the_settings_no_longer_allow_it(
     world: World, queued: Queued, sandbox_bank: RunningBank, webhook_settings: Settings

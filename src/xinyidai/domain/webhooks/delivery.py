@@ -57,7 +57,12 @@ from sqlalchemy import select, update
 from xinyidai.dates import utc_now
 from xinyidai.domain.webhooks.services import enqueue_delivery
 from xinyidai.infra.db import unit_of_work
-from xinyidai.infra.destinations import DestinationError, DestinationPolicy, guarded_client
+from xinyidai.infra.destinations import (
+    DestinationError,
+    DestinationPolicy,
+    Unresolvable,
+    guarded_client,
+)
 from xinyidai.infra.errors import InvalidInput
 from xinyidai.infra.text import storable_text
 from xinyidai.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -201,6 +206,8 @@ class WebhookSender:
                         error = f"HTTP {status}: redirects are not followed"
                     elif not r.is_success:
                         error = f"HTTP {status}"
+        except Unresolvable as exc:
+            error = f"name resolution failed: {exc.message}"
         except DestinationError as exc:
             error = f"destination refused: {exc.message}"
         except TimeoutError:
