@@ -40,7 +40,12 @@ from xinyidai.models import (
 from xinyidai.settings import Env, Settings
 from xinyidai.simulation.registry import make_resident_id, make_uscc
 
-pytest_plugins = ["tests.provider_fixtures", "tests.identity_fixtures", "tests.oauth_fixtures"]
+pytest_plugins = [
+    "tests.provider_fixtures",
+    "tests.identity_fixtures",
+    "tests.oauth_fixtures",
+    "tests.bank_fixtures",
+]
 
 PASSWORD = "Correct-Horse-42"
 

@@ -44,6 +44,7 @@ from xinyidai.domain.verification.controllers import (
     OfficeVerificationController,
 )
 from xinyidai.domain.verification.identity import IdentityClient
+from xinyidai.domain.webhooks.controllers import WebhookController
 from xinyidai.infra.crypto import FieldCipher
 from xinyidai.infra.db import (
     RequestSessions,
@@ -52,6 +53,7 @@ from xinyidai.infra.db import (
     provide_transaction,
     sqlalchemy_config,
 )
+from xinyidai.infra.destinations import DestinationPolicy
 from xinyidai.infra.http import (
     CheckedRequest,
     Metrics,
@@ -178,6 +180,7 @@ def create_app(settings: Settings) -> Litestar:
             "oauth_keys": KeyStore(db_sessions.write, cipher),  # access-token keys
             "identity": identity,
             "signer": Signer.from_settings(settings),  # receipts; published at jwks
+            "webhook_policy": DestinationPolicy.from_settings(settings),  # bank webhook URLs
         }
     )
     bank_api = create_bank_api(state, __version__)
@@ -195,6 +198,7 @@ def create_app(settings: Settings) -> Litestar:
             AuthController,
             EnterpriseController,
             BankController,
+            WebhookController,
             AuthorizationController,
             BankConsentController,
             HeldConsentController,

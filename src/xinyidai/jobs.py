@@ -21,6 +21,7 @@ log = structlog.get_logger(__name__)
 
 async def startup(ctx: dict[str, Any], settings: Settings) -> None:
     from xinyidai.domain.providers.http import HttpDataProvider
+    from xinyidai.domain.webhooks.delivery import WebhookSender
     from xinyidai.infra.signing import Signer
 
     assert settings.database_url
@@ -28,12 +29,14 @@ async def startup(ctx: dict[str, Any], settings: Settings) -> None:
     # Sessions made with the worker's queue: work written in a job (e.g. a new snapshot) can
     # queue its follow-up jobs after the commit.
     sessions = session_factory(engine, enqueue=ctx["worker"].queue.enqueue)
+    signer = Signer.from_settings(settings)
     ctx.update(
         settings=settings,
         engine=engine,
         sessions=sessions,
         provider=None,
-        signer=Signer.from_settings(settings),  # signs the sync's authorization receipts
+        signer=signer,  # signs the sync's authorization receipts and the webhooks
+        webhooks=WebhookSender(settings, signer),
     )
     if settings.provider_url:
         ctx["provider"] = HttpDataProvider.from_settings(settings)
@@ -43,6 +46,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     provider = ctx.get("provider")
     if provider is not None:
         await provider.aclose()
+    webhooks = ctx.get("webhooks")
+    if webhooks is not None:
+        await webhooks.aclose()
     engine = ctx.get("engine")
     if engine is not None:
         await engine.dispose()
@@ -131,6 +137,20 @@ async def chain_audit(ctx: dict[str, Any]) -> dict[str, Any]:
     return dataclasses.asdict(await chain_pending(ctx["engine"]))
 
 
+async def deliver_webhook(ctx: dict[str, Any], *, delivery_id: str) -> dict[str, Any]:
+    """One attempt at a bank webhook (queued after the commit that wrote the delivery, and
+    again after each failed attempt, at its backoff)."""
+    status = await ctx["webhooks"].deliver(ctx["sessions"], UUID(delivery_id))
+    return {"status": status.value if status is not None else "not_due"}
+
+
+async def sweep_webhooks(ctx: dict[str, Any]) -> dict[str, int]:
+    """Every minute: queue again the webhook deliveries whose job was lost."""
+    from xinyidai.domain.webhooks.delivery import sweep_deliveries
+
+    return await sweep_deliveries(ctx["sessions"], ctx["settings"])
+
+
 FUNCTIONS = [
     sync_enterprise,
     sync_all,
@@ -140,6 +160,8 @@ FUNCTIONS = [
     score_snapshot,
     score_all,
     chain_audit,
+    deliver_webhook,
+    sweep_webhooks,
 ]
 CRON_JOBS = [
     (sync_all, "0 3 1 * *"),  # 03:00 on the 1st: last month's figures
@@ -147,4 +169,5 @@ CRON_JOBS = [
     (sweep_stale, "*/10 * * * *"),
     (score_all, "30 1 * * *"),  # nightly, after the expiry job's rebuilds
     (chain_audit, "* * * * *"),  # the backstop: appends queue a run after their commit
+    (sweep_webhooks, "* * * * *"),
 ]

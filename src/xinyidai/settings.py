@@ -430,6 +430,56 @@ class Settings:
             float,
         ),
     )
+    webhook_allow_http: bool | None = field(
+        default=None,
+        metadata=_meta(
+            "WEBHOOK_ALLOW_HTTP",
+            "Accept `http://` bank webhook URLs (otherwise `https://` only); unset: on in "
+            "development only; refused in production",
+            _bool,
+        ),
+    )
+    webhook_allow_private: bool = field(
+        default=False,
+        metadata=_meta(
+            "WEBHOOK_ALLOW_PRIVATE",
+            "Accept bank webhook URLs whose host is or resolves to a loopback, link-local "
+            "(cloud metadata), private, shared or otherwise non-public address (a sandbox bank "
+            "on this machine); refused in production",
+            _bool,
+        ),
+    )
+    webhook_timeout: float = field(
+        default=10.0,
+        metadata=_meta(
+            "WEBHOOK_TIMEOUT",
+            "Seconds one webhook delivery may take (connect, send, answer); at most 60",
+            float,
+        ),
+    )
+    webhook_backoff_base: float = field(
+        default=30.0,
+        metadata=_meta(
+            "WEBHOOK_BACKOFF_BASE",
+            "Seconds before the second attempt at a failed webhook; each later wait doubles "
+            "(with jitter: between half and all of it) up to `WEBHOOK_BACKOFF_CAP`",
+            float,
+        ),
+    )
+    webhook_backoff_cap: float = field(
+        default=3600.0,
+        metadata=_meta(
+            "WEBHOOK_BACKOFF_CAP", "The longest wait, in seconds, between webhook attempts", float
+        ),
+    )
+    webhook_max_attempts: int = field(
+        default=15,
+        metadata=_meta(
+            "WEBHOOK_MAX_ATTEMPTS",
+            "Attempts at one webhook delivery before it is given up (`dead`)",
+            int,
+        ),
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -467,6 +517,21 @@ class Settings:
         if self.audit_stale_after <= 0:
             raise SettingsError("AUDIT_STALE_AFTER must be positive")
 
+    def _check_webhooks(self) -> None:
+        if self.env is Env.PRODUCTION and (self.webhook_allow_http or self.webhook_allow_private):
+            raise SettingsError(
+                "WEBHOOK_ALLOW_HTTP and WEBHOOK_ALLOW_PRIVATE are for development and tests: "
+                "production sends webhooks over https to public addresses only"
+            )
+        if not 0 < self.webhook_timeout <= 60:
+            raise SettingsError("WEBHOOK_TIMEOUT must be more than 0 and at most 60 seconds")
+        if not 0 < self.webhook_backoff_base <= self.webhook_backoff_cap:
+            raise SettingsError(
+                "WEBHOOK_BACKOFF_BASE must be more than 0 and at most WEBHOOK_BACKOFF_CAP"
+            )
+        if not 1 <= self.webhook_max_attempts <= 50:
+            raise SettingsError("WEBHOOK_MAX_ATTEMPTS must be between 1 and 50")
+
     def check(self) -> None:
         if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST:
             if self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
@@ -487,6 +552,7 @@ class Settings:
         self._check_sessions()
         self._check_oauth()
         self._check_audit()
+        self._check_webhooks()
 
         if self.provider_concurrency < 1 or self.sync_concurrency < 1:
             raise SettingsError("PROVIDER_CONCURRENCY and SYNC_CONCURRENCY must be at least 1")
@@ -520,6 +586,13 @@ class Settings:
         if self.worker_in_process is not None:
             return self.worker_in_process
         return self.env is not Env.PRODUCTION
+
+    @property
+    def webhooks_over_http(self) -> bool:
+        """Whether bank webhook URLs may be ``http://`` (``WEBHOOK_ALLOW_HTTP`` resolved)."""
+        if self.webhook_allow_http is not None:
+            return self.webhook_allow_http
+        return self.env is Env.DEVELOPMENT
 
     @property
     def hash_cost(self) -> PasswordHashCost:

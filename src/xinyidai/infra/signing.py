@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey
 
@@ -138,6 +138,18 @@ class Signer:
         """A compact JWS of ``claims`` with header ``{alg: ES256, kid, typ}``."""
         header = {"alg": ALGORITHM, "kid": self.kid, "typ": typ}
         return jwt.encode(header, dict(claims), self._key, algorithms=[ALGORITHM])
+
+    def sign_detached(self, payload: bytes, *, typ: str, header: Mapping[str, Any]) -> str:
+        """A compact JWS over ``payload`` with its payload part left out (RFC 7515 Appendix F):
+        ``<protected>..<signature>``. The protected header is ``{alg: ES256, kid, typ}`` and
+        ``header``'s members (which may not override those three). A verifier puts the
+        base64url of the bytes it received between the two dots and verifies as usual."""
+        if {"alg", "kid", "typ"} & set(header):
+            raise ValueError("alg, kid and typ are the signer's")
+        protected = {"alg": ALGORITHM, "kid": self.kid, "typ": typ, **header}
+        registry = jws.JWSRegistry(algorithms=[ALGORITHM], strict_check_header=False)
+        token = jws.serialize_compact(protected, payload, self._key, registry=registry)
+        return jws.detach_content(token)
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public JWK Set (RFC 7517 §5): the current key, then the retired ones."""

@@ -37,6 +37,12 @@ from xinyidai.models.scoring import (
     ReviewStatus,
     ScoreReview,
 )
+from xinyidai.models.webhooks import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 __all__ = [
     "SERIES_MODELS",
@@ -54,6 +60,7 @@ __all__ = [
     "CreditImport",
     "CreditScore",
     "DataAuthorization",
+    "DeliveryStatus",
     "Dispute",
     "DisputeStatus",
     "ElectricityMonthly",
@@ -81,5 +88,8 @@ __all__ = [
     "User",
     "VerificationAlert",
     "WaterMonthly",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "metadata",
 ]

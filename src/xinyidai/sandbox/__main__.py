@@ -1,6 +1,7 @@
 """``python -m xinyidai.sandbox``: serve the sandbox provider on its own port.
 
-``python -m xinyidai.sandbox identity …`` serves the sandbox identity service instead.
+``python -m xinyidai.sandbox identity …`` serves the sandbox identity service instead, and
+``python -m xinyidai.sandbox bank …`` the sandbox bank (webhooks; see ``sandbox/bank.py``).
 
 The client secret comes on standard input (one line; empty means the sandbox default), so it
 never shows in a process listing. The platform's public keys, which its authorization receipts
@@ -28,6 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["identity"]:
         identity_main(argv[1:])
+        return
+    if argv[:1] == ["bank"]:
+        bank_main(argv[1:])
         return
     parser = argparse.ArgumentParser(prog="python -m xinyidai.sandbox")
     parser.add_argument("--host", default="127.0.0.1")
@@ -81,6 +85,36 @@ def identity_main(argv: list[str]) -> None:
         client_secret=secret or DEFAULT_IDENTITY_CLIENT_SECRET,
         redirect_uris=args.redirect_uri,
         seed=args.seed,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+
+
+def bank_main(argv: list[str]) -> None:
+    """Serve the sandbox bank (receives the platform's webhooks at ``/webhooks``)."""
+    from xinyidai.sandbox.bank import DEFAULT_MAX_AGE, create_bank_app
+
+    parser = argparse.ArgumentParser(prog="python -m xinyidai.sandbox bank")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--platform-jwks", metavar="FILE", help="the platform's JWK Set (JSON)")
+    parser.add_argument("--platform-jwks-uri", metavar="URL", help="where the platform serves it")
+    parser.add_argument("--bank-id", help="this bank's id at the platform (the webhooks' aud)")
+    parser.add_argument("--max-age", type=int, default=DEFAULT_MAX_AGE, help="seconds of iat")
+    args = parser.parse_args(argv)
+    if not args.platform_jwks and not args.platform_jwks_uri:
+        parser.error("give --platform-jwks FILE or --platform-jwks-uri URL")
+    jwks = None
+    if args.platform_jwks:
+        try:
+            with open(args.platform_jwks, encoding="utf-8") as file:
+                jwks = json.load(file)
+        except (OSError, ValueError) as exc:
+            parser.error(f"the platform's JWK Set cannot be read: {exc}")
+    app = create_bank_app(
+        platform_jwks=jwks,
+        platform_jwks_uri=args.platform_jwks_uri,
+        bank_id=args.bank_id,
+        max_age=args.max_age,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 

@@ -131,3 +131,35 @@ def sandbox_identity(
         timeout=timeout,
     ) as url:
         yield url
+
+
+@contextlib.contextmanager
+def sandbox_bank(
+    port: int,
+    *,
+    platform_jwks_uri: str | None = None,
+    platform_jwks_file: str | None = None,
+    bank_id: str | None = None,
+    host: str = "127.0.0.1",
+    timeout: float = 30.0,
+) -> Iterator[str]:
+    """Start the sandbox bank on ``host:port``, verifying webhooks with the platform's keys
+    at ``platform_jwks_uri`` (or in ``platform_jwks_file``); yield its base URL (webhooks go
+    to ``<url>/webhooks``); stop it on exit."""
+    arguments = ["bank", "--host", host, "--port", str(port)]
+    if platform_jwks_uri:
+        arguments += ["--platform-jwks-uri", platform_jwks_uri]
+    if platform_jwks_file:
+        arguments += ["--platform-jwks", platform_jwks_file]
+    if bank_id:
+        arguments += ["--bank-id", bank_id]
+    with _serve(
+        arguments,
+        stdin=[],
+        url=f"http://{host}:{port}",
+        ready_path="/_sandbox/webhooks",
+        name="sandbox bank",
+        port_hint=f"port {port}",
+        timeout=timeout,
+    ) as url:
+        yield url

@@ -78,6 +78,19 @@ export type AlertPage = {
 export type AlertStatus = 'open' | 'closed';
 
 /**
+ * AttemptOut
+ */
+export type AttemptOut = {
+    at: string;
+    duration_ms: number;
+    error: string | null;
+    /**
+     * The bank's answer; null if none came
+     */
+    status_code: number | null;
+};
+
+/**
  * AuthorizationCreate
  */
 export type AuthorizationCreate = {
@@ -315,6 +328,52 @@ export type Correction = {
     publish_until?: string;
     severity?: Severity;
 };
+
+/**
+ * DeliveryOut
+ */
+export type DeliveryOut = {
+    attempt_log: Array<AttemptOut>;
+    attempts: number;
+    created_at: string;
+    delivered_at: string | null;
+    /**
+     * The event's id: the signature's jti, the body's id
+     */
+    event_id: string;
+    event_type: WebhookEvent;
+    /**
+     * Also sent as X-Xinyidai-Delivery
+     */
+    id: string;
+    last_error: string | null;
+    last_status_code: number | null;
+    /**
+     * When the next attempt is due; null once settled
+     */
+    next_attempt_at: string | null;
+    payload: {
+        [key: string]: unknown;
+    };
+    status: DeliveryStatus;
+};
+
+/**
+ * DeliveryPage
+ */
+export type DeliveryPage = {
+    items: Array<DeliveryOut>;
+    limit: number;
+    /**
+     * Pass as `cursor` for the next (older) page; null on the last page
+     */
+    next_cursor: string | null;
+};
+
+/**
+ * DeliveryStatus
+ */
+export type DeliveryStatus = 'pending' | 'failed' | 'delivered' | 'dead';
 
 /**
  * DisputeCreate
@@ -960,6 +1019,33 @@ export type VerificationStart = {
     expires_in: number;
 };
 
+/**
+ * WebhookEndpointIn
+ */
+export type WebhookEndpointIn = {
+    /**
+     * Where the platform POSTs the bank's webhooks: https:// with a public host (http:// and private addresses only where the deployment allows them)
+     */
+    url: string;
+};
+
+/**
+ * WebhookEndpointOut
+ */
+export type WebhookEndpointOut = {
+    bank_id: string;
+    created_at: string;
+    updated_at: string;
+    url: string;
+};
+
+/**
+ * WebhookEvent
+ *
+ * What the platform tells banks about (the ``type`` of a delivery).
+ */
+export type WebhookEvent = 'consent.revoked' | 'consent.expired' | 'profile.updated';
+
 export type JwksData = {
     body?: never;
     path?: never;
@@ -1379,6 +1465,193 @@ export type BankUsersResponses = {
 };
 
 export type BankUsersResponse = BankUsersResponses[keyof BankUsersResponses];
+
+export type WebhookRemoveWebhookData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/webhook';
+};
+
+export type WebhookRemoveWebhookErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type WebhookRemoveWebhookError = WebhookRemoveWebhookErrors[keyof WebhookRemoveWebhookErrors];
+
+export type WebhookRemoveWebhookResponses = {
+    /**
+     * Request fulfilled, nothing follows
+     */
+    204: void;
+};
+
+export type WebhookRemoveWebhookResponse = WebhookRemoveWebhookResponses[keyof WebhookRemoveWebhookResponses];
+
+export type WebhookWebhookData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/webhook';
+};
+
+export type WebhookWebhookErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type WebhookWebhookError = WebhookWebhookErrors[keyof WebhookWebhookErrors];
+
+export type WebhookWebhookResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: WebhookEndpointOut;
+};
+
+export type WebhookWebhookResponse = WebhookWebhookResponses[keyof WebhookWebhookResponses];
+
+export type WebhookSetWebhookData = {
+    body: WebhookEndpointIn;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/webhook';
+};
+
+export type WebhookSetWebhookErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type WebhookSetWebhookError = WebhookSetWebhookErrors[keyof WebhookSetWebhookErrors];
+
+export type WebhookSetWebhookResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: WebhookEndpointOut;
+};
+
+export type WebhookSetWebhookResponse = WebhookSetWebhookResponses[keyof WebhookSetWebhookResponses];
+
+export type WebhookDeliveriesData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page
+         */
+        cursor?: string | null;
+        status?: DeliveryStatus | null;
+    };
+    url: '/api/v1/banks/{bank_id}/webhook-deliveries';
+};
+
+export type WebhookDeliveriesErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type WebhookDeliveriesError = WebhookDeliveriesErrors[keyof WebhookDeliveriesErrors];
+
+export type WebhookDeliveriesResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: DeliveryPage;
+};
+
+export type WebhookDeliveriesResponse = WebhookDeliveriesResponses[keyof WebhookDeliveriesResponses];
 
 export type ClaimShowData = {
     body?: never;
