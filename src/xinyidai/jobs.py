@@ -137,6 +137,18 @@ async def chain_audit(ctx: dict[str, Any]) -> dict[str, Any]:
     return dataclasses.asdict(await chain_pending(ctx["engine"]))
 
 
+async def notify_expired_consents(ctx: dict[str, Any]) -> dict[str, int]:
+    """Hourly: banks hear of their consents that expired in the last two days (each once)."""
+    import datetime as dt
+
+    from xinyidai.domain.consents.bank_consents import BankConsentService
+    from xinyidai.infra.db import unit_of_work
+
+    async with unit_of_work(ctx["sessions"]) as session:
+        told = await BankConsentService(session).notify_expired(within=dt.timedelta(days=2))
+    return {"told": told}
+
+
 async def deliver_webhook(ctx: dict[str, Any], *, delivery_id: str) -> dict[str, Any]:
     """One attempt at a bank webhook (queued after the commit that wrote the delivery, and
     again after each failed attempt, at its backoff)."""
@@ -162,6 +174,7 @@ FUNCTIONS = [
     chain_audit,
     deliver_webhook,
     sweep_webhooks,
+    notify_expired_consents,
 ]
 CRON_JOBS = [
     (sync_all, "0 3 1 * *"),  # 03:00 on the 1st: last month's figures
@@ -170,4 +183,5 @@ CRON_JOBS = [
     (score_all, "30 1 * * *"),  # nightly, after the expiry job's rebuilds
     (chain_audit, "* * * * *"),  # the backstop: appends queue a run after their commit
     (sweep_webhooks, "* * * * *"),
+    (notify_expired_consents, "5 * * * *"),  # hourly: consent.expired webhooks
 ]

@@ -20,6 +20,13 @@ from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import require_own_enterprise
 from xinyidai.domain.consents.schemas import BankConsentCreate, BankConsentOut, SharedData
 from xinyidai.domain.consents.services import latest_expiry
+from xinyidai.domain.webhooks import (
+    CONSENT_EXPIRED,
+    CONSENT_REVOKED,
+    PROFILE_UPDATED,
+    WebhookEvent,
+    Webhooks,
+)
 from xinyidai.infra.bounds import check_datetime
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
@@ -179,6 +186,7 @@ class BankConsentService:
             raise Conflict("this consent is already revoked")
         consent.revoked_at, consent.revoked_by = now, principal.user_id
         await self.session.flush()
+        await self._tell_bank(consent, CONSENT_REVOKED)
         bank = await self.session.get(Bank, consent.bank_id)
         log.info(
             "bank_consent_revoked",
@@ -220,3 +228,61 @@ class BankConsentService:
             item.enterprise_name, item.enterprise_uscc = enterprise_name, uscc
             out.append(item)
         return out
+
+    async def _tell_bank(self, consent: BankConsent, event: WebhookEvent) -> None:
+        """The bank's webhook (if it has one): which consent ended and how."""
+        enterprise = await self.session.get(Enterprise, consent.enterprise_id)
+        await Webhooks(self.session).emit(
+            consent.bank_id,
+            event,
+            {
+                "consent_id": str(consent.id),
+                "uscc": enterprise.uscc if enterprise else None,
+                "families": list(consent.families),
+                "expires_at": consent.expires_at.isoformat(),
+                "revoked_at": consent.revoked_at.isoformat() if consent.revoked_at else None,
+            },
+            event_id=f"{event.value}:{consent.id}",
+        )
+
+    async def notify_expired(self, *, within: dt.timedelta) -> int:
+        """Tell each bank about its consents that expired in the last ``within`` (a job runs
+        this; an event already sent is not sent again: its id is the consent's)."""
+        now = utc_now()
+        rows = await self.session.scalars(
+            select(BankConsent).where(
+                BankConsent.revoked_at.is_(None),
+                BankConsent.expires_at <= now,
+                BankConsent.expires_at > now - within,
+            )
+        )
+        told = 0
+        for consent in rows:
+            await self._tell_bank(consent, CONSENT_EXPIRED)
+            told += 1
+        return told
+
+    async def notify_profile(self, enterprise_id: UUID, version: int, snapshot_id: UUID) -> int:
+        """Tell every bank holding a live consent on the enterprise that its profile has a new
+        version (only that it exists: the bank pulls it under its consent)."""
+        now = utc_now()
+        banks = await self.session.scalars(
+            select(BankConsent.bank_id)
+            .distinct()
+            .where(
+                BankConsent.enterprise_id == enterprise_id,
+                BankConsent.revoked_at.is_(None),
+                BankConsent.expires_at > now,
+            )
+        )
+        enterprise = await self.session.get(Enterprise, enterprise_id)
+        told = 0
+        for bank_id in banks:
+            await Webhooks(self.session).emit(
+                bank_id,
+                PROFILE_UPDATED,
+                {"uscc": enterprise.uscc if enterprise else None, "snapshot_version": version},
+                event_id=f"profile.updated:{snapshot_id}",
+            )
+            told += 1
+        return told

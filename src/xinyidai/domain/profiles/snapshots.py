@@ -368,6 +368,10 @@ async def rebuild(
         key=f"score:{snapshot.id}",
         timeout=120,
     )
+    # Banks holding a live consent hear of the new version (profile.updated webhooks).
+    from xinyidai.domain.consents.bank_consents import BankConsentService
+
+    await BankConsentService(session).notify_profile(enterprise_id, snapshot.version, snapshot.id)
     return snapshot
 
 
