@@ -13,9 +13,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.conftest import login
+from tests.conftest import World, login
 from tests.oauth_fixtures import API, Scene, call, consent, dpop_proof, token
-from xinyidai.models import BankConsent
+from xinyidai.models import BankConsent, Role
 
 
 async def test_a_bank_reads_only_what_the_consent_covers_and_the_sme_sees_it(
@@ -184,3 +184,22 @@ async def test_the_bank_api_has_its_own_openapi_document(
     assert not any(p.startswith("/api/") for p in document["paths"])
     portal = (await oauth_app.get("/schema/openapi.json")).json()
     assert not any("profiles/{uscc}" in p for p in portal["paths"])
+
+
+async def test_when_the_office_revokes_the_verification_the_banks_consents_end(
+    oauth_app: AsyncTestClient[Litestar], bank_scene: Scene, world: World
+) -> None:
+    await consent(oauth_app, bank_scene.sme, bank_scene.bank_a, ["tax", "score"])
+    access = await token(oauth_app, bank_scene.bank_a)
+    path = f"/profiles/{bank_scene.sme.uscc}"
+    assert (await call(oauth_app, bank_scene.bank_a, access, path)).status_code == 200
+    await world.user("office@example.com", Role.OFFICE)
+    await login(oauth_app, "office@example.com")
+    revoked = await oauth_app.post(
+        f"/api/v1/office/enterprises/{bank_scene.sme.id}/verification/revoke",
+        json={"reason": "法定代表人身份被冒用，撤销认证"},
+    )
+    assert revoked.status_code == 200, revoked.text
+    oauth_app.cookies.clear()
+    refused = await call(oauth_app, bank_scene.bank_a, access, path)
+    assert refused.status_code == 403  # nobody speaks for the enterprise: no consent stands

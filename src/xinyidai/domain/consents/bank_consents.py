@@ -196,6 +196,28 @@ class BankConsentService:
         )
         return to_out(consent, bank.name if bank else "", now)
 
+    async def revoke_all(
+        self, enterprise_id: UUID, principal: Principal, *, now: dt.datetime
+    ) -> int:
+        """End every live consent of an enterprise (its verification was revoked: nobody may
+        speak for it), telling each bank. Returns how many."""
+        rows = await self.session.scalars(
+            select(BankConsent)
+            .where(
+                BankConsent.enterprise_id == enterprise_id,
+                BankConsent.revoked_at.is_(None),
+                BankConsent.expires_at > now,
+            )
+            .with_for_update()
+        )
+        ended = 0
+        for consent in rows:
+            consent.revoked_at, consent.revoked_by = now, principal.user_id
+            await self.session.flush()
+            await self._tell_bank(consent, CONSENT_REVOKED)
+            ended += 1
+        return ended
+
     async def live_for(
         self, bank_id: UUID, enterprise_id: UUID, now: dt.datetime
     ) -> list[BankConsent]:

@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import require_office
 from xinyidai.domain.accounts.sessions import principals_changed
+from xinyidai.domain.consents.bank_consents import BankConsentService
 from xinyidai.domain.consents.services import AuthorizationService
 from xinyidai.domain.enterprises.schemas import EnterpriseCreate
 from xinyidai.domain.enterprises.services import EnterpriseService
@@ -440,6 +441,9 @@ class ClaimService:
         revoked = await AuthorizationService(self.session).revoke_all(
             enterprise_id, principal, now=now
         )
+        consents_ended = await BankConsentService(self.session).revoke_all(
+            enterprise_id, principal, now=now
+        )
         await self.session.flush()
         await snapshots.rebuild(self.session, enterprise_id, "verification_revoked", now)
         log.warning(
@@ -448,6 +452,7 @@ class ClaimService:
             claim_id=str(claim.id),
             by=str(principal.user_id),
             authorizations_revoked=revoked,
+            bank_consents_revoked=consents_ended,
         )
         return claim
 
