@@ -36,6 +36,7 @@ from xinyidai.domain.oauth.consent_controllers import (
 from xinyidai.domain.oauth.controllers import OAuthController, server_metadata
 from xinyidai.domain.oauth.keys import KeyStore
 from xinyidai.domain.openapi_bank.app import create_bank_api, mount
+from xinyidai.domain.openapi_bank.portal_controllers import ApiUsageController
 from xinyidai.domain.profiles.controllers import ProfileController
 from xinyidai.domain.scoring.controllers import ScoreController
 from xinyidai.domain.scoring.office_controllers import OfficeScoringController
@@ -199,6 +200,7 @@ def create_app(settings: Settings) -> Litestar:
             EnterpriseController,
             BankController,
             WebhookController,
+            ApiUsageController,
             AuthorizationController,
             BankConsentController,
             HeldConsentController,

@@ -38,6 +38,13 @@ class AuditEntry(PlainBase):
         Index("uq_audit_entries_id", "id", unique=True),
         # The rows the chainer has still to link: a small index, empty once the chain caught up.
         Index("ix_audit_entries_unlinked", "seq", postgresql_where=text("hash IS NULL")),
+        # A bank's calls by time: its usage counts (domain/openapi_bank/usage.py).
+        Index(
+            "ix_audit_entries_bank_at",
+            "bank_id",
+            "occurred_at",
+            postgresql_where=text("bank_id IS NOT NULL"),
+        ),
         enum_check("actor_kind", ActorKind, "actor_kind_valid"),
         CheckConstraint(
             "(hash IS NULL) = (prev_hash IS NULL) AND (hash IS NULL) = (linked_at IS NULL)",

@@ -78,6 +78,27 @@ export type AlertPage = {
 export type AlertStatus = 'open' | 'closed';
 
 /**
+ * ApiUsageOut
+ */
+export type ApiUsageOut = {
+    answered: number;
+    bank_id: string;
+    refused: number;
+    /**
+     * Newest day first; days without calls absent
+     */
+    rows: Array<UsageRow>;
+    /**
+     * First day counted (China Standard Time)
+     */
+    since: string;
+    /**
+     * Last day counted: today
+     */
+    until: string;
+};
+
+/**
  * AttemptOut
  */
 export type AttemptOut = {
@@ -996,6 +1017,29 @@ export type SyncRunOut = {
 export type SyncStatus = 'queued' | 'running' | 'done' | 'failed';
 
 /**
+ * UsageRow
+ */
+export type UsageRow = {
+    /**
+     * e.g. openapi.profile.read, openapi.consents.list
+     */
+    action: string;
+    /**
+     * Calls answered 2xx or 304
+     */
+    answered: number;
+    client_id: string;
+    /**
+     * The day in China Standard Time
+     */
+    day: string;
+    /**
+     * Calls refused 4xx (no consent, no such SME, …)
+     */
+    refused: number;
+};
+
+/**
  * VerificationRevoke
  */
 export type VerificationRevoke = {
@@ -1290,6 +1334,58 @@ export type BankUpdateResponses = {
 
 export type BankUpdateResponse = BankUpdateResponses[keyof BankUpdateResponses];
 
+export type ApiUsageUsageData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: {
+        /**
+         * How many days back, today included
+         */
+        days?: number;
+    };
+    url: '/api/v1/banks/{bank_id}/api-usage';
+};
+
+export type ApiUsageUsageErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type ApiUsageUsageError = ApiUsageUsageErrors[keyof ApiUsageUsageErrors];
+
+export type ApiUsageUsageResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ApiUsageOut;
+};
+
+export type ApiUsageUsageResponse = ApiUsageUsageResponses[keyof ApiUsageUsageResponses];
+
 export type BankClientListClientsData = {
     body?: never;
     path: {
@@ -1547,7 +1643,7 @@ export type WebhookWebhookResponses = {
     /**
      * Request fulfilled, document follows
      */
-    200: WebhookEndpointOut;
+    200: WebhookEndpointOut | null;
 };
 
 export type WebhookWebhookResponse = WebhookWebhookResponses[keyof WebhookWebhookResponses];

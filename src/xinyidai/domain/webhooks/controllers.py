@@ -31,7 +31,7 @@ class WebhookController(Controller):
 
     @get(
         "/webhook",
-        summary="The bank's webhook URL (its own users and admins only)",
+        summary="The bank's webhook URL (its own users and admins only); null when none is set",
         responses=problem_responses(400, 401, 403, 404, 503),
     )
     async def webhook(
@@ -39,7 +39,7 @@ class WebhookController(Controller):
         bank_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         webhooks: NamedDependency[Webhooks],
-    ) -> WebhookEndpointOut:
+    ) -> WebhookEndpointOut | None:
         return await webhooks.endpoint(bank_id, principal)
 
     @put(

@@ -196,13 +196,11 @@ class Webhooks:
         if await self.session.get(Bank, bank_id) is None:
             raise NotFound("no such bank")
 
-    async def endpoint(self, bank_id: UUID, principal: Principal) -> WebhookEndpointOut:
-        """The bank's webhook URL; NotFound when it has none."""
+    async def endpoint(self, bank_id: UUID, principal: Principal) -> WebhookEndpointOut | None:
+        """The bank's webhook URL; None when it has none (a state, not a missing resource)."""
         await self._authorize(bank_id, principal, "read its webhook settings")
         endpoint = await self._endpoint(bank_id)
-        if endpoint is None:
-            raise NotFound("the bank has no webhook URL")
-        return endpoint_out(endpoint)
+        return None if endpoint is None else endpoint_out(endpoint)
 
     async def _endpoint(self, bank_id: UUID) -> WebhookEndpoint | None:
         endpoint: WebhookEndpoint | None = await self.session.scalar(
