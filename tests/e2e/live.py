@@ -84,6 +84,9 @@ def _environment(data_dir: Path, port: int) -> dict[str, str]:
             "SANDBOX_PORT": str(free_port()),
             "IDENTITY_SANDBOX_PORT": str(free_port()),
             "COOKIE_SECURE": "false",  # plain http on loopback
+            # The bank walk's sandbox bank receives webhooks on a loopback http port.
+            "WEBHOOK_ALLOW_HTTP": "true",
+            "WEBHOOK_ALLOW_PRIVATE": "true",
             "LOG_LEVEL": "WARNING",
             # Every browser logs in from 127.0.0.1: the per-address allowances would end the run.
             "LOGIN_IP_LIMIT": "100000",

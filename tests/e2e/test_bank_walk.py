@@ -1,8 +1,10 @@
-"""The bank open API in a browser: a bank's site starts the code flow, the SME approves on the
-consent screen, the bank pulls the profile, the SME sees the read and revokes the consent on its
-bank-consents page, and the bank's next pull is refused. The bank's server is this test, with
-its own keys, speaking HTTP to the live platform; the bank's site is a page the browser is
-given in place of https://bank.example."""
+"""The bank open API in a browser: the bank's user sets its webhook URL, a bank's site starts
+the code flow, the SME approves on the consent screen, the bank pulls the profile, the SME sees
+the read and revokes the consent on its bank-consents page, and the bank's next pull is refused;
+the bank's user sees the signed ``consent.revoked`` delivered and its calls counted. The bank's
+server is this test, with its own keys, speaking HTTP to the live platform; its webhook
+receiver is the sandbox bank; the bank's site is a page the browser is given in place of
+https://bank.example."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from playwright.sync_api import Page, Route, expect
 
+from tests.bank_fixtures import RunningBank
 from tests.e2e.browser import WIDTHS, check_accessibility, login, screenshot, settle, viewport_width
 from tests.e2e.conftest import Pages
 from tests.e2e.live import DEMO_LOGINS, LiveServer
@@ -110,10 +113,39 @@ def _photograph(page: Page, name: str) -> None:
     screenshot(page, name)
 
 
+def _set_webhook(pages: Pages, server: LiveServer, receiver: RunningBank) -> Page:
+    """The bank's user points the platform at the bank's receiver, on the webhooks page."""
+    receiver.trust_uri(f"{server.url}/.well-known/jwks.json")
+    page = pages.open()
+    page.goto("/login")
+    login(page, server, DEMO_LOGINS["bank"])
+    page.goto("/bank/webhooks")
+    settle(page)
+    expect(page.get_by_test_id("bank-webhooks-current")).to_contain_text("还没有设置")
+    page.get_by_test_id("bank-webhooks-url").fill(receiver.webhook_url)
+    page.get_by_test_id("bank-webhooks-save").click()
+    expect(page.get_by_test_id("bank-webhooks-notice")).to_be_visible()
+    expect(page.get_by_test_id("bank-webhooks-current")).to_contain_text(receiver.webhook_url)
+    return page
+
+
+def _delivered(page: Page, event: str) -> None:
+    """The delivery log shows ``event`` delivered (the worker sends it moments after)."""
+    for _ in range(30):
+        page.goto("/bank/webhooks")
+        settle(page)
+        log = page.get_by_test_id("bank-webhooks-deliveries")
+        if log.count() and log.get_by_text(event).count() and log.get_by_text("已送达").count():
+            return
+        page.wait_for_timeout(1000)
+    raise AssertionError(f"{event} was not shown delivered on the webhooks page")
+
+
 def test_a_banks_site_gets_consent_pulls_and_is_refused_after_revocation(
-    pages: Pages, live_server: LiveServer
+    pages: Pages, live_server: LiveServer, sandbox_bank: RunningBank
 ) -> None:
     bank = _register(live_server)
+    bank_page = _set_webhook(pages, live_server, sandbox_bank)
     with closing(live_server.api(DEMO_LOGINS["sme"])) as sme_api:
         enterprise_id = sme_api.get("/api/v1/me").json()["organisation"]["id"]
         uscc = sme_api.get(f"/api/v1/enterprises/{enterprise_id}").json()["uscc"]
@@ -153,3 +185,18 @@ def test_a_banks_site_gets_consent_pulls_and_is_refused_after_revocation(
 
     refused = bank.pull(access, uscc)
     assert refused.status_code == 403 and "no live consent" in refused.json()["detail"]
+
+    _delivered(bank_page, "consent.revoked")
+    told = [e["event"] for e in sandbox_bank.received("accepted")]
+    assert [(e["type"], e["data"]["consent_id"]) for e in told] == [("consent.revoked", consent_id)]
+    bank_page.get_by_test_id("bank-webhooks-deliveries").get_by_role("button").first.click()
+    expect(bank_page.get_by_test_id("bank-webhooks-attempts")).to_contain_text("HTTP 200")
+    _photograph(bank_page, "bank-webhooks-delivered")
+    bank_page.keyboard.press("Escape")
+
+    bank_page.goto("/bank/open-api")
+    settle(bank_page)
+    expect(bank_page.get_by_test_id("bank-open-api-usage-totals")).to_contain_text(
+        "已应答 1 次，拒绝 1 次"
+    )
+    _photograph(bank_page, "bank-open-api-usage")
