@@ -175,6 +175,18 @@ async def test_tokens_in_the_wrong_place_or_not_ours_are_refused(
         assert refused.status_code == 401, case
 
 
+async def test_a_call_without_a_token_gets_a_dpop_challenge(
+    oauth_app: AsyncTestClient[Litestar], bank_scene: Scene
+) -> None:
+    for path in (f"/profiles/{bank_scene.sme.uscc}", "/consents"):
+        refused = await oauth_app.get(f"/openapi/v1{path}")
+        assert refused.status_code == 401, path
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        challenge = refused.headers["www-authenticate"]
+        assert challenge.startswith('DPoP error="invalid_token"'), challenge
+        assert "algs=" in challenge and "Authorization: DPoP" in refused.json()["detail"]
+
+
 async def test_the_bank_api_has_its_own_openapi_document(
     oauth_app: AsyncTestClient[Litestar],
 ) -> None:

@@ -53,8 +53,16 @@ class BankCaller:
             )
 
 
+def _header_safe(text: str) -> str:
+    """An ``error_description`` as RFC 6750 §3 allows it in a challenge: printable ASCII
+    without ``"`` or ``\\`` (the problem body keeps the full sentence)."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)
+
+
 def _refuse(error: str, description: str) -> NotAuthenticated:
-    challenge = f'DPoP error="{error}", error_description="{description}", algs="{_ALGS}"'
+    challenge = (
+        f'DPoP error="{error}", error_description="{_header_safe(description)}", algs="{_ALGS}"'
+    )
     return NotAuthenticated(description, headers={"WWW-Authenticate": challenge})
 
 
@@ -101,7 +109,7 @@ async def provide_caller(
     if scheme.lower() == "bearer":
         raise _refuse("invalid_token", "tokens are DPoP-bound: use the DPoP scheme with a proof")
     if scheme.lower() != "dpop" or not token:
-        raise _refuse("invalid_token", "an access token is required (Authorization: DPoP …)")
+        raise _refuse("invalid_token", "an access token is required (Authorization: DPoP <token>)")
     try:
         header = jws.extract_compact(token.encode()).headers()
     except (JoseError, ValueError) as exc:
