@@ -1,5 +1,6 @@
 """The baselines: a bare Litestar hello-world with the app's liveness route and nothing else
-(``create_app``), and a bare app doing the authenticated reads by hand (``create_auth_app``).
+(``create_app``), a bare app doing the authenticated reads by hand (``create_auth_app``), and a
+bare app returning an SME's latest snapshot row by USCC (``create_bank_app``).
 
 Served by the same server command line as the platform app, so a ratio against it measures
 what the platform's own layers (middleware, logging, metrics, plugins) cost per request.
@@ -16,7 +17,7 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
-from litestar import Litestar, MediaType, Request, Response, get
+from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.exceptions import NotAuthorizedException, NotFoundException
 from redis.asyncio import Redis
 
@@ -206,3 +207,78 @@ async def _engines(app: Litestar) -> AsyncIterator[None]:
 def create_auth_app() -> Litestar:
     """The authenticated baseline: liveness (for the harness) and the three reads by hand."""
     return Litestar(route_handlers=[live, me, profile, score], lifespan=[_engines])
+
+
+# --------------------------------------------------------------------------------------------
+# The bank API baseline (``create_bank_app``): the snapshot row a profile pull is made of
+# --------------------------------------------------------------------------------------------
+# The SME's latest profile snapshot read by USCC with raw asyncpg (one statement, jsonb decoded
+# by msgspec) and returned as it is, serialised with msgspec: no token, proof, consent, cut or
+# log. It answers GET (the ``bank_profile`` row) and, after reading the form body as the token
+# endpoint does, POST (the ``bank_token`` row), so that it gets the very requests the platform
+# gets (same wrk script, headers and bodies). Same PostgreSQL and pool size as the platform.
+
+SNAPSHOT_BY_USCC_SQL = (
+    "SELECT s.id, s.version, s.format, s.content_hash, s.as_of, s.created_at, s.content "
+    "FROM profile_snapshots s JOIN enterprises e ON e.id = s.enterprise_id "
+    "WHERE e.uscc = $1 ORDER BY s.version DESC LIMIT 1"
+)
+
+
+class SnapshotRow(msgspec.Struct, kw_only=True):
+    uscc: str
+    snapshot_id: UUID
+    version: int
+    format: str
+    content_hash: str
+    as_of: dt.date
+    built_at: dt.datetime
+    content: dict[str, Any]
+
+
+async def _snapshot(request: Request[Any, Any, Any], uscc: str) -> Response[bytes]:
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(SNAPSHOT_BY_USCC_SQL, uscc)
+    if row is None:
+        raise NotFoundException("no profile for this enterprise")
+    return _json(
+        SnapshotRow(
+            uscc=uscc,
+            snapshot_id=row["id"],
+            version=row["version"],
+            format=row["format"],
+            content_hash=row["content_hash"],
+            as_of=row["as_of"],
+            built_at=row["created_at"],
+            content=row["content"],
+        )
+    )
+
+
+@get("/bare/profiles/{uscc:str}")
+async def snapshot_row(request: Request[Any, Any, Any], uscc: str) -> Response[bytes]:
+    return await _snapshot(request, uscc)
+
+
+@post("/bare/profiles/{uscc:str}", status_code=200)
+async def snapshot_row_after_form(request: Request[Any, Any, Any], uscc: str) -> Response[bytes]:
+    await request.form()  # the token row's body, parsed as the token endpoint parses it
+    return await _snapshot(request, uscc)
+
+
+@asynccontextmanager
+async def _database(app: Litestar) -> AsyncIterator[None]:
+    dsn = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
+    app.state.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=POOL_SIZE, init=_jsonb)
+    try:
+        yield
+    finally:
+        await app.state.pool.close()
+
+
+def create_bank_app() -> Litestar:
+    """The bank API baseline: liveness (for the harness) and the snapshot row by USCC."""
+    return Litestar(
+        route_handlers=[live, snapshot_row, snapshot_row_after_form], lifespan=[_database]
+    )

@@ -107,6 +107,18 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def run_wrk(wrk: str, url: str, seconds: int, headers: tuple[str, ...] = ()) -> WrkResult:
+    return parse_wrk(wrk_output(wrk, url, seconds, headers))
+
+
+def wrk_output(
+    wrk: str,
+    url: str,
+    seconds: int,
+    headers: tuple[str, ...] = (),
+    script: tuple[str, ...] = (),
+) -> str:
+    """wrk's report of one run; ``script`` is a Lua script's path and its arguments."""
+    lua = ["-s", script[0]] if script else []
     command = [
         *pinned(0),
         wrk,
@@ -115,7 +127,9 @@ def run_wrk(wrk: str, url: str, seconds: int, headers: tuple[str, ...] = ()) -> 
         f"-d{seconds}s",
         "--latency",
         *(arg for header in headers for arg in ("-H", header)),
+        *lua,
         url,
+        *(["--", *script[1:]] if script else []),
     ]
     try:
         done = subprocess.run(
@@ -125,7 +139,7 @@ def run_wrk(wrk: str, url: str, seconds: int, headers: tuple[str, ...] = ()) -> 
         raise BenchError(f"wrk did not finish: {' '.join(command)}") from exc
     if done.returncode != 0:
         raise BenchError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    return parse_wrk(done.stdout)
+    return done.stdout
 
 
 def measure(
@@ -134,6 +148,11 @@ def measure(
     url = server.base_url + path
     run_wrk(wrk, url, WARMUP_SECONDS, headers)  # discarded: connection set-up, caches, pools
     result = run_wrk(wrk, url, seconds, headers)
+    print_run(server, path, result)
+    return result
+
+
+def print_run(server: Server, path: str, result: WrkResult) -> None:
     errors = f", non-2xx {result.non_2xx}" if result.non_2xx else ""
     if result.socket_error_total:
         errors += f", socket errors {result.socket_errors}"
@@ -141,7 +160,6 @@ def measure(
         f"  {server.name:9} {path:14} {result.rps:10,.0f} rps  "
         f"p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{errors}"
     )
-    return result
 
 
 # --------------------------------------------------------------------------------------------

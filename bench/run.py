@@ -92,6 +92,10 @@ def measure_rows(
             from bench.sync_city import run_sync_scenario
 
             results.rows.append(run_sync_scenario(ctx, scenario, database_url))
+        elif scenario.signed is not None:
+            from bench.bank_rows import run_bank_scenario
+
+            results.rows.append(run_bank_scenario(ctx, wrk, scenario, seconds))
         else:
             results.rows.append(run_scenario(ctx, wrk, scenario, seconds))
     return results

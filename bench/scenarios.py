@@ -31,6 +31,10 @@ class Scenario:
     # Worker processes of the app server and of its baseline server (the same count); the
     # bare liveness reference of an authenticated row runs with as many.
     workers: int = 1
+    # The bank API rows (bench/bank_rows.py): each request carries its own DPoP proof, made
+    # ahead of the run (``profile``: a profile pull with the bank's access token; ``token``: a
+    # token request with its own client assertion too). ``{uscc}`` in the paths names the SME.
+    signed: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,20 @@ SCENARIOS: list[AnyScenario] = [
     _authenticated("me_2w", _ME, workers=2),
     _authenticated("profile_2w", _PROFILE, workers=2),
     _authenticated("score_2w", _SCORE, workers=2),
+    # The bank API (issue 14): a DPoP-bound profile pull, and the token endpoint, each against a
+    # bare app reading the same snapshot row with raw asyncpg (bench/bank_rows.py).
+    Scenario(
+        "bank_profile",
+        "/openapi/v1/profiles/{uscc}",
+        "bare_bank",
+        0.4,
+        "/bare/profiles/{uscc}",
+        rounds=2,
+        signed="profile",
+    ),
+    Scenario(
+        "bank_token", "/oauth/token", "bare_bank", None, "/bare/profiles/{uscc}", signed="token"
+    ),
     ImportScenario("import", rows=1_000_000, target=0.5),
     SyncScenario("sync", target=0.5),
     SyncScenario("sync_2w", target=0.5, workers=2),

@@ -26,6 +26,10 @@ STOP_GRACE = 5.0
 APP_FACTORY = "xinyidai.app:create_app_from_env"
 BARE_FACTORY = "bench.bare_app:create_app"
 BARE_AUTH_FACTORY = "bench.bare_app:create_auth_app"
+BARE_BANK_FACTORY = "bench.bare_app:create_bank_app"
+# The bank API rows' one client calls far more often than a bank may in a minute: the platform
+# still counts every call in Redis (the same INCR and EXPIRE), only its ceiling is raised.
+BENCH_BANK_RATE_LIMIT = 1_000_000_000
 # The ASGI server every row uses (``BENCH_SERVER``): the production one by default, so that the
 # bench measures what `xinyidai serve` runs. Identical for every server the benchmark starts;
 # only the factory, the port and the worker count differ.
@@ -110,6 +114,9 @@ class Server:
         ]
 
     def start(self, env: dict[str, str]) -> None:
+        # The server's own address is its public URL: the issuer of the tokens it signs, and
+        # the scheme and host that DPoP proofs name (``htu``) for it.
+        env = {**env, "PUBLIC_URL": self.base_url}
         with self.log_path.open("ab") as log_file:  # a restarted server adds to its log
             self.process = subprocess.Popen(
                 self.command(),
@@ -217,9 +224,16 @@ def start_bare_auth(ctx: Context, workers: int = 1) -> Server:
     return ctx.server("bare_auth", BARE_AUTH_FACTORY, workers)
 
 
+def start_bare_bank(ctx: Context, workers: int = 1) -> Server:
+    """Baseline kind ``bare_bank``: the SME's latest snapshot row read by USCC with raw asyncpg
+    and returned (bench/bare_app.py ``create_bank_app``)."""
+    return ctx.server("bare_bank", BARE_BANK_FACTORY, workers)
+
+
 BASELINES: dict[str, Callable[[Context, int], Server]] = {
     "bare": start_bare,
     "bare_auth": start_bare_auth,
+    "bare_bank": start_bare_bank,
 }
 
 
@@ -265,6 +279,7 @@ def server_env(database_url: str, redis_url: str) -> dict[str, str]:
         SIGNING_KEY=_throwaway_signing_key(),
         IDENTITY_URL="https://identity.bench.invalid",
         IDENTITY_CLIENT_SECRET=secrets.token_urlsafe(32),
+        BANK_API_RATE_LIMIT=str(BENCH_BANK_RATE_LIMIT),
     )
     return env
 

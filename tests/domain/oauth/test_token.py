@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from typing import Any
 
+import httpx
 from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey
 from litestar import Litestar
@@ -18,7 +21,10 @@ from tests.oauth_fixtures import (
     client_assertion,
     dpop_proof,
 )
+from tests.serving import serve
+from xinyidai.app import create_app
 from xinyidai.domain.oauth.dpop import thumbprint
+from xinyidai.settings import Settings
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -163,3 +169,29 @@ async def test_the_metadata_lists_exactly_what_is_supported(
     assert meta["authorization_response_iss_parameter_supported"] is True
     assert set(meta["dpop_signing_alg_values_supported"]) == {"ES256", "PS256", "EdDSA"}
     assert "none" not in meta["token_endpoint_auth_signing_alg_values_supported"]
+
+
+async def test_more_token_requests_at_once_than_pooled_connections_all_get_tokens(
+    oauth_settings: Settings, bank_a: BankKeys
+) -> None:
+    """The keys are read (first use, then every minute) before a request holds a connection:
+    with as many token requests at once as the pool has connections, a reload that waited for
+    one of theirs would never get it (found by the bench: a cold server stalled, then 503s)."""
+    small = dataclasses.replace(oauth_settings, db_pool_size=1, db_pool_timeout=3.0)  # 2 in all
+
+    async def ask(client: httpx.AsyncClient) -> httpx.Response:
+        return await client.post(
+            "/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "scope": "profiles",
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": client_assertion(bank_a.key, bank_a.client_id, ISSUER),
+            },
+            headers={"DPoP": dpop_proof(bank_a.dpop, "POST", TOKEN_URL)},
+        )
+
+    with serve(create_app(small)) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30.0) as client:
+            answers = await asyncio.gather(*(ask(client) for _ in range(6)))
+    assert [a.status_code for a in answers] == [200] * 6, [a.text for a in answers]

@@ -25,6 +25,10 @@ DETAIL_MAX_BYTES = 4096
 """The largest ``detail`` an entry takes, as canonical JSON: the audit log records what
 happened, not the data itself."""
 _DETAIL_TEXT_LIMIT = 1000  # characters of one string inside ``detail``
+# The append as one Core statement on the table, built once: its values go as parameters, so it
+# is compiled once per process (an ``insert().values(…)`` built per call is a new statement
+# whose cache key SQLAlchemy works out again every time) and skips the ORM's insert path.
+_APPEND = insert(AuditEntry.__table__)
 
 
 def _clean_detail(value: Any, path: str = "detail") -> Any:
@@ -100,20 +104,23 @@ class AuditLog:
             raise ValueError("occurred_at must be timezone-aware")
         entry_id: UUID = uuid7()
         await self.session.execute(
-            insert(AuditEntry).values(
-                id=entry_id,
-                occurred_at=when,
-                actor_kind=ActorKind(actor_kind),
-                actor_id=storable_text(actor_id, limit=200),
-                bank_id=bank_id,
-                client_id=None if client_id is None else storable_text(client_id, limit=200),
-                action=storable_text(action, limit=100),
-                enterprise_id=enterprise_id,
-                consent_id=consent_id,
-                request_id=None if request_id is None else storable_text(request_id, limit=100),
-                detail=cleaned,
-                status=storable_text(status, limit=32),
-            )
+            _APPEND,
+            {
+                "id": entry_id,
+                "occurred_at": when,
+                "actor_kind": ActorKind(actor_kind),
+                "actor_id": storable_text(actor_id, limit=200),
+                "bank_id": bank_id,
+                "client_id": None if client_id is None else storable_text(client_id, limit=200),
+                "action": storable_text(action, limit=100),
+                "enterprise_id": enterprise_id,
+                "consent_id": consent_id,
+                "request_id": (
+                    None if request_id is None else storable_text(request_id, limit=100)
+                ),
+                "detail": cleaned,
+                "status": storable_text(status, limit=32),
+            },
         )
         # One queued run links every row committed before it starts (SAQ keeps one queued
         # run per key); a row committed while a run is finishing waits for the next append

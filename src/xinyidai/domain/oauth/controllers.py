@@ -95,10 +95,14 @@ async def _context(
     settings: Settings = request.app.state.settings
     client_id = _claimed_client_id(form, request.headers.get("authorization"))
     store: KeyStore = request.app.state.oauth_keys
+    # The keys first: a reload (the first use, then every minute) takes a pooled connection of
+    # its own, and must never wait behind requests that hold theirs while waiting for the keys
+    # (with as many token requests at once as the pool has connections, they all would).
+    keys = await store.ring()
     return TokenContext(
         issuer=settings.issuer,
         client=await ClientService(db).find(client_id) if client_id else None,
-        keys=await store.ring(),
+        keys=keys,
         jkt=jkt,
         token_seconds=settings.oauth_token_seconds,
         redis=request.app.state.redis,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 
 from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import require_own_enterprise
@@ -18,6 +18,25 @@ if TYPE_CHECKING:
     from xinyidai.domain.accounts.guards import Principal
 
 OFFICE_PURPOSE = "信用监管 credit supervision"
+
+# A bank API call's line, one prebuilt statement (compiled once per process): the bank's label
+# is read inside the INSERT, so the line costs one round trip and no unit of work (it is
+# written on every pull). Without the bank row, the label is the bank's id.
+_BANK_LABEL = (
+    select(func.concat(Bank.short_code, " ", Bank.name))
+    .where(Bank.id == bindparam("bank_id"))
+    .scalar_subquery()
+)
+_BANK_CALL = insert(AccessLogEntry.__table__).values(
+    enterprise_id=bindparam("enterprise_id"),
+    at=bindparam("at"),
+    actor_user_id=None,
+    actor_role=Role.BANK.value,
+    actor_org=func.coalesce(_BANK_LABEL, bindparam("bank_text")),
+    purpose=bindparam("purpose"),
+    resource=bindparam("resource"),
+    detail=bindparam("detail"),
+)
 
 
 class AccessLog:
@@ -70,20 +89,18 @@ class AccessLog:
     ) -> None:
         """Log a read by a bank's server through the bank API (no user: the detail names the
         client and the consents)."""
-        bank = await self.session.get(Bank, bank_id)
-        self.session.add(
-            AccessLogEntry(
-                enterprise_id=enterprise_id,
-                at=utc_now(),
-                actor_user_id=None,
-                actor_role=Role.BANK.value,
-                actor_org=f"{bank.short_code} {bank.name}" if bank else str(bank_id),
-                purpose=purpose[:200],
-                resource=resource,
-                detail=detail,
-            )
+        await self.session.execute(
+            _BANK_CALL,
+            {
+                "enterprise_id": enterprise_id,
+                "at": utc_now(),
+                "bank_id": bank_id,
+                "bank_text": str(bank_id),
+                "purpose": purpose[:200],
+                "resource": resource,
+                "detail": detail,
+            },
         )
-        await self.session.flush()
 
     async def for_enterprise(
         self, enterprise_id: UUID, principal: Principal, *, limit: int, offset: int
