@@ -180,6 +180,21 @@ async def test_a_wrong_verifier_or_an_expired_code_is_invalid_grant(
     assert "invalid_grant" in str(expired[0])
 
 
+async def test_a_code_whose_consent_was_revoked_before_redemption_gives_no_token(
+    oauth_app: AsyncTestClient[Litestar], bank_scene: Scene, bank_c: BankKeys
+) -> None:
+    code, verifier = await _code(oauth_app, bank_c)
+    await login(oauth_app, "owner@example.com")
+    base = f"/api/v1/enterprises/{bank_scene.sme.id}/bank-consents"
+    (given,) = (await oauth_app.get(base)).json()
+    assert (await oauth_app.delete(f"{base}/{given['id']}")).status_code == 200
+    oauth_app.cookies.clear()
+    refused = await asyncio.gather(
+        _redeem(oauth_app, bank_c, code, verifier), return_exceptions=True
+    )
+    assert "invalid_grant" in str(refused[0]) and "consent" in str(refused[0])
+
+
 async def test_pushed_requests_without_s256_or_with_another_redirect_are_refused(
     oauth_app: AsyncTestClient[Litestar], bank_scene: Scene, bank_c: BankKeys
 ) -> None:

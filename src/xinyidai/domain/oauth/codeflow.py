@@ -34,12 +34,15 @@ from uuid import UUID
 from authlib.oauth2.rfc6749 import AuthorizationCodeGrant, InvalidGrantError
 from authlib.oauth2.rfc7636 import CodeChallenge
 
+from xinyidai.dates import utc_now
 from xinyidai.domain.consents.schemas import SharedData
 from xinyidai.domain.oauth.clients import SCOPES, BankClient
 from xinyidai.infra.errors import NotFound
+from xinyidai.models import BankConsent
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 REQUEST_URI_SECONDS = 60
 CONSENT_REQUEST_SECONDS = 600  # the SME has ten minutes to log in and decide
@@ -257,6 +260,7 @@ class AuthorizationCode(AuthorizationCodeGrant):  # type: ignore[misc]
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["private_key_jwt"]
     redeem: Any = None  # (code) -> IssuedCode | None, on the event loop
+    consent_live: Any = None  # (consent id) -> bool, on the event loop
     jkt: str = ""
 
     def query_authorization_code(self, code: str, client: BankClient) -> IssuedCode | None:
@@ -271,4 +275,13 @@ class AuthorizationCode(AuthorizationCodeGrant):  # type: ignore[misc]
         """Already gone: :func:`redeem_code` took it."""
 
     def authenticate_user(self, authorization_code: IssuedCode) -> ConsentUser:
+        """The consent the SME gave; a code whose consent ended before it was redeemed (the
+        SME revoked it in the seconds between) gives no token."""
+        if not self.consent_live(UUID(authorization_code.consent_id)):
+            raise InvalidGrantError(description="the consent behind this code has ended")
         return ConsentUser(authorization_code.user_id, authorization_code.consent_id)
+
+
+async def consent_is_live(session: AsyncSession, consent_id: UUID) -> bool:
+    consent = await session.get(BankConsent, consent_id)
+    return consent is not None and consent.is_live(utc_now())

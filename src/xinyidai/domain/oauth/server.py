@@ -48,6 +48,7 @@ from xinyidai.domain.oauth.codeflow import (
     ConsentUser,
     IssuedCode,
     S256Only,
+    consent_is_live,
     redeem_code,
 )
 from xinyidai.domain.oauth.keys import ALGORITHM, KeyRing
@@ -204,7 +205,13 @@ class TokenServer(AuthorizationServer):  # type: ignore[misc]
             return anyio.from_thread.run(take)
 
         code_grant = type(
-            "CodeGrant", (AuthorizationCode,), {"redeem": staticmethod(redeem), "jkt": context.jkt}
+            "CodeGrant",
+            (AuthorizationCode,),
+            {
+                "redeem": staticmethod(redeem),
+                "consent_live": staticmethod(self._on_loop(consent_is_live)),
+                "jkt": context.jkt,
+            },
         )
         self.register_grant(code_grant, [S256Only(required=True)])
         refresh_grant = type(
