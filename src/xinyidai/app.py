@@ -37,6 +37,7 @@ from xinyidai.domain.oauth.controllers import OAuthController, server_metadata
 from xinyidai.domain.oauth.keys import KeyStore
 from xinyidai.domain.openapi_bank.app import create_bank_api, mount
 from xinyidai.domain.openapi_bank.portal_controllers import ApiUsageController
+from xinyidai.domain.products.controllers import BankProductController, CatalogueController
 from xinyidai.domain.profiles.controllers import ProfileController
 from xinyidai.domain.scoring.controllers import ScoreController
 from xinyidai.domain.scoring.office_controllers import OfficeScoringController
@@ -201,6 +202,8 @@ def create_app(settings: Settings) -> Litestar:
             BankController,
             WebhookController,
             ApiUsageController,
+            BankProductController,
+            CatalogueController,
             AuthorizationController,
             BankConsentController,
             HeldConsentController,

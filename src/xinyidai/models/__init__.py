@@ -28,6 +28,7 @@ from xinyidai.models.enterprises import (
     VerificationAlert,
 )
 from xinyidai.models.oauth import ClientAuthMethod, OAuthClient, RefreshToken, SigningKey
+from xinyidai.models.products import Product, ProductVersion
 from xinyidai.models.profiles import AccessLogEntry, ProfileSnapshot, SyncRun, SyncStatus
 from xinyidai.models.scoring import (
     CreditScore,
@@ -73,6 +74,8 @@ __all__ = [
     "ModelActivation",
     "ModelVersion",
     "OAuthClient",
+    "Product",
+    "ProductVersion",
     "ProfileSnapshot",
     "PublicRecord",
     "RefreshToken",

@@ -351,6 +351,14 @@ export type Correction = {
 };
 
 /**
+ * CountRange
+ */
+export type CountRange = {
+    max?: number | null;
+    min?: number | null;
+};
+
+/**
  * DeliveryOut
  */
 export type DeliveryOut = {
@@ -476,6 +484,59 @@ export type DriftOut = {
 };
 
 /**
+ * Eligibility
+ */
+export type Eligibility = {
+    /**
+     * Registered in one of these
+     */
+    districts?: Array<string> | null;
+    exclusions?: Array<Exclusion>;
+    /**
+     * All of these required
+     */
+    flags?: Array<Flag>;
+    /**
+     * Insured headcount, latest month (social insurance)
+     */
+    headcount?: CountRange | null;
+    industries?: IndustryRule | null;
+    /**
+     * Months in arrears (tax or social insurance) in the last 12
+     */
+    max_arrears_months?: number | null;
+    /**
+     * The highest probability of default
+     */
+    max_pd?: number | null;
+    /**
+     * Administrative penalties in the last 12 months
+     */
+    max_penalties_12m?: number | null;
+    /**
+     * The worst grade accepted
+     */
+    min_grade?: Grade | null;
+    /**
+     * The worst tax grade
+     */
+    min_tax_grade?: TaxGrade | null;
+    /**
+     * Months of tax figures in the window
+     */
+    min_tax_months?: number | null;
+    min_years_operating?: number | null;
+    /**
+     * Families the SME must have authorised
+     */
+    required_families?: Array<Family> | null;
+    /**
+     * Invoiced sales over the trailing 12 months (tax)
+     */
+    revenue?: MoneyRange | null;
+};
+
+/**
  * EnterpriseCreate
  */
 export type EnterpriseCreate = {
@@ -581,6 +642,13 @@ export type EnterpriseUpdate = {
 };
 
 /**
+ * Exclusion
+ *
+ * Records that exclude an SME outright.
+ */
+export type Exclusion = 'serious_dishonesty' | 'dishonest_debtor' | 'abnormal_operation';
+
+/**
  * Family
  *
  * A family of authorized monthly series (one table each).
@@ -595,6 +663,25 @@ export type FieldError = {
     field: string;
     message: string;
 };
+
+/**
+ * Flag
+ *
+ * Recognitions a product may require (all of those listed).
+ */
+export type Flag = 'specialised' | 'high_tech' | 'green';
+
+/**
+ * Grade
+ *
+ * A risk grade; best to worst: AAA, AA, A, BBB, BB, B, CCC, C.
+ */
+export type Grade = 'AAA' | 'AA' | 'A' | 'BBB' | 'BB' | 'B' | 'CCC' | 'C';
+
+/**
+ * Guarantee
+ */
+export type Guarantee = 'none' | 'guarantor' | 'collateral';
 
 /**
  * ImportOut
@@ -633,6 +720,19 @@ export type Industry = {
     section: string;
     section_name_en: string;
     section_name_zh: string;
+};
+
+/**
+ * IndustryMode
+ */
+export type IndustryMode = 'include' | 'exclude';
+
+/**
+ * IndustryRule
+ */
+export type IndustryRule = {
+    codes: Array<string>;
+    mode: IndustryMode;
 };
 
 /**
@@ -712,6 +812,20 @@ export type ModelsOut = {
 };
 
 /**
+ * MoneyRange
+ */
+export type MoneyRange = {
+    /**
+     * Yuan, 0 to 100,000,000,000
+     */
+    max?: string | null;
+    /**
+     * Yuan, 0 to 100,000,000,000
+     */
+    min?: string | null;
+};
+
+/**
  * Organisation
  */
 export type Organisation = {
@@ -741,6 +855,129 @@ export type Problem = {
     title: string;
     type?: string;
 };
+
+/**
+ * ProductIn
+ */
+export type ProductIn = {
+    /**
+     * Yuan, 0 to 100,000,000,000
+     */
+    amount_max: string;
+    /**
+     * Yuan, 0 to 100,000,000,000
+     */
+    amount_min: string;
+    /**
+     * Empty: the whole city
+     */
+    districts_served?: Array<string>;
+    eligibility?: Eligibility;
+    guarantee: Guarantee;
+    name_en: string;
+    name_zh: string;
+    /**
+     * Annual rate as a fraction, e.g. 0.0385 for 3.85%; above 0, at most 0.36
+     */
+    rate_ceiling: string;
+    /**
+     * Annual rate as a fraction, e.g. 0.0385 for 3.85%; above 0, at most 0.36
+     */
+    rate_floor: string;
+    /**
+     * Optional: the annual rate offered to each grade (within floor..ceiling)
+     */
+    rates_by_grade?: {
+        [key: string]: string;
+    };
+    repayment_methods: Array<RepaymentMethod>;
+    /**
+     * Committed response time, in working days
+     */
+    response_days: number;
+    summary_en?: string;
+    summary_zh?: string;
+    term_max_months: number;
+    term_min_months: number;
+    type: ProductType;
+};
+
+/**
+ * ProductOut
+ */
+export type ProductOut = {
+    /**
+     * Yuan, 0 to 100,000,000,000
+     */
+    amount_max: string;
+    /**
+     * Yuan, 0 to 100,000,000,000
+     */
+    amount_min: string;
+    bank_id: string;
+    bank_name: string;
+    created_at: string;
+    /**
+     * Empty: the whole city
+     */
+    districts_served?: Array<string>;
+    eligibility?: Eligibility;
+    guarantee: Guarantee;
+    id: string;
+    name_en: string;
+    name_zh: string;
+    /**
+     * Annual rate as a fraction, e.g. 0.0385 for 3.85%; above 0, at most 0.36
+     */
+    rate_ceiling: string;
+    /**
+     * Annual rate as a fraction, e.g. 0.0385 for 3.85%; above 0, at most 0.36
+     */
+    rate_floor: string;
+    /**
+     * Optional: the annual rate offered to each grade (within floor..ceiling)
+     */
+    rates_by_grade?: {
+        [key: string]: string;
+    };
+    repayment_methods: Array<RepaymentMethod>;
+    /**
+     * Committed response time, in working days
+     */
+    response_days: number;
+    status: ProductStatus;
+    summary_en?: string;
+    summary_zh?: string;
+    term_max_months: number;
+    term_min_months: number;
+    type: ProductType;
+    updated_at: string;
+    version: number;
+    /**
+     * The version shown: what an application cites
+     */
+    version_id: string;
+};
+
+/**
+ * ProductPage
+ */
+export type ProductPage = {
+    items: Array<ProductOut>;
+    limit: number;
+    offset: number;
+    total: number;
+};
+
+/**
+ * ProductStatus
+ */
+export type ProductStatus = 'active' | 'paused' | 'retired';
+
+/**
+ * ProductType
+ */
+export type ProductType = 'credit' | 'tax_based' | 'utility_based' | 'first_loan' | 'renewal' | 'receivables' | 'ip_pledge';
 
 /**
  * ProfileOut
@@ -840,6 +1077,11 @@ export type RejectedRow = {
 export type RepairRequest = {
     note: string;
 };
+
+/**
+ * RepaymentMethod
+ */
+export type RepaymentMethod = 'equal_instalment' | 'equal_principal' | 'interest_first' | 'bullet' | 'revolving';
 
 /**
  * ReviewBrief
@@ -1017,6 +1259,13 @@ export type SyncRunOut = {
 export type SyncStatus = 'queued' | 'running' | 'done' | 'failed';
 
 /**
+ * TaxGrade
+ *
+ * A tax credit grade; best to worst: A, B, M, C, D.
+ */
+export type TaxGrade = 'A' | 'B' | 'M' | 'C' | 'D';
+
+/**
  * UsageRow
  */
 export type UsageRow = {
@@ -1061,6 +1310,17 @@ export type VerificationStart = {
      * Seconds the link stays valid
      */
     expires_in: number;
+};
+
+/**
+ * VersionOut
+ */
+export type VersionOut = {
+    created_at: string;
+    created_by: string | null;
+    id: string;
+    product: ProductIn;
+    version: number;
 };
 
 /**
@@ -1518,6 +1778,336 @@ export type HeldConsentHeldResponses = {
 };
 
 export type HeldConsentHeldResponse = HeldConsentHeldResponses[keyof HeldConsentHeldResponses];
+
+export type BankProductListProductsData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/products';
+};
+
+export type BankProductListProductsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankProductListProductsError = BankProductListProductsErrors[keyof BankProductListProductsErrors];
+
+export type BankProductListProductsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<ProductOut>;
+};
+
+export type BankProductListProductsResponse = BankProductListProductsResponses[keyof BankProductListProductsResponses];
+
+export type BankProductCreateData = {
+    body: ProductIn;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/products';
+};
+
+export type BankProductCreateErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankProductCreateError = BankProductCreateErrors[keyof BankProductCreateErrors];
+
+export type BankProductCreateResponses = {
+    /**
+     * Document created, URL follows
+     */
+    201: ProductOut;
+};
+
+export type BankProductCreateResponse = BankProductCreateResponses[keyof BankProductCreateResponses];
+
+export type BankProductEditData = {
+    body: ProductIn;
+    path: {
+        bank_id: string;
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/products/{product_id}';
+};
+
+export type BankProductEditErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankProductEditError = BankProductEditErrors[keyof BankProductEditErrors];
+
+export type BankProductEditResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ProductOut;
+};
+
+export type BankProductEditResponse = BankProductEditResponses[keyof BankProductEditResponses];
+
+export type BankProductPauseData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/products/{product_id}/pause';
+};
+
+export type BankProductPauseErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankProductPauseError = BankProductPauseErrors[keyof BankProductPauseErrors];
+
+export type BankProductPauseResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ProductOut;
+};
+
+export type BankProductPauseResponse = BankProductPauseResponses[keyof BankProductPauseResponses];
+
+export type BankProductResumeData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/products/{product_id}/resume';
+};
+
+export type BankProductResumeErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankProductResumeError = BankProductResumeErrors[keyof BankProductResumeErrors];
+
+export type BankProductResumeResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ProductOut;
+};
+
+export type BankProductResumeResponse = BankProductResumeResponses[keyof BankProductResumeResponses];
+
+export type BankProductRetireData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/products/{product_id}/retire';
+};
+
+export type BankProductRetireErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankProductRetireError = BankProductRetireErrors[keyof BankProductRetireErrors];
+
+export type BankProductRetireResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ProductOut;
+};
+
+export type BankProductRetireResponse = BankProductRetireResponses[keyof BankProductRetireResponses];
+
+export type BankProductVersionsData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/products/{product_id}/versions';
+};
+
+export type BankProductVersionsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankProductVersionsError = BankProductVersionsErrors[keyof BankProductVersionsErrors];
+
+export type BankProductVersionsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<VersionOut>;
+};
+
+export type BankProductVersionsResponse = BankProductVersionsResponses[keyof BankProductVersionsResponses];
 
 export type BankUsersData = {
     body?: never;
@@ -3426,6 +4016,116 @@ export type OfficeVerificationCloseAlertResponses = {
 };
 
 export type OfficeVerificationCloseAlertResponse = OfficeVerificationCloseAlertResponses[keyof OfficeVerificationCloseAlertResponses];
+
+export type CatalogueCatalogueData = {
+    body?: never;
+    path?: never;
+    query?: {
+        type?: ProductType | null;
+        bank_id?: string | null;
+        guarantee?: Guarantee | null;
+        /**
+         * Products serving this district
+         */
+        district?: string | null;
+        /**
+         * Products lending this amount (yuan)
+         */
+        amount?: string | null;
+        term_months?: number | null;
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/products';
+};
+
+export type CatalogueCatalogueErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type CatalogueCatalogueError = CatalogueCatalogueErrors[keyof CatalogueCatalogueErrors];
+
+export type CatalogueCatalogueResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ProductPage;
+};
+
+export type CatalogueCatalogueResponse = CatalogueCatalogueResponses[keyof CatalogueCatalogueResponses];
+
+export type CatalogueSchemaData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/products/eligibility-schema';
+};
+
+export type CatalogueSchemaErrors = {
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type CatalogueSchemaError = CatalogueSchemaErrors[keyof CatalogueSchemaErrors];
+
+export type CatalogueSchemaResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: {
+        [key: string]: unknown;
+    };
+};
+
+export type CatalogueSchemaResponse = CatalogueSchemaResponses[keyof CatalogueSchemaResponses];
+
+export type CatalogueProductData = {
+    body?: never;
+    path: {
+        product_id: string;
+    };
+    query?: never;
+    url: '/api/v1/products/{product_id}';
+};
+
+export type CatalogueProductErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type CatalogueProductError = CatalogueProductErrors[keyof CatalogueProductErrors];
+
+export type CatalogueProductResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ProductOut;
+};
+
+export type CatalogueProductResponse = CatalogueProductResponses[keyof CatalogueProductResponses];
 
 export type ClaimCallbackData = {
     body?: never;

@@ -28,6 +28,8 @@ TAX_GRADES: tuple[str, ...] = ("A", "B", "M", "C", "D")
 
 
 class Grade(StrEnum):
+    """A risk grade; best to worst: AAA, AA, A, BBB, BB, B, CCC, C."""
+
     AAA = "AAA"
     AA = "AA"
     A = "A"
@@ -39,6 +41,8 @@ class Grade(StrEnum):
 
 
 class TaxGrade(StrEnum):
+    """A tax credit grade; best to worst: A, B, M, C, D."""
+
     A = "A"
     B = "B"
     M = "M"
@@ -117,12 +121,12 @@ DistrictCode = Annotated[
 ]
 
 
-class MoneyRange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class MoneyRange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
     min: Money | None = None
     max: Money | None = None
 
 
-class CountRange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class CountRange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
     min: Annotated[int, Meta(ge=0, le=1_000_000)] | None = None
     max: Annotated[int, Meta(ge=0, le=1_000_000)] | None = None
 
@@ -242,3 +246,11 @@ def eligibility_schema() -> dict[str, Any]:
         "title": "Xinyidai loan product eligibility rule",
         **schema,
     }
+
+
+class VersionOut(msgspec.Struct, kw_only=True):
+    id: UUID
+    version: int
+    created_at: dt.datetime
+    created_by: UUID | None
+    product: ProductIn
