@@ -1,4 +1,5 @@
-// The shell's own strings. A page's strings live in its folder's messages.ts.
+// The shell's own strings and the vocabulary several pages share. A page's own strings live in
+// its folder's messages.ts.
 import type { Bilingual } from './types'
 
 export default {
@@ -18,6 +19,8 @@ export default {
       notFound: '页面不存在',
       backHome: '返回首页',
       signedInAs: '当前用户',
+      catalogue: '贷款产品',
+      publicNav: '站点导航',
     },
     roles: { sme: '企业', bank: '银行', office: '信用办', admin: '平台管理员' },
     common: {
@@ -63,6 +66,57 @@ export default {
       '503': '服务暂不可用，请稍后再试。',
       other: '出错了，请稍后再试。',
     },
+    // The vocabulary several pages share: the city, industries, loan products.
+    city: {
+      districts: {
+        '440103': '荔湾区', '440104': '越秀区', '440105': '海珠区', '440106': '天河区', '440111': '白云区', '440112': '黄埔区',
+        '440113': '番禺区', '440114': '花都区', '440115': '南沙区', '440117': '从化区', '440118': '增城区',
+      },
+    },
+    industry: {
+      sections: {
+        A: '农、林、牧、渔业', B: '采矿业', C: '制造业', D: '电力、热力、燃气及水生产和供应业', E: '建筑业',
+        F: '批发和零售业', G: '交通运输、仓储和邮政业', H: '住宿和餐饮业', I: '信息传输、软件和信息技术服务业',
+        J: '金融业', K: '房地产业', L: '租赁和商务服务业', M: '科学研究和技术服务业', N: '水利、环境和公共设施管理业',
+        O: '居民服务、修理和其他服务业', P: '教育', Q: '卫生和社会工作', R: '文化、体育和娱乐业',
+        S: '公共管理、社会保障和社会组织', T: '国际组织',
+      },
+    },
+    product: {
+      types: { credit: '信用贷', tax_based: '税易贷（银税互动）', utility_based: '水电气贷', first_loan: '首贷', renewal: '续贷', receivables: '应收账款融资', ip_pledge: '知识产权质押贷' },
+      repayment: { equal_instalment: '等额本息', equal_principal: '等额本金', interest_first: '先息后本', bullet: '到期一次还本付息', revolving: '随借随还' },
+      guarantee: { none: '信用（无需担保）', guarantor: '保证担保', collateral: '抵质押' },
+      statuses: { active: '在售', paused: '已暂停', retired: '已下架' },
+      families: { tax: '税务', electricity: '电力', water: '用水', gas: '燃气', social_insurance: '社保', housing_fund: '公积金' },
+      exclusions: { serious_dishonesty: '严重失信主体名单', dishonest_debtor: '失信被执行人', abnormal_operation: '经营异常名录' },
+      flags: { specialised: '专精特新企业', high_tech: '高新技术企业', green: '绿色企业' },
+      amount: '{min} – {max}',
+      term: '{min}–{max} 个月',
+      rate: '年化 {floor} – {ceiling}',
+      response: '{n} 个工作日内答复',
+      wholeCity: '全市',
+      listSep: '、',
+      rule: {
+        none: '无额外准入条件',
+        minGrade: '平台信用等级不低于 {grade}',
+        maxPd: '违约概率不高于 {pd}',
+        industriesInclude: '行业限于：{list}',
+        industriesExclude: '不含行业：{list}',
+        districts: '注册地限于：{list}',
+        minYears: '成立满 {n} 年',
+        minTaxGrade: '纳税信用等级不低于 {grade}',
+        requiredFamilies: '已授权数据：{list}',
+        minTaxMonths: '至少 {n} 个月纳税记录',
+        revenueMin: '近12个月开票销售额不低于 {amount}',
+        revenueMax: '近12个月开票销售额不高于 {amount}',
+        headcountMin: '参保人数不少于 {n} 人',
+        headcountMax: '参保人数不多于 {n} 人',
+        maxArrears: '近12个月欠税欠费不超过 {n} 个月',
+        maxPenalties: '近12个月行政处罚不超过 {n} 次',
+        exclusions: '不在以下名单：{list}',
+        flags: '须为：{list}',
+      },
+    },
   },
   en: {
     app: {
@@ -80,6 +134,8 @@ export default {
       notFound: 'Page not found',
       backHome: 'Back to the home page',
       signedInAs: 'Signed in as',
+      catalogue: 'Loan products',
+      publicNav: 'Site',
     },
     roles: { sme: 'Enterprise', bank: 'Bank', office: 'Credit office', admin: 'Platform admin' },
     common: {
@@ -124,6 +180,60 @@ export default {
       '500': 'Something went wrong on the server. Please try again later.',
       '503': 'The service is briefly unavailable. Please try again later.',
       other: 'Something went wrong. Please try again later.',
+    },
+    // The vocabulary several pages share: the city, industries, loan products.
+    city: {
+      districts: {
+        '440103': 'Liwan', '440104': 'Yuexiu', '440105': 'Haizhu', '440106': 'Tianhe', '440111': 'Baiyun', '440112': 'Huangpu',
+        '440113': 'Panyu', '440114': 'Huadu', '440115': 'Nansha', '440117': 'Conghua', '440118': 'Zengcheng',
+      },
+    },
+    industry: {
+      sections: {
+        A: 'Agriculture, forestry, animal husbandry and fishery', B: 'Mining', C: 'Manufacturing',
+        D: 'Electricity, heat, gas and water supply', E: 'Construction', F: 'Wholesale and retail trade',
+        G: 'Transport, storage and postal services', H: 'Accommodation and catering',
+        I: 'Information transmission, software and IT services', J: 'Finance', K: 'Real estate',
+        L: 'Leasing and business services', M: 'Scientific research and technical services',
+        N: 'Water, environment and public facilities management', O: 'Resident, repair and other services',
+        P: 'Education', Q: 'Health and social work', R: 'Culture, sports and entertainment',
+        S: 'Public administration, social security and social organisations', T: 'International organisations',
+      },
+    },
+    product: {
+      types: { credit: 'Credit loan', tax_based: 'Tax-based loan', utility_based: 'Utility-based loan', first_loan: 'First loan', renewal: 'Renewal', receivables: 'Receivables financing', ip_pledge: 'IP-pledge loan' },
+      repayment: { equal_instalment: 'Equal instalments', equal_principal: 'Equal principal', interest_first: 'Interest first, principal at maturity', bullet: 'All at maturity', revolving: 'Draw and repay any time' },
+      guarantee: { none: 'Unsecured (no guarantee)', guarantor: 'Guarantor', collateral: 'Collateral or pledge' },
+      statuses: { active: 'On offer', paused: 'Paused', retired: 'Retired' },
+      families: { tax: 'tax', electricity: 'electricity', water: 'water', gas: 'gas', social_insurance: 'social insurance', housing_fund: 'housing fund' },
+      exclusions: { serious_dishonesty: 'serious-dishonesty list', dishonest_debtor: 'dishonest judgment debtors', abnormal_operation: 'abnormal-operation list' },
+      flags: { specialised: 'specialised and innovative (专精特新)', high_tech: 'high-tech enterprise', green: 'green enterprise' },
+      amount: '{min} – {max}',
+      term: '{min}–{max} months',
+      rate: '{floor} – {ceiling} a year',
+      response: 'answer within {n} working days',
+      wholeCity: 'whole city',
+      listSep: ', ',
+      rule: {
+        none: 'No further conditions',
+        minGrade: 'Platform grade {grade} or better',
+        maxPd: 'Probability of default at most {pd}',
+        industriesInclude: 'Industries: {list}',
+        industriesExclude: 'Not for: {list}',
+        districts: 'Registered in: {list}',
+        minYears: 'In business for {n} years or more',
+        minTaxGrade: 'Tax credit grade {grade} or better',
+        requiredFamilies: 'Authorised data: {list}',
+        minTaxMonths: 'At least {n} months of tax records',
+        revenueMin: 'Invoiced sales over the last 12 months of at least {amount}',
+        revenueMax: 'Invoiced sales over the last 12 months of at most {amount}',
+        headcountMin: 'At least {n} insured staff',
+        headcountMax: 'At most {n} insured staff',
+        maxArrears: 'At most {n} months in arrears (tax or social insurance) in the last 12',
+        maxPenalties: 'At most {n} administrative penalties in the last 12 months',
+        exclusions: 'Not on: {list}',
+        flags: 'Must be: {list}',
+      },
     },
   },
 } satisfies Bilingual

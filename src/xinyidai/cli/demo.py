@@ -56,11 +56,18 @@ def demo_seed() -> None:
 
 
 def seed_city(settings: Settings) -> SeedReport:
-    """Create the demo city in an empty database (else report what is there)."""
+    """Create the demo city in an empty database (else report what is there), and the demo
+    banks' products when there are none (a database seeded before products existed gets
+    them too)."""
+    from xinyidai.domain.demo.products import seed_demo_products
     from xinyidai.domain.demo.seed import seed_demo
 
     async def work(session: Any, redis: Any) -> SeedReport:
-        return await seed_demo(session, redis, settings)
+        report = await seed_demo(session, redis, settings)
+        published = await seed_demo_products(session, redis)
+        if published:
+            console.print(f"[bold]demo products[/]: {published} published by the demo banks")
+        return report
 
     return in_session(settings, work, redis=True)
 

@@ -107,8 +107,14 @@ class ProductService:
         return catalogue.product_out(product, await self._current(product), bank)
 
     async def create(self, bank_id: UUID, data: ProductIn, principal: Principal) -> ProductOut:
-        """Publish a product: active, version 1."""
+        """Publish a product for the bank's user: active, version 1."""
         _require_bank_user(principal, bank_id)
+        return await self.publish(bank_id, data, created_by=principal.user_id)
+
+    async def publish(
+        self, bank_id: UUID, data: ProductIn, *, created_by: UUID | None = None
+    ) -> ProductOut:
+        """Publish a product with no user check (the demo seed; callers guard)."""
         await self._bank(bank_id)
         check_product(data)
         product = Product(bank_id=bank_id, status=ProductStatus.ACTIVE, type=data.type, version=1)
@@ -119,7 +125,7 @@ class ProductService:
                 product_id=product.id,
                 version=1,
                 content=msgspec.to_builtins(data),
-                created_by=principal.user_id,
+                created_by=created_by,
             )
         )
         await self.session.flush()

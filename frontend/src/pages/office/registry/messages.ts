@@ -26,17 +26,6 @@ export default {
     noResults: '没有符合条件的企业。请放宽查询条件后重试。',
     open: '查看 {name} 的详情',
     statuses: { active: '存续', suspended: '停业', revoked: '吊销', deregistered: '注销' },
-    districts: {
-      '440103': '荔湾区', '440104': '越秀区', '440105': '海珠区', '440106': '天河区', '440111': '白云区', '440112': '黄埔区',
-      '440113': '番禺区', '440114': '花都区', '440115': '南沙区', '440117': '从化区', '440118': '增城区',
-    },
-    sections: {
-      A: '农、林、牧、渔业', B: '采矿业', C: '制造业', D: '电力、热力、燃气及水生产和供应业', E: '建筑业',
-      F: '批发和零售业', G: '交通运输、仓储和邮政业', H: '住宿和餐饮业', I: '信息传输、软件和信息技术服务业',
-      J: '金融业', K: '房地产业', L: '租赁和商务服务业', M: '科学研究和技术服务业', N: '水利、环境和公共设施管理业',
-      O: '居民服务、修理和其他服务业', P: '教育', Q: '卫生和社会工作', R: '文化、体育和娱乐业',
-      S: '公共管理、社会保障和社会组织', T: '国际组织',
-    },
   },
   en: {
     title: 'SME registry',
@@ -63,19 +52,5 @@ export default {
     noResults: 'No enterprise matches. Try a wider search.',
     open: 'See {name}',
     statuses: { active: 'Active', suspended: 'Suspended', revoked: 'Licence revoked', deregistered: 'Deregistered' },
-    districts: {
-      '440103': 'Liwan', '440104': 'Yuexiu', '440105': 'Haizhu', '440106': 'Tianhe', '440111': 'Baiyun', '440112': 'Huangpu',
-      '440113': 'Panyu', '440114': 'Huadu', '440115': 'Nansha', '440117': 'Conghua', '440118': 'Zengcheng',
-    },
-    sections: {
-      A: 'Agriculture, forestry, animal husbandry and fishery', B: 'Mining', C: 'Manufacturing',
-      D: 'Electricity, heat, gas and water supply', E: 'Construction', F: 'Wholesale and retail trade',
-      G: 'Transport, storage and postal services', H: 'Accommodation and catering',
-      I: 'Information transmission, software and IT services', J: 'Finance', K: 'Real estate',
-      L: 'Leasing and business services', M: 'Scientific research and technical services',
-      N: 'Water, environment and public facilities management', O: 'Resident, repair and other services',
-      P: 'Education', Q: 'Health and social work', R: 'Culture, sports and entertainment',
-      S: 'Public administration, social security and social organisations', T: 'International organisations',
-    },
   },
 } satisfies Bilingual

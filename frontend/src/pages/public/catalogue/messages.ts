@@ -1,0 +1,38 @@
+import type { Bilingual } from '@/i18n/types'
+
+export default {
+  'zh-CN': {
+    title: '贷款产品目录',
+    intro: '各合作银行在平台上发布的在售贷款产品及其准入条件。登录后，平台会逐条告诉您的企业是否符合、差在哪里、怎样才能符合。',
+    type: '产品类型',
+    guarantee: '担保方式',
+    district: '所在区',
+    amount: '想借多少（元）',
+    term: '期限（月）',
+    all: '全部',
+    none: '没有符合条件的产品。请放宽筛选条件。',
+    count: '共 {n} 个产品',
+    amountShown: '额度',
+    termShown: '期限',
+    rateShown: '年利率',
+    responseShown: '答复时间',
+    eligibility: '准入条件',
+  },
+  en: {
+    title: 'Loan product catalogue',
+    intro: 'The loan products the partner banks offer on the platform, with their eligibility. Log in and the platform tells your enterprise, criterion by criterion, whether it qualifies, what it lacks and what would change that.',
+    type: 'Type',
+    guarantee: 'Guarantee',
+    district: 'District',
+    amount: 'Amount wanted (yuan)',
+    term: 'Term (months)',
+    all: 'All',
+    none: 'No product matches. Try fewer filters.',
+    count: '{n} products',
+    amountShown: 'Amount',
+    termShown: 'Term',
+    rateShown: 'Annual rate',
+    responseShown: 'Answer time',
+    eligibility: 'Eligibility',
+  },
+} satisfies Bilingual
