@@ -133,6 +133,8 @@ async def test_the_catalogue_filters_and_pages(
     assert await names(district="440103") == ["信用贷一号", "抵押经营贷"]
     assert await names(amount="1000000") == ["信用贷一号", "抵押经营贷"]
     assert await names(term_months="24") == ["信用贷一号", "抵押经营贷"]
+    assert await names(q="科创") == ["天河科创贷"]
+    assert await names(q="bank_a") == ["信用贷一号", "抵押经营贷", "天河科创贷"]
     page = (await client.get("/api/v1/products", params={"limit": 2, "offset": 2})).json()
     assert (page["total"], [p["name_zh"] for p in page["items"]]) == (3, ["天河科创贷"])
     for bad in ({"district": "abc"}, {"limit": "0"}, {"type": "pawn"}, {"amount": "lots"}):

@@ -4033,6 +4033,10 @@ export type CatalogueCatalogueData = {
          */
         amount?: string | null;
         term_months?: number | null;
+        /**
+         * Words in the product's or bank's name
+         */
+        q?: string | null;
         limit?: number;
         offset?: number;
     };

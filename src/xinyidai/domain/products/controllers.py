@@ -164,6 +164,10 @@ class CatalogueController(Controller):
             Decimal | None, QueryParameter(description="Products lending this amount (yuan)")
         ] = None,
         term_months: Annotated[int | None, QueryParameter(ge=1, le=360)] = None,
+        q: Annotated[
+            str | None,
+            QueryParameter(max_length=50, description="Words in the product's or bank's name"),
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=100_000)] = 0,
     ) -> ProductPage:
@@ -174,6 +178,7 @@ class CatalogueController(Controller):
             district=district,
             amount=amount,
             term_months=term_months,
+            q=q.strip() if q else None,
         )
         return await products.catalogue(query, limit=limit, offset=offset)
 

@@ -49,6 +49,7 @@ class CatalogueQuery:
     district: str | None = None
     amount: Decimal | None = None
     term_months: int | None = None
+    q: str | None = None
 
     def keeps(self, p: ProductOut) -> bool:
         """Whether the product passes every filter given."""
@@ -65,6 +66,10 @@ class CatalogueQuery:
             and (
                 self.term_months is None
                 or p.term_min_months <= self.term_months <= p.term_max_months
+            )
+            and (
+                not self.q
+                or self.q.casefold() in f"{p.name_zh} {p.name_en} {p.bank_name}".casefold()
             )
         )
 

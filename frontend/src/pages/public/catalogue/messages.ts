@@ -4,6 +4,8 @@ export default {
   'zh-CN': {
     title: '贷款产品目录',
     intro: '各合作银行在平台上发布的在售贷款产品及其准入条件。登录后，平台会逐条告诉您的企业是否符合、差在哪里、怎样才能符合。',
+    search: '搜索',
+    searchHint: '产品或银行名称',
     type: '产品类型',
     guarantee: '担保方式',
     district: '所在区',
@@ -21,6 +23,8 @@ export default {
   en: {
     title: 'Loan product catalogue',
     intro: 'The loan products the partner banks offer on the platform, with their eligibility. Log in and the platform tells your enterprise, criterion by criterion, whether it qualifies, what it lacks and what would change that.',
+    search: 'Search',
+    searchHint: 'Product or bank name',
     type: 'Type',
     guarantee: 'Guarantee',
     district: 'District',

@@ -1,0 +1,79 @@
+"""Products in a browser: a bank's user publishes a product through the editor (which will not
+send an invalid rule), anyone finds it in the public catalogue with its rule in words, in
+Chinese and in English, and it leaves the catalogue when the bank pauses it."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.browser import WIDTHS, check_accessibility, login, screenshot, settle, viewport_width
+from tests.e2e.conftest import Pages
+from tests.e2e.live import DEMO_LOGINS, LiveServer
+
+
+def _photograph(page: Page, name: str) -> None:
+    settle(page)
+    for width in WIDTHS:
+        with viewport_width(page, width):
+            check_accessibility(page, f"{name} at {width} px")
+    screenshot(page, name)
+
+
+def _number(page: Page, testid: str, value: str) -> None:
+    box = page.get_by_test_id(testid).locator("input")
+    box.fill(value)
+    box.press("Tab")
+
+
+def test_a_bank_publishes_a_product_that_anyone_finds_in_the_catalogue(
+    pages: Pages, live_server: LiveServer
+) -> None:
+    bank = pages.open()
+    bank.goto("/login")
+    login(bank, live_server, DEMO_LOGINS["bank"])
+    bank.goto("/bank/products")
+    settle(bank)
+    expect(bank.get_by_test_id("bank-products-table")).to_contain_text("工银税易贷")
+    bank.get_by_test_id("bank-products-new").click()
+    bank.wait_for_url("**/bank/products/edit")
+    settle(bank)
+    bank.get_by_test_id("product-edit-name-zh").fill("工银天河科创贷")
+    bank.get_by_test_id("product-edit-name-en").fill("ICBC Tianhe Tech Loan")
+    bank.get_by_test_id("product-edit-min-grade").click()
+    bank.get_by_role("option", name="BBB", exact=True).click()
+    _number(bank, "product-edit-revenue-min", "2000000")
+    _number(bank, "product-edit-rate-floor", "7")  # above the ceiling (6): refused here
+    bank.get_by_test_id("product-edit-save").click()
+    expect(bank.get_by_text("上限低于下限。")).to_be_visible()
+    expect(bank).to_have_url(f"{live_server.url}/bank/products/edit")
+    _photograph(bank, "bank-product-edit-refused")
+    _number(bank, "product-edit-rate-floor", "3.85")
+    bank.get_by_test_id("product-edit-save").click()
+    bank.wait_for_url("**/bank/products?saved=*")
+    expect(bank.get_by_test_id("bank-products-notice")).to_contain_text("工银天河科创贷")
+
+    visitor = pages.open()
+    visitor.goto("/products")
+    settle(visitor)
+    visitor.get_by_test_id("catalogue-search").fill("天河科创")
+    visitor.get_by_test_id("catalogue-search").press("Enter")
+    settle(visitor)
+    listing = visitor.get_by_test_id("catalogue-list")
+    expect(listing).to_contain_text("工银天河科创贷")
+    card = listing.locator("li.product")
+    expect(card).to_have_count(1)  # the search found it alone
+    expect(card).to_contain_text("平台信用等级不低于 BBB")
+    expect(card).to_contain_text("近12个月开票销售额不低于 ¥2,000,000.00")
+    expect(card).to_contain_text("3.85%")
+    _photograph(visitor, "public-catalogue")
+    visitor.get_by_role("button", name="English").click()
+    expect(listing).to_contain_text("ICBC Tianhe Tech Loan")
+    expect(card).to_contain_text("Platform grade BBB or better")
+    _photograph(visitor, "public-catalogue-en")
+
+    row = bank.get_by_test_id("bank-products-table").locator("tr", has_text="工银天河科创贷")
+    row.get_by_role("button", name="暂停").click()
+    expect(bank.get_by_test_id("bank-products-notice")).to_contain_text("已暂停")
+    visitor.reload()
+    settle(visitor)
+    expect(visitor.get_by_test_id("catalogue-list")).not_to_contain_text("ICBC Tianhe Tech Loan")
