@@ -15,6 +15,7 @@ serves some districts only does not lend elsewhere.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -38,7 +39,13 @@ from xinyidai.domain.matching.facts import (
     FactTable,
     _bits,
 )
-from xinyidai.domain.products.schemas import IndustryMode, ProductIn
+from xinyidai.domain.products.schemas import (
+    CountRange,
+    IndustryMode,
+    IndustryRule,
+    MoneyRange,
+    ProductIn,
+)
 
 _T = TypeVar("_T", bound=np.generic)
 U16 = NDArray[np.uint16]
@@ -200,6 +207,10 @@ class Catalogue:
             for grade, rate in x.rates_by_grade.items():
                 self.rates_by_grade[GRADE_RANK[grade], j] = float(rate)
         self.response_days = np.array([x.response_days for x in products], dtype=np.int16)
+        # What each product's sentences read of it, per criterion (explain.Explainer's keys).
+        self.requirements = tuple(
+            {c: _requirement(item.product, c) for c in CRITERIA} for item in self.items
+        )
         # Which criteria any product states: the others are skipped.
         self.used = {
             Criterion.MIN_GRADE: bool((self.min_grade != NO_RANK).any()),
@@ -221,6 +232,20 @@ class Catalogue:
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def _requirement(product: ProductIn, criterion: Criterion) -> object:
+    """A hashable form of what ``criterion`` requires of ``product``."""
+    if criterion is Criterion.DISTRICTS_SERVED:
+        return tuple(product.districts_served)
+    value = getattr(product.eligibility, criterion.value)
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, IndustryRule):
+        return (value.mode, tuple(value.codes))
+    if isinstance(value, MoneyRange | CountRange):
+        return (value.min, value.max)
+    return value
 
 
 def _col(values: Sequence[object], dtype: type[_T], size: int) -> NDArray[_T]:
@@ -253,8 +278,7 @@ class Results:
 
     def criteria(self, row: int, product: int) -> list[Criterion]:
         """The unmet criteria of one pair, in ``CRITERIA`` order."""
-        bits = int(self.unmet[row, product])
-        return [c for i, c in enumerate(CRITERIA) if bits >> i & 1]
+        return list(criteria_of(int(self.unmet[row, product])))
 
     def unmet_counts(self) -> NDArray[np.uint8]:
         """The number of unmet criteria of every pair."""
@@ -264,8 +288,15 @@ class Results:
         return counts
 
 
+@functools.lru_cache(maxsize=4096)
+def criteria_of(bits: int) -> tuple[Criterion, ...]:
+    """The criteria of a bit set, in ``CRITERIA`` order."""
+    return tuple(c for i, c in enumerate(CRITERIA) if bits >> i & 1)
+
+
 def _mark(out: U16, criterion: Criterion, fail: BOOL) -> None:
-    np.bitwise_or(out, BIT[criterion], out=out, where=fail)
+    # fail × bit, then OR: an order of magnitude faster than ``bitwise_or(..., where=fail)``.
+    np.bitwise_or(out, np.multiply(fail, BIT[criterion], dtype=np.uint16), out=out)
 
 
 def _lookup(codes: NDArray[np.int32], values: NDArray[np.int32]) -> NDArray[np.intp]:

@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+import msgspec
+
 from xinyidai.domain.enterprises.codes import SECTION_BY_CODE
-from xinyidai.domain.matching.engine import Criterion
+from xinyidai.domain.matching.engine import Catalogue, Criterion
 from xinyidai.domain.matching.facts import FAMILIES, Facts
-from xinyidai.domain.products.schemas import Eligibility, Exclusion, Flag, IndustryMode, ProductIn
+from xinyidai.domain.products.schemas import (
+    Eligibility,
+    Exclusion,
+    Flag,
+    IndustryMode,
+    ProductIn,
+)
 from xinyidai.enums import Family
 
 
@@ -31,8 +38,7 @@ class Action(StrEnum):
     WAIT = "wait"  # only time changes it
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(msgspec.Struct, frozen=True, gc=False):
     """One unmet criterion in words, and what would change it (if anything)."""
 
     criterion: Criterion
@@ -446,3 +452,27 @@ def explain(facts: Facts, product: ProductIn, criterion: Criterion) -> Reason:
 def explain_all(facts: Facts, product: ProductIn, criteria: Iterable[Criterion]) -> list[Reason]:
     """:func:`explain` of each criterion, in order."""
     return [explain(facts, product, c) for c in criteria]
+
+
+class Explainer:
+    """:func:`explain` for one SME over many products: a sentence is made once per criterion
+    and requirement (products that require the same grade share the sentence)."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self._made: dict[tuple[Criterion, object], Reason] = {}
+
+    def reasons(
+        self, catalogue: Catalogue, product: int, criteria: Iterable[Criterion]
+    ) -> tuple[Reason, ...]:
+        """The reasons of ``criteria`` for the catalogue's product at index ``product``."""
+        requirements = catalogue.requirements[product]
+        out = []
+        for criterion in criteria:
+            key = (criterion, requirements[criterion])
+            reason = self._made.get(key)
+            if reason is None:
+                reason = explain(self.facts, catalogue.items[product].product, criterion)
+                self._made[key] = reason
+            out.append(reason)
+        return tuple(out)

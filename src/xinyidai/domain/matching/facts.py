@@ -126,18 +126,24 @@ def _latest_grade(items: Sequence[Mapping[str, Any]], kind: str) -> str | None:
     return None if latest is None else latest[1]
 
 
-def _arrears_months(family: Mapping[str, Any], last: int) -> set[int] | None:
-    """Month indexes of the last 12 with arrears above zero; None if not authorised."""
+def _period(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _arrears_months(family: Mapping[str, Any], last: int) -> set[str] | None:
+    """Periods (``YYYY-MM``) of the last 12 months with arrears above zero; None if the family
+    is not authorised."""
     if not family.get("authorised"):
         return None
-    out: set[int] = set()
+    first_period, last_period = _period(last - 11), _period(last)
+    out: set[str] = set()
     for month in family.get("months", ()):
-        index = _month_index(month["period"])
-        if last - 11 <= index <= last and float(month.get("arrears") or 0) > 0:
-            out.add(index)
+        period = month["period"][:7]
+        if first_period <= period <= last_period and float(month.get("arrears") or 0) > 0:
+            out.add(period)
     if not family.get("months"):  # a summary without months: its own count is the best known
         count = int(family.get("summary", {}).get("months_in_arrears_last_12", 0))
-        out = set(range(last - count + 1, last + 1))
+        out = {_period(index) for index in range(last - count + 1, last + 1)}
     return out
 
 
@@ -151,11 +157,12 @@ def _tax(tax: Mapping[str, Any], last: int) -> tuple[int | None, Decimal | None]
     if "vat_sales_last_12" in summary:
         sales = Decimal(str(summary["vat_sales_last_12"]))
     else:
+        first_period, last_period = _period(last - 11), _period(last)
         sales = sum(
             (
                 Decimal(str(m["vat_sales"]))
                 for m in months
-                if last - 11 <= _month_index(m["period"]) <= last
+                if first_period <= m["period"][:7] <= last_period
             ),
             Decimal(0),
         )

@@ -7,18 +7,24 @@ uses :func:`xinyidai.domain.matching.engine.evaluate` directly on a table of man
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from xinyidai.domain.matching.engine import Catalogue, CatalogueItem, Criterion, evaluate
-from xinyidai.domain.matching.explain import Reason, explain_all
+import msgspec
+
+from xinyidai.domain.matching.engine import (
+    Catalogue,
+    CatalogueItem,
+    Criterion,
+    criteria_of,
+    evaluate,
+)
+from xinyidai.domain.matching.explain import Explainer, Reason
 from xinyidai.domain.matching.facts import Facts, FactTable, ScoreLike, facts_of
-from xinyidai.domain.matching.pricing import Estimate, estimate, estimate_one
+from xinyidai.domain.matching.pricing import Estimate, estimate, estimate_row
 from xinyidai.domain.matching.ranking import rank
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(msgspec.Struct, frozen=True, gc=False):
     item: CatalogueItem
     eligible: bool
     unmet: tuple[Criterion, ...]
@@ -31,17 +37,20 @@ def match_facts(facts: Facts, catalogue: Catalogue) -> list[Match]:
     table = FactTable.from_facts([facts])
     results = evaluate(table, catalogue)
     estimates = estimate(table, catalogue)
+    explainer = Explainer(facts)
+    row = estimate_row(estimates, 0)
+    bits = results.unmet[0].tolist()
     out: list[Match] = []
     for j in rank(results, estimates, catalogue).tolist():
         item = catalogue.items[j]
-        unmet = tuple(results.criteria(0, j))
+        unmet = criteria_of(bits[j])
         out.append(
             Match(
                 item=item,
                 eligible=not unmet,
                 unmet=unmet,
-                reasons=tuple(explain_all(facts, item.product, unmet)),
-                estimate=estimate_one(estimates, 0, j),
+                reasons=explainer.reasons(catalogue, j, unmet) if unmet else (),
+                estimate=row[j],
             )
         )
     return out
