@@ -204,3 +204,14 @@ def test_evaluate_blocks_covers_every_row() -> None:
     assert np.array_equal(np.concatenate([r.unmet for _, r in parts]), whole.unmet)
     assert whole.eligible[:, 0].tolist() == [g in GRADES[:4] for g in GRADES] * 3
     assert whole.unmet_counts().max() == 1
+
+
+def test_empty_catalogue_and_empty_table() -> None:
+    from tests.domain.matching.helpers import GOOD
+    from xinyidai.domain.matching import estimate, match_facts
+
+    assert match_facts(GOOD, catalogue()) == []
+    empty = FactTable.from_facts([])
+    c = catalogue(product({"min_grade": "A"}))
+    assert evaluate(empty, c).unmet.shape == (0, 1)
+    assert estimate(empty, c).limit.shape == (0, 1)

@@ -225,11 +225,16 @@ def _districts(facts: Facts, rule: Eligibility) -> Reason:
 
 
 def _served(facts: Facts, rule: Eligibility) -> Reason:
-    where = facts.district or "未知"
+    if facts.district is None:
+        return Reason(
+            Criterion.DISTRICTS_SERVED,
+            "工商登记中缺少注册地区，无法确认本产品是否在你所在的地区提供服务",
+            "your district is not on record, so this product's service area cannot be met",
+        )
     return Reason(
         Criterion.DISTRICTS_SERVED,
-        f"本产品不在你所在的地区（{where}）提供服务",
-        f"the bank does not offer this product in your district ({facts.district or 'unknown'})",
+        f"本产品不在你所在的地区（{facts.district}）提供服务",
+        f"the bank does not offer this product in your district ({facts.district})",
     )
 
 
