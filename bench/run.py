@@ -43,6 +43,7 @@ from bench.scenarios import (
     AnyScenario,
     BundleScenario,
     ImportScenario,
+    MatchingScenario,
     Scenario,
     ScoringScenario,
     SyncScenario,
@@ -84,10 +85,8 @@ def measure_rows(
             results.scoring_rows.append(run_scoring_scenario(ctx, scenario, database_url))
         elif isinstance(scenario, ImportScenario):
             results.rows.append(run_import_scenario(ctx, scenario))
-        elif isinstance(scenario, BundleScenario):
-            results.scoring_rows.append(
-                run_bundle_scenario(scenario.name, console.print, scenario.budget_kb)
-            )
+        elif isinstance(scenario, BundleScenario | MatchingScenario):
+            results.scoring_rows.extend(_without_engines([scenario]))
         elif isinstance(scenario, SyncScenario):
             from bench.sync_city import run_sync_scenario
 
@@ -101,15 +100,26 @@ def measure_rows(
     return results
 
 
+def _without_engines(scenarios: list[AnyScenario]) -> list[ScoreRow | SizeRow]:
+    """The rows that need no engines: the bundle size and matching (in process)."""
+    rows: list[ScoreRow | SizeRow] = []
+    for s in scenarios:
+        if isinstance(s, BundleScenario):
+            rows.append(run_bundle_scenario(s.name, console.print, s.budget_kb))
+        elif isinstance(s, MatchingScenario):
+            from bench.matching import run_matching_scenario
+
+            rows.append(run_matching_scenario(s))
+    return rows
+
+
 def run_rows(scenarios: list[AnyScenario], wrk: str, seconds: int) -> Results:
-    """Measure the rows that need no engines (the bundle size), then start the engines in a
-    fresh temporary directory for the others, measure, stop everything."""
-    sizes = [
-        run_bundle_scenario(s.name, console.print, s.budget_kb)
-        for s in scenarios
-        if isinstance(s, BundleScenario)
+    """Measure the rows that need no engines (the bundle size, matching), then start the
+    engines in a fresh temporary directory for the others, measure, stop everything."""
+    sizes = _without_engines(scenarios)
+    rest: list[AnyScenario] = [
+        s for s in scenarios if not isinstance(s, BundleScenario | MatchingScenario)
     ]
-    rest: list[AnyScenario] = [s for s in scenarios if not isinstance(s, BundleScenario)]
     if not rest:
         return Results(scoring_rows=list(sizes))
     workdir = Path(tempfile.mkdtemp(prefix="xyb-", dir="/tmp"))

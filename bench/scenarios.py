@@ -80,7 +80,19 @@ class BundleScenario:
     kind: str = "bundle"
 
 
-AnyScenario = Scenario | ImportScenario | SyncScenario | ScoringScenario | BundleScenario
+@dataclass(frozen=True, slots=True)
+class MatchingScenario:
+    """Kind ``matching`` (bench/matching.py): ``match_one`` (one SME's matches against 1,000
+    products, p99 ms) and ``match_batch`` (eligibility of 100,000 SMEs × 500 products, seconds,
+    with the ratio to a bare numpy evaluation), in process, no engines needed."""
+
+    name: str
+    kind: str = "matching"
+
+
+AnyScenario = (
+    Scenario | ImportScenario | SyncScenario | ScoringScenario | BundleScenario | MatchingScenario
+)
 
 _ME = ("/api/v1/me", "/bare/me")
 _PROFILE = (
@@ -129,6 +141,8 @@ SCENARIOS: list[AnyScenario] = [
     ScoringScenario("score_one"),
     ScoringScenario("score_batch"),
     BundleScenario("bundle_sme", budget_kb=400.0),
+    MatchingScenario("match_one"),
+    MatchingScenario("match_batch"),
 ]
 
 
