@@ -29,6 +29,7 @@ from xinyidai.domain.credit_data.controllers import CreditDataController
 from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
+from xinyidai.domain.matching.controllers import MatchController
 from xinyidai.domain.oauth.consent_controllers import (
     BankClientController,
     ConsentRequestController,
@@ -204,6 +205,7 @@ def create_app(settings: Settings) -> Litestar:
             ApiUsageController,
             BankProductController,
             CatalogueController,
+            MatchController,
             AuthorizationController,
             BankConsentController,
             HeldConsentController,

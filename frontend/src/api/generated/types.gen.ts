@@ -27,6 +27,11 @@ export type AccessLogPage = {
 };
 
 /**
+ * Action
+ */
+export type Action = 'authorise' | 'settle' | 'dispute' | 'improve' | 'wait';
+
+/**
  * ActivationOut
  */
 export type ActivationOut = {
@@ -359,6 +364,13 @@ export type CountRange = {
 };
 
 /**
+ * Criterion
+ *
+ * The criteria, in bit order (the names are the eligibility rule's fields).
+ */
+export type Criterion = 'min_grade' | 'max_pd' | 'industries' | 'districts' | 'districts_served' | 'min_years_operating' | 'min_tax_grade' | 'required_families' | 'min_tax_months' | 'revenue' | 'headcount' | 'max_arrears_months' | 'max_penalties_12m' | 'exclusions' | 'flags';
+
+/**
  * DeliveryOut
  */
 export type DeliveryOut = {
@@ -642,6 +654,27 @@ export type EnterpriseUpdate = {
 };
 
 /**
+ * EstimateOut
+ */
+export type EstimateOut = {
+    /**
+     * Estimated limit in yuan
+     */
+    limit: string | null;
+    limit_basis: LimitBasis;
+    /**
+     * False: the estimate is under the minimum
+     */
+    offered: boolean;
+    rate_basis: RateBasis;
+    rate_high: string;
+    /**
+     * Annual rate range for the SME's grade
+     */
+    rate_low: string;
+};
+
+/**
  * Exclusion
  *
  * Records that exclude an SME outright.
@@ -743,6 +776,11 @@ export type JwkSet = {
 };
 
 /**
+ * LimitBasis
+ */
+export type LimitBasis = 'revenue' | 'product_maximum';
+
+/**
  * Live
  */
 export type Live = {
@@ -767,6 +805,39 @@ export type LoginResponse = {
     csrf_token: string;
     expires_in: number;
     user: Me;
+};
+
+/**
+ * MatchOut
+ */
+export type MatchOut = {
+    eligible: boolean;
+    estimate: EstimateOut;
+    product: ProductOut;
+    /**
+     * Each unmet criterion; empty if none
+     */
+    reasons: Array<ReasonOut>;
+};
+
+/**
+ * MatchesOut
+ */
+export type MatchesOut = {
+    /**
+     * How many products the SME qualifies for
+     */
+    eligible: number;
+    enterprise_id: string;
+    grade: string | null;
+    /**
+     * Ranked: eligible first (README)
+     */
+    items: Array<MatchOut>;
+    /**
+     * The profile matched; null while none is built yet
+     */
+    snapshot_version: number | null;
 };
 
 /**
@@ -1009,11 +1080,35 @@ export type PublicJwk = {
 };
 
 /**
+ * RateBasis
+ */
+export type RateBasis = 'grade_rate' | 'interpolated' | 'full_range';
+
+/**
  * Ready
  */
 export type Ready = {
     database: 'ok' | 'down';
     redis: 'ok' | 'down';
+};
+
+/**
+ * ReasonOut
+ */
+export type ReasonOut = {
+    /**
+     * What the SME can do, if anything
+     */
+    action: Action | null;
+    criterion: Criterion;
+    en: string;
+    /**
+     * For `authorise`: what to authorise
+     */
+    families: Array<Family>;
+    hint_en: string | null;
+    hint_zh: string | null;
+    zh: string;
 };
 
 /**
@@ -3003,6 +3098,49 @@ export type CreditDataDisputeResponses = {
 };
 
 export type CreditDataDisputeResponse = CreditDataDisputeResponses[keyof CreditDataDisputeResponses];
+
+export type MatchMatchesData = {
+    body?: never;
+    path: {
+        enterprise_id: string;
+    };
+    query?: never;
+    url: '/api/v1/enterprises/{enterprise_id}/matches';
+};
+
+export type MatchMatchesErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type MatchMatchesError = MatchMatchesErrors[keyof MatchMatchesErrors];
+
+export type MatchMatchesResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: MatchesOut;
+};
+
+export type MatchMatchesResponse = MatchMatchesResponses[keyof MatchMatchesResponses];
 
 export type ProfileProfileData = {
     body?: never;

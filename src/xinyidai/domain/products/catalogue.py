@@ -65,14 +65,22 @@ async def load_active(session: AsyncSession) -> list[ProductOut]:
 
 async def active(session: AsyncSession, redis: Redis) -> list[ProductOut]:
     """The active catalogue: Redis first, the database on a miss (then cached)."""
-    generation = await redis.get(GENERATION_KEY)
-    key = CACHE_PREFIX + (generation.decode() if isinstance(generation, bytes) else "0")
-    cached = await redis.get(key)
+    return (await active_with_generation(session, redis))[1]
+
+
+async def active_with_generation(
+    session: AsyncSession, redis: Redis
+) -> tuple[str, list[ProductOut]]:
+    """The active catalogue and the generation it belongs to (a process may keep what it
+    derives from the catalogue, such as matching's compiled rules, for that generation)."""
+    raw = await redis.get(GENERATION_KEY)
+    generation = raw.decode() if isinstance(raw, bytes) else "0"
+    cached = await redis.get(CACHE_PREFIX + generation)
     if cached is not None:
-        return _DECODE.decode(cached)
+        return generation, _DECODE.decode(cached)
     items = await load_active(session)
-    await redis.set(key, msgspec.json.encode(items), ex=TTL_SECONDS)
-    return items
+    await redis.set(CACHE_PREFIX + generation, msgspec.json.encode(items), ex=TTL_SECONDS)
+    return generation, items
 
 
 def invalidate_after_commit(session: AsyncSession, redis: Redis) -> None:
