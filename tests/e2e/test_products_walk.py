@@ -1,6 +1,7 @@
 """Products in a browser: a bank's user publishes a product through the editor (which will not
 send an invalid rule), anyone finds it in the public catalogue with its rule in words, in
-Chinese and in English, and it leaves the catalogue when the bank pauses it."""
+Chinese and in English, an SME finds it among its matches (qualifying, or told why not), and
+it leaves the catalogue and the matches when the bank pauses it."""
 
 from __future__ import annotations
 
@@ -71,9 +72,25 @@ def test_a_bank_publishes_a_product_that_anyone_finds_in_the_catalogue(
     expect(card).to_contain_text("Platform grade BBB or better")
     _photograph(visitor, "public-catalogue-en")
 
+    sme = pages.open()
+    sme.goto("/login")
+    login(sme, live_server, DEMO_LOGINS["sme"])
+    sme.goto("/sme/matches")
+    settle(sme)
+    expect(sme.get_by_test_id("matches-summary")).to_contain_text("在售产品")
+    match = sme.get_by_test_id("matches-list").locator("li", has_text="工银天河科创贷").first
+    expect(match).to_be_visible()
+    expect(match).to_contain_text("预估年利率")
+    if "暂不符合" in match.inner_text():
+        expect(match).to_contain_text("暂不符合的原因")
+    _photograph(sme, "sme-matches")
+
     row = bank.get_by_test_id("bank-products-table").locator("tr", has_text="工银天河科创贷")
     row.get_by_role("button", name="暂停").click()
     expect(bank.get_by_test_id("bank-products-notice")).to_contain_text("已暂停")
     visitor.reload()
     settle(visitor)
     expect(visitor.get_by_test_id("catalogue-list")).not_to_contain_text("ICBC Tianhe Tech Loan")
+    sme.reload()
+    settle(sme)
+    expect(sme.get_by_test_id("matches-list")).not_to_contain_text("工银天河科创贷")
