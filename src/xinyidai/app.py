@@ -30,6 +30,7 @@ from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
 from xinyidai.domain.matching.controllers import MatchController
+from xinyidai.domain.notifications.controllers import NotificationController
 from xinyidai.domain.oauth.consent_controllers import (
     BankClientController,
     ConsentRequestController,
@@ -206,6 +207,7 @@ def create_app(settings: Settings) -> Litestar:
             BankProductController,
             CatalogueController,
             MatchController,
+            NotificationController,
             AuthorizationController,
             BankConsentController,
             HeldConsentController,

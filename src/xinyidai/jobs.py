@@ -111,10 +111,12 @@ async def sweep_stale(ctx: dict[str, Any]) -> dict[str, int]:
 
 async def score_snapshot(ctx: dict[str, Any], *, snapshot_id: str) -> dict[str, Any]:
     """Score a new snapshot with the active model (queued after the commit that built it)."""
+    from xinyidai.domain.notifications.qualify import queue_check
     from xinyidai.domain.scoring.services import score_snapshot as score
 
     async with unit_of_work(ctx["sessions"]) as session:
         stored = await score(session, UUID(snapshot_id))
+        queue_check(session)  # a new snapshot (scored or not) may meet a product's rule now
     if stored is None:
         return {"status": "skipped"}
     return {"status": "scored", "model_version": stored.model_version, "grade": stored.grade}
@@ -123,10 +125,23 @@ async def score_snapshot(ctx: dict[str, Any], *, snapshot_id: str) -> dict[str, 
 async def score_all(ctx: dict[str, Any]) -> dict[str, Any]:
     """Nightly: the latest snapshot of every enterprise that the active model has not scored
     (a new activation, snapshots built where no queue was at hand, enqueues that failed)."""
+    from xinyidai.domain.notifications.qualify import JOB
     from xinyidai.domain.scoring.services import score_all as batch
 
     report = await batch(ctx["sessions"])
+    if report.scored:
+        await ctx["worker"].queue.enqueue(JOB, key=JOB, timeout=1800)
     return {"model_version": report.model_version, "scored": report.scored}
+
+
+async def find_new_qualifiers(ctx: dict[str, Any]) -> dict[str, Any]:
+    """Tell SMEs that now qualify for a product (queued after scores, snapshots and product
+    changes commit; every 15 minutes by cron as the backstop)."""
+    from xinyidai.domain.notifications.qualify import find_new_qualifiers as check
+
+    async with unit_of_work(ctx["sessions"]) as session:
+        told = await check(session)
+    return {"told": told}
 
 
 async def chain_audit(ctx: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +187,7 @@ FUNCTIONS = [
     score_snapshot,
     score_all,
     chain_audit,
+    find_new_qualifiers,
     deliver_webhook,
     sweep_webhooks,
     notify_expired_consents,
@@ -184,4 +200,5 @@ CRON_JOBS = [
     (chain_audit, "* * * * *"),  # the backstop: appends queue a run after their commit
     (sweep_webhooks, "* * * * *"),
     (notify_expired_consents, "5 * * * *"),  # hourly: consent.expired webhooks
+    (find_new_qualifiers, "*/15 * * * *"),  # the backstop of "you now qualify"
 ]

@@ -27,6 +27,7 @@ from xinyidai.models.enterprises import (
     EnterpriseStatus,
     VerificationAlert,
 )
+from xinyidai.models.notifications import Notification, NotificationKind, Qualification
 from xinyidai.models.oauth import ClientAuthMethod, OAuthClient, RefreshToken, SigningKey
 from xinyidai.models.products import Product, ProductVersion
 from xinyidai.models.profiles import AccessLogEntry, ProfileSnapshot, SyncRun, SyncStatus
@@ -73,11 +74,14 @@ __all__ = [
     "ImportStatus",
     "ModelActivation",
     "ModelVersion",
+    "Notification",
+    "NotificationKind",
     "OAuthClient",
     "Product",
     "ProductVersion",
     "ProfileSnapshot",
     "PublicRecord",
+    "Qualification",
     "RefreshToken",
     "ReviewResolution",
     "ReviewStatus",

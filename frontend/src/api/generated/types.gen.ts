@@ -808,6 +808,13 @@ export type LoginResponse = {
 };
 
 /**
+ * MarkedRead
+ */
+export type MarkedRead = {
+    marked: number;
+};
+
+/**
  * MatchOut
  */
 export type MatchOut = {
@@ -894,6 +901,42 @@ export type MoneyRange = {
      * Yuan, 0 to 100,000,000,000
      */
     min?: string | null;
+};
+
+/**
+ * NotificationKind
+ */
+export type NotificationKind = 'qualified';
+
+/**
+ * NotificationOut
+ */
+export type NotificationOut = {
+    body_en: string;
+    body_zh: string;
+    created_at: string;
+    id: string;
+    kind: NotificationKind;
+    product_id: string | null;
+    product_version_id: string | null;
+    read_at: string | null;
+    title_en: string;
+    title_zh: string;
+};
+
+/**
+ * NotificationPage
+ */
+export type NotificationPage = {
+    items: Array<NotificationOut>;
+    /**
+     * Pass as `cursor` for older ones
+     */
+    next_cursor: string | null;
+    /**
+     * Unread notifications in all
+     */
+    unread: number;
 };
 
 /**
@@ -3494,6 +3537,133 @@ export type AuthMeResponses = {
 };
 
 export type AuthMeResponse = AuthMeResponses[keyof AuthMeResponses];
+
+export type NotificationNotificationsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page
+         */
+        cursor?: string | null;
+        /**
+         * Only the unread ones
+         */
+        unread?: boolean;
+    };
+    url: '/api/v1/me/notifications';
+};
+
+export type NotificationNotificationsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NotificationNotificationsError = NotificationNotificationsErrors[keyof NotificationNotificationsErrors];
+
+export type NotificationNotificationsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: NotificationPage;
+};
+
+export type NotificationNotificationsResponse = NotificationNotificationsResponses[keyof NotificationNotificationsResponses];
+
+export type NotificationReadAllData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/me/notifications/read-all';
+};
+
+export type NotificationReadAllErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NotificationReadAllError = NotificationReadAllErrors[keyof NotificationReadAllErrors];
+
+export type NotificationReadAllResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: MarkedRead;
+};
+
+export type NotificationReadAllResponse = NotificationReadAllResponses[keyof NotificationReadAllResponses];
+
+export type NotificationReadData = {
+    body?: never;
+    path: {
+        notification_id: string;
+    };
+    query?: never;
+    url: '/api/v1/me/notifications/{notification_id}/read';
+};
+
+export type NotificationReadErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NotificationReadError = NotificationReadErrors[keyof NotificationReadErrors];
+
+export type NotificationReadResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: NotificationOut;
+};
+
+export type NotificationReadResponse = NotificationReadResponses[keyof NotificationReadResponses];
 
 export type ConsentRequestShowData = {
     body?: never;

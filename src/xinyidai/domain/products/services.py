@@ -13,6 +13,7 @@ import structlog
 from sqlalchemy import select
 
 from xinyidai.domain.accounts.guards import Principal, require_bank_or_admin
+from xinyidai.domain.notifications.qualify import queue_check
 from xinyidai.domain.products import catalogue
 from xinyidai.domain.products.schemas import (
     Guarantee,
@@ -85,6 +86,11 @@ class ProductService:
         self.session = session
         self.redis = redis
 
+    def _changed(self) -> None:
+        """Once committed: every process's catalogue is stale, and SMEs may qualify anew."""
+        catalogue.invalidate_after_commit(self.session, self.redis)
+        queue_check(self.session)
+
     async def _bank(self, bank_id: UUID) -> Bank:
         bank = await self.session.get(Bank, bank_id)
         if bank is None:
@@ -134,7 +140,7 @@ class ProductService:
             )
         )
         await self.session.flush()
-        catalogue.invalidate_after_commit(self.session, self.redis)
+        self._changed()
         log.info("product_created", product_id=str(product.id), bank_id=str(bank_id))
         return await self._out(product)
 
@@ -158,7 +164,7 @@ class ProductService:
             )
         )
         await self.session.flush()
-        catalogue.invalidate_after_commit(self.session, self.redis)
+        self._changed()
         log.info("product_edited", product_id=str(product.id), version=product.version)
         return await self._out(product)
 
@@ -173,7 +179,7 @@ class ProductService:
             raise Conflict(f"a {product.status} product cannot be {target.value}")
         product.status = target
         await self.session.flush()
-        catalogue.invalidate_after_commit(self.session, self.redis)
+        self._changed()
         log.info("product_" + target.value, product_id=str(product.id))
         return await self._out(product)
 
