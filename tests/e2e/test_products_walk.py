@@ -84,6 +84,18 @@ def test_a_bank_publishes_a_product_that_anyone_finds_in_the_catalogue(
     if "暂不符合" in match.inner_text():
         expect(match).to_contain_text("暂不符合的原因")
     _photograph(sme, "sme-matches")
+    eligible = sme.get_by_test_id("matches-list").locator("li", has_text="符合条件")
+    assert eligible.count() > 0, "the demo SME qualifies for some demo products"
+
+    # At start the platform told the SME of the products it qualifies for.
+    sme.goto("/sme/notifications")
+    settle(sme)
+    notices = sme.get_by_test_id("notifications-list").locator("li")
+    expect(notices.first).to_contain_text("您现在符合")
+    assert notices.count() >= 1
+    _photograph(sme, "sme-notifications")
+    sme.get_by_test_id("notifications-read-all").click()
+    expect(sme.get_by_test_id("notifications-unread")).to_contain_text("0 条未读")
 
     row = bank.get_by_test_id("bank-products-table").locator("tr", has_text="工银天河科创贷")
     row.get_by_role("button", name="暂停").click()
@@ -91,6 +103,6 @@ def test_a_bank_publishes_a_product_that_anyone_finds_in_the_catalogue(
     visitor.reload()
     settle(visitor)
     expect(visitor.get_by_test_id("catalogue-list")).not_to_contain_text("ICBC Tianhe Tech Loan")
-    sme.reload()
+    sme.goto("/sme/matches")
     settle(sme)
     expect(sme.get_by_test_id("matches-list")).not_to_contain_text("工银天河科创贷")

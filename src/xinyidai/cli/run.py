@@ -106,6 +106,17 @@ def ensure_model(settings: Settings) -> None:
 
 
 def _score_city(settings: Settings) -> None:
+    """Score what is not scored yet, then tell the SMEs that now qualify for a product (the
+    server's worker does both from here on, as data and products change)."""
+    from xinyidai.domain.notifications.qualify import find_new_qualifiers
+
     report = score_with_progress(settings, batch_size=2000, recompute=False, quiet=True)
     if report.scored:
         console.print(f"scored {report.scored} SMEs with model {report.model_version}")
+
+    async def check(session: Any, _: Any) -> int:
+        return await find_new_qualifiers(session)
+
+    told = in_session(settings, check)
+    if told:
+        console.print(f"{told} notices sent: SMEs that now qualify for a product")
