@@ -27,6 +27,7 @@ from xinyidai.models.enterprises import (
     EnterpriseStatus,
     VerificationAlert,
 )
+from xinyidai.models.needs import Need, NeedClaim
 from xinyidai.models.oauth import ClientAuthMethod, OAuthClient, RefreshToken, SigningKey
 from xinyidai.models.products import Product, ProductVersion
 from xinyidai.models.profiles import AccessLogEntry, ProfileSnapshot, SyncRun, SyncStatus
@@ -73,6 +74,8 @@ __all__ = [
     "ImportStatus",
     "ModelActivation",
     "ModelVersion",
+    "Need",
+    "NeedClaim",
     "OAuthClient",
     "Product",
     "ProductVersion",
