@@ -29,6 +29,11 @@ from xinyidai.domain.credit_data.controllers import CreditDataController
 from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
+from xinyidai.domain.needs.controllers import (
+    BankClaimController,
+    NeedController,
+    NeedsPoolController,
+)
 from xinyidai.domain.oauth.consent_controllers import (
     BankClientController,
     ConsentRequestController,
@@ -204,6 +209,9 @@ def create_app(settings: Settings) -> Litestar:
             ApiUsageController,
             BankProductController,
             CatalogueController,
+            NeedController,
+            NeedsPoolController,
+            BankClaimController,
             AuthorizationController,
             BankConsentController,
             HeldConsentController,
