@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from xinyidai.domain.needs.vocabulary import ClaimStatus, NeedPurpose, NeedStatus
+from xinyidai.domain.needs.vocabulary import NeedClaimStatus, NeedPurpose, NeedStatus
 from xinyidai.models.base import Base, enum_check
 
 
@@ -58,7 +58,7 @@ class NeedClaim(Base):
 
     __tablename__ = "need_claims"
     __table_args__ = (
-        enum_check("status", ClaimStatus, "status_valid"),
+        enum_check("status", NeedClaimStatus, "status_valid"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("rate > 0 AND rate <= 0.36", name="rate_range"),
         CheckConstraint("term_months BETWEEN 1 AND 360", name="term_range"),
@@ -79,7 +79,7 @@ class NeedClaim(Base):
     need_id: Mapped[UUID] = mapped_column(ForeignKey("needs.id", ondelete="CASCADE"))
     bank_id: Mapped[UUID] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
     created_by: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[ClaimStatus] = mapped_column(String(16), default=ClaimStatus.OPEN)
+    status: Mapped[NeedClaimStatus] = mapped_column(String(16), default=NeedClaimStatus.OPEN)
     amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
     rate: Mapped[Decimal] = mapped_column(Numeric(8, 6))
     term_months: Mapped[int] = mapped_column(Integer)

@@ -17,8 +17,8 @@ from xinyidai.domain.enterprises.codes import section_of_division
 from xinyidai.domain.needs import anonymise
 from xinyidai.domain.needs.anonymise import (
     LADDER,
+    Generalisation,
     K,
-    Level,
     RegistryCounts,
     SizeBand,
     generalise,
@@ -28,7 +28,9 @@ DIVISIONS = ["13", "26", "39", "51", "52", "65", "72"]  # C, C, C, F, F, I, L
 DISTRICTS = ["440103", "440104", "440106", "440113", "440305", "440306"]  # Guangzhou, Shenzhen
 
 
-def _members(firms: list[tuple[str, str]], level: Level, division: str, district: str) -> int:
+def _members(
+    firms: list[tuple[str, str]], level: Generalisation, division: str, district: str
+) -> int:
     """How many firms share what ``level`` shows of (division, district), counted the slow way."""
     want = RegistryCounts.key(level, division, district)
     return sum(1 for d, x in firms if RegistryCounts.key(level, d, x) == want)
@@ -54,7 +56,7 @@ def test_every_listing_shows_a_group_of_at_least_k_registered_firms(seed: int) -
     for division, district in set(firms):
         shown = generalise(counts, division, district)
         if shown is None:  # withheld: even the whole city has fewer than K
-            assert _members(firms, Level.CITY, division, district) < K
+            assert _members(firms, Generalisation.CITY, division, district) < K
             continue
         members = _members(firms, shown.level, division, district)
         assert shown.k == members >= K
@@ -62,11 +64,11 @@ def test_every_listing_shows_a_group_of_at_least_k_registered_firms(seed: int) -
         for finer in LADDER[: LADDER.index(shown.level)]:
             assert _members(firms, finer, division, district) < K
         # and it shows what the step says, and nothing finer
-        if shown.level is Level.DIVISION_DISTRICT:
+        if shown.level is Generalisation.DIVISION_DISTRICT:
             assert (shown.industry, shown.district) == (division, district)
-        elif shown.level is Level.SECTION_DISTRICT:
+        elif shown.level is Generalisation.SECTION_DISTRICT:
             assert (shown.industry, shown.district) == (section_of_division(division), district)
-        elif shown.level is Level.SECTION_CITY:
+        elif shown.level is Generalisation.SECTION_CITY:
             assert (shown.industry, shown.district) == (
                 section_of_division(division),
                 district[:4] + "00",
@@ -86,17 +88,19 @@ def test_a_district_with_one_to_four_firms_of_an_industry_climbs_the_ladder() ->
     )
     counts = RegistryCounts((d, x, n) for (d, x), n in Counter(firms).items())
     assert generalise(counts, "39", "440106") == anonymise.Shown(
-        Level.SECTION_DISTRICT, "C", "440106", 5
+        Generalisation.SECTION_DISTRICT, "C", "440106", 5
     )
     assert generalise(counts, "65", "440104") == anonymise.Shown(
-        Level.SECTION_CITY, "I", "440100", 5
+        Generalisation.SECTION_CITY, "I", "440100", 5
     )
     # the lone wholesaler: section F has one firm in the city; the city has 11
-    assert generalise(counts, "51", "440103") == anonymise.Shown(Level.CITY, None, "440100", 11)
+    assert generalise(counts, "51", "440103") == anonymise.Shown(
+        Generalisation.CITY, None, "440100", 11
+    )
     assert generalise(counts, "72", "440305") is None  # Shenzhen holds two: withheld
     dense = RegistryCounts([("39", "440106", 5)])
     assert generalise(dense, "39", "440106") == anonymise.Shown(
-        Level.DIVISION_DISTRICT, "39", "440106", 5
+        Generalisation.DIVISION_DISTRICT, "39", "440106", 5
     )
 
 

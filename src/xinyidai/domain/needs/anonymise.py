@@ -39,7 +39,7 @@ K = 5
 """The least number of registered enterprises any listing's industry and district describe."""
 
 
-class Level(StrEnum):
+class Generalisation(StrEnum):
     """A step of the ladder, finest first."""
 
     DIVISION_DISTRICT = "division_district"
@@ -48,7 +48,7 @@ class Level(StrEnum):
     CITY = "city"
 
 
-LADDER: tuple[Level, ...] = tuple(Level)
+LADDER: tuple[Generalisation, ...] = tuple(Generalisation)
 
 
 def city_of(district: str) -> str:
@@ -62,7 +62,7 @@ class Shown:
     ``None``; ``district`` a district or a city code; ``k`` how many registered enterprises
     share that pair."""
 
-    level: Level
+    level: Generalisation
     industry: str | None
     district: str
     k: int
@@ -73,29 +73,29 @@ class RegistryCounts:
     ladder's groups once, so that each listing is placed with dictionary lookups."""
 
     def __init__(self, cells: Iterable[tuple[str, str, int]]) -> None:
-        self.by_level: dict[Level, dict[tuple[str | None, str], int]] = {
+        self.by_level: dict[Generalisation, dict[tuple[str | None, str], int]] = {
             level: defaultdict(int) for level in LADDER
         }
         for division, district, count in cells:
             section = section_of_division(division)
             city = city_of(district)
-            self.by_level[Level.DIVISION_DISTRICT][division, district] += count
-            self.by_level[Level.SECTION_DISTRICT][section, district] += count
-            self.by_level[Level.SECTION_CITY][section, city] += count
-            self.by_level[Level.CITY][None, city] += count
+            self.by_level[Generalisation.DIVISION_DISTRICT][division, district] += count
+            self.by_level[Generalisation.SECTION_DISTRICT][section, district] += count
+            self.by_level[Generalisation.SECTION_CITY][section, city] += count
+            self.by_level[Generalisation.CITY][None, city] += count
 
     @staticmethod
-    def key(level: Level, division: str, district: str) -> tuple[str | None, str]:
+    def key(level: Generalisation, division: str, district: str) -> tuple[str | None, str]:
         """The group of ``level`` that an enterprise of (division, district) belongs to."""
-        if level is Level.DIVISION_DISTRICT:
+        if level is Generalisation.DIVISION_DISTRICT:
             return division, district
-        if level is Level.SECTION_DISTRICT:
+        if level is Generalisation.SECTION_DISTRICT:
             return section_of_division(division), district
-        if level is Level.SECTION_CITY:
+        if level is Generalisation.SECTION_CITY:
             return section_of_division(division), city_of(district)
         return None, city_of(district)
 
-    def count(self, level: Level, division: str, district: str) -> int:
+    def count(self, level: Generalisation, division: str, district: str) -> int:
         return self.by_level[level].get(self.key(level, division, district), 0)
 
 

@@ -27,7 +27,7 @@ from xinyidai.domain.needs.schemas import (
     SmeClaimOut,
 )
 from xinyidai.domain.needs.services import NeedService, PoolFilter
-from xinyidai.domain.needs.vocabulary import ClaimStatus, NeedPurpose
+from xinyidai.domain.needs.vocabulary import NeedClaimStatus, NeedPurpose
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 
 
@@ -148,7 +148,7 @@ class NeedsPoolController(Controller):
         "/",
         summary="The anonymised pool of open needs (the bank's users and admins), newest "
         "first; filters apply to what is shown",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def pool(
         self,
@@ -223,14 +223,14 @@ class BankClaimController(Controller):
     @get(
         "/",
         summary="The bank's claims, newest first; the SME is named only on claims it won",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def list_claims(
         self,
         bank_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         needs: NamedDependency[NeedService],
-        status: Annotated[ClaimStatus | None, QueryParameter()] = None,
+        status: Annotated[NeedClaimStatus | None, QueryParameter()] = None,
     ) -> list[BankClaimOut]:
         return await needs.bank_claims(bank_id, principal, status)
 

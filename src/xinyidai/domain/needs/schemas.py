@@ -13,8 +13,13 @@ import msgspec
 from msgspec import Meta
 
 from xinyidai.domain.consents.schemas import BankConsentOut, SharedData
-from xinyidai.domain.needs.anonymise import GradeBand, Level, SizeBand
-from xinyidai.domain.needs.vocabulary import ClaimCondition, ClaimStatus, NeedPurpose, NeedStatus
+from xinyidai.domain.needs.anonymise import Generalisation, GradeBand, SizeBand
+from xinyidai.domain.needs.vocabulary import (
+    ClaimCondition,
+    NeedClaimStatus,
+    NeedPurpose,
+    NeedStatus,
+)
 
 MAX_DEADLINE_DAYS = 90
 """A need's deadline lies within this many days of the day it is posted."""
@@ -76,7 +81,7 @@ class Listing(msgspec.Struct, kw_only=True):
     id: UUID
     industry: IndustryShown
     district: RegionShown
-    generalisation: Level
+    generalisation: Generalisation
     k: Annotated[int, Meta(description="Registered enterprises sharing the industry and district")]
     size_band: SizeBand
     grade_band: GradeBand
@@ -117,7 +122,7 @@ class ClaimCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ]
 
 
-class Identity(msgspec.Struct, kw_only=True):
+class SmeIdentity(msgspec.Struct, kw_only=True):
     enterprise_id: UUID
     name: str
     uscc: str
@@ -128,7 +133,7 @@ class BankClaimOut(msgspec.Struct, kw_only=True):
 
     id: UUID
     bank_id: UUID
-    status: ClaimStatus
+    status: NeedClaimStatus
     amount: Decimal
     rate: Decimal
     term_months: int
@@ -138,7 +143,7 @@ class BankClaimOut(msgspec.Struct, kw_only=True):
     claimed_at: dt.datetime
     decided_at: dt.datetime | None
     listing: Listing | None
-    enterprise: Identity | None = None
+    enterprise: SmeIdentity | None = None
     consent_id: UUID | None = None
 
 
@@ -147,7 +152,7 @@ class SmeClaimOut(msgspec.Struct, kw_only=True):
     id: UUID
     bank_id: UUID
     bank_name: str
-    status: ClaimStatus
+    status: NeedClaimStatus
     amount: Decimal
     rate: Decimal
     term_months: int

@@ -29,13 +29,18 @@ from xinyidai.domain.accounts.guards import (
 )
 from xinyidai.domain.enterprises.codes import SECTION_BY_CODE, section_of_division
 from xinyidai.domain.needs import anonymise
-from xinyidai.domain.needs.anonymise import AmountBand, GradeBand, Level, RegistryCounts, SizeBand
+from xinyidai.domain.needs.anonymise import (
+    AmountBand,
+    Generalisation,
+    GradeBand,
+    RegistryCounts,
+    SizeBand,
+)
 from xinyidai.domain.needs.schemas import (
     MAX_DEADLINE_DAYS,
     BandOut,
     BankClaimOut,
     ClaimCreate,
-    Identity,
     IndustryShown,
     Listing,
     ListingPage,
@@ -43,8 +48,14 @@ from xinyidai.domain.needs.schemas import (
     NeedOut,
     RegionShown,
     SmeClaimOut,
+    SmeIdentity,
 )
-from xinyidai.domain.needs.vocabulary import ClaimCondition, ClaimStatus, NeedPurpose, NeedStatus
+from xinyidai.domain.needs.vocabulary import (
+    ClaimCondition,
+    NeedClaimStatus,
+    NeedPurpose,
+    NeedStatus,
+)
 from xinyidai.infra.bounds import check_date
 from xinyidai.infra.errors import Conflict, Forbidden, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
@@ -69,7 +80,7 @@ MAX_RATE = Decimal("0.36")
 CENTS = Decimal("0.01")
 MAX_OPEN_NEEDS = 5
 """An SME has at most this many open needs at once."""
-LIVE_CLAIMS = (ClaimStatus.OPEN.value, ClaimStatus.ACCEPTED.value)
+LIVE_CLAIMS = (NeedClaimStatus.OPEN.value, NeedClaimStatus.ACCEPTED.value)
 
 
 # --- input rules ---------------------------------------------------------------------------------
@@ -203,7 +214,7 @@ def _listing(facts: Facts, counts: RegistryCounts, my_claim: UUID | None = None)
         return None
     need = facts.need
     revenue, headcount = anonymise.size_inputs(facts.size_facts)
-    city_level = shown.level in (Level.SECTION_CITY, Level.CITY)
+    city_level = shown.level in (Generalisation.SECTION_CITY, Generalisation.CITY)
     return Listing(
         id=need.id,
         industry=_industry(shown),
@@ -269,7 +280,7 @@ def _sme_claim(claim: NeedClaim, bank_name: str) -> SmeClaimOut:
         id=claim.id,
         bank_id=claim.bank_id,
         bank_name=bank_name,
-        status=ClaimStatus(claim.status),
+        status=NeedClaimStatus(claim.status),
         amount=claim.amount,
         rate=claim.rate.normalize(),
         term_months=claim.term_months,
@@ -283,13 +294,13 @@ def _sme_claim(claim: NeedClaim, bank_name: str) -> SmeClaimOut:
 
 
 def _bank_claim(
-    claim: NeedClaim, listing: Listing | None, identity: Identity | None
+    claim: NeedClaim, listing: Listing | None, identity: SmeIdentity | None
 ) -> BankClaimOut:
-    won = claim.status == ClaimStatus.ACCEPTED
+    won = claim.status == NeedClaimStatus.ACCEPTED
     return BankClaimOut(
         id=claim.id,
         bank_id=claim.bank_id,
-        status=ClaimStatus(claim.status),
+        status=NeedClaimStatus(claim.status),
         amount=claim.amount,
         rate=claim.rate.normalize(),
         term_months=claim.term_months,
@@ -384,7 +395,7 @@ class NeedService:
             return {}
         rows = await self.session.execute(
             select(NeedClaim.need_id, func.count())
-            .where(NeedClaim.need_id.in_(need_ids), NeedClaim.status == ClaimStatus.OPEN.value)
+            .where(NeedClaim.need_id.in_(need_ids), NeedClaim.status == NeedClaimStatus.OPEN.value)
             .group_by(NeedClaim.need_id)
         )
         return {need_id: int(n) for need_id, n in rows}
@@ -439,7 +450,7 @@ class NeedService:
             raise Conflict(f"this need is {need.status}, not open")
         now = utc_now()
         need.status, need.closed_at = NeedStatus.WITHDRAWN, now
-        await self._close_claims([need.id], ClaimStatus.CANCELLED, now)
+        await self._close_claims([need.id], NeedClaimStatus.CANCELLED, now)
         await self.session.flush()
         log.info("need_withdrawn", need_id=str(need.id))
         return await self.need_out(need)
@@ -475,7 +486,7 @@ class NeedService:
         )
         if claim is None:
             raise NotFound("no such claim")
-        if claim.status != ClaimStatus.OPEN:
+        if claim.status != NeedClaimStatus.OPEN:
             raise Conflict(f"this claim is {claim.status}, not open")
         if claim.respond_by < today:
             raise Conflict("this claim's offer has expired")
@@ -486,25 +497,25 @@ class NeedService:
         open claim on the need lost."""
         now = utc_now()
         claim.status, claim.decided_at, claim.consent_id = (
-            ClaimStatus.ACCEPTED,
+            NeedClaimStatus.ACCEPTED,
             now,
             consent_id,
         )
         need.status, need.closed_at = NeedStatus.ACCEPTED, now
         await self.session.flush()
-        await self._close_claims([need.id], ClaimStatus.LOST, now)
+        await self._close_claims([need.id], NeedClaimStatus.LOST, now)
         bank = await self.session.get(Bank, claim.bank_id)
         log.info("need_accepted", need_id=str(need.id), claim_id=str(claim.id))
         return _sme_claim(claim, bank.name if bank else "")
 
     async def _close_claims(
-        self, need_ids: Sequence[UUID], status: ClaimStatus, now: dt.datetime
+        self, need_ids: Sequence[UUID], status: NeedClaimStatus, now: dt.datetime
     ) -> int:
         if not need_ids:
             return 0
         result = await self.session.execute(
             update(NeedClaim)
-            .where(NeedClaim.need_id.in_(need_ids), NeedClaim.status == ClaimStatus.OPEN.value)
+            .where(NeedClaim.need_id.in_(need_ids), NeedClaim.status == NeedClaimStatus.OPEN.value)
             .values(status=status.value, decided_at=now, updated_at=now)
             .execution_options(synchronize_session="fetch")
         )
@@ -603,7 +614,7 @@ class NeedService:
             need_id=need.id,
             bank_id=bank_id,
             created_by=principal.user_id,
-            status=ClaimStatus.OPEN,
+            status=NeedClaimStatus.OPEN,
             amount=amount,
             rate=rate,
             term_months=data.term_months,
@@ -629,8 +640,8 @@ class NeedService:
         )
         counts = await registry_counts(self.session, [f.district for f in facts])
         by_need = {f.need.id: f for f in facts}
-        won = [c.need_id for c in claims if c.status == ClaimStatus.ACCEPTED]
-        identities: dict[UUID, Identity] = {}
+        won = [c.need_id for c in claims if c.status == NeedClaimStatus.ACCEPTED]
+        identities: dict[UUID, SmeIdentity] = {}
         if won:
             rows = await self.session.execute(
                 select(Need.id, Enterprise.id, Enterprise.name, Enterprise.uscc)
@@ -638,7 +649,7 @@ class NeedService:
                 .where(Need.id.in_(won))
             )
             identities = {
-                need_id: Identity(enterprise_id=ent_id, name=name, uscc=uscc)
+                need_id: SmeIdentity(enterprise_id=ent_id, name=name, uscc=uscc)
                 for need_id, ent_id, name, uscc in rows
             }
         out = []
@@ -649,7 +660,7 @@ class NeedService:
         return out
 
     async def bank_claims(
-        self, bank_id: UUID, principal: Principal, status: ClaimStatus | None = None
+        self, bank_id: UUID, principal: Principal, status: NeedClaimStatus | None = None
     ) -> list[BankClaimOut]:
         """The bank's claims, newest first; the SME's identity only on those it won."""
         require_bank_or_admin(principal, bank_id)
@@ -682,9 +693,9 @@ class NeedService:
         """Take back an open claim (the bank may claim the need again while it is open)."""
         _require_bank_user(principal, bank_id)
         claim = await self._bank_own_claim(bank_id, claim_id, lock=True)
-        if claim.status != ClaimStatus.OPEN:
+        if claim.status != NeedClaimStatus.OPEN:
             raise Conflict(f"this claim is {claim.status}, not open")
-        claim.status, claim.decided_at = ClaimStatus.WITHDRAWN, utc_now()
+        claim.status, claim.decided_at = NeedClaimStatus.WITHDRAWN, utc_now()
         await self.session.flush()
         log.info("claim_withdrawn", claim_id=str(claim.id))
         (out,) = await self._bank_claim_outs([claim])
@@ -705,11 +716,13 @@ class NeedService:
                 .execution_options(synchronize_session=False)
             )
         )
-        with_needs = await self._close_claims(expired_needs, ClaimStatus.EXPIRED, now)
+        with_needs = await self._close_claims(expired_needs, NeedClaimStatus.EXPIRED, now)
         result = await self.session.execute(
             update(NeedClaim)
-            .where(and_(NeedClaim.status == ClaimStatus.OPEN.value, NeedClaim.respond_by < today))
-            .values(status=ClaimStatus.EXPIRED.value, decided_at=now, updated_at=now)
+            .where(
+                and_(NeedClaim.status == NeedClaimStatus.OPEN.value, NeedClaim.respond_by < today)
+            )
+            .values(status=NeedClaimStatus.EXPIRED.value, decided_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         )
         claims = int(getattr(result, "rowcount", 0) or 0) + with_needs

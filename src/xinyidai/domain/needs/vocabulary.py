@@ -22,7 +22,7 @@ class NeedStatus(StrEnum):
     EXPIRED = "expired"  # past its deadline with no claim accepted
 
 
-class ClaimStatus(StrEnum):
+class NeedClaimStatus(StrEnum):
     OPEN = "open"  # the bank's offer stands; the SME may accept it
     ACCEPTED = "accepted"  # the SME accepted it: this bank now sees who the SME is
     LOST = "lost"  # the SME accepted another bank's claim
