@@ -1950,6 +1950,14 @@ export type BankClaimListClaimsErrors = {
      */
     403: Problem;
     /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
      * Service unavailable
      */
     503: Problem;
@@ -2228,6 +2236,14 @@ export type NeedsPoolPoolErrors = {
      * Forbidden
      */
     403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
     /**
      * Service unavailable
      */
