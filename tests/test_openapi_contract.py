@@ -138,17 +138,21 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
     # A need in the pool (four more firms like the SME's make it listable) and a claim on it.
     for _ in range(4):
         await world.enterprise()
-    need = await NeedService(db).post(
-        ent.id,
-        NeedCreate(
-            amount=Decimal("800000"),
-            term_months=12,
-            purpose=NeedPurpose.WORKING_CAPITAL,
-            max_rate=Decimal("0.05"),
-            deadline=china_today() + dt.timedelta(days=30),
-        ),
-        principal,
-    )
+    # The SME's paths name one need (which its cases may withdraw), the bank's another.
+    need, listed = [
+        await NeedService(db).post(
+            ent.id,
+            NeedCreate(
+                amount=Decimal("800000"),
+                term_months=12,
+                purpose=NeedPurpose.WORKING_CAPITAL,
+                max_rate=Decimal("0.05"),
+                deadline=china_today() + dt.timedelta(days=30),
+            ),
+            principal,
+        )
+        for _ in range(2)
+    ]
     claim = await NeedService(db).claim(
         bank.id,
         need.id,
@@ -172,6 +176,7 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
         "job_id": str(run.id),
         "import_id": str(done.id),
         "need_id": str(need.id),
+        "listing_id": str(listed.id),
         "claim_id": str(claim.id),
         "family": "tax",
     }

@@ -214,7 +214,7 @@ export const needsPoolPool = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
- * One listing of the pool
+ * One listing of the pool (a listing's id is its need's)
  */
 export const needsPoolListing = <ThrowOnError extends boolean = false>(options: Options<NeedsPoolListingData, ThrowOnError>) => (options.client ?? client).get<NeedsPoolListingResponses, NeedsPoolListingErrors, ThrowOnError>({
     security: [{
@@ -222,7 +222,7 @@ export const needsPoolListing = <ThrowOnError extends boolean = false>(options: 
             name: 'xyd_session',
             type: 'apiKey'
         }],
-    url: '/api/v1/banks/{bank_id}/needs-pool/{need_id}',
+    url: '/api/v1/banks/{bank_id}/needs-pool/{listing_id}',
     ...options
 });
 
@@ -235,7 +235,7 @@ export const needsPoolClaim = <ThrowOnError extends boolean = false>(options: Op
             name: 'xyd_session',
             type: 'apiKey'
         }],
-    url: '/api/v1/banks/{bank_id}/needs-pool/{need_id}/claims',
+    url: '/api/v1/banks/{bank_id}/needs-pool/{listing_id}/claims',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -2265,10 +2265,10 @@ export type NeedsPoolListingData = {
     body?: never;
     path: {
         bank_id: string;
-        need_id: string;
+        listing_id: string;
     };
     query?: never;
-    url: '/api/v1/banks/{bank_id}/needs-pool/{need_id}';
+    url: '/api/v1/banks/{bank_id}/needs-pool/{listing_id}';
 };
 
 export type NeedsPoolListingErrors = {
@@ -2309,10 +2309,10 @@ export type NeedsPoolClaimData = {
     body: ClaimCreate;
     path: {
         bank_id: string;
-        need_id: string;
+        listing_id: string;
     };
     query?: never;
-    url: '/api/v1/banks/{bank_id}/needs-pool/{need_id}/claims';
+    url: '/api/v1/banks/{bank_id}/needs-pool/{listing_id}/claims';
 };
 
 export type NeedsPoolClaimErrors = {

@@ -184,21 +184,21 @@ class NeedsPoolController(Controller):
         return await needs.pool(bank_id, principal, keep, limit=limit, offset=offset)
 
     @get(
-        "/{need_id:uuid}",
-        summary="One listing of the pool",
+        "/{listing_id:uuid}",
+        summary="One listing of the pool (a listing's id is its need's)",
         responses=problem_responses(400, 401, 403, 404, 503),
     )
     async def listing(
         self,
         bank_id: FromPath[UUID],
-        need_id: FromPath[UUID],
+        listing_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         needs: NamedDependency[NeedService],
     ) -> Listing:
-        return await needs.listing(bank_id, need_id, principal)
+        return await needs.listing(bank_id, listing_id, principal)
 
     @post(
-        "/{need_id:uuid}/claims",
+        "/{listing_id:uuid}/claims",
         status_code=201,
         summary="Claim a listing (抢单) with an offer; one live claim per bank and need",
         responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
@@ -206,12 +206,12 @@ class NeedsPoolController(Controller):
     async def claim(
         self,
         bank_id: FromPath[UUID],
-        need_id: FromPath[UUID],
+        listing_id: FromPath[UUID],
         data: JSONBody[ClaimCreate],
         principal: NamedDependency[Principal],
         needs: NamedDependency[NeedService],
     ) -> BankClaimOut:
-        return await needs.claim(bank_id, need_id, data, principal)
+        return await needs.claim(bank_id, listing_id, data, principal)
 
 
 class BankClaimController(Controller):
