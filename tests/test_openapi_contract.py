@@ -14,9 +14,11 @@ the services instead of stopping at a 404.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -31,6 +33,7 @@ from schemathesis.python.asgi import get_client, shutdown_lifespans
 from tests.conftest import World
 from tests.engines import SuiteEngines, with_database
 from xinyidai.app import create_app
+from xinyidai.dates import china_today
 from xinyidai.domain.accounts.sessions import CSRF_HEADER, SESSION_COOKIE, SessionStore
 from xinyidai.models import Role
 from xinyidai.settings import Env, Settings
@@ -97,6 +100,9 @@ class Arranged:
 async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict[str, str]]:
     from xinyidai.domain.credit_data.schemas import DisputeCreate
     from xinyidai.domain.credit_data.services import RecordService
+    from xinyidai.domain.needs.schemas import ClaimCreate, NeedCreate
+    from xinyidai.domain.needs.services import NeedService
+    from xinyidai.domain.needs.vocabulary import NeedPurpose
     from xinyidai.domain.profiles import snapshots
     from xinyidai.domain.scoring import registry
     from xinyidai.domain.scoring.schemas import ReviewCreate
@@ -129,6 +135,33 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
     review = await ScoreService(db).request_review(
         ent.id, ReviewCreate(reason="请人工复核评分结果"), principal
     )
+    # A need in the pool (four more firms like the SME's make it listable) and a claim on it.
+    for _ in range(4):
+        await world.enterprise()
+    # The SME's paths name one need (which its cases may withdraw), the bank's another.
+    need, listed = [
+        await NeedService(db).post(
+            ent.id,
+            NeedCreate(
+                amount=Decimal("800000"),
+                term_months=12,
+                purpose=NeedPurpose.WORKING_CAPITAL,
+                max_rate=Decimal("0.05"),
+                deadline=china_today() + dt.timedelta(days=30),
+            ),
+            principal,
+        )
+        for _ in range(2)
+    ]
+    claim = await NeedService(db).claim(
+        bank.id,
+        need.id,
+        ClaimCreate(
+            amount=Decimal("800000"), rate=Decimal("0.04"), term_months=12, response_days=3
+        ),
+        _principal(users[Role.BANK]),
+    )
+    await db.commit()
     run = SyncRun(enterprise_id=ent.id, trigger="test", requested_by=users[Role.SME].id)
     done = CreditImport(filename="done.csv", status=ImportStatus.DONE, rejected=[])
     db.add_all([run, done])
@@ -142,6 +175,9 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
         "review_id": str(review.id),
         "job_id": str(run.id),
         "import_id": str(done.id),
+        "need_id": str(need.id),
+        "listing_id": str(listed.id),
+        "claim_id": str(claim.id),
         "family": "tax",
     }
     return users, known

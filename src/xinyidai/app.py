@@ -30,6 +30,11 @@ from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
 from xinyidai.domain.matching.controllers import MatchController
+from xinyidai.domain.needs.controllers import (
+    BankClaimController,
+    NeedController,
+    NeedsPoolController,
+)
 from xinyidai.domain.notifications.controllers import NotificationController
 from xinyidai.domain.oauth.consent_controllers import (
     BankClientController,
@@ -208,6 +213,9 @@ def create_app(settings: Settings) -> Litestar:
             CatalogueController,
             MatchController,
             NotificationController,
+            NeedController,
+            NeedsPoolController,
+            BankClaimController,
             AuthorizationController,
             BankConsentController,
             HeldConsentController,

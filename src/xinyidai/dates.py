@@ -75,3 +75,19 @@ def add_months_to_day(day: dt.date, months: int) -> dt.date:
     period = add_months(day, months)
     following = add_months(period, 1)
     return period.replace(day=min(day.day, (following - dt.timedelta(days=1)).day))
+
+
+def add_working_days(day: dt.date, days: int) -> dt.date:
+    """The ``days``-th working day (Monday to Friday) after ``day``: Friday + 1 is Monday, and
+    Saturday + 1 is Monday too. Public holidays are not known to the platform, so they count."""
+    if days < 0:
+        raise ValueError("days must not be negative")
+    weeks, rest = divmod(days, 5)
+    current = day + dt.timedelta(weeks=weeks)
+    if weeks and current.weekday() >= 5:  # a weekend start: move to Friday, same count
+        current -= dt.timedelta(days=current.weekday() - 4)
+    while rest:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            rest -= 1
+    return current

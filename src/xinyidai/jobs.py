@@ -178,6 +178,15 @@ async def sweep_webhooks(ctx: dict[str, Any]) -> dict[str, int]:
     return await sweep_deliveries(ctx["sessions"], ctx["settings"])
 
 
+async def expire_needs(ctx: dict[str, Any]) -> dict[str, int]:
+    """Every 15 minutes: needs past their deadline and claims past their committed response
+    time expire (the rules hold at read time anyway; this records them)."""
+    from xinyidai.domain.needs.services import NeedService
+
+    async with unit_of_work(ctx["sessions"]) as session:
+        return await NeedService(session).expire()
+
+
 FUNCTIONS = [
     sync_enterprise,
     sync_all,
@@ -191,6 +200,7 @@ FUNCTIONS = [
     deliver_webhook,
     sweep_webhooks,
     notify_expired_consents,
+    expire_needs,
 ]
 CRON_JOBS = [
     (sync_all, "0 3 1 * *"),  # 03:00 on the 1st: last month's figures
@@ -201,4 +211,5 @@ CRON_JOBS = [
     (sweep_webhooks, "* * * * *"),
     (notify_expired_consents, "5 * * * *"),  # hourly: consent.expired webhooks
     (find_new_qualifiers, "*/15 * * * *"),  # the backstop of "you now qualify"
+    (expire_needs, "*/15 * * * *"),  # needs past their deadline, claims past their time
 ]

@@ -27,6 +27,7 @@ from xinyidai.models.enterprises import (
     EnterpriseStatus,
     VerificationAlert,
 )
+from xinyidai.models.needs import Need, NeedClaim
 from xinyidai.models.notifications import Notification, NotificationKind, Qualification
 from xinyidai.models.oauth import ClientAuthMethod, OAuthClient, RefreshToken, SigningKey
 from xinyidai.models.products import Product, ProductVersion
@@ -74,6 +75,8 @@ __all__ = [
     "ImportStatus",
     "ModelActivation",
     "ModelVersion",
+    "Need",
+    "NeedClaim",
     "Notification",
     "NotificationKind",
     "OAuthClient",

@@ -5,6 +5,29 @@ export type ClientOptions = {
 };
 
 /**
+ * AcceptClaim
+ */
+export type AcceptClaim = {
+    /**
+     * The consent's end: at most 12 months; default 90 days
+     */
+    expires_at?: string | null;
+    /**
+     * What the bank may read: families the platform holds a live authorization for, and `score`
+     */
+    families: Array<SharedData>;
+};
+
+/**
+ * Accepted
+ */
+export type Accepted = {
+    claim: SmeClaimOut;
+    consent: BankConsentOut;
+    need: NeedOut;
+};
+
+/**
  * AccessLogItem
  */
 export type AccessLogItem = {
@@ -83,6 +106,13 @@ export type AlertPage = {
 export type AlertStatus = 'open' | 'closed';
 
 /**
+ * AmountBand
+ *
+ * Amounts asked, in yuan: ``low <= amount < high``.
+ */
+export type AmountBand = 'lt_500k' | '500k_1m' | '1m_3m' | '3m_5m' | '5m_10m' | '10m_30m' | '30m_plus';
+
+/**
  * ApiUsageOut
  */
 export type ApiUsageOut = {
@@ -149,6 +179,40 @@ export type AuthorizationOut = {
     reference: string;
     revoked_at: string | null;
     sync_job_id?: string | null;
+};
+
+/**
+ * BandOut
+ *
+ * Yuan: low ≤ amount < high
+ */
+export type BandOut = {
+    code: string;
+    high: string | null;
+    low: string | null;
+};
+
+/**
+ * BankClaimOut
+ */
+export type BankClaimOut = {
+    amount: string;
+    bank_id: string;
+    claimed_at: string;
+    conditions: Array<ClaimCondition>;
+    consent_id?: string | null;
+    decided_at: string | null;
+    enterprise?: SmeIdentity | null;
+    id: string;
+    listing: Listing | null;
+    rate: string;
+    /**
+     * The offer's last day (China time)
+     */
+    respond_by: string;
+    response_days: number;
+    status: NeedClaimStatus;
+    term_months: number;
 };
 
 /**
@@ -235,6 +299,36 @@ export type BankUserOut = {
      */
     last_login_at: string | null;
     role: Role;
+};
+
+/**
+ * ClaimCondition
+ *
+ * Conditions a bank may attach to an offer (a controlled list, no free text).
+ */
+export type ClaimCondition = 'settlement_account' | 'turnover_to_bank' | 'site_visit' | 'financial_statements' | 'tax_authorization' | 'guarantor' | 'collateral' | 'insurance' | 'legal_rep_guarantee';
+
+/**
+ * ClaimCreate
+ */
+export type ClaimCreate = {
+    /**
+     * Yuan, above 0, at most 100,000,000,000, 2 places
+     */
+    amount: string;
+    conditions?: Array<ClaimCondition>;
+    /**
+     * Annual rate as a fraction, e.g. 0.0385 for 3.85%; above 0, at most 0.36
+     */
+    rate: string;
+    /**
+     * Committed response time in working days (Mon-Fri): the offer stands this long; not accepted by then, it expires
+     */
+    response_days: number;
+    /**
+     * Months
+     */
+    term_months: number;
 };
 
 /**
@@ -705,11 +799,25 @@ export type FieldError = {
 export type Flag = 'specialised' | 'high_tech' | 'green';
 
 /**
+ * Generalisation
+ *
+ * A step of the ladder, finest first.
+ */
+export type Generalisation = 'division_district' | 'section_district' | 'section_city' | 'city';
+
+/**
  * Grade
  *
  * A risk grade; best to worst: AAA, AA, A, BBB, BB, B, CCC, C.
  */
 export type Grade = 'AAA' | 'AA' | 'A' | 'BBB' | 'BB' | 'B' | 'CCC' | 'C';
+
+/**
+ * GradeBand
+ *
+ * The risk grade in four bands (best first), or ``unrated`` without a score.
+ */
+export type GradeBand = 'AAA-AA' | 'A-BBB' | 'BB-B' | 'CCC-C' | 'unrated';
 
 /**
  * Guarantee
@@ -769,6 +877,19 @@ export type IndustryRule = {
 };
 
 /**
+ * IndustryShown
+ */
+export type IndustryShown = {
+    code: string | null;
+    /**
+     * `division`, `section` or `none` (generalised away)
+     */
+    level: string;
+    name_en: string | null;
+    name_zh: string | null;
+};
+
+/**
  * JwkSet
  */
 export type JwkSet = {
@@ -779,6 +900,49 @@ export type JwkSet = {
  * LimitBasis
  */
 export type LimitBasis = 'revenue' | 'product_maximum';
+
+/**
+ * Listing
+ */
+export type Listing = {
+    /**
+     * Yuan: low ≤ amount < high
+     */
+    amount_band: BandOut;
+    deadline: string;
+    district: RegionShown;
+    generalisation: Generalisation;
+    grade_band: GradeBand;
+    id: string;
+    industry: IndustryShown;
+    /**
+     * Registered enterprises sharing the industry and district
+     */
+    k: number;
+    /**
+     * The calling bank's live claim on it, if any
+     */
+    my_claim_id?: string | null;
+    published_on: string;
+    purpose: NeedPurpose;
+    /**
+     * Annual rate: low < cap ≤ high
+     */
+    rate_cap_band: BandOut;
+    size_band: SizeBand;
+    status: NeedStatus;
+    term_months: number;
+};
+
+/**
+ * ListingPage
+ */
+export type ListingPage = {
+    items: Array<Listing>;
+    limit: number;
+    offset: number;
+    total: number;
+};
 
 /**
  * Live
@@ -902,6 +1066,70 @@ export type MoneyRange = {
      */
     min?: string | null;
 };
+
+/**
+ * NeedClaimStatus
+ */
+export type NeedClaimStatus = 'open' | 'accepted' | 'lost' | 'withdrawn' | 'cancelled' | 'expired';
+
+/**
+ * NeedCreate
+ */
+export type NeedCreate = {
+    /**
+     * Yuan, above 0, at most 100,000,000,000, 2 places
+     */
+    amount: string;
+    /**
+     * The last day banks may claim it: tomorrow to 90 days
+     */
+    deadline: string;
+    /**
+     * The highest acceptable annual rate
+     */
+    max_rate: string;
+    /**
+     * Anything the SME wants to add; never shown in the pool
+     */
+    note?: string | null;
+    purpose: NeedPurpose;
+    /**
+     * Months
+     */
+    term_months: number;
+};
+
+/**
+ * NeedOut
+ */
+export type NeedOut = {
+    amount: string;
+    closed_at: string | null;
+    created_at: string;
+    deadline: string;
+    enterprise_id: string;
+    id: string;
+    /**
+     * How banks see it in the pool (null: withheld, the registry is too thin)
+     */
+    listing: Listing | null;
+    max_rate: string;
+    note: string | null;
+    open_claims: number;
+    purpose: NeedPurpose;
+    status: NeedStatus;
+    term_months: number;
+};
+
+/**
+ * NeedPurpose
+ */
+export type NeedPurpose = 'working_capital' | 'equipment' | 'expansion' | 'orders' | 'renewal' | 'other';
+
+/**
+ * NeedStatus
+ */
+export type NeedStatus = 'open' | 'accepted' | 'withdrawn' | 'expired';
 
 /**
  * NotificationKind
@@ -1189,6 +1417,17 @@ export type RecordStatus = 'active' | 'disputed' | 'repaired' | 'expired' | 'wit
 export type RecordType = 'admin_licence' | 'admin_penalty' | 'serious_dishonesty' | 'dishonest_debtor' | 'abnormal_operation' | 'red_list' | 'tax_grade' | 'customs_grade' | 'environmental_grade' | 'credit_commitment';
 
 /**
+ * RegionShown
+ */
+export type RegionShown = {
+    code: string;
+    /**
+     * `district` or `city`
+     */
+    level: string;
+};
+
+/**
  * RegisterRequest
  */
 export type RegisterRequest = {
@@ -1376,6 +1615,46 @@ export type Severity = 'minor' | 'general' | 'serious';
  * What a bank consent may cover: a family the platform fetches for the SME, or its score.
  */
 export type SharedData = 'tax' | 'electricity' | 'water' | 'gas' | 'social_insurance' | 'housing_fund' | 'score';
+
+/**
+ * SizeBand
+ *
+ * The enterprise's size after the industrial thresholds of the 2011 SME classification
+ * (工信部联企业〔2011〕300号), applied to every industry: revenue over the trailing 12 months
+ * (tax) under 3 m yuan is micro, under 20 m small, under 400 m medium; insured headcount
+ * (social insurance, latest month) under 20 micro, under 300 small, under 1,000 medium. With
+ * both known, the smaller class (a class needs both thresholds); with neither authorised,
+ * ``unknown``.
+ */
+export type SizeBand = 'micro' | 'small' | 'medium' | 'large' | 'unknown';
+
+/**
+ * SmeClaimOut
+ */
+export type SmeClaimOut = {
+    amount: string;
+    bank_id: string;
+    bank_name: string;
+    claimed_at: string;
+    conditions: Array<ClaimCondition>;
+    consent_id: string | null;
+    decided_at: string | null;
+    id: string;
+    rate: string;
+    respond_by: string;
+    response_days: number;
+    status: NeedClaimStatus;
+    term_months: number;
+};
+
+/**
+ * SmeIdentity
+ */
+export type SmeIdentity = {
+    enterprise_id: string;
+    name: string;
+    uscc: string;
+};
 
 /**
  * SyncRunOut
@@ -1784,6 +2063,147 @@ export type ApiUsageUsageResponses = {
 
 export type ApiUsageUsageResponse = ApiUsageUsageResponses[keyof ApiUsageUsageResponses];
 
+export type BankClaimListClaimsData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: {
+        status?: NeedClaimStatus | null;
+    };
+    url: '/api/v1/banks/{bank_id}/claims';
+};
+
+export type BankClaimListClaimsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankClaimListClaimsError = BankClaimListClaimsErrors[keyof BankClaimListClaimsErrors];
+
+export type BankClaimListClaimsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<BankClaimOut>;
+};
+
+export type BankClaimListClaimsResponse = BankClaimListClaimsResponses[keyof BankClaimListClaimsResponses];
+
+export type BankClaimGetClaimData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        claim_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/claims/{claim_id}';
+};
+
+export type BankClaimGetClaimErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankClaimGetClaimError = BankClaimGetClaimErrors[keyof BankClaimGetClaimErrors];
+
+export type BankClaimGetClaimResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: BankClaimOut;
+};
+
+export type BankClaimGetClaimResponse = BankClaimGetClaimResponses[keyof BankClaimGetClaimResponses];
+
+export type BankClaimWithdrawData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        claim_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/claims/{claim_id}/withdraw';
+};
+
+export type BankClaimWithdrawErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankClaimWithdrawError = BankClaimWithdrawErrors[keyof BankClaimWithdrawErrors];
+
+export type BankClaimWithdrawResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: BankClaimOut;
+};
+
+export type BankClaimWithdrawResponse = BankClaimWithdrawResponses[keyof BankClaimWithdrawResponses];
+
 export type BankClientListClientsData = {
     body?: never;
     path: {
@@ -1916,6 +2336,164 @@ export type HeldConsentHeldResponses = {
 };
 
 export type HeldConsentHeldResponse = HeldConsentHeldResponses[keyof HeldConsentHeldResponses];
+
+export type NeedsPoolPoolData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: {
+        /**
+         * A section letter or a division, as listings show them
+         */
+        industry?: string | null;
+        /**
+         * A district or a city (…00) code
+         */
+        district?: string | null;
+        amount_band?: AmountBand | null;
+        grade_band?: GradeBand | null;
+        size_band?: SizeBand | null;
+        purpose?: NeedPurpose | null;
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/banks/{bank_id}/needs-pool';
+};
+
+export type NeedsPoolPoolErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NeedsPoolPoolError = NeedsPoolPoolErrors[keyof NeedsPoolPoolErrors];
+
+export type NeedsPoolPoolResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ListingPage;
+};
+
+export type NeedsPoolPoolResponse = NeedsPoolPoolResponses[keyof NeedsPoolPoolResponses];
+
+export type NeedsPoolListingData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        listing_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/needs-pool/{listing_id}';
+};
+
+export type NeedsPoolListingErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NeedsPoolListingError = NeedsPoolListingErrors[keyof NeedsPoolListingErrors];
+
+export type NeedsPoolListingResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Listing;
+};
+
+export type NeedsPoolListingResponse = NeedsPoolListingResponses[keyof NeedsPoolListingResponses];
+
+export type NeedsPoolClaimData = {
+    body: ClaimCreate;
+    path: {
+        bank_id: string;
+        listing_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/needs-pool/{listing_id}/claims';
+};
+
+export type NeedsPoolClaimErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NeedsPoolClaimError = NeedsPoolClaimErrors[keyof NeedsPoolClaimErrors];
+
+export type NeedsPoolClaimResponses = {
+    /**
+     * Document created, URL follows
+     */
+    201: BankClaimOut;
+};
+
+export type NeedsPoolClaimResponse = NeedsPoolClaimResponses[keyof NeedsPoolClaimResponses];
 
 export type BankProductListProductsData = {
     body?: never;
@@ -3184,6 +3762,289 @@ export type MatchMatchesResponses = {
 };
 
 export type MatchMatchesResponse = MatchMatchesResponses[keyof MatchMatchesResponses];
+
+export type NeedListNeedsData = {
+    body?: never;
+    path: {
+        enterprise_id: string;
+    };
+    query?: never;
+    url: '/api/v1/enterprises/{enterprise_id}/needs';
+};
+
+export type NeedListNeedsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NeedListNeedsError = NeedListNeedsErrors[keyof NeedListNeedsErrors];
+
+export type NeedListNeedsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<NeedOut>;
+};
+
+export type NeedListNeedsResponse = NeedListNeedsResponses[keyof NeedListNeedsResponses];
+
+export type NeedPostNeedData = {
+    body: NeedCreate;
+    path: {
+        enterprise_id: string;
+    };
+    query?: never;
+    url: '/api/v1/enterprises/{enterprise_id}/needs';
+};
+
+export type NeedPostNeedErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NeedPostNeedError = NeedPostNeedErrors[keyof NeedPostNeedErrors];
+
+export type NeedPostNeedResponses = {
+    /**
+     * Document created, URL follows
+     */
+    201: NeedOut;
+};
+
+export type NeedPostNeedResponse = NeedPostNeedResponses[keyof NeedPostNeedResponses];
+
+export type NeedGetNeedData = {
+    body?: never;
+    path: {
+        enterprise_id: string;
+        need_id: string;
+    };
+    query?: never;
+    url: '/api/v1/enterprises/{enterprise_id}/needs/{need_id}';
+};
+
+export type NeedGetNeedErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NeedGetNeedError = NeedGetNeedErrors[keyof NeedGetNeedErrors];
+
+export type NeedGetNeedResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: NeedOut;
+};
+
+export type NeedGetNeedResponse = NeedGetNeedResponses[keyof NeedGetNeedResponses];
+
+export type NeedClaimsData = {
+    body?: never;
+    path: {
+        enterprise_id: string;
+        need_id: string;
+    };
+    query?: never;
+    url: '/api/v1/enterprises/{enterprise_id}/needs/{need_id}/claims';
+};
+
+export type NeedClaimsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NeedClaimsError = NeedClaimsErrors[keyof NeedClaimsErrors];
+
+export type NeedClaimsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<SmeClaimOut>;
+};
+
+export type NeedClaimsResponse = NeedClaimsResponses[keyof NeedClaimsResponses];
+
+export type NeedAcceptData = {
+    body: AcceptClaim;
+    path: {
+        enterprise_id: string;
+        need_id: string;
+        claim_id: string;
+    };
+    query?: never;
+    url: '/api/v1/enterprises/{enterprise_id}/needs/{need_id}/claims/{claim_id}/accept';
+};
+
+export type NeedAcceptErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NeedAcceptError = NeedAcceptErrors[keyof NeedAcceptErrors];
+
+export type NeedAcceptResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Accepted;
+};
+
+export type NeedAcceptResponse = NeedAcceptResponses[keyof NeedAcceptResponses];
+
+export type NeedWithdrawData = {
+    body?: never;
+    path: {
+        enterprise_id: string;
+        need_id: string;
+    };
+    query?: never;
+    url: '/api/v1/enterprises/{enterprise_id}/needs/{need_id}/withdraw';
+};
+
+export type NeedWithdrawErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type NeedWithdrawError = NeedWithdrawErrors[keyof NeedWithdrawErrors];
+
+export type NeedWithdrawResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: NeedOut;
+};
+
+export type NeedWithdrawResponse = NeedWithdrawResponses[keyof NeedWithdrawResponses];
 
 export type ProfileProfileData = {
     body?: never;
