@@ -16,7 +16,7 @@ from tests.domain.products.payloads import product_payload
 from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import principal_of
 from xinyidai.domain.notifications.qualify import JOB, find_new_qualifiers
-from xinyidai.domain.products.schemas import ProductIn, ProductOut
+from xinyidai.domain.products.schemas import ProductAction, ProductIn, ProductOut
 from xinyidai.domain.products.services import ProductService
 from xinyidai.domain.profiles import snapshots
 from xinyidai.infra.db import create_engine, session_factory, unit_of_work
@@ -187,7 +187,9 @@ async def test_every_product_change_queues_the_check_once_committed(
             product = await ProductService(session, redis).create(bank.id, payload, staff)
             assert jobs == []  # nothing before the commit
         async with unit_of_work(sessions) as session:
-            await ProductService(session, redis).move(bank.id, product.id, "pause", staff)
+            await ProductService(session, redis).move(
+                bank.id, product.id, ProductAction.PAUSE, staff
+            )
     finally:
         await engine.dispose()
     assert [(j["function"], j["key"]) for j in jobs] == [(JOB, JOB), (JOB, JOB)]

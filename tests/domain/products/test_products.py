@@ -247,3 +247,13 @@ async def test_the_eligibility_schema_is_published(client: AsyncTestClient[Lites
     grades = schema["$defs"]["Grade"]
     assert set(grades["enum"]) == {"AAA", "AA", "A", "BBB", "BB", "B", "CCC", "C"}
     assert "best to worst: AAA, AA, A, BBB" in grades["description"]
+
+
+async def test_an_unknown_status_action_is_refused(
+    client: AsyncTestClient[Litestar], world: World
+) -> None:
+    base = await _bank_user(world, client)
+    product = (await client.post(base, json=product_payload())).json()
+    refused = await client.post(f"{base}/{product['id']}/delete")
+    assert refused.status_code in (400, 404, 422), refused.text
+    assert (await client.get(base)).json()[0]["status"] == "active"

@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { ApiUsageUsageData, ApiUsageUsageErrors, ApiUsageUsageResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankClaimGetClaimData, BankClaimGetClaimErrors, BankClaimGetClaimResponses, BankClaimListClaimsData, BankClaimListClaimsErrors, BankClaimListClaimsResponses, BankClaimWithdrawData, BankClaimWithdrawErrors, BankClaimWithdrawResponses, BankClientListClientsData, BankClientListClientsErrors, BankClientListClientsResponses, BankClientRegisterData, BankClientRegisterErrors, BankClientRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankProductCreateData, BankProductCreateErrors, BankProductCreateResponses, BankProductEditData, BankProductEditErrors, BankProductEditResponses, BankProductListProductsData, BankProductListProductsErrors, BankProductListProductsResponses, BankProductPauseData, BankProductPauseErrors, BankProductPauseResponses, BankProductResumeData, BankProductResumeErrors, BankProductResumeResponses, BankProductRetireData, BankProductRetireErrors, BankProductRetireResponses, BankProductVersionsData, BankProductVersionsErrors, BankProductVersionsResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, CatalogueCatalogueData, CatalogueCatalogueErrors, CatalogueCatalogueResponses, CatalogueProductData, CatalogueProductErrors, CatalogueProductResponses, CatalogueSchemaData, CatalogueSchemaErrors, CatalogueSchemaResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, HeldConsentHeldData, HeldConsentHeldErrors, HeldConsentHeldResponses, JwksData, JwksResponses, MatchMatchesData, MatchMatchesErrors, MatchMatchesResponses, NeedAcceptData, NeedAcceptErrors, NeedAcceptResponses, NeedClaimsData, NeedClaimsErrors, NeedClaimsResponses, NeedGetNeedData, NeedGetNeedErrors, NeedGetNeedResponses, NeedListNeedsData, NeedListNeedsErrors, NeedListNeedsResponses, NeedPostNeedData, NeedPostNeedErrors, NeedPostNeedResponses, NeedsPoolClaimData, NeedsPoolClaimErrors, NeedsPoolClaimResponses, NeedsPoolListingData, NeedsPoolListingErrors, NeedsPoolListingResponses, NeedsPoolPoolData, NeedsPoolPoolErrors, NeedsPoolPoolResponses, NeedWithdrawData, NeedWithdrawErrors, NeedWithdrawResponses, NotificationNotificationsData, NotificationNotificationsErrors, NotificationNotificationsResponses, NotificationReadAllData, NotificationReadAllErrors, NotificationReadAllResponses, NotificationReadData, NotificationReadErrors, NotificationReadResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses, WebhookDeliveriesData, WebhookDeliveriesErrors, WebhookDeliveriesResponses, WebhookRemoveWebhookData, WebhookRemoveWebhookErrors, WebhookRemoveWebhookResponses, WebhookSetWebhookData, WebhookSetWebhookErrors, WebhookSetWebhookResponses, WebhookWebhookData, WebhookWebhookErrors, WebhookWebhookResponses } from './types.gen';
+import type { ApiUsageUsageData, ApiUsageUsageErrors, ApiUsageUsageResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankClaimGetClaimData, BankClaimGetClaimErrors, BankClaimGetClaimResponses, BankClaimListClaimsData, BankClaimListClaimsErrors, BankClaimListClaimsResponses, BankClaimWithdrawData, BankClaimWithdrawErrors, BankClaimWithdrawResponses, BankClientListClientsData, BankClientListClientsErrors, BankClientListClientsResponses, BankClientRegisterData, BankClientRegisterErrors, BankClientRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankProductCreateData, BankProductCreateErrors, BankProductCreateResponses, BankProductEditData, BankProductEditErrors, BankProductEditResponses, BankProductListProductsData, BankProductListProductsErrors, BankProductListProductsResponses, BankProductMoveData, BankProductMoveErrors, BankProductMoveResponses, BankProductVersionsData, BankProductVersionsErrors, BankProductVersionsResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, CatalogueCatalogueData, CatalogueCatalogueErrors, CatalogueCatalogueResponses, CatalogueProductData, CatalogueProductErrors, CatalogueProductResponses, CatalogueSchemaData, CatalogueSchemaErrors, CatalogueSchemaResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, HeldConsentHeldData, HeldConsentHeldErrors, HeldConsentHeldResponses, JwksData, JwksResponses, MatchMatchesData, MatchMatchesErrors, MatchMatchesResponses, NeedAcceptData, NeedAcceptErrors, NeedAcceptResponses, NeedClaimsData, NeedClaimsErrors, NeedClaimsResponses, NeedGetNeedData, NeedGetNeedErrors, NeedGetNeedResponses, NeedListNeedsData, NeedListNeedsErrors, NeedListNeedsResponses, NeedPostNeedData, NeedPostNeedErrors, NeedPostNeedResponses, NeedsPoolClaimData, NeedsPoolClaimErrors, NeedsPoolClaimResponses, NeedsPoolListingData, NeedsPoolListingErrors, NeedsPoolListingResponses, NeedsPoolPoolData, NeedsPoolPoolErrors, NeedsPoolPoolResponses, NeedWithdrawData, NeedWithdrawErrors, NeedWithdrawResponses, NotificationNotificationsData, NotificationNotificationsErrors, NotificationNotificationsResponses, NotificationReadAllData, NotificationReadAllErrors, NotificationReadAllResponses, NotificationReadData, NotificationReadErrors, NotificationReadResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses, WebhookDeliveriesData, WebhookDeliveriesErrors, WebhookDeliveriesResponses, WebhookRemoveWebhookData, WebhookRemoveWebhookErrors, WebhookRemoveWebhookResponses, WebhookSetWebhookData, WebhookSetWebhookErrors, WebhookSetWebhookResponses, WebhookWebhookData, WebhookWebhookErrors, WebhookWebhookResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -291,45 +291,6 @@ export const bankProductEdit = <ThrowOnError extends boolean = false>(options: O
 });
 
 /**
- * Pause an active product (out of the catalogue and matching until resumed)
- */
-export const bankProductPause = <ThrowOnError extends boolean = false>(options: Options<BankProductPauseData, ThrowOnError>) => (options.client ?? client).post<BankProductPauseResponses, BankProductPauseErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'xyd_session',
-            type: 'apiKey'
-        }],
-    url: '/api/v1/banks/{bank_id}/products/{product_id}/pause',
-    ...options
-});
-
-/**
- * Put a paused product back in the catalogue
- */
-export const bankProductResume = <ThrowOnError extends boolean = false>(options: Options<BankProductResumeData, ThrowOnError>) => (options.client ?? client).post<BankProductResumeResponses, BankProductResumeErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'xyd_session',
-            type: 'apiKey'
-        }],
-    url: '/api/v1/banks/{bank_id}/products/{product_id}/resume',
-    ...options
-});
-
-/**
- * Retire a product for good (its versions stay)
- */
-export const bankProductRetire = <ThrowOnError extends boolean = false>(options: Options<BankProductRetireData, ThrowOnError>) => (options.client ?? client).post<BankProductRetireResponses, BankProductRetireErrors, ThrowOnError>({
-    security: [{
-            in: 'cookie',
-            name: 'xyd_session',
-            type: 'apiKey'
-        }],
-    url: '/api/v1/banks/{bank_id}/products/{product_id}/retire',
-    ...options
-});
-
-/**
  * A product's versions, newest first
  */
 export const bankProductVersions = <ThrowOnError extends boolean = false>(options: Options<BankProductVersionsData, ThrowOnError>) => (options.client ?? client).get<BankProductVersionsResponses, BankProductVersionsErrors, ThrowOnError>({
@@ -339,6 +300,19 @@ export const bankProductVersions = <ThrowOnError extends boolean = false>(option
             type: 'apiKey'
         }],
     url: '/api/v1/banks/{bank_id}/products/{product_id}/versions',
+    ...options
+});
+
+/**
+ * Pause an active product (out of the catalogue and matching until resumed), resume a paused one, or retire a product for good (its versions stay)
+ */
+export const bankProductMove = <ThrowOnError extends boolean = false>(options: Options<BankProductMoveData, ThrowOnError>) => (options.client ?? client).post<BankProductMoveResponses, BankProductMoveErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/products/{product_id}/{action}',
     ...options
 });
 

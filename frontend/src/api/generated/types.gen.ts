@@ -1199,6 +1199,13 @@ export type Problem = {
 };
 
 /**
+ * ProductAction
+ *
+ * What a bank does to a product's status (``POST …/products/{id}/{action}``).
+ */
+export type ProductAction = 'pause' | 'resume' | 'retire';
+
+/**
  * ProductIn
  */
 export type ProductIn = {
@@ -2637,150 +2644,6 @@ export type BankProductEditResponses = {
 
 export type BankProductEditResponse = BankProductEditResponses[keyof BankProductEditResponses];
 
-export type BankProductPauseData = {
-    body?: never;
-    path: {
-        bank_id: string;
-        product_id: string;
-    };
-    query?: never;
-    url: '/api/v1/banks/{bank_id}/products/{product_id}/pause';
-};
-
-export type BankProductPauseErrors = {
-    /**
-     * Bad request
-     */
-    400: Problem;
-    /**
-     * Not authenticated
-     */
-    401: Problem;
-    /**
-     * Forbidden
-     */
-    403: Problem;
-    /**
-     * Not found
-     */
-    404: Problem;
-    /**
-     * Conflict
-     */
-    409: Problem;
-    /**
-     * Service unavailable
-     */
-    503: Problem;
-};
-
-export type BankProductPauseError = BankProductPauseErrors[keyof BankProductPauseErrors];
-
-export type BankProductPauseResponses = {
-    /**
-     * Request fulfilled, document follows
-     */
-    200: ProductOut;
-};
-
-export type BankProductPauseResponse = BankProductPauseResponses[keyof BankProductPauseResponses];
-
-export type BankProductResumeData = {
-    body?: never;
-    path: {
-        bank_id: string;
-        product_id: string;
-    };
-    query?: never;
-    url: '/api/v1/banks/{bank_id}/products/{product_id}/resume';
-};
-
-export type BankProductResumeErrors = {
-    /**
-     * Bad request
-     */
-    400: Problem;
-    /**
-     * Not authenticated
-     */
-    401: Problem;
-    /**
-     * Forbidden
-     */
-    403: Problem;
-    /**
-     * Not found
-     */
-    404: Problem;
-    /**
-     * Conflict
-     */
-    409: Problem;
-    /**
-     * Service unavailable
-     */
-    503: Problem;
-};
-
-export type BankProductResumeError = BankProductResumeErrors[keyof BankProductResumeErrors];
-
-export type BankProductResumeResponses = {
-    /**
-     * Request fulfilled, document follows
-     */
-    200: ProductOut;
-};
-
-export type BankProductResumeResponse = BankProductResumeResponses[keyof BankProductResumeResponses];
-
-export type BankProductRetireData = {
-    body?: never;
-    path: {
-        bank_id: string;
-        product_id: string;
-    };
-    query?: never;
-    url: '/api/v1/banks/{bank_id}/products/{product_id}/retire';
-};
-
-export type BankProductRetireErrors = {
-    /**
-     * Bad request
-     */
-    400: Problem;
-    /**
-     * Not authenticated
-     */
-    401: Problem;
-    /**
-     * Forbidden
-     */
-    403: Problem;
-    /**
-     * Not found
-     */
-    404: Problem;
-    /**
-     * Conflict
-     */
-    409: Problem;
-    /**
-     * Service unavailable
-     */
-    503: Problem;
-};
-
-export type BankProductRetireError = BankProductRetireErrors[keyof BankProductRetireErrors];
-
-export type BankProductRetireResponses = {
-    /**
-     * Request fulfilled, document follows
-     */
-    200: ProductOut;
-};
-
-export type BankProductRetireResponse = BankProductRetireResponses[keyof BankProductRetireResponses];
-
 export type BankProductVersionsData = {
     body?: never;
     path: {
@@ -2824,6 +2687,58 @@ export type BankProductVersionsResponses = {
 };
 
 export type BankProductVersionsResponse = BankProductVersionsResponses[keyof BankProductVersionsResponses];
+
+export type BankProductMoveData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        product_id: string;
+        /**
+         * What a bank does to a product's status (``POST …/products/{id}/{action}``).
+         */
+        action: ProductAction;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/products/{product_id}/{action}';
+};
+
+export type BankProductMoveErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankProductMoveError = BankProductMoveErrors[keyof BankProductMoveErrors];
+
+export type BankProductMoveResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ProductOut;
+};
+
+export type BankProductMoveResponse = BankProductMoveResponses[keyof BankProductMoveResponses];
 
 export type BankUsersData = {
     body?: never;

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.products.schemas import (
     Guarantee,
+    ProductAction,
     ProductIn,
     ProductOut,
     ProductPage,
@@ -95,49 +96,21 @@ class BankProductController(Controller):
         return await products.versions(bank_id, product_id, principal)
 
     @post(
-        "/{product_id:uuid}/pause",
+        "/{product_id:uuid}/{action:str}",
         status_code=200,
-        summary="Pause an active product (out of the catalogue and matching until resumed)",
+        summary="Pause an active product (out of the catalogue and matching until resumed), "
+        "resume a paused one, or retire a product for good (its versions stay)",
         responses=problem_responses(400, 401, 403, 404, 409, 503),
     )
-    async def pause(
+    async def move(
         self,
         bank_id: FromPath[UUID],
         product_id: FromPath[UUID],
+        action: FromPath[ProductAction],
         principal: NamedDependency[Principal],
         products: NamedDependency[ProductService],
     ) -> ProductOut:
-        return await products.move(bank_id, product_id, "pause", principal)
-
-    @post(
-        "/{product_id:uuid}/resume",
-        status_code=200,
-        summary="Put a paused product back in the catalogue",
-        responses=problem_responses(400, 401, 403, 404, 409, 503),
-    )
-    async def resume(
-        self,
-        bank_id: FromPath[UUID],
-        product_id: FromPath[UUID],
-        principal: NamedDependency[Principal],
-        products: NamedDependency[ProductService],
-    ) -> ProductOut:
-        return await products.move(bank_id, product_id, "resume", principal)
-
-    @post(
-        "/{product_id:uuid}/retire",
-        status_code=200,
-        summary="Retire a product for good (its versions stay)",
-        responses=problem_responses(400, 401, 403, 404, 409, 503),
-    )
-    async def retire(
-        self,
-        bank_id: FromPath[UUID],
-        product_id: FromPath[UUID],
-        principal: NamedDependency[Principal],
-        products: NamedDependency[ProductService],
-    ) -> ProductOut:
-        return await products.move(bank_id, product_id, "retire", principal)
+        return await products.move(bank_id, product_id, action, principal)
 
 
 class CatalogueController(Controller):

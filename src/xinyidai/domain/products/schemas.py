@@ -80,6 +80,14 @@ class ProductStatus(StrEnum):
     RETIRED = "retired"  # for good; its versions stay for what points at them
 
 
+class ProductAction(StrEnum):
+    """What a bank does to a product's status (``POST …/products/{id}/{action}``)."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    RETIRE = "retire"
+
+
 class Exclusion(StrEnum):
     """Records that exclude an SME outright."""
 

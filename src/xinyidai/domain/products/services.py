@@ -17,6 +17,7 @@ from xinyidai.domain.notifications.qualify import queue_check
 from xinyidai.domain.products import catalogue
 from xinyidai.domain.products.schemas import (
     Guarantee,
+    ProductAction,
     ProductIn,
     ProductOut,
     ProductPage,
@@ -35,10 +36,13 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 # Which status each action moves a product to, and from which statuses it may.
-_MOVES: dict[str, tuple[ProductStatus, frozenset[ProductStatus]]] = {
-    "pause": (ProductStatus.PAUSED, frozenset({ProductStatus.ACTIVE})),
-    "resume": (ProductStatus.ACTIVE, frozenset({ProductStatus.PAUSED})),
-    "retire": (ProductStatus.RETIRED, frozenset({ProductStatus.ACTIVE, ProductStatus.PAUSED})),
+_MOVES: dict[ProductAction, tuple[ProductStatus, frozenset[ProductStatus]]] = {
+    ProductAction.PAUSE: (ProductStatus.PAUSED, frozenset({ProductStatus.ACTIVE})),
+    ProductAction.RESUME: (ProductStatus.ACTIVE, frozenset({ProductStatus.PAUSED})),
+    ProductAction.RETIRE: (
+        ProductStatus.RETIRED,
+        frozenset({ProductStatus.ACTIVE, ProductStatus.PAUSED}),
+    ),
 }
 
 
@@ -169,7 +173,7 @@ class ProductService:
         return await self._out(product)
 
     async def move(
-        self, bank_id: UUID, product_id: UUID, action: str, principal: Principal
+        self, bank_id: UUID, product_id: UUID, action: ProductAction, principal: Principal
     ) -> ProductOut:
         """Pause, resume or retire: 409 when the product is not in a status it moves from."""
         _require_bank_user(principal, bank_id)
