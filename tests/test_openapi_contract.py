@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS
 from schemathesis.python.asgi import get_client, shutdown_lifespans
+from sqlalchemy import select
 
 from tests.conftest import World
 from tests.engines import SuiteEngines, with_database
@@ -103,11 +104,12 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
     from xinyidai.domain.needs.schemas import ClaimCreate, NeedCreate
     from xinyidai.domain.needs.services import NeedService
     from xinyidai.domain.needs.vocabulary import NeedPurpose
+    from xinyidai.domain.products.schemas import Guarantee, ProductType, RepaymentMethod
     from xinyidai.domain.profiles import snapshots
     from xinyidai.domain.scoring import registry
     from xinyidai.domain.scoring.schemas import ReviewCreate
     from xinyidai.domain.scoring.services import ScoreService, score_snapshot
-    from xinyidai.models import CreditImport, ImportStatus, SyncRun
+    from xinyidai.models import CreditImport, ImportStatus, Notification, SyncRun
 
     db = world.session
     ent = await world.enterprise()
@@ -162,6 +164,30 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
         _principal(users[Role.BANK]),
     )
     await db.commit()
+    # Bank A's product, and the notice that the SME qualifies for it.
+    from xinyidai.domain.notifications.qualify import find_new_qualifiers
+    from xinyidai.domain.products.schemas import ProductIn
+    from xinyidai.domain.products.services import ProductService
+
+    product = await ProductService(db, world.redis).publish(
+        bank.id,
+        ProductIn(
+            name_zh="普惠信用贷",
+            name_en="Inclusive Credit",
+            type=ProductType.CREDIT,
+            amount_min=Decimal("50000"),
+            amount_max=Decimal("1000000"),
+            term_min_months=6,
+            term_max_months=12,
+            rate_floor=Decimal("0.035"),
+            rate_ceiling=Decimal("0.06"),
+            repayment_methods=[RepaymentMethod.EQUAL_INSTALMENT],
+            guarantee=Guarantee.NONE,
+            response_days=3,
+        ),
+    )
+    await find_new_qualifiers(db)
+    notice = await db.scalar(select(Notification.id).where(Notification.enterprise_id == ent.id))
     run = SyncRun(enterprise_id=ent.id, trigger="test", requested_by=users[Role.SME].id)
     done = CreditImport(filename="done.csv", status=ImportStatus.DONE, rejected=[])
     db.add_all([run, done])
@@ -178,6 +204,8 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
         "need_id": str(need.id),
         "listing_id": str(listed.id),
         "claim_id": str(claim.id),
+        "product_id": str(product.id),
+        "notification_id": str(notice),
         "family": "tax",
     }
     return users, known

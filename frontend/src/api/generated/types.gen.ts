@@ -2724,6 +2724,10 @@ export type BankProductMoveErrors = {
      */
     409: Problem;
     /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
      * Service unavailable
      */
     503: Problem;

@@ -100,7 +100,7 @@ class BankProductController(Controller):
         status_code=200,
         summary="Pause an active product (out of the catalogue and matching until resumed), "
         "resume a paused one, or retire a product for good (its versions stay)",
-        responses=problem_responses(400, 401, 403, 404, 409, 503),
+        responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
     )
     async def move(
         self,
