@@ -52,6 +52,11 @@ def test_a_bank_publishes_a_product_that_anyone_finds_in_the_catalogue(
     bank.get_by_test_id("product-edit-save").click()
     bank.wait_for_url("**/bank/products?saved=*")
     expect(bank.get_by_test_id("bank-products-notice")).to_contain_text("工银天河科创贷")
+    created = bank.get_by_test_id("bank-products-table").locator("tr", has_text="工银天河科创贷")
+    created.get_by_role("button", name="v1").click()
+    expect(bank.get_by_test_id("bank-products-history")).to_contain_text("平台信用等级不低于 BBB")
+    _photograph(bank, "bank-product-versions")
+    bank.keyboard.press("Escape")
 
     visitor = pages.open()
     visitor.goto("/products")
