@@ -2,6 +2,8 @@ import type { Bilingual } from '@/i18n/types'
 
 export default {
   'zh-CN': {
+    matches: '按这一评分，您目前符合 {n} 个在售贷款产品的条件（共 {total} 个）。',
+    seeMatches: '查看产品匹配',
     title: '我的信用',
     scoreSection: '信用评分',
     score: '信用分',
@@ -62,6 +64,8 @@ export default {
     },
   },
   en: {
+    matches: 'With this score you qualify for {n} of the {total} loan products on offer.',
+    seeMatches: 'See your matches',
     title: 'My credit',
     scoreSection: 'Credit score',
     score: 'Score',
