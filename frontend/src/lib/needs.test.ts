@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Listing } from '@/api'
 import {
-  claimFormFor, claimProblems, deadlineBounds, districtShown, emptyNeed, fractionToPct, industryShown, needProblems,
+  amountBandOf, claimFormFor, rateBandOf, claimProblems, deadlineBounds, districtShown, emptyNeed, fractionToPct, industryShown, needProblems,
   pctToFraction, rateCapPct, toClaim, toNeed,
 } from './needs'
 
@@ -99,5 +99,18 @@ describe('a listing in words', () => {
     expect(districtShown(listing(), t, te)).toBe('city.districts.440106')
     expect(districtShown(listing({ district: { level: 'city', code: '440100' } }), t, te)).toBe('need.cityWide(need.cities.440100)')
     expect(districtShown(listing({ district: { level: 'district', code: '440999' } }), t, te)).toBe('440999')
+  })
+})
+
+describe('bands', () => {
+  it('put an amount and a rate cap where the pool shows them', () => {
+    expect(amountBandOf(499_999.99)).toBe('lt_500k')
+    expect(amountBandOf(500_000)).toBe('500k_1m')
+    expect(amountBandOf(1_234_000)).toBe('1m_3m')
+    expect(amountBandOf(30_000_000)).toBe('30m_plus')
+    expect(rateBandOf(3.5)).toBe('to_3_5')
+    expect(rateBandOf(3.51)).toBe('3_5_to_4_5')
+    expect(rateBandOf(6)).toBe('4_5_to_6')
+    expect(rateBandOf(8.01)).toBe('over_8')
   })
 })

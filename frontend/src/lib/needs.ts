@@ -180,6 +180,23 @@ export function toClaim(form: ClaimForm): ClaimCreate {
   }
 }
 
+// --- bands, as the pool shows them (`domain/needs/anonymise.py`) -------------------------------
+const AMOUNT_EDGES = [500_000, 1_000_000, 3_000_000, 5_000_000, 10_000_000, 30_000_000]
+const RATE_CODES = ['to_3_5', '3_5_to_4_5', '4_5_to_6', '6_to_8', 'over_8'] as const
+const RATE_EDGES_PCT = [3.5, 4.5, 6, 8]
+
+/** The band banks see of an amount asked (low ≤ amount < high). */
+export function amountBandOf(amount: number): AmountBand {
+  const n = AMOUNT_EDGES.findIndex((edge) => amount < edge)
+  return AMOUNT_BANDS[n === -1 ? AMOUNT_EDGES.length : n]
+}
+
+/** The band banks see of the highest acceptable rate, in percent (low < rate ≤ high). */
+export function rateBandOf(pct: number): (typeof RATE_CODES)[number] {
+  const n = RATE_EDGES_PCT.findIndex((edge) => pct <= edge)
+  return RATE_CODES[n === -1 ? RATE_EDGES_PCT.length : n]
+}
+
 // --- a listing in words ------------------------------------------------------------------------
 type Translate = (key: string, values?: Record<string, unknown>) => string
 
