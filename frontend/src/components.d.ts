@@ -46,6 +46,7 @@ declare module 'vue' {
     ElTable: typeof import('element-plus/es')['ElTable']
     ElTableColumn: typeof import('element-plus/es')['ElTableColumn']
     ElTag: typeof import('element-plus/es')['ElTag']
+    NeedListingFacts: typeof import('./components/NeedListingFacts.vue')['default']
     OfficeDueTag: typeof import('./components/OfficeDueTag.vue')['default']
     OfficeQueueFilter: typeof import('./components/OfficeQueueFilter.vue')['default']
     PageState: typeof import('./components/PageState.vue')['default']
@@ -53,5 +54,8 @@ declare module 'vue' {
     RouterView: typeof import('vue-router')['RouterView']
     SmeDataTag: typeof import('./components/SmeDataTag.vue')['default']
     SmeEnterpriseFields: typeof import('./components/SmeEnterpriseFields.vue')['default']
+  }
+  export interface GlobalDirectives {
+    vLoading: typeof import('element-plus/es')['ElLoadingDirective']
   }
 }

@@ -58,7 +58,8 @@ def demo_seed() -> None:
 def seed_city(settings: Settings) -> SeedReport:
     """Create the demo city in an empty database (else report what is there), and the demo
     banks' products when there are none (a database seeded before products existed gets
-    them too)."""
+    them too), then the demo needs pool when it is empty."""
+    from xinyidai.domain.demo.needs import seed_demo_needs
     from xinyidai.domain.demo.products import seed_demo_products
     from xinyidai.domain.demo.seed import seed_demo
 
@@ -67,6 +68,9 @@ def seed_city(settings: Settings) -> SeedReport:
         published = await seed_demo_products(session, redis)
         if published:
             console.print(f"[bold]demo products[/]: {published} published by the demo banks")
+        needs, claims = await seed_demo_needs(session)
+        if needs:
+            console.print(f"[bold]demo needs pool[/]: {needs} needs posted, {claims} offers made")
         return report
 
     return in_session(settings, work, redis=True)
