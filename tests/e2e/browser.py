@@ -136,9 +136,20 @@ def _impact_list(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# Waits (at most 2 s) for every finite CSS transition or animation on the page to end.
+_FINISH_ANIMATIONS = """() => Promise.race([
+  Promise.all(document.getAnimations()
+    .filter((a) => a.effect && a.effect.getTiming().iterations !== Infinity)
+    .map((a) => a.finished.catch(() => null))),
+  new Promise((resolve) => setTimeout(resolve, 2000)),
+])"""
+
+
 def check_accessibility(page: Page, where: str = "") -> None:
     """Run axe-core on the page as it is now; fail on any serious or critical violation, with a
-    readable list (rule, impact, help link, the elements and what to fix)."""
+    readable list (rule, impact, help link, the elements and what to fix). Transitions still
+    running (an alert fading in) finish first: half-faded text fails contrast for a moment."""
+    page.evaluate(_FINISH_ANIMATIONS)
     results = Axe().run(page)
     violations = [
         v for v in results.response["violations"] if v.get("impact") in {"serious", "critical"}
