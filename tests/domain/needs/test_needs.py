@@ -146,6 +146,11 @@ async def test_a_bank_claims_and_the_sme_accepts_one_claim_and_the_others_lose(
         "uscc": sme.enterprise.uscc,
     }
     assert mine[0]["consent_id"] == consent["id"]
+    await pool.act_as(sme.user)  # and that read of who it is is in the SME's access log
+    log = (await pool.client.get(f"/api/v1/enterprises/{sme.enterprise.id}/access-log")).json()
+    named = [e for e in log["items"] if e["resource"] == "need_claim"]
+    assert len(named) == 1 and named[0]["actor_role"] == "bank"
+    assert need["id"] in named[0]["purpose"]
     await pool.act_as(b.user)  # a loser is told it went elsewhere, and nothing more
     (theirs,) = (await pool.client.get(b.claims)).json()
     assert (theirs["status"], theirs["enterprise"], theirs["consent_id"]) == ("lost", None, None)

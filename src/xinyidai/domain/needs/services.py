@@ -56,6 +56,7 @@ from xinyidai.domain.needs.vocabulary import (
     NeedPurpose,
     NeedStatus,
 )
+from xinyidai.domain.profiles.access import AccessLog
 from xinyidai.infra.bounds import check_date
 from xinyidai.infra.errors import Conflict, Forbidden, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
@@ -631,7 +632,11 @@ class NeedService:
         listing.my_claim_id = claim.id
         return _bank_claim(claim, listing, None)
 
-    async def _bank_claim_outs(self, claims: Sequence[NeedClaim]) -> list[BankClaimOut]:
+    async def _bank_claim_outs(
+        self, claims: Sequence[NeedClaim], reader: Principal | None = None
+    ) -> list[BankClaimOut]:
+        """The claims as their bank sees them; naming the SME of a won claim is a read of the
+        SME's data, written to its access log for ``reader``."""
         need_ids = list({c.need_id for c in claims})
         facts = (
             _rows(await self.session.execute(_facts(select(Need).where(Need.id.in_(need_ids)))))
@@ -652,6 +657,16 @@ class NeedService:
                 need_id: SmeIdentity(enterprise_id=ent_id, name=name, uscc=uscc)
                 for need_id, ent_id, name, uscc in rows
             }
+            if reader is not None:
+                for c in claims:
+                    if c.need_id in identities:
+                        await AccessLog(self.session).record(
+                            identities[c.need_id].enterprise_id,
+                            reader,
+                            resource="need_claim",
+                            detail=f"claim {c.id}: name and USCC of the SME that accepted it",
+                            purpose=f"融资需求 need {c.need_id}",
+                        )
         out = []
         for c in claims:
             live = c.status in LIVE_CLAIMS
@@ -670,7 +685,7 @@ class NeedService:
         claims = await self.session.scalars(
             query.order_by(NeedClaim.created_at.desc(), NeedClaim.id.desc())
         )
-        return await self._bank_claim_outs(list(claims))
+        return await self._bank_claim_outs(list(claims), principal)
 
     async def _bank_own_claim(
         self, bank_id: UUID, claim_id: UUID, *, lock: bool = False
@@ -684,7 +699,8 @@ class NeedService:
     async def bank_claim(self, bank_id: UUID, claim_id: UUID, principal: Principal) -> BankClaimOut:
         """One of the bank's claims."""
         require_bank_or_admin(principal, bank_id)
-        (out,) = await self._bank_claim_outs([await self._bank_own_claim(bank_id, claim_id)])
+        claim = await self._bank_own_claim(bank_id, claim_id)
+        (out,) = await self._bank_claim_outs([claim], principal)
         return out
 
     async def withdraw_claim(

@@ -7,6 +7,7 @@ describe('readResource', () => {
     expect(readResource('public_records')).toEqual({ kind: 'public_records' })
     expect(readResource('credit_score')).toEqual({ kind: 'credit_score' })
     expect(readResource('bank_api_profile')).toEqual({ kind: 'bank_api_profile' })
+    expect(readResource('need_claim')).toEqual({ kind: 'need_claim' })
     expect(readResource('series:social_insurance')).toEqual({ kind: 'series', family: 'social_insurance' })
   })
 

@@ -3,7 +3,7 @@ import type { Family } from '@/api'
 const FAMILIES = new Set<string>(['tax', 'electricity', 'water', 'gas', 'social_insurance', 'housing_fund'])
 
 export type Resource =
-  | { kind: 'profile' | 'public_records' | 'credit_score' | 'registration' | 'bank_api_profile' | 'other' }
+  | { kind: 'profile' | 'public_records' | 'credit_score' | 'registration' | 'bank_api_profile' | 'need_claim' | 'other' }
   | { kind: 'series'; family: Family }
 
 /** What was read, from the log's resource code (`profile`, `series:tax`, …). */
@@ -12,8 +12,8 @@ export function readResource(resource: string): Resource {
     const family = resource.slice('series:'.length)
     return FAMILIES.has(family) ? { kind: 'series', family: family as Family } : { kind: 'other' }
   }
-  if (['profile', 'public_records', 'credit_score', 'registration', 'bank_api_profile'].includes(resource)) {
-    return { kind: resource as 'profile' | 'public_records' | 'credit_score' | 'registration' | 'bank_api_profile' }
+  if (['profile', 'public_records', 'credit_score', 'registration', 'bank_api_profile', 'need_claim'].includes(resource)) {
+    return { kind: resource as 'profile' | 'public_records' | 'credit_score' | 'registration' | 'bank_api_profile' | 'need_claim' }
   }
   return { kind: 'other' }
 }
