@@ -172,7 +172,7 @@ def plain_unmet(f: Facts, p: ProductIn) -> set[Criterion]:  # noqa: C901
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     rows=st.lists(facts(), min_size=1, max_size=25),
