@@ -218,6 +218,14 @@ def require_bank_or_admin(principal: Principal, bank_id: UUID) -> None:
         raise Forbidden("only the bank's own users may see this")
 
 
+def require_bank_user(principal: Principal, bank_id: UUID, action: str) -> None:
+    """Acting for a bank (publishing its products, claiming for it): its own users only;
+    admins and everyone else are refused. ``action`` completes "only the bank's own users may
+    …"."""
+    if principal.role is not Role.BANK or principal.bank_id != bank_id:
+        raise Forbidden(f"only the bank's own users may {action}")
+
+
 def require_office(principal: Principal) -> None:
     """The credit office's desk: to anyone else it does not exist."""
     if principal.role is not Role.OFFICE:

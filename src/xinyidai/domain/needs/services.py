@@ -25,6 +25,7 @@ from xinyidai.dates import CHINA_TZ, add_working_days, china_today, utc_now
 from xinyidai.domain.accounts.guards import (
     Principal,
     require_bank_or_admin,
+    require_bank_user,
     require_own_enterprise,
 )
 from xinyidai.domain.enterprises.codes import SECTION_BY_CODE, section_of_division
@@ -58,7 +59,7 @@ from xinyidai.domain.needs.vocabulary import (
 )
 from xinyidai.domain.profiles.access import AccessLog
 from xinyidai.infra.bounds import check_date
-from xinyidai.infra.errors import Conflict, Forbidden, InvalidInput, NotFound
+from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
 from xinyidai.infra.text import clean_text
 from xinyidai.models import (
     Bank,
@@ -68,7 +69,6 @@ from xinyidai.models import (
     Need,
     NeedClaim,
     ProfileSnapshot,
-    Role,
 )
 
 if TYPE_CHECKING:
@@ -105,12 +105,6 @@ def check_rate(field: str, value: Decimal) -> Decimal:
     if value != value.quantize(Decimal("0.000001")):
         raise InvalidInput.field(field, "a rate has at most 6 decimal places", "rate_precision")
     return value.normalize()
-
-
-def _require_bank_user(principal: Principal, bank_id: UUID) -> None:
-    """Only the bank's own users claim for it."""
-    if principal.role is not Role.BANK or principal.bank_id != bank_id:
-        raise Forbidden("only the bank's own users may claim for it")
 
 
 # --- what the pool shows ------------------------------------------------------------------------
@@ -589,7 +583,7 @@ class NeedService:
     ) -> BankClaimOut:
         """Claim a listing with an offer. The rate may not exceed the top of the listing's
         rate-cap band (the SME's exact cap is not shown, so it is not what is checked)."""
-        _require_bank_user(principal, bank_id)
+        require_bank_user(principal, bank_id, "claim for it")
         amount = check_amount("amount", data.amount)
         rate = check_rate("rate", data.rate)
         if len(set(data.conditions)) != len(data.conditions):
@@ -707,7 +701,7 @@ class NeedService:
         self, bank_id: UUID, claim_id: UUID, principal: Principal
     ) -> BankClaimOut:
         """Take back an open claim (the bank may claim the need again while it is open)."""
-        _require_bank_user(principal, bank_id)
+        require_bank_user(principal, bank_id, "claim for it")
         claim = await self._bank_own_claim(bank_id, claim_id, lock=True)
         if claim.status != NeedClaimStatus.OPEN:
             raise Conflict(f"this claim is {claim.status}, not open")

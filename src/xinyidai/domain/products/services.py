@@ -12,7 +12,7 @@ import msgspec
 import structlog
 from sqlalchemy import select
 
-from xinyidai.domain.accounts.guards import Principal, require_bank_or_admin
+from xinyidai.domain.accounts.guards import Principal, require_bank_or_admin, require_bank_user
 from xinyidai.domain.notifications.qualify import queue_check
 from xinyidai.domain.products import catalogue
 from xinyidai.domain.products.schemas import (
@@ -26,8 +26,8 @@ from xinyidai.domain.products.schemas import (
     VersionOut,
 )
 from xinyidai.domain.products.validation import check_product
-from xinyidai.infra.errors import Conflict, Forbidden, NotFound
-from xinyidai.models import Bank, Product, ProductVersion, Role
+from xinyidai.infra.errors import Conflict, NotFound
+from xinyidai.models import Bank, Product, ProductVersion
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -79,12 +79,6 @@ class CatalogueQuery:
         )
 
 
-def _require_bank_user(principal: Principal, bank_id: UUID) -> None:
-    """Only the bank's own users change its products (admins read them)."""
-    if principal.role is not Role.BANK or principal.bank_id != bank_id:
-        raise Forbidden("only the bank's own users may change its products")
-
-
 class ProductService:
     def __init__(self, session: AsyncSession, redis: Redis) -> None:
         self.session = session
@@ -123,7 +117,7 @@ class ProductService:
 
     async def create(self, bank_id: UUID, data: ProductIn, principal: Principal) -> ProductOut:
         """Publish a product for the bank's user: active, version 1."""
-        _require_bank_user(principal, bank_id)
+        require_bank_user(principal, bank_id, "change its products")
         return await self.publish(bank_id, data, created_by=principal.user_id)
 
     async def publish(
@@ -152,7 +146,7 @@ class ProductService:
         self, bank_id: UUID, product_id: UUID, data: ProductIn, principal: Principal
     ) -> ProductOut:
         """A new version; earlier versions stay as they were for whatever points at them."""
-        _require_bank_user(principal, bank_id)
+        require_bank_user(principal, bank_id, "change its products")
         check_product(data)
         product = await self._own(bank_id, product_id, lock=True)
         if product.status == ProductStatus.RETIRED:
@@ -176,7 +170,7 @@ class ProductService:
         self, bank_id: UUID, product_id: UUID, action: ProductAction, principal: Principal
     ) -> ProductOut:
         """Pause, resume or retire: 409 when the product is not in a status it moves from."""
-        _require_bank_user(principal, bank_id)
+        require_bank_user(principal, bank_id, "change its products")
         target, sources = _MOVES[action]
         product = await self._own(bank_id, product_id, lock=True)
         if ProductStatus(product.status) not in sources:
