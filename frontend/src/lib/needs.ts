@@ -4,6 +4,7 @@
 import type {
   AmountBand, ClaimCondition, ClaimCreate, GradeBand, Listing, NeedClaimStatus, NeedCreate, NeedPurpose, NeedStatus, SizeBand,
 } from '@/api'
+import { fractionToPct, moneyText, pctToFraction } from './amounts'
 
 export const PURPOSES: NeedPurpose[] = ['working_capital', 'equipment', 'expansion', 'orders', 'renewal', 'other']
 export const CONDITIONS: ClaimCondition[] = [
@@ -58,20 +59,7 @@ const decimals = (n: number): number => {
   return (text.split('.')[1] ?? '').length
 }
 
-/** 3.85 (percent, as typed) → "0.0385" (the API's fraction, at most six places). */
-export function pctToFraction(pct: number): string {
-  return String(Math.round(pct * 1e4) / 1e6)
-}
-
-/** "0.0385" → 3.85 */
-export function fractionToPct(fraction: string | number): number {
-  return Math.round(Number(fraction) * 1e6) / 1e4
-}
-
-/** Yuan with at most two places, as the API takes them. */
-export function moneyText(amount: number): string {
-  return String(Math.round(amount * 100) / 100)
-}
+export { fractionToPct, moneyText, pctToFraction } from './amounts'
 
 /** A field → the key of its problem under `need.problems`. */
 export type Problems = Record<string, string>

@@ -2,6 +2,7 @@
 // them (amounts in yuan, rates in percent); `problemsOf` checks every rule the server checks,
 // so the editor never sends an invalid product (the server checks again).
 import type { Eligibility, Exclusion, Flag, Grade, Guarantee, ProductIn, ProductType, RepaymentMethod, TaxGrade } from '@/api'
+import { fractionToPct, moneyText, pctToFraction } from '@/lib/amounts'
 
 export interface RuleForm {
   min_grade: Grade | ''
@@ -64,18 +65,9 @@ export function emptyForm(): ProductForm {
   }
 }
 
-/** "0.0345" → 3.45 */
-export function fractionToPct(fraction: string | number): number {
-  return Math.round(Number(fraction) * 1e6) / 1e4
-}
-
-/** 3.45 → "0.0345" (at most six decimals, as the server takes) */
-export function pctToFraction(pct: number): string {
-  return String(Math.round(pct * 1e4) / 1e6)
-}
+export { fractionToPct, pctToFraction } from '@/lib/amounts'
 
 const num = (v: string | number | null | undefined): number | null => (v == null ? null : Number(v))
-const money = (v: number): string => String(Math.round(v * 100) / 100)
 
 export function formOf(p: ProductIn): ProductForm {
   const r: Eligibility = p.eligibility ?? {}
@@ -145,8 +137,8 @@ function ruleOf(r: RuleForm): Eligibility {
   if (r.min_tax_months != null) e.min_tax_months = r.min_tax_months
   if (r.revenue_min != null || r.revenue_max != null) {
     e.revenue = {}
-    if (r.revenue_min != null) e.revenue.min = money(r.revenue_min)
-    if (r.revenue_max != null) e.revenue.max = money(r.revenue_max)
+    if (r.revenue_min != null) e.revenue.min = moneyText(r.revenue_min)
+    if (r.revenue_max != null) e.revenue.max = moneyText(r.revenue_max)
   }
   if (r.headcount_min != null || r.headcount_max != null) {
     e.headcount = {}
@@ -167,7 +159,7 @@ export function toProduct(f: ProductForm): ProductIn {
   return {
     name_zh: f.name_zh.trim(), name_en: f.name_en.trim(), type: f.type,
     summary_zh: f.summary_zh.trim(), summary_en: f.summary_en.trim(),
-    amount_min: money(f.amount_min!), amount_max: money(f.amount_max!),
+    amount_min: moneyText(f.amount_min!), amount_max: moneyText(f.amount_max!),
     term_min_months: f.term_min_months!, term_max_months: f.term_max_months!,
     rate_floor: pctToFraction(f.rate_floor_pct!), rate_ceiling: pctToFraction(f.rate_ceiling_pct!), rates_by_grade: byGrade,
     repayment_methods: [...f.repayment_methods], guarantee: f.guarantee, districts_served: [...f.districts_served],
