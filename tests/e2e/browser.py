@@ -173,6 +173,19 @@ def viewport_width(page: Page, width: int) -> Iterator[None]:
         page.set_viewport_size(before)
 
 
+def photograph(page: Page, name: str, *, fits: bool = False) -> None:
+    """The page settled, axe-core at both widths (with ``fits``, also nothing wider than the
+    screen), then its screenshots: what every walk does on each page it reaches."""
+    settle(page)
+    for width in WIDTHS:
+        with viewport_width(page, width):
+            check_accessibility(page, f"{name} at {width} px")
+            if fits:
+                overflow = page.evaluate("document.documentElement.scrollWidth") - width
+                assert overflow <= 0, f"{name} is {overflow} px wider than {width} px"
+    screenshot(page, name)
+
+
 def screenshot(page: Page, name: str, widths: tuple[int, ...] = WIDTHS) -> list[Path]:
     """Full-page PNGs of the page at each width, ``test-artifacts/screenshots/<name>-<w>.png``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

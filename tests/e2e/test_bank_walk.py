@@ -19,7 +19,11 @@ import httpx
 from playwright.sync_api import Page, Route, expect
 
 from tests.bank_fixtures import RunningBank
-from tests.e2e.browser import WIDTHS, check_accessibility, login, screenshot, settle, viewport_width
+from tests.e2e.browser import (
+    login,
+    photograph,
+    settle,
+)
 from tests.e2e.conftest import Pages
 from tests.e2e.live import DEMO_LOGINS, LiveServer
 from tests.oauth_fixtures import client_assertion, dpop_proof, new_key, public_jwks
@@ -105,14 +109,6 @@ def _register(server: LiveServer) -> BankServer:
     return BankServer(server, created.json()["client_id"], key)
 
 
-def _photograph(page: Page, name: str) -> None:
-    settle(page)
-    for width in WIDTHS:
-        with viewport_width(page, width):
-            check_accessibility(page, f"{name} at {width} px")
-    screenshot(page, name)
-
-
 def _set_webhook(pages: Pages, server: LiveServer, receiver: RunningBank) -> Page:
     """The bank's user points the platform at the bank's receiver, on the webhooks page."""
     receiver.trust_uri(f"{server.url}/.well-known/jwks.json")
@@ -163,7 +159,7 @@ def test_a_banks_site_gets_consent_pulls_and_is_refused_after_revocation(
     expect(page.get_by_test_id("oauth-consent-bank")).to_contain_text("中国工商银行")
     expect(page.get_by_test_id("oauth-consent-data")).to_contain_text("信用评分")
     expect(page.get_by_test_id("oauth-consent-unavailable")).to_have_count(0)
-    _photograph(page, "sme-oauth-consent")
+    photograph(page, "sme-oauth-consent")
     page.get_by_test_id("oauth-consent-approve").click()
     page.wait_for_url("https://bank.example/**")
     answer = parse_qs(urlsplit(page.url).query)
@@ -177,7 +173,7 @@ def test_a_banks_site_gets_consent_pulls_and_is_refused_after_revocation(
     page.goto("/sme/bank-consents")
     settle(page)
     expect(page.get_by_test_id(f"bank-consents-pulls-{consent_id}")).to_contain_text("1 次")
-    _photograph(page, "sme-bank-consents-with-a-consent")
+    photograph(page, "sme-bank-consents-with-a-consent")
     page.get_by_test_id(f"bank-consents-revoke-{consent_id}").click()
     page.get_by_test_id("bank-consents-revoke-confirm").click()
     expect(page.get_by_test_id("bank-consents-notice")).to_be_visible()
@@ -191,7 +187,7 @@ def test_a_banks_site_gets_consent_pulls_and_is_refused_after_revocation(
     assert [(e["type"], e["data"]["consent_id"]) for e in told] == [("consent.revoked", consent_id)]
     bank_page.get_by_test_id("bank-webhooks-deliveries").get_by_role("button").first.click()
     expect(bank_page.get_by_test_id("bank-webhooks-attempts")).to_contain_text("HTTP 200")
-    _photograph(bank_page, "bank-webhooks-delivered")
+    photograph(bank_page, "bank-webhooks-delivered")
     bank_page.keyboard.press("Escape")
 
     bank_page.goto("/bank/open-api")
@@ -199,4 +195,4 @@ def test_a_banks_site_gets_consent_pulls_and_is_refused_after_revocation(
     expect(bank_page.get_by_test_id("bank-open-api-usage-totals")).to_contain_text(
         "已应答 1 次，拒绝 1 次"
     )
-    _photograph(bank_page, "bank-open-api-usage")
+    photograph(bank_page, "bank-open-api-usage")

@@ -8,22 +8,16 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import WIDTHS, check_accessibility, login, screenshot, settle, viewport_width
+from tests.e2e.browser import (
+    login,
+    photograph,
+    settle,
+)
 from tests.e2e.conftest import Pages
 from tests.e2e.live import DEMO_LOGINS, LiveServer
 from xinyidai.domain.demo.city import BANKS, demo_enterprises
 
 NOTE = "新生产线的设备款，请勿外传"
-
-
-def _photograph(page: Page, name: str) -> None:
-    settle(page)
-    for width in WIDTHS:
-        with viewport_width(page, width):
-            check_accessibility(page, f"{name} at {width} px")
-            overflow = page.evaluate("document.documentElement.scrollWidth") - width
-            assert overflow <= 0, f"{name} is {overflow} px wider than {width} px"
-    screenshot(page, name)
 
 
 def _number(page: Page, testid: str, value: str) -> None:
@@ -64,7 +58,7 @@ def test_an_sme_posts_a_need_a_bank_claims_it_anonymously_and_the_sme_accepts(
     expect(listing).to_contain_text("100–300 万元")
     expect(listing).to_contain_text("4.5%–6%")
     expect(newest).to_contain_text("暂无银行报价")
-    _photograph(sme, "sme-needs")
+    photograph(sme, "sme-needs", fits=True)
 
     bank = pages.open()
     bank.goto("/login")
@@ -78,7 +72,7 @@ def test_an_sme_posts_a_need_a_bank_claims_it_anonymously_and_the_sme_accepts(
     page_text = bank.content()
     for secret in (firm.name, firm.uscc, NOTE, "1,234,000", "4.85"):
         assert secret not in page_text, f"the pool shows {secret!r}"
-    _photograph(bank, "bank-needs-pool")
+    photograph(bank, "bank-needs-pool", fits=True)
 
     bank.get_by_test_id(f"pool-claim-{need_id}").click()
     dialog = bank.get_by_test_id("pool-claim-dialog")
@@ -89,7 +83,7 @@ def test_an_sme_posts_a_need_a_bank_claims_it_anonymously_and_the_sme_accepts(
     expect(dialog).to_contain_text("年利率不得高于该需求可接受利率区间的上限")
     _number(bank, "pool-claim-rate", "4.35")
     bank.get_by_test_id("pool-claim-condition-site_visit").click()
-    _photograph(bank, "bank-needs-pool-claim")
+    photograph(bank, "bank-needs-pool-claim", fits=True)
     bank.get_by_test_id("pool-claim-confirm").click()
     expect(bank.get_by_test_id("pool-notice")).to_contain_text("已报价")
     expect(bank.get_by_test_id(f"pool-claimed-{need_id}")).to_be_visible()
@@ -112,12 +106,12 @@ def test_an_sme_posts_a_need_a_bank_claims_it_anonymously_and_the_sme_accepts(
     if tax.count():  # the demo SME authorised its tax data: share it too
         tax.click()
         chosen.append("tax")
-    _photograph(sme, "sme-needs-accept")
+    photograph(sme, "sme-needs-accept", fits=True)
     sme.get_by_test_id("needs-accept-confirm").click()
     expect(sme.get_by_test_id("needs-notice")).to_contain_text(f"已选择 {bank_name}")
     expect(sme.get_by_test_id(f"needs-status-{need_id}")).to_have_text("已选定银行")
     expect(claims).to_contain_text("已选中")
-    _photograph(sme, "sme-needs-accepted")
+    photograph(sme, "sme-needs-accepted", fits=True)
 
     bank.goto("/bank/claims")
     settle(bank)
@@ -126,11 +120,11 @@ def test_an_sme_posts_a_need_a_bank_claims_it_anonymously_and_the_sme_accepts(
     expect(won).to_contain_text(firm.uscc)
     expect(won).to_contain_text("已选中")
     expect(won).to_contain_text("¥1,200,000.00")
-    _photograph(bank, "bank-claims")
+    photograph(bank, "bank-claims", fits=True)
     bank.get_by_role("button", name="English").click()
     expect(won).to_contain_text("The enterprise chose your bank")
     expect(won).to_contain_text("Chosen")
-    _photograph(bank, "bank-claims-en")
+    photograph(bank, "bank-claims-en", fits=True)
 
     # The SME's consent to the bank, with what it chose, is on its bank-consents page.
     sme.goto("/sme/bank-consents")

@@ -7,17 +7,13 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import WIDTHS, check_accessibility, login, screenshot, settle, viewport_width
+from tests.e2e.browser import (
+    login,
+    photograph,
+    settle,
+)
 from tests.e2e.conftest import Pages
 from tests.e2e.live import DEMO_LOGINS, LiveServer
-
-
-def _photograph(page: Page, name: str) -> None:
-    settle(page)
-    for width in WIDTHS:
-        with viewport_width(page, width):
-            check_accessibility(page, f"{name} at {width} px")
-    screenshot(page, name)
 
 
 def _number(page: Page, testid: str, value: str) -> None:
@@ -47,7 +43,7 @@ def test_a_bank_publishes_a_product_that_anyone_finds_in_the_catalogue(
     bank.get_by_test_id("product-edit-save").click()
     expect(bank.get_by_text("上限低于下限。")).to_be_visible()
     expect(bank).to_have_url(f"{live_server.url}/bank/products/edit")
-    _photograph(bank, "bank-product-edit-refused")
+    photograph(bank, "bank-product-edit-refused")
     _number(bank, "product-edit-rate-floor", "3.85")
     bank.get_by_test_id("product-edit-save").click()
     bank.wait_for_url("**/bank/products?saved=*")
@@ -55,7 +51,7 @@ def test_a_bank_publishes_a_product_that_anyone_finds_in_the_catalogue(
     created = bank.get_by_test_id("bank-products-table").locator("tr", has_text="工银天河科创贷")
     created.get_by_role("button", name="v1").click()
     expect(bank.get_by_test_id("bank-products-history")).to_contain_text("平台信用等级不低于 BBB")
-    _photograph(bank, "bank-product-versions")
+    photograph(bank, "bank-product-versions")
     bank.keyboard.press("Escape")
 
     visitor = pages.open()
@@ -71,11 +67,11 @@ def test_a_bank_publishes_a_product_that_anyone_finds_in_the_catalogue(
     expect(card).to_contain_text("平台信用等级不低于 BBB")
     expect(card).to_contain_text("近12个月开票销售额不低于 ¥2,000,000.00")
     expect(card).to_contain_text("3.85%")
-    _photograph(visitor, "public-catalogue")
+    photograph(visitor, "public-catalogue")
     visitor.get_by_role("button", name="English").click()
     expect(listing).to_contain_text("ICBC Tianhe Tech Loan")
     expect(card).to_contain_text("Platform grade BBB or better")
-    _photograph(visitor, "public-catalogue-en")
+    photograph(visitor, "public-catalogue-en")
 
     sme = pages.open()
     sme.goto("/login")
@@ -88,7 +84,7 @@ def test_a_bank_publishes_a_product_that_anyone_finds_in_the_catalogue(
     expect(match).to_contain_text("预估年利率")
     if "暂不符合" in match.inner_text():
         expect(match).to_contain_text("暂不符合的原因")
-    _photograph(sme, "sme-matches")
+    photograph(sme, "sme-matches")
     eligible = sme.get_by_test_id("matches-list").locator("li", has_text="符合条件")
     assert eligible.count() > 0, "the demo SME qualifies for some demo products"
 
@@ -98,7 +94,7 @@ def test_a_bank_publishes_a_product_that_anyone_finds_in_the_catalogue(
     notices = sme.get_by_test_id("notifications-list").locator("li")
     expect(notices.first).to_contain_text("您现在符合")
     assert notices.count() >= 1
-    _photograph(sme, "sme-notifications")
+    photograph(sme, "sme-notifications")
     sme.get_by_test_id("notifications-read-all").click()
     expect(sme.get_by_test_id("notifications-unread")).to_contain_text("0 条未读")
 

@@ -17,7 +17,11 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import WIDTHS, check_accessibility, login, path_of, screenshot, settle
+from tests.e2e.browser import (
+    login,
+    photograph,
+    settle,
+)
 from tests.e2e.conftest import Pages
 from tests.e2e.live import DEMO_LOGINS, LiveServer
 from xinyidai.simulation.registry import make_resident_id, make_uscc
@@ -76,22 +80,11 @@ def _switch_to(page: Page, locale: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", locale)
 
 
-def _photograph(page: Page, name: str) -> None:
-    """axe-core at both widths, then the screenshots."""
-    settle(page)
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(150)
-        check_accessibility(page, f"{path_of(page)} at {width} px")
-    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
-    screenshot(page, name)
-
-
 def _register(page: Page, sme: NewSme, locale: str) -> None:
     page.goto("/register")
     settle(page)
     _switch_to(page, locale)
-    _photograph(page, f"walk-{locale}-register")
+    photograph(page, f"walk-{locale}-register")
     page.get_by_test_id("register-display-name").fill(sme.legal_rep)
     page.get_by_test_id("register-email").fill(sme.email)
     page.get_by_test_id("register-password").fill(sme.password)
@@ -111,7 +104,7 @@ def _register(page: Page, sme: NewSme, locale: str) -> None:
     page.wait_for_url("**/sme/claim")
     settle(page)
     expect(page.get_by_test_id("claim-uscc")).to_have_text(sme.uscc)
-    _photograph(page, f"walk-{locale}-claim")
+    photograph(page, f"walk-{locale}-claim")
 
 
 def _verify(page: Page, server: LiveServer, sme: NewSme, locale: str) -> None:
@@ -124,7 +117,7 @@ def _verify(page: Page, server: LiveServer, sme: NewSme, locale: str) -> None:
     page.locator("button[value=approve]").click()
     page.wait_for_url("**/sme/claim/callback**")
     expect(page.get_by_test_id("claim-callback-success")).to_be_visible(timeout=30_000)
-    _photograph(page, f"walk-{locale}-claim-callback")
+    photograph(page, f"walk-{locale}-claim-callback")
 
 
 def _authorise_and_sync(page: Page) -> None:
@@ -165,7 +158,7 @@ def _office_imports_a_penalty(office: Page, server: LiveServer, sme: NewSme, loc
     office.goto("/login")
     settle(office)
     _switch_to(office, locale)
-    _photograph(office, f"walk-{locale}-login")
+    photograph(office, f"walk-{locale}-login")
     login(office, server, DEMO_LOGINS["office"])
     office.get_by_test_id("nav-office.imports").click()
     settle(office)
@@ -247,7 +240,7 @@ def _office_opens_the_enterprise(office: Page, dispute_id: str, sme: NewSme, loc
     office.wait_for_url(re.compile(r"/office/enterprises/"))
     settle(office)
     expect(office.get_by_role("main")).to_contain_text(sme.uscc)
-    _photograph(office, f"walk-{locale}-office-enterprise")
+    photograph(office, f"walk-{locale}-office-enterprise")
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
