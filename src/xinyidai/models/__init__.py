@@ -1,6 +1,15 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from xinyidai.models.accounts import Role, User
+from xinyidai.models.applications import (
+    Application,
+    ApplicationDelivery,
+    ApplicationEvent,
+    BankIntake,
+    Loan,
+    LoanEvent,
+    LoanWarning,
+)
 from xinyidai.models.audit import ActorKind, AuditEntry
 from xinyidai.models.banks import Bank
 from xinyidai.models.base import Base, metadata
@@ -52,9 +61,13 @@ __all__ = [
     "AccessLogEntry",
     "ActorKind",
     "AlertStatus",
+    "Application",
+    "ApplicationDelivery",
+    "ApplicationEvent",
     "AuditEntry",
     "Bank",
     "BankConsent",
+    "BankIntake",
     "Base",
     "ClaimStatus",
     "ClientAuthMethod",
@@ -73,6 +86,9 @@ __all__ = [
     "GasMonthly",
     "HousingFundMonthly",
     "ImportStatus",
+    "Loan",
+    "LoanEvent",
+    "LoanWarning",
     "ModelActivation",
     "ModelVersion",
     "Need",

@@ -21,6 +21,7 @@ class WebhookEvent(StrEnum):
     CONSENT_REVOKED = "consent.revoked"
     CONSENT_EXPIRED = "consent.expired"
     PROFILE_UPDATED = "profile.updated"
+    LOAN_WARNING = "loan.warning"
 
 
 class DeliveryStatus(StrEnum):

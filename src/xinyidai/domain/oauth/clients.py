@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from xinyidai.domain.accounts.guards import Principal
 
-SCOPES = ("profiles", "consents")
+SCOPES = ("profiles", "consents", "applications")
 """``profiles``: pull consented profiles; ``consents``: list the consents the bank holds."""
 GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token")
 ASSERTION_ALGORITHMS = {"EC": "ES256", "RSA": "PS256", "OKP": "EdDSA"}
