@@ -59,9 +59,9 @@ def upgrade() -> None:
         sa.Column("id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("enterprise_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("bank_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
-        sa.Column("product_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("product_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column(
-            "product_version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False
+            "product_version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True
         ),
         sa.Column("consent_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("need_claim_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
@@ -113,6 +113,10 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint(
             "term_months BETWEEN 1 AND 360", name=op.f("ck_applications_term_range")
+        ),
+        sa.CheckConstraint(
+            "(product_version_id IS NOT NULL) OR (need_claim_id IS NOT NULL)",
+            name=op.f("ck_applications_product_or_claim"),
         ),
         sa.ForeignKeyConstraint(
             ["bank_id"],
@@ -274,7 +278,7 @@ def upgrade() -> None:
         sa.Column("application_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("bank_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("enterprise_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
-        sa.Column("product_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
+        sa.Column("product_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column("amount", sa.Numeric(precision=18, scale=2), nullable=False),
         sa.Column("annual_rate", sa.Numeric(precision=8, scale=6), nullable=False),
         sa.Column("term_months", sa.Integer(), nullable=False),

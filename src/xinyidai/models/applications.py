@@ -62,6 +62,10 @@ class Application(Base):
             "enterprise_id", "idempotency_key", name="uq_applications_enterprise_idempotency"
         ),
         UniqueConstraint("need_claim_id", name="uq_applications_need_claim"),
+        CheckConstraint(
+            "(product_version_id IS NOT NULL) OR (need_claim_id IS NOT NULL)",
+            name="product_or_claim",
+        ),
         Index("ix_applications_enterprise_created", "enterprise_id", "created_at"),
         Index("ix_applications_bank_id", "bank_id", "id"),
         Index("ix_applications_bank_status", "bank_id", "status"),
@@ -69,8 +73,11 @@ class Application(Base):
 
     enterprise_id: Mapped[UUID] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
     bank_id: Mapped[UUID] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
-    product_id: Mapped[UUID] = mapped_column(ForeignKey("products.id"))
-    product_version_id: Mapped[UUID] = mapped_column(ForeignKey("product_versions.id"))
+    # A product version, or (from the needs pool) the accepted claim: one of the two.
+    product_id: Mapped[UUID | None] = mapped_column(ForeignKey("products.id"), default=None)
+    product_version_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("product_versions.id"), default=None
+    )
     consent_id: Mapped[UUID] = mapped_column(ForeignKey("bank_consents.id"))
     need_claim_id: Mapped[UUID | None] = mapped_column(ForeignKey("need_claims.id"), default=None)
     # The SME user who applied; empty only for the demo city's history.
@@ -182,7 +189,7 @@ class Loan(Base):
     application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
     bank_id: Mapped[UUID] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
     enterprise_id: Mapped[UUID] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
-    product_id: Mapped[UUID] = mapped_column(ForeignKey("products.id"))
+    product_id: Mapped[UUID | None] = mapped_column(ForeignKey("products.id"), default=None)
     amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
     annual_rate: Mapped[Decimal] = mapped_column(Numeric(8, 6))
     term_months: Mapped[int] = mapped_column(Integer)
