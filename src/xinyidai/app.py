@@ -18,6 +18,10 @@ from litestar.static_files import create_static_files_router
 from xinyidai.domain.accounts.controllers import AuthController
 from xinyidai.domain.accounts.guards import authenticate_early, provide_principal
 from xinyidai.domain.accounts.sessions import SESSION_COOKIE, SessionStore
+from xinyidai.domain.applications.controllers import (
+    ApplicationController,
+    BankApplicationController,
+)
 from xinyidai.domain.banks.controllers import BankController
 from xinyidai.domain.consents.controllers import (
     AuthorizationController,
@@ -216,6 +220,8 @@ def create_app(settings: Settings) -> Litestar:
             NeedController,
             NeedsPoolController,
             BankClaimController,
+            ApplicationController,
+            BankApplicationController,
             AuthorizationController,
             BankConsentController,
             HeldConsentController,

@@ -480,6 +480,16 @@ class Settings:
             int,
         ),
     )
+    # --- applications and loans (lead) ---
+    loan_event_future_days: int = field(
+        default=0,
+        metadata=_meta(
+            "LOAN_EVENT_FUTURE_DAYS",
+            "How many days after today a bank's loan event may be dated (0: none; the demo's "
+            "sandbox banks run months in minutes, so `make run` allows their future dates)",
+            int,
+        ),
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -531,6 +541,8 @@ class Settings:
             )
         if not 1 <= self.webhook_max_attempts <= 50:
             raise SettingsError("WEBHOOK_MAX_ATTEMPTS must be between 1 and 50")
+        if not 0 <= self.loan_event_future_days <= 36600:
+            raise SettingsError("LOAN_EVENT_FUTURE_DAYS must be between 0 and 36600")
 
     def check(self) -> None:
         if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST:

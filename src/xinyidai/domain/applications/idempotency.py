@@ -60,9 +60,7 @@ async def hold(session: AsyncSession, scope: str, key: str) -> None:
         select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"{scope}\x1f{key}", 0)))
     )
     if not taken:
-        raise Conflict(
-            f"a request with this {HEADER} is still being processed: retry in a moment"
-        )
+        raise Conflict(f"a request with this {HEADER} is still being processed: retry in a moment")
 
 
 def replay_or_refuse(stored_hash: str, body_hash: str) -> None:

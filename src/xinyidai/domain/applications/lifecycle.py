@@ -62,9 +62,7 @@ def move(
     """Move ``application`` (locked by the caller) to ``to``, or 409 naming both statuses."""
     current = ApplicationStatus(application.status)
     if not may_move(current, to):
-        raise TransitionRefused(
-            f"the application is {current.value}: it cannot become {to.value}"
-        )
+        raise TransitionRefused(f"the application is {current.value}: it cannot become {to.value}")
     now = now or utc_now()
     application.status = to
     application.status_at = now

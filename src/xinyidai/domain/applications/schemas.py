@@ -126,9 +126,9 @@ class ApplicationOut(msgspec.Struct, kw_only=True):
     enterprise_uscc: str
     bank_id: UUID
     bank_name: str
-    product_id: UUID
-    product_version_id: UUID
-    product_version: int
+    product_id: Annotated[UUID | None, Meta(description="Null for an offer from the needs pool")]
+    product_version_id: UUID | None
+    product_version: Annotated[int, Meta(description="0 for an offer from the needs pool")]
     product_name_zh: str
     product_name_en: str
     product_type: ProductType

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from xinyidai.dates import china_today
+from xinyidai.domain.applications.services import ApplicationService
 from xinyidai.domain.accounts.guards import require_own_enterprise
 from xinyidai.domain.consents.bank_consents import BankConsentService
 from xinyidai.domain.consents.schemas import BankConsentCreate
@@ -23,6 +24,7 @@ class AcceptFlow:
     def __init__(self, session: AsyncSession) -> None:
         self.needs = NeedService(session)
         self.consents = BankConsentService(session)
+        self.applications = ApplicationService(session)
 
     async def accept(
         self,
@@ -36,7 +38,8 @@ class AcceptFlow:
         which the platform must hold live authorizations for, plus ``score``), the need
         accepted, the claim won, every other open claim lost. The consent is granted before
         anything changes, so a refused consent (422) leaves the need and its claims as they
-        were; the request's transaction holds the rest together."""
+        were; the request's transaction holds the rest together, with the application the
+        acceptance makes (the claim's offer, delivered to the bank like any other)."""
         require_own_enterprise(principal, enterprise_id)
         need, claim = await self.needs.lock_for_accept(
             enterprise_id, need_id, claim_id, today=china_today()
@@ -53,4 +56,12 @@ class AcceptFlow:
             principal,
         )
         won = await self.needs.settle(need, claim, consent.id)
-        return Accepted(need=await self.needs.need_out(need), claim=won, consent=consent)
+        application = await self.applications.from_claim(
+            claim, need.purpose, need.note, consent.id, principal
+        )
+        return Accepted(
+            need=await self.needs.need_out(need),
+            claim=won,
+            consent=consent,
+            application_id=application.id,
+        )

@@ -206,3 +206,6 @@ class Accepted(msgspec.Struct, kw_only=True):
     need: NeedOut
     claim: SmeClaimOut
     consent: BankConsentOut
+    application_id: Annotated[
+        UUID, Meta(description="The application the acceptance made, delivered to the bank")
+    ]

@@ -14,6 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
 from litestar.types import Receive, Scope, Send
 
+from xinyidai.domain.applications.openapi_controllers import BankApplicationApiController
 from xinyidai.domain.openapi_bank.auth import MOUNT
 from xinyidai.domain.openapi_bank.controllers import BankApiController
 from xinyidai.infra.db import provide_transaction
@@ -22,7 +23,7 @@ from xinyidai.infra.http import CheckedRequest, problem_handler
 
 def create_bank_api(state: State, version: str) -> Litestar:
     return Litestar(
-        route_handlers=[BankApiController],
+        route_handlers=[BankApiController, BankApplicationApiController],
         dependencies={"db": Provide(provide_transaction)},
         exception_handlers={Exception: problem_handler},
         request_class=CheckedRequest,
