@@ -172,7 +172,7 @@ class Caller:
             f"{ISSUER}/oauth/token",
             data={
                 "grant_type": "client_credentials",
-                "scope": "profiles consents",
+                "scope": "profiles consents applications",
                 "client_id": bank.client_id,
                 "client_assertion_type": ASSERTION_TYPE,
                 "client_assertion": client_assertion(bank.key, bank.client_id, ISSUER),
@@ -241,7 +241,16 @@ def _exercise(
 
 def test_the_document_is_the_bank_apis_own(arranged: Arranged) -> None:
     paths = set(arranged.schema.raw_schema["paths"])
-    assert paths == {"/profiles/{uscc}", "/consents"}
+    assert paths == {
+        "/profiles/{uscc}",
+        "/consents",
+        "/reason-codes",
+        "/applications",
+        "/applications/{application_id}",
+        "/applications/{application_id}/review",
+        "/applications/{application_id}/decision",
+        "/loans/{loan_id}/events",
+    }
     assert arranged.schema.raw_schema["components"]["securitySchemes"]["dpop"]["scheme"] == "DPoP"
 
 

@@ -19,6 +19,7 @@ def test_the_event_types_are_the_issues() -> None:
         "consent.revoked",
         "consent.expired",
         "profile.updated",
+        "loan.warning",
     ]
 
 

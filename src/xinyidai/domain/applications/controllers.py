@@ -128,7 +128,7 @@ class BankApplicationController(Controller):
         bank_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         applications: NamedDependency[ApplicationService],
-        status: ApplicationStatus | None = None,
+        status: Annotated[ApplicationStatus | None, QueryParameter()] = None,
         limit: Limit = 20,
         offset: Offset = 0,
     ) -> ApplicationPage:

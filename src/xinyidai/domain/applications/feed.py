@@ -75,7 +75,7 @@ class BankFeed:
         )
         now = utc_now()
         done = 0
-        for application, delivery in rows.tuples():
+        for application, delivery in rows:
             delivery.status = OutboxStatus.DELIVERED
             delivery.delivered_at = now
             if application.status == ApplicationStatus.SUBMITTED:

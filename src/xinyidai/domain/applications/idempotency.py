@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
@@ -50,8 +51,20 @@ def check_key(key: str) -> str:
 def request_hash(body: Any) -> str:
     """A stable hash of a request body (its decoded, normalised form: key order, number
     spelling and whitespace do not matter)."""
-    canonical = msgspec.json.encode(msgspec.to_builtins(body), order="sorted")
+    plain = _normal(msgspec.to_builtins(body, builtin_types=(Decimal,)))
+    canonical = msgspec.json.encode(plain, order="sorted")
     return hashlib.sha256(canonical).hexdigest()
+
+
+def _normal(value: Any) -> Any:
+    """Numbers by value (``500000`` is ``500000.00``); containers walked."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normal(v) for v in value]
+    return value
 
 
 async def hold(session: AsyncSession, scope: str, key: str) -> None:

@@ -60,8 +60,8 @@ def event_out(e: LoanEvent) -> LoanEventOut:
         loan_id=e.loan_id,
         kind=e.kind,
         occurred_on=e.occurred_on,
-        amount=e.amount,
-        interest=e.interest,
+        amount=views.money(e.amount),
+        interest=views.money(e.interest),
         days_overdue=e.days_overdue,
         note=e.note,
         recorded_at=e.created_at,
@@ -128,7 +128,7 @@ class LoanService:
             .limit(limit)
             .offset(offset)
         )
-        return [views.loan_out(loan, status) for loan, status in rows.tuples()]
+        return [views.loan_out(loan, status) for loan, status in rows]
 
     async def record(
         self,

@@ -39,6 +39,19 @@ NO_PRODUCT = {"name_zh": "融资需求对接", "name_en": "Financing need", "typ
 """What an application from the needs pool shows where a product's name would be."""
 
 
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal | None) -> Decimal | None:
+    """Yuan to the cent, as stored (an object not yet reloaded may hold more digits)."""
+    return value.quantize(CENT) if value is not None else None
+
+
+def rate(value: Decimal | None) -> Decimal | None:
+    """A rate without trailing zeros (``0.0435``, not ``0.043500``)."""
+    return value.normalize() if value is not None else None
+
+
 def outstanding(loan: Loan) -> Decimal:
     return (
         (loan.disbursed_amount or Decimal(0))
@@ -53,22 +66,22 @@ def loan_out(loan: Loan, status: ApplicationStatus | str) -> LoanOut:
         application_id=loan.application_id,
         bank_id=loan.bank_id,
         enterprise_id=loan.enterprise_id,
-        amount=loan.amount,
-        annual_rate=loan.annual_rate,
+        amount=loan.amount.quantize(CENT),
+        annual_rate=loan.annual_rate.normalize(),
         term_months=loan.term_months,
         unsecured=loan.unsecured,
         status=ApplicationStatus(status),
         approved_on=loan.approved_on,
-        disbursed_amount=loan.disbursed_amount,
+        disbursed_amount=money(loan.disbursed_amount),
         disbursed_on=loan.disbursed_on,
         maturity_on=loan.maturity_on,
-        principal_repaid=loan.principal_repaid,
-        interest_paid=loan.interest_paid,
-        outstanding=outstanding(loan),
+        principal_repaid=loan.principal_repaid.quantize(CENT),
+        interest_paid=loan.interest_paid.quantize(CENT),
+        outstanding=outstanding(loan).quantize(CENT),
         overdue_since=loan.overdue_since,
-        overdue_amount=loan.overdue_amount,
+        overdue_amount=money(loan.overdue_amount),
         defaulted_on=loan.defaulted_on,
-        loss_amount=loan.loss_amount,
+        loss_amount=money(loan.loss_amount),
         settled_on=loan.settled_on,
     )
 
@@ -79,8 +92,8 @@ def decision_of(a: Application) -> Decision | None:
     approved = a.approved_amount is not None
     return Decision(
         outcome="approve" if approved else "reject",
-        amount=a.approved_amount,
-        annual_rate=a.approved_rate,
+        amount=money(a.approved_amount),
+        annual_rate=rate(a.approved_rate),
         term_months=a.approved_term_months,
         reason=a.reject_reason,
         note=a.decision_note,
@@ -164,7 +177,7 @@ def application_out(a: Application, r: Related) -> ApplicationOut:
         product_name_zh=content["name_zh"],
         product_name_en=content["name_en"],
         product_type=ProductType(content["type"]),
-        amount=a.amount,
+        amount=a.amount.quantize(CENT),
         term_months=a.term_months,
         purpose=a.purpose,
         note=a.note,
@@ -218,7 +231,7 @@ def document(a: Application, r: Related, base_url: str) -> ApplicationDocument:
             "type": content["type"],
             "need_claim_id": str(a.need_claim_id) if a.need_claim_id else None,
         },
-        amount=a.amount,
+        amount=a.amount.quantize(CENT),
         term_months=a.term_months,
         purpose=a.purpose,
         note=a.note,

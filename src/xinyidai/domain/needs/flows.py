@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from xinyidai.dates import china_today
-from xinyidai.domain.applications.services import ApplicationService
 from xinyidai.domain.accounts.guards import require_own_enterprise
+from xinyidai.domain.applications.services import ApplicationService
 from xinyidai.domain.consents.bank_consents import BankConsentService
 from xinyidai.domain.consents.schemas import BankConsentCreate
 from xinyidai.domain.needs.schemas import AcceptClaim, Accepted
