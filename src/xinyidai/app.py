@@ -18,6 +18,8 @@ from litestar.static_files import create_static_files_router
 from xinyidai.domain.accounts.controllers import AuthController
 from xinyidai.domain.accounts.guards import authenticate_early, provide_principal
 from xinyidai.domain.accounts.sessions import SESSION_COOKIE, SessionStore
+from xinyidai.domain.applications.intake_controllers import BankIntakeController
+from xinyidai.domain.applications.office_controllers import OfficeDeliveryController
 from xinyidai.domain.banks.controllers import BankController
 from xinyidai.domain.consents.controllers import (
     AuthorizationController,
@@ -189,7 +191,8 @@ def create_app(settings: Settings) -> Litestar:
             "oauth_keys": KeyStore(db_sessions.write, cipher),  # access-token keys
             "identity": identity,
             "signer": Signer.from_settings(settings),  # receipts; published at jwks
-            "webhook_policy": DestinationPolicy.from_settings(settings),  # bank webhook URLs
+            # bank webhook URLs, and the URLs of banks' intakes (issue 16)
+            "webhook_policy": DestinationPolicy.from_settings(settings),
         }
     )
     bank_api = create_bank_api(state, __version__)
@@ -208,6 +211,8 @@ def create_app(settings: Settings) -> Litestar:
             EnterpriseController,
             BankController,
             WebhookController,
+            BankIntakeController,
+            OfficeDeliveryController,
             ApiUsageController,
             BankProductController,
             CatalogueController,
