@@ -111,14 +111,10 @@ class DeadLetters:
         if after is not None:
             query = query.where(ApplicationDelivery.id < after)
         rows = (
-            (
-                await self.session.execute(
-                    query.order_by(ApplicationDelivery.id.desc()).limit(limit + 1)
-                )
+            await self.session.execute(
+                query.order_by(ApplicationDelivery.id.desc()).limit(limit + 1)
             )
-            .tuples()
-            .all()
-        )
+        ).all()
         more = len(rows) > limit
         rows = rows[:limit]
         return OfficeDeliveryPage(
@@ -133,16 +129,12 @@ class DeadLetters:
         bank). Audit-logged with who did it."""
         require_role(principal, Role.OFFICE)
         row = (
-            (
-                await self.session.execute(
-                    self._rows()
-                    .where(ApplicationDelivery.id == delivery_id)
-                    .with_for_update(of=ApplicationDelivery)
-                )
+            await self.session.execute(
+                self._rows()
+                .where(ApplicationDelivery.id == delivery_id)
+                .with_for_update(of=ApplicationDelivery)
             )
-            .tuples()
-            .one_or_none()
-        )
+        ).one_or_none()
         if row is None:
             raise NotFound("no such delivery")
         delivery, bank, application, enterprise = row

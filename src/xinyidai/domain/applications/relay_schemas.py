@@ -30,16 +30,19 @@ class IntakeIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     intake_url: IntakeUrl
     token_url: IntakeUrl
     client_id: Annotated[str, Meta(min_length=1, max_length=200)]
-    client_secret: Annotated[
-        str | None,
-        Meta(
-            min_length=8,
-            max_length=500,
-            description="Write-only; required when the intake is first set, left out to keep "
-            "the stored one",
-        ),
-    ] = None
-    scope: Annotated[str | None, Meta(min_length=1, max_length=200)] = None
+    client_secret: (
+        Annotated[
+            str,
+            Meta(
+                min_length=8,
+                max_length=500,
+                description="Write-only; required when the intake is first set, left out (or "
+                "null) to keep the stored one",
+            ),
+        ]
+        | None
+    ) = None
+    scope: Annotated[str, Meta(min_length=1, max_length=200)] | None = None
 
 
 class IntakeOut(msgspec.Struct, kw_only=True):
