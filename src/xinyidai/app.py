@@ -22,6 +22,8 @@ from xinyidai.domain.applications.controllers import (
     ApplicationController,
     BankApplicationController,
 )
+from xinyidai.domain.applications.intake_controllers import BankIntakeController
+from xinyidai.domain.applications.office_controllers import OfficeDeliveryController
 from xinyidai.domain.banks.controllers import BankController
 from xinyidai.domain.consents.controllers import (
     AuthorizationController,
@@ -193,7 +195,8 @@ def create_app(settings: Settings) -> Litestar:
             "oauth_keys": KeyStore(db_sessions.write, cipher),  # access-token keys
             "identity": identity,
             "signer": Signer.from_settings(settings),  # receipts; published at jwks
-            "webhook_policy": DestinationPolicy.from_settings(settings),  # bank webhook URLs
+            # bank webhook URLs, and the URLs of banks' intakes (issue 16)
+            "webhook_policy": DestinationPolicy.from_settings(settings),
         }
     )
     bank_api = create_bank_api(state, __version__)
@@ -212,6 +215,8 @@ def create_app(settings: Settings) -> Litestar:
             EnterpriseController,
             BankController,
             WebhookController,
+            BankIntakeController,
+            OfficeDeliveryController,
             ApiUsageController,
             BankProductController,
             CatalogueController,

@@ -20,8 +20,10 @@ log = structlog.get_logger(__name__)
 
 
 async def startup(ctx: dict[str, Any], settings: Settings) -> None:
+    from xinyidai.domain.applications.relay import ApplicationRelay
     from xinyidai.domain.providers.http import HttpDataProvider
     from xinyidai.domain.webhooks.delivery import WebhookSender
+    from xinyidai.infra.crypto import FieldCipher
     from xinyidai.infra.signing import Signer
 
     assert settings.database_url
@@ -37,6 +39,7 @@ async def startup(ctx: dict[str, Any], settings: Settings) -> None:
         provider=None,
         signer=signer,  # signs the sync's authorization receipts and the webhooks
         webhooks=WebhookSender(settings, signer),
+        relay=ApplicationRelay(settings, FieldCipher(settings.data_key_bytes)),  # issue 16
     )
     if settings.provider_url:
         ctx["provider"] = HttpDataProvider.from_settings(settings)
@@ -49,6 +52,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
     webhooks = ctx.get("webhooks")
     if webhooks is not None:
         await webhooks.aclose()
+    relay = ctx.get("relay")
+    if relay is not None:
+        await relay.aclose()
     engine = ctx.get("engine")
     if engine is not None:
         await engine.dispose()
@@ -187,6 +193,26 @@ async def expire_needs(ctx: dict[str, Any]) -> dict[str, int]:
         return await NeedService(session).expire()
 
 
+# --- the application relay (issue 16) ---------------------------------------------------------
+async def deliver_application(ctx: dict[str, Any], *, delivery_id: str) -> dict[str, Any]:
+    """One attempt at delivering an application to its bank's intake (queued after the commit
+    that wrote or reopened the delivery, and again after each failed attempt, at its backoff)."""
+    status = await ctx["relay"].deliver(ctx["sessions"], UUID(delivery_id))
+    return {"status": status.value if status is not None else "not_due"}
+
+
+async def sweep_application_deliveries(ctx: dict[str, Any]) -> dict[str, int]:
+    """Every minute: queue again the application deliveries whose job was lost."""
+    from xinyidai.domain.applications.relay import sweep_deliveries
+
+    return await sweep_deliveries(ctx["sessions"], ctx["settings"])
+
+
+RELAY_FUNCTIONS = [deliver_application, sweep_application_deliveries]
+RELAY_CRON_JOBS = [(sweep_application_deliveries, "* * * * *")]
+# --- end of the application relay ---------------------------------------------------------------
+
+
 FUNCTIONS = [
     sync_enterprise,
     sync_all,
@@ -201,6 +227,7 @@ FUNCTIONS = [
     sweep_webhooks,
     notify_expired_consents,
     expire_needs,
+    *RELAY_FUNCTIONS,
 ]
 CRON_JOBS = [
     (sync_all, "0 3 1 * *"),  # 03:00 on the 1st: last month's figures
@@ -212,4 +239,5 @@ CRON_JOBS = [
     (notify_expired_consents, "5 * * * *"),  # hourly: consent.expired webhooks
     (find_new_qualifiers, "*/15 * * * *"),  # the backstop of "you now qualify"
     (expire_needs, "*/15 * * * *"),  # needs past their deadline, claims past their time
+    *RELAY_CRON_JOBS,
 ]

@@ -480,6 +480,44 @@ class Settings:
             int,
         ),
     )
+    # --- the application relay (issue 16): delivering applications to the banks' intakes ------
+    # (the intake URLs pass the same destination policy as webhook URLs: WEBHOOK_ALLOW_HTTP,
+    # WEBHOOK_ALLOW_PRIVATE)
+    relay_timeout: float = field(
+        default=10.0,
+        metadata=_meta(
+            "RELAY_TIMEOUT",
+            "Seconds each exchange of an application delivery may take (the bank's token "
+            "endpoint, its intake); at most 60",
+            float,
+        ),
+    )
+    relay_backoff_base: float = field(
+        default=30.0,
+        metadata=_meta(
+            "RELAY_BACKOFF_BASE",
+            "Seconds before the second attempt at delivering an application; each later wait "
+            "doubles (with jitter: between half and all of it) up to `RELAY_BACKOFF_CAP`",
+            float,
+        ),
+    )
+    relay_backoff_cap: float = field(
+        default=1800.0,
+        metadata=_meta(
+            "RELAY_BACKOFF_CAP",
+            "The longest wait, in seconds, between attempts at delivering an application",
+            float,
+        ),
+    )
+    relay_max_attempts: int = field(
+        default=20,
+        metadata=_meta(
+            "RELAY_MAX_ATTEMPTS",
+            "Attempts at delivering an application to its bank before it is given up (`dead`, "
+            "listed for the credit office, which may requeue it)",
+            int,
+        ),
+    )
     # --- applications and loans (lead) ---
     loan_event_future_days: int = field(
         default=0,
@@ -544,6 +582,16 @@ class Settings:
         if not 0 <= self.loan_event_future_days <= 36600:
             raise SettingsError("LOAN_EVENT_FUTURE_DAYS must be between 0 and 36600")
 
+    def _check_relay(self) -> None:
+        if not 0 < self.relay_timeout <= 60:
+            raise SettingsError("RELAY_TIMEOUT must be more than 0 and at most 60 seconds")
+        if not 0 < self.relay_backoff_base <= self.relay_backoff_cap:
+            raise SettingsError(
+                "RELAY_BACKOFF_BASE must be more than 0 and at most RELAY_BACKOFF_CAP"
+            )
+        if not 1 <= self.relay_max_attempts <= 100:
+            raise SettingsError("RELAY_MAX_ATTEMPTS must be between 1 and 100")
+
     def check(self) -> None:
         if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST:
             if self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
@@ -565,6 +613,7 @@ class Settings:
         self._check_oauth()
         self._check_audit()
         self._check_webhooks()
+        self._check_relay()
 
         if self.provider_concurrency < 1 or self.sync_concurrency < 1:
             raise SettingsError("PROVIDER_CONCURRENCY and SYNC_CONCURRENCY must be at least 1")

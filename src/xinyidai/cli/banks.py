@@ -120,3 +120,112 @@ def create_client(
             return out
 
         click.echo(json.dumps(in_session(settings, work), ensure_ascii=False, indent=2))
+
+
+# --- a bank's intake (issue 16): where the relay delivers its applications ----------------------
+@banks_group.group("intake")
+def intake_group() -> None:
+    """Where the platform delivers a bank's applications (its intake)."""
+
+
+async def _bank_id(session: Any, bank_code: str) -> Any:
+    from sqlalchemy import select
+
+    from xinyidai.models import Bank
+
+    bank_id = await session.scalar(select(Bank.id).where(Bank.short_code == bank_code))
+    if bank_id is None:
+        raise click.ClickException(f"no bank with the code {bank_code}")
+    return bank_id
+
+
+def _intakes(session: Any, settings: Any) -> Any:
+    from xinyidai.domain.applications.intakes import BankIntakes
+    from xinyidai.infra.crypto import FieldCipher
+    from xinyidai.infra.destinations import DestinationPolicy
+
+    return BankIntakes(
+        session, FieldCipher(settings.data_key_bytes), DestinationPolicy.from_settings(settings)
+    )
+
+
+@intake_group.command("set")
+@click.argument("bank_code")
+@click.option("--intake-url", required=True, help="Where applications are POSTed.")
+@click.option("--token-url", required=True, help="The bank's OAuth token endpoint.")
+@click.option("--client-id", required=True, help="The platform's client at the bank.")
+@click.option(
+    "--client-secret",
+    default=None,
+    help="Its secret (asked for when left out and the intake is new; kept when it exists).",
+)
+@click.option("--scope", default=None, help="The scope to ask the token for, if any.")
+def set_intake(
+    bank_code: str,
+    intake_url: str,
+    token_url: str,
+    client_id: str,
+    client_secret: str | None,
+    scope: str | None,
+) -> None:
+    """Set the intake of the bank BANK_CODE (URLs checked as bank webhook URLs are); prints it
+    as JSON, without the secret."""
+    import json
+
+    import msgspec
+
+    from xinyidai.domain.applications.relay_schemas import IntakeIn
+
+    with engines(load_settings(), need_redis=False) as settings:
+
+        async def work(session: Any, _: Any) -> dict[str, Any]:
+            from xinyidai.domain.applications.intakes import intake_of
+
+            bank_id = await _bank_id(session, bank_code)
+            secret = client_secret
+            if secret is None and await intake_of(session, bank_id) is None:
+                secret = click.prompt("client secret", hide_input=True)
+            data = IntakeIn(
+                intake_url=intake_url,
+                token_url=token_url,
+                client_id=client_id,
+                client_secret=secret,
+                scope=scope,
+            )
+            out = await _intakes(session, settings).configure(bank_id, data)
+            result: dict[str, Any] = msgspec.to_builtins(out)
+            return result
+
+        click.echo(json.dumps(in_session(settings, work), ensure_ascii=False, indent=2))
+
+
+@intake_group.command("show")
+@click.argument("bank_code")
+def show_intake(bank_code: str) -> None:
+    """Print the intake of the bank BANK_CODE as JSON (null when it polls)."""
+    import json
+
+    import msgspec
+
+    with engines(load_settings(), need_redis=False) as settings:
+
+        async def work(session: Any, _: Any) -> Any:
+            from xinyidai.domain.applications.intakes import intake_of, intake_out
+
+            intake = await intake_of(session, await _bank_id(session, bank_code))
+            return None if intake is None else msgspec.to_builtins(intake_out(intake))
+
+        click.echo(json.dumps(in_session(settings, work), ensure_ascii=False, indent=2))
+
+
+@intake_group.command("remove")
+@click.argument("bank_code")
+def remove_intake(bank_code: str) -> None:
+    """Remove the intake of the bank BANK_CODE: it polls for its applications from now on."""
+    with engines(load_settings(), need_redis=False) as settings:
+
+        async def work(session: Any, _: Any) -> None:
+            await _intakes(session, settings).unconfigure(await _bank_id(session, bank_code))
+
+        in_session(settings, work)
+        click.echo("removed")

@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { ApiUsageUsageData, ApiUsageUsageErrors, ApiUsageUsageResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankClaimGetClaimData, BankClaimGetClaimErrors, BankClaimGetClaimResponses, BankClaimListClaimsData, BankClaimListClaimsErrors, BankClaimListClaimsResponses, BankClaimWithdrawData, BankClaimWithdrawErrors, BankClaimWithdrawResponses, BankClientListClientsData, BankClientListClientsErrors, BankClientListClientsResponses, BankClientRegisterData, BankClientRegisterErrors, BankClientRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankProductCreateData, BankProductCreateErrors, BankProductCreateResponses, BankProductEditData, BankProductEditErrors, BankProductEditResponses, BankProductListProductsData, BankProductListProductsErrors, BankProductListProductsResponses, BankProductMoveData, BankProductMoveErrors, BankProductMoveResponses, BankProductVersionsData, BankProductVersionsErrors, BankProductVersionsResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, CatalogueCatalogueData, CatalogueCatalogueErrors, CatalogueCatalogueResponses, CatalogueProductData, CatalogueProductErrors, CatalogueProductResponses, CatalogueSchemaData, CatalogueSchemaErrors, CatalogueSchemaResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, HeldConsentHeldData, HeldConsentHeldErrors, HeldConsentHeldResponses, JwksData, JwksResponses, MatchMatchesData, MatchMatchesErrors, MatchMatchesResponses, NeedAcceptData, NeedAcceptErrors, NeedAcceptResponses, NeedClaimsData, NeedClaimsErrors, NeedClaimsResponses, NeedGetNeedData, NeedGetNeedErrors, NeedGetNeedResponses, NeedListNeedsData, NeedListNeedsErrors, NeedListNeedsResponses, NeedPostNeedData, NeedPostNeedErrors, NeedPostNeedResponses, NeedsPoolClaimData, NeedsPoolClaimErrors, NeedsPoolClaimResponses, NeedsPoolListingData, NeedsPoolListingErrors, NeedsPoolListingResponses, NeedsPoolPoolData, NeedsPoolPoolErrors, NeedsPoolPoolResponses, NeedWithdrawData, NeedWithdrawErrors, NeedWithdrawResponses, NotificationNotificationsData, NotificationNotificationsErrors, NotificationNotificationsResponses, NotificationReadAllData, NotificationReadAllErrors, NotificationReadAllResponses, NotificationReadData, NotificationReadErrors, NotificationReadResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses, WebhookDeliveriesData, WebhookDeliveriesErrors, WebhookDeliveriesResponses, WebhookRemoveWebhookData, WebhookRemoveWebhookErrors, WebhookRemoveWebhookResponses, WebhookSetWebhookData, WebhookSetWebhookErrors, WebhookSetWebhookResponses, WebhookWebhookData, WebhookWebhookErrors, WebhookWebhookResponses } from './types.gen';
+import type { ApiUsageUsageData, ApiUsageUsageErrors, ApiUsageUsageResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankClaimGetClaimData, BankClaimGetClaimErrors, BankClaimGetClaimResponses, BankClaimListClaimsData, BankClaimListClaimsErrors, BankClaimListClaimsResponses, BankClaimWithdrawData, BankClaimWithdrawErrors, BankClaimWithdrawResponses, BankClientListClientsData, BankClientListClientsErrors, BankClientListClientsResponses, BankClientRegisterData, BankClientRegisterErrors, BankClientRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankIntakeRemoveData, BankIntakeRemoveErrors, BankIntakeRemoveResponses, BankIntakeSetData, BankIntakeSetErrors, BankIntakeSetResponses, BankIntakeShowData, BankIntakeShowErrors, BankIntakeShowResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankProductCreateData, BankProductCreateErrors, BankProductCreateResponses, BankProductEditData, BankProductEditErrors, BankProductEditResponses, BankProductListProductsData, BankProductListProductsErrors, BankProductListProductsResponses, BankProductMoveData, BankProductMoveErrors, BankProductMoveResponses, BankProductVersionsData, BankProductVersionsErrors, BankProductVersionsResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, CatalogueCatalogueData, CatalogueCatalogueErrors, CatalogueCatalogueResponses, CatalogueProductData, CatalogueProductErrors, CatalogueProductResponses, CatalogueSchemaData, CatalogueSchemaErrors, CatalogueSchemaResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, HeldConsentHeldData, HeldConsentHeldErrors, HeldConsentHeldResponses, JwksData, JwksResponses, MatchMatchesData, MatchMatchesErrors, MatchMatchesResponses, NeedAcceptData, NeedAcceptErrors, NeedAcceptResponses, NeedClaimsData, NeedClaimsErrors, NeedClaimsResponses, NeedGetNeedData, NeedGetNeedErrors, NeedGetNeedResponses, NeedListNeedsData, NeedListNeedsErrors, NeedListNeedsResponses, NeedPostNeedData, NeedPostNeedErrors, NeedPostNeedResponses, NeedsPoolClaimData, NeedsPoolClaimErrors, NeedsPoolClaimResponses, NeedsPoolListingData, NeedsPoolListingErrors, NeedsPoolListingResponses, NeedsPoolPoolData, NeedsPoolPoolErrors, NeedsPoolPoolResponses, NeedWithdrawData, NeedWithdrawErrors, NeedWithdrawResponses, NotificationNotificationsData, NotificationNotificationsErrors, NotificationNotificationsResponses, NotificationReadAllData, NotificationReadAllErrors, NotificationReadAllResponses, NotificationReadData, NotificationReadErrors, NotificationReadResponses, OfficeDeliveryDeliveriesData, OfficeDeliveryDeliveriesErrors, OfficeDeliveryDeliveriesResponses, OfficeDeliveryRequeueData, OfficeDeliveryRequeueErrors, OfficeDeliveryRequeueResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses, WebhookDeliveriesData, WebhookDeliveriesErrors, WebhookDeliveriesResponses, WebhookRemoveWebhookData, WebhookRemoveWebhookErrors, WebhookRemoveWebhookResponses, WebhookSetWebhookData, WebhookSetWebhookErrors, WebhookSetWebhookResponses, WebhookWebhookData, WebhookWebhookErrors, WebhookWebhookResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -198,6 +198,49 @@ export const heldConsentHeld = <ThrowOnError extends boolean = false>(options: O
         }],
     url: '/api/v1/banks/{bank_id}/consents',
     ...options
+});
+
+/**
+ * Remove the bank's intake: it polls for its applications from now on
+ */
+export const bankIntakeRemove = <ThrowOnError extends boolean = false>(options: Options<BankIntakeRemoveData, ThrowOnError>) => (options.client ?? client).delete<BankIntakeRemoveResponses, BankIntakeRemoveErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/intake',
+    ...options
+});
+
+/**
+ * Where the platform delivers the bank's applications (its own users only); null when it has none and polls instead. The client secret is never shown
+ */
+export const bankIntakeShow = <ThrowOnError extends boolean = false>(options: Options<BankIntakeShowData, ThrowOnError>) => (options.client ?? client).get<BankIntakeShowResponses, BankIntakeShowErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/intake',
+    ...options
+});
+
+/**
+ * Set the bank's intake: its URL, and the token endpoint and client the platform uses to call it (OAuth 2.0 client credentials); both URLs https with a public host
+ */
+export const bankIntakeSet = <ThrowOnError extends boolean = false>(options: Options<BankIntakeSetData, ThrowOnError>) => (options.client ?? client).put<BankIntakeSetResponses, BankIntakeSetErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/intake',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -880,6 +923,32 @@ export const consentRequestAnswer = <ThrowOnError extends boolean = false>(optio
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Applications' deliveries to their banks, newest first: dead letters unless another status is asked for (the credit office only)
+ */
+export const officeDeliveryDeliveries = <ThrowOnError extends boolean = false>(options?: Options<OfficeDeliveryDeliveriesData, ThrowOnError>) => (options?.client ?? client).get<OfficeDeliveryDeliveriesResponses, OfficeDeliveryDeliveriesErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/deliveries',
+    ...options
+});
+
+/**
+ * Deliver a dead or failed application again: attempts from zero, the first one now (audit-logged)
+ */
+export const officeDeliveryRequeue = <ThrowOnError extends boolean = false>(options: Options<OfficeDeliveryRequeueData, ThrowOnError>) => (options.client ?? client).post<OfficeDeliveryRequeueResponses, OfficeDeliveryRequeueErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/deliveries/{delivery_id}/requeue',
+    ...options
 });
 
 /**

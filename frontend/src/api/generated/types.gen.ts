@@ -134,17 +134,9 @@ export type ApiUsageOut = {
 };
 
 /**
- * AttemptOut
+ * ApplicationStatus
  */
-export type AttemptOut = {
-    at: string;
-    duration_ms: number;
-    error: string | null;
-    /**
-     * The bank's answer; null if none came
-     */
-    status_code: number | null;
-};
+export type ApplicationStatus = 'submitted' | 'delivered' | 'under_review' | 'approved' | 'rejected' | 'disbursed' | 'repaying' | 'settled' | 'defaulted' | 'withdrawn';
 
 /**
  * AuthorizationCreate
@@ -465,10 +457,34 @@ export type CountRange = {
 export type Criterion = 'min_grade' | 'max_pd' | 'industries' | 'districts' | 'districts_served' | 'min_years_operating' | 'min_tax_grade' | 'required_families' | 'min_tax_months' | 'revenue' | 'headcount' | 'max_arrears_months' | 'max_penalties_12m' | 'exclusions' | 'flags';
 
 /**
+ * DeliveryApplication
+ */
+export type DeliveryApplication = {
+    /**
+     * Yuan, a decimal string
+     */
+    amount: string;
+    enterprise_name: string;
+    id: string;
+    status: ApplicationStatus;
+    submitted_at: string;
+    uscc: string;
+};
+
+/**
+ * DeliveryBank
+ */
+export type DeliveryBank = {
+    id: string;
+    name: string;
+    short_code: string;
+};
+
+/**
  * DeliveryOut
  */
 export type DeliveryOut = {
-    attempt_log: Array<AttemptOut>;
+    attempt_log: Array<WebhooksSchemasAttemptOut>;
     attempts: number;
     created_at: string;
     delivered_at: string | null;
@@ -890,6 +906,39 @@ export type IndustryShown = {
 };
 
 /**
+ * IntakeIn
+ */
+export type IntakeIn = {
+    client_id: string;
+    /**
+     * Write-only; required when the intake is first set, left out (or null) to keep the stored one
+     */
+    client_secret?: string | null;
+    /**
+     * https:// with a public host (http:// and private addresses only where the deployment allows them, as for webhook URLs)
+     */
+    intake_url: string;
+    scope?: string | null;
+    /**
+     * https:// with a public host (http:// and private addresses only where the deployment allows them, as for webhook URLs)
+     */
+    token_url: string;
+};
+
+/**
+ * IntakeOut
+ */
+export type IntakeOut = {
+    bank_id: string;
+    client_id: string;
+    created_at: string;
+    intake_url: string;
+    scope: string | null;
+    token_url: string;
+    updated_at: string;
+};
+
+/**
  * JwkSet
  */
 export type JwkSet = {
@@ -1168,6 +1217,42 @@ export type NotificationPage = {
 };
 
 /**
+ * OfficeDeliveryOut
+ */
+export type OfficeDeliveryOut = {
+    application: DeliveryApplication;
+    attempt_log: Array<ApplicationsRelaySchemasAttemptOut>;
+    attempts: number;
+    bank: DeliveryBank;
+    created_at: string;
+    delivered_at: string | null;
+    /**
+     * Also the Idempotency-Key the bank receives
+     */
+    id: string;
+    last_error: string | null;
+    last_status_code: number | null;
+    /**
+     * When the next attempt is due; null when none is
+     */
+    next_attempt_at: string | null;
+    requeued_by: string | null;
+    status: OutboxStatus;
+};
+
+/**
+ * OfficeDeliveryPage
+ */
+export type OfficeDeliveryPage = {
+    items: Array<OfficeDeliveryOut>;
+    limit: number;
+    /**
+     * Pass as `cursor` for the next (older) page; null on the last page
+     */
+    next_cursor: string | null;
+};
+
+/**
  * Organisation
  */
 export type Organisation = {
@@ -1183,6 +1268,13 @@ export type Organisation = {
      */
     verified?: boolean | null;
 };
+
+/**
+ * OutboxStatus
+ *
+ * Where an application's delivery to its bank stands.
+ */
+export type OutboxStatus = 'pending' | 'failed' | 'delivered' | 'dead' | 'poll';
 
 /**
  * Problem
@@ -1772,7 +1864,33 @@ export type WebhookEndpointOut = {
  *
  * What the platform tells banks about (the ``type`` of a delivery).
  */
-export type WebhookEvent = 'consent.revoked' | 'consent.expired' | 'profile.updated';
+export type WebhookEvent = 'consent.revoked' | 'consent.expired' | 'profile.updated' | 'loan.warning';
+
+/**
+ * AttemptOut
+ */
+export type ApplicationsRelaySchemasAttemptOut = {
+    at: string;
+    duration_ms: number;
+    error: string | null;
+    /**
+     * The intake's answer; null if none came
+     */
+    status_code: number | null;
+};
+
+/**
+ * AttemptOut
+ */
+export type WebhooksSchemasAttemptOut = {
+    at: string;
+    duration_ms: number;
+    error: string | null;
+    /**
+     * The bank's answer; null if none came
+     */
+    status_code: number | null;
+};
 
 export type JwksData = {
     body?: never;
@@ -2343,6 +2461,139 @@ export type HeldConsentHeldResponses = {
 };
 
 export type HeldConsentHeldResponse = HeldConsentHeldResponses[keyof HeldConsentHeldResponses];
+
+export type BankIntakeRemoveData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/intake';
+};
+
+export type BankIntakeRemoveErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankIntakeRemoveError = BankIntakeRemoveErrors[keyof BankIntakeRemoveErrors];
+
+export type BankIntakeRemoveResponses = {
+    /**
+     * Request fulfilled, nothing follows
+     */
+    204: void;
+};
+
+export type BankIntakeRemoveResponse = BankIntakeRemoveResponses[keyof BankIntakeRemoveResponses];
+
+export type BankIntakeShowData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/intake';
+};
+
+export type BankIntakeShowErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankIntakeShowError = BankIntakeShowErrors[keyof BankIntakeShowErrors];
+
+export type BankIntakeShowResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: IntakeOut | null;
+};
+
+export type BankIntakeShowResponse = BankIntakeShowResponses[keyof BankIntakeShowResponses];
+
+export type BankIntakeSetData = {
+    body: IntakeIn;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/intake';
+};
+
+export type BankIntakeSetErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankIntakeSetError = BankIntakeSetErrors[keyof BankIntakeSetErrors];
+
+export type BankIntakeSetResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: IntakeOut;
+};
+
+export type BankIntakeSetResponse = BankIntakeSetResponses[keyof BankIntakeSetResponses];
 
 export type NeedsPoolPoolData = {
     body?: never;
@@ -4544,6 +4795,105 @@ export type ConsentRequestAnswerResponses = {
 };
 
 export type ConsentRequestAnswerResponse = ConsentRequestAnswerResponses[keyof ConsentRequestAnswerResponses];
+
+export type OfficeDeliveryDeliveriesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Where an application's delivery to its bank stands.
+         */
+        status?: OutboxStatus;
+        bank_id?: string | null;
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/office/deliveries';
+};
+
+export type OfficeDeliveryDeliveriesErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeDeliveryDeliveriesError = OfficeDeliveryDeliveriesErrors[keyof OfficeDeliveryDeliveriesErrors];
+
+export type OfficeDeliveryDeliveriesResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: OfficeDeliveryPage;
+};
+
+export type OfficeDeliveryDeliveriesResponse = OfficeDeliveryDeliveriesResponses[keyof OfficeDeliveryDeliveriesResponses];
+
+export type OfficeDeliveryRequeueData = {
+    body?: never;
+    path: {
+        delivery_id: string;
+    };
+    query?: never;
+    url: '/api/v1/office/deliveries/{delivery_id}/requeue';
+};
+
+export type OfficeDeliveryRequeueErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeDeliveryRequeueError = OfficeDeliveryRequeueErrors[keyof OfficeDeliveryRequeueErrors];
+
+export type OfficeDeliveryRequeueResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: OfficeDeliveryOut;
+};
+
+export type OfficeDeliveryRequeueResponse = OfficeDeliveryRequeueResponses[keyof OfficeDeliveryRequeueResponses];
 
 export type OfficeDisputesData = {
     body?: never;

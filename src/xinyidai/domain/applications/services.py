@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from xinyidai.dates import china_today, utc_now
 from xinyidai.domain.accounts.guards import Principal, require_bank_user, require_own_enterprise
 from xinyidai.domain.applications import idempotency, lifecycle, views
+from xinyidai.domain.applications.relay import queue_delivery
 from xinyidai.domain.applications.schemas import (
     ApplicationCreate,
     ApplicationOut,
@@ -44,7 +45,6 @@ from xinyidai.domain.products.catalogue import product_out
 from xinyidai.domain.products.schemas import Guarantee, ProductIn, ProductStatus
 from xinyidai.domain.profiles import snapshots
 from xinyidai.domain.scoring.services import latest_score
-from xinyidai.infra.db import enqueue_after_commit
 from xinyidai.infra.errors import Conflict, FieldError, InvalidInput, NotFound
 from xinyidai.models import (
     Application,
@@ -63,10 +63,8 @@ if TYPE_CHECKING:
 
     from xinyidai.models import NeedClaim
 
-DELIVER_JOB = "deliver_application"
 
-
-def queue_delivery(session: AsyncSession, application: Application) -> ApplicationDelivery:
+def outbox_row(session: AsyncSession, application: Application) -> ApplicationDelivery:
     """The application's outbox row, delivered by the relay once the transaction commits (and
     by the sweeper if that enqueue is lost)."""
     delivery = ApplicationDelivery(
@@ -77,10 +75,6 @@ def queue_delivery(session: AsyncSession, application: Application) -> Applicati
     )
     session.add(delivery)
     return delivery
-
-
-def _enqueue(session: AsyncSession, delivery: ApplicationDelivery) -> None:
-    enqueue_after_commit(session, DELIVER_JOB, delivery_id=str(delivery.id))
 
 
 class ApplicationService:
@@ -171,9 +165,9 @@ class ApplicationService:
         lifecycle.start(
             self.session, application, Actor.SME, str(principal.user_id), now=now, detail=detail
         )
-        delivery = queue_delivery(self.session, application)
+        delivery = outbox_row(self.session, application)
         await self.session.flush()
-        _enqueue(self.session, delivery)
+        queue_delivery(self.session, delivery.id)
 
     async def from_claim(
         self,
