@@ -61,12 +61,13 @@ async def test_the_bank_receives_the_document_and_the_application_moves_to_deliv
             "version": 1,
             "name": "信用快贷" + document["product"]["name"].removeprefix("信用快贷"),
             "type": "credit",
+            "need_claim_id": None,
         },
         "amount": "480000.50",
         "term_months": 12,
         "purpose": "working_capital",
         "note": None,
-        "eligibility": {"eligible": True, "unmet": []},
+        "eligibility": {"eligible": True, "unmet": [], "profile_version": None},
         "grade": "B",
         "consent": {
             "id": str(application.consent_id),
@@ -77,6 +78,7 @@ async def test_the_bank_receives_the_document_and_the_application_moves_to_deliv
             "profile": f"{base}/openapi/v1/profiles/{a.enterprise.uscc}",
             "decision": f"{base}/openapi/v1/applications/{application.id}/decision",
         },
+        "loan_id": None,
     }
     assert document["submitted_at"].endswith("Z")
     assert Decimal(document["amount"]) == Decimal("480000.50")

@@ -70,8 +70,10 @@ class Eligibility(msgspec.Struct, kw_only=True):
     """The matching engine's verdict when the SME applied (an ineligible SME may apply)."""
 
     eligible: bool
-    profile_version: Annotated[int | None, Meta(description="The profile it was judged on")]
     unmet: list[Unmet]
+    profile_version: Annotated[
+        int | None, Meta(description="The profile it was judged on")
+    ] = None
 
 
 class Decision(msgspec.Struct, kw_only=True):
