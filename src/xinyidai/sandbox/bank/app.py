@@ -100,7 +100,7 @@ def create_bank_app(
     months_per_minute: float = 2.0,
     attempts: int = 4,
     backoff: float = 0.5,
-) -> SandboxBank:
+) -> Litestar:
     """The sandbox bank.
 
     Webhooks: ``platform_jwks`` (a JWK Set or :class:`PlatformKeys`) and/or
