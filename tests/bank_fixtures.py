@@ -6,7 +6,8 @@ trusts the test platform's public keys (``PLATFORM_SIGNER``, the key every
 may point it at a running platform's JWKS URL instead (``trust_uri``).
 
 ``sandbox_bank`` (function): the same service, reset (faults, what it received, the keys it
-trusts) before and after the test.
+trusts, its intake's counts and tokens) before and after the test. Its intake accepts and counts
+applications (no automation: it is not told a platform client).
 """
 
 from __future__ import annotations
@@ -31,6 +32,22 @@ class RunningBank:
     @property
     def webhook_url(self) -> str:
         return f"{self.url}/webhooks"
+
+    @property
+    def intake_url(self) -> str:
+        """Where the relay delivers applications (guarded by :attr:`token_url`'s tokens, for
+        the client ``DEFAULT_INTAKE_CLIENT_ID`` / ``DEFAULT_INTAKE_CLIENT_SECRET``)."""
+        return f"{self.url}/intake/applications"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.url}/oauth/token"
+
+    def intake(self) -> dict[str, Any]:
+        """The intake's counters (received, accepted, duplicates, by key, by application,
+        violations)."""
+        summary: dict[str, Any] = self.app.state.intake.summary()
+        return summary
 
     @property
     def faults(self) -> BankFaultPlan:

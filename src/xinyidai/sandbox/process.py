@@ -142,20 +142,38 @@ def sandbox_bank(
     bank_id: str | None = None,
     host: str = "127.0.0.1",
     timeout: float = 30.0,
+    platform_url: str | None = None,
+    client_id: str | None = None,
+    key_file: str | None = None,
+    intake_client_id: str | None = None,
+    intake_client_secret: str | None = None,
+    months_per_minute: float | None = None,
 ) -> Iterator[str]:
     """Start the sandbox bank on ``host:port``, verifying webhooks with the platform's keys
     at ``platform_jwks_uri`` (or in ``platform_jwks_file``); yield its base URL (webhooks go
-    to ``<url>/webhooks``); stop it on exit."""
+    to ``<url>/webhooks``, applications to ``<url>/intake/applications``, the relay's token
+    requests to ``<url>/oauth/token``); stop it on exit.
+
+    With ``platform_url``, ``client_id`` and ``key_file`` (the bank's ``private_key_jwt``
+    client at the platform and its private JWK), it reviews, decides and lends by itself on a
+    demo clock of ``months_per_minute``. ``intake_client_secret`` goes on standard input."""
     arguments = ["bank", "--host", host, "--port", str(port)]
-    if platform_jwks_uri:
-        arguments += ["--platform-jwks-uri", platform_jwks_uri]
-    if platform_jwks_file:
-        arguments += ["--platform-jwks", platform_jwks_file]
-    if bank_id:
-        arguments += ["--bank-id", bank_id]
+    options = {
+        "--platform-jwks-uri": platform_jwks_uri,
+        "--platform-jwks": platform_jwks_file,
+        "--bank-id": bank_id,
+        "--platform-url": platform_url,
+        "--client-id": client_id,
+        "--key-file": key_file,
+        "--intake-client-id": intake_client_id,
+        "--months-per-minute": None if months_per_minute is None else str(months_per_minute),
+    }
+    for option, value in options.items():
+        if value:
+            arguments += [option, value]
     with _serve(
         arguments,
-        stdin=[],
+        stdin=[intake_client_secret or ""],
         url=f"http://{host}:{port}",
         ready_path="/_sandbox/webhooks",
         name="sandbox bank",

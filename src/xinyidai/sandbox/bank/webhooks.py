@@ -1,9 +1,7 @@
-"""The sandbox bank: a stand-in for a bank's own server, as the platform's webhooks reach it.
+"""The sandbox bank's webhook receiver: the platform's signed webhooks, as they reach a bank.
 
-A Litestar app of its own (not part of the platform's app), written from the bank's side of the
-contract (it does not import the platform's webhook code): what a bank developer would build
-from the README. For now it receives webhooks; the applications issue grows it into an
-automated bank (its decisions and outcomes through the bank API) beside these routes.
+Written from the bank's side of the contract (it does not import the platform's webhook code):
+what a bank developer would build from the README.
 
 ``POST /webhooks``
     A webhook from the platform. Verified by :func:`verify_webhook` against the platform's
@@ -16,21 +14,12 @@ automated bank (its decisions and outcomes through the bank API) beside these ro
     delivery gets 401 with ``{"error": "signature_…"}`` naming the broken rule. An event id seen
     before is acknowledged (200, ``duplicate``) and not processed again: platforms retry.
 
-Test controls (a sandbox has no secrets to protect; never expose it beyond loopback):
-
-* ``app.state.received`` (``GET /_sandbox/webhooks``): every request to ``/webhooks`` in
-  order, with its outcome (``accepted``, ``duplicate``, ``refused``, ``fault``), the verified
-  header, the event, or the refusal.
-* ``app.state.faults`` (:class:`BankFaultPlan`, ``POST /_sandbox/faults``): fail the next
-  deliveries: ``{"fail_next": N}`` (HTTP 500 N times), or ``{"kind": …, "times": N}`` with a
-  kind of :data:`BANK_FAULT_KINDS`; ``{"persistent": kind}`` fails every one until cleared.
-  A fault answers before the signature is looked at, as an outage would.
-* :func:`reset` (``POST /_sandbox/reset``) forgets faults and what was received.
-
-Run it alone with ``python -m xinyidai.sandbox bank --port 8102 --platform-jwks-uri URL
-[--bank-id ID]`` (or ``--platform-jwks FILE``); its webhook URL is then
-``http://127.0.0.1:8102/webhooks`` (a development platform accepts http and loopback only with
-``WEBHOOK_ALLOW_HTTP`` and ``WEBHOOK_ALLOW_PRIVATE``).
+Test controls: ``app.state.received`` (``GET /_sandbox/webhooks``): every request to
+``/webhooks`` in order, with its outcome (``accepted``, ``duplicate``, ``refused``, ``fault``),
+the verified header, the event, or the refusal; ``app.state.faults`` (:class:`BankFaultPlan`):
+``{"fail_next": N}`` (HTTP 500 N times), or ``{"kind": …, "times": N}`` with a kind of
+:data:`BANK_FAULT_KINDS`; ``{"persistent": kind}`` fails every one until cleared. A fault
+answers before the signature is looked at, as an outage would.
 """
 
 from __future__ import annotations
@@ -40,18 +29,17 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
 from joserfc import jws
 from joserfc.errors import JoseError
-from litestar import Litestar, Request, Response, get, post
+from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import QueryParameter
 
 from xinyidai.dates import utc_now
-from xinyidai.sandbox.faults import FaultQueue, arm_faults, show_faults
+from xinyidai.sandbox.faults import FaultQueue
 from xinyidai.sandbox.receipts import PlatformKeys
 
 SIGNATURE_TYPE = "xyd-webhook+jws"
@@ -188,13 +176,6 @@ async def verify_webhook(
     return header, event
 
 
-def reset(app: Litestar) -> None:
-    """Forget faults and everything received."""
-    app.state.faults.clear()
-    app.state.received.clear()
-    app.state.processed.clear()
-
-
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
@@ -251,55 +232,3 @@ async def received(
     """What ``/webhooks`` received, oldest first (``?outcome=accepted`` keeps one outcome)."""
     items = [e for e in state.received if outcome is None or e.get("outcome") == outcome]
     return {"received": items}
-
-
-@post("/_sandbox/reset", status_code=200)
-async def reset_bank(request: Request[Any, Any, Any]) -> dict[str, bool]:
-    reset(request.app)
-    return {"reset": True}
-
-
-def create_bank_app(
-    *,
-    platform_jwks: Mapping[str, Any] | PlatformKeys | None = None,
-    platform_jwks_uri: str | None = None,
-    bank_id: str | None = None,
-    max_age: int = DEFAULT_MAX_AGE,
-    faults: BankFaultPlan | None = None,
-) -> Litestar:
-    """The sandbox bank. ``platform_jwks`` (a JWK Set or :class:`PlatformKeys`) and/or
-    ``platform_jwks_uri`` are the platform's public keys; with neither, every webhook is
-    refused. ``bank_id``: this bank's id at the platform, which webhooks must be addressed to
-    (unset: any bank's are accepted, the sandbox standing in for several)."""
-    if isinstance(platform_jwks, PlatformKeys):
-        keys = platform_jwks
-        if platform_jwks_uri is not None:
-            keys.jwks_uri = platform_jwks_uri
-    else:
-        keys = PlatformKeys(static=platform_jwks, jwks_uri=platform_jwks_uri)
-    state = State(
-        {
-            "platform_keys": keys,
-            "bank_id": bank_id,
-            "max_age": max_age,
-            "faults": faults if faults is not None else BankFaultPlan(),
-            "received": [],
-            "processed": set(),
-        }
-    )
-    return Litestar(
-        route_handlers=[receive_webhook, received, show_faults, arm_faults, reset_bank],
-        state=state,
-        openapi_config=None,
-    )
-
-
-__all__ = [
-    "BANK_FAULT_KINDS",
-    "BankFaultPlan",
-    "PlatformKeys",
-    "SignatureRefused",
-    "create_bank_app",
-    "reset",
-    "verify_webhook",
-]
