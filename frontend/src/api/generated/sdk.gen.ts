@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { ApiUsageUsageData, ApiUsageUsageErrors, ApiUsageUsageResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankClaimGetClaimData, BankClaimGetClaimErrors, BankClaimGetClaimResponses, BankClaimListClaimsData, BankClaimListClaimsErrors, BankClaimListClaimsResponses, BankClaimWithdrawData, BankClaimWithdrawErrors, BankClaimWithdrawResponses, BankClientListClientsData, BankClientListClientsErrors, BankClientListClientsResponses, BankClientRegisterData, BankClientRegisterErrors, BankClientRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankIntakeRemoveData, BankIntakeRemoveErrors, BankIntakeRemoveResponses, BankIntakeSetData, BankIntakeSetErrors, BankIntakeSetResponses, BankIntakeShowData, BankIntakeShowErrors, BankIntakeShowResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankProductCreateData, BankProductCreateErrors, BankProductCreateResponses, BankProductEditData, BankProductEditErrors, BankProductEditResponses, BankProductListProductsData, BankProductListProductsErrors, BankProductListProductsResponses, BankProductMoveData, BankProductMoveErrors, BankProductMoveResponses, BankProductVersionsData, BankProductVersionsErrors, BankProductVersionsResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, CatalogueCatalogueData, CatalogueCatalogueErrors, CatalogueCatalogueResponses, CatalogueProductData, CatalogueProductErrors, CatalogueProductResponses, CatalogueSchemaData, CatalogueSchemaErrors, CatalogueSchemaResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, HeldConsentHeldData, HeldConsentHeldErrors, HeldConsentHeldResponses, JwksData, JwksResponses, MatchMatchesData, MatchMatchesErrors, MatchMatchesResponses, NeedAcceptData, NeedAcceptErrors, NeedAcceptResponses, NeedClaimsData, NeedClaimsErrors, NeedClaimsResponses, NeedGetNeedData, NeedGetNeedErrors, NeedGetNeedResponses, NeedListNeedsData, NeedListNeedsErrors, NeedListNeedsResponses, NeedPostNeedData, NeedPostNeedErrors, NeedPostNeedResponses, NeedsPoolClaimData, NeedsPoolClaimErrors, NeedsPoolClaimResponses, NeedsPoolListingData, NeedsPoolListingErrors, NeedsPoolListingResponses, NeedsPoolPoolData, NeedsPoolPoolErrors, NeedsPoolPoolResponses, NeedWithdrawData, NeedWithdrawErrors, NeedWithdrawResponses, NotificationNotificationsData, NotificationNotificationsErrors, NotificationNotificationsResponses, NotificationReadAllData, NotificationReadAllErrors, NotificationReadAllResponses, NotificationReadData, NotificationReadErrors, NotificationReadResponses, OfficeDeliveryDeliveriesData, OfficeDeliveryDeliveriesErrors, OfficeDeliveryDeliveriesResponses, OfficeDeliveryRequeueData, OfficeDeliveryRequeueErrors, OfficeDeliveryRequeueResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses, WebhookDeliveriesData, WebhookDeliveriesErrors, WebhookDeliveriesResponses, WebhookRemoveWebhookData, WebhookRemoveWebhookErrors, WebhookRemoveWebhookResponses, WebhookSetWebhookData, WebhookSetWebhookErrors, WebhookSetWebhookResponses, WebhookWebhookData, WebhookWebhookErrors, WebhookWebhookResponses } from './types.gen';
+import type { ApiUsageUsageData, ApiUsageUsageErrors, ApiUsageUsageResponses, ApplicationGetApplicationData, ApplicationGetApplicationErrors, ApplicationGetApplicationResponses, ApplicationListApplicationsData, ApplicationListApplicationsErrors, ApplicationListApplicationsResponses, ApplicationSubmitData, ApplicationSubmitErrors, ApplicationSubmitResponses, ApplicationWithdrawData, ApplicationWithdrawErrors, ApplicationWithdrawResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankApplicationApplicationData, BankApplicationApplicationErrors, BankApplicationApplicationResponses, BankApplicationDecideData, BankApplicationDecideErrors, BankApplicationDecideResponses, BankApplicationInboxData, BankApplicationInboxErrors, BankApplicationInboxResponses, BankApplicationListLoansData, BankApplicationListLoansErrors, BankApplicationListLoansResponses, BankApplicationLoanEventData, BankApplicationLoanEventErrors, BankApplicationLoanEventResponses, BankApplicationReviewData, BankApplicationReviewErrors, BankApplicationReviewResponses, BankClaimGetClaimData, BankClaimGetClaimErrors, BankClaimGetClaimResponses, BankClaimListClaimsData, BankClaimListClaimsErrors, BankClaimListClaimsResponses, BankClaimWithdrawData, BankClaimWithdrawErrors, BankClaimWithdrawResponses, BankClientListClientsData, BankClientListClientsErrors, BankClientListClientsResponses, BankClientRegisterData, BankClientRegisterErrors, BankClientRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankIntakeRemoveData, BankIntakeRemoveErrors, BankIntakeRemoveResponses, BankIntakeSetData, BankIntakeSetErrors, BankIntakeSetResponses, BankIntakeShowData, BankIntakeShowErrors, BankIntakeShowResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankProductCreateData, BankProductCreateErrors, BankProductCreateResponses, BankProductEditData, BankProductEditErrors, BankProductEditResponses, BankProductListProductsData, BankProductListProductsErrors, BankProductListProductsResponses, BankProductMoveData, BankProductMoveErrors, BankProductMoveResponses, BankProductVersionsData, BankProductVersionsErrors, BankProductVersionsResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, CatalogueCatalogueData, CatalogueCatalogueErrors, CatalogueCatalogueResponses, CatalogueProductData, CatalogueProductErrors, CatalogueProductResponses, CatalogueSchemaData, CatalogueSchemaErrors, CatalogueSchemaResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, HeldConsentHeldData, HeldConsentHeldErrors, HeldConsentHeldResponses, JwksData, JwksResponses, MatchMatchesData, MatchMatchesErrors, MatchMatchesResponses, NeedAcceptData, NeedAcceptErrors, NeedAcceptResponses, NeedClaimsData, NeedClaimsErrors, NeedClaimsResponses, NeedGetNeedData, NeedGetNeedErrors, NeedGetNeedResponses, NeedListNeedsData, NeedListNeedsErrors, NeedListNeedsResponses, NeedPostNeedData, NeedPostNeedErrors, NeedPostNeedResponses, NeedsPoolClaimData, NeedsPoolClaimErrors, NeedsPoolClaimResponses, NeedsPoolListingData, NeedsPoolListingErrors, NeedsPoolListingResponses, NeedsPoolPoolData, NeedsPoolPoolErrors, NeedsPoolPoolResponses, NeedWithdrawData, NeedWithdrawErrors, NeedWithdrawResponses, NotificationNotificationsData, NotificationNotificationsErrors, NotificationNotificationsResponses, NotificationReadAllData, NotificationReadAllErrors, NotificationReadAllResponses, NotificationReadData, NotificationReadErrors, NotificationReadResponses, OfficeDeliveryDeliveriesData, OfficeDeliveryDeliveriesErrors, OfficeDeliveryDeliveriesResponses, OfficeDeliveryRequeueData, OfficeDeliveryRequeueErrors, OfficeDeliveryRequeueResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses, WebhookDeliveriesData, WebhookDeliveriesErrors, WebhookDeliveriesResponses, WebhookRemoveWebhookData, WebhookRemoveWebhookErrors, WebhookRemoveWebhookResponses, WebhookSetWebhookData, WebhookSetWebhookErrors, WebhookSetWebhookResponses, WebhookWebhookData, WebhookWebhookErrors, WebhookWebhookResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -22,6 +22,64 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
  * The platform's public signing keys (JWK Set, RFC 7517)
  */
 export const jwks = <ThrowOnError extends boolean = false>(options?: Options<JwksData, ThrowOnError>) => (options?.client ?? client).get<JwksResponses, unknown, ThrowOnError>({ url: '/.well-known/jwks.json', ...options });
+
+/**
+ * The SME's applications, newest first
+ */
+export const applicationListApplications = <ThrowOnError extends boolean = false>(options?: Options<ApplicationListApplicationsData, ThrowOnError>) => (options?.client ?? client).get<ApplicationListApplicationsResponses, ApplicationListApplicationsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/applications',
+    ...options
+});
+
+/**
+ * Apply for a product: the application, the bank's consent and its delivery, in one step
+ *
+ * Send an `Idempotency-Key`: the same key and body return the first result (with `Idempotent-Replayed: true`); another body 422; while the first is in flight, 409.
+ */
+export const applicationSubmit = <ThrowOnError extends boolean = false>(options: Options<ApplicationSubmitData, ThrowOnError>) => (options.client ?? client).post<ApplicationSubmitResponses, ApplicationSubmitErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/applications',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * One application with its timeline
+ */
+export const applicationGetApplication = <ThrowOnError extends boolean = false>(options: Options<ApplicationGetApplicationData, ThrowOnError>) => (options.client ?? client).get<ApplicationGetApplicationResponses, ApplicationGetApplicationErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/applications/{application_id}',
+    ...options
+});
+
+/**
+ * Withdraw an application before the bank decides
+ */
+export const applicationWithdraw = <ThrowOnError extends boolean = false>(options: Options<ApplicationWithdrawData, ThrowOnError>) => (options.client ?? client).post<ApplicationWithdrawResponses, ApplicationWithdrawErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/applications/{application_id}/withdraw',
+    ...options
+});
 
 /**
  * Log in with e-mail and password
@@ -113,6 +171,62 @@ export const apiUsageUsage = <ThrowOnError extends boolean = false>(options: Opt
             type: 'apiKey'
         }],
     url: '/api/v1/banks/{bank_id}/api-usage',
+    ...options
+});
+
+/**
+ * The bank's inbox: applications to it, newest first
+ */
+export const bankApplicationInbox = <ThrowOnError extends boolean = false>(options: Options<BankApplicationInboxData, ThrowOnError>) => (options.client ?? client).get<BankApplicationInboxResponses, BankApplicationInboxErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/applications',
+    ...options
+});
+
+/**
+ * One application to the bank, with its timeline
+ */
+export const bankApplicationApplication = <ThrowOnError extends boolean = false>(options: Options<BankApplicationApplicationData, ThrowOnError>) => (options.client ?? client).get<BankApplicationApplicationResponses, BankApplicationApplicationErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/applications/{application_id}',
+    ...options
+});
+
+/**
+ * Approve (amount, annual rate, term) or reject (a reason code)
+ */
+export const bankApplicationDecide = <ThrowOnError extends boolean = false>(options: Options<BankApplicationDecideData, ThrowOnError>) => (options.client ?? client).post<BankApplicationDecideResponses, BankApplicationDecideErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/applications/{application_id}/decision',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Mark an application under review
+ */
+export const bankApplicationReview = <ThrowOnError extends boolean = false>(options: Options<BankApplicationReviewData, ThrowOnError>) => (options.client ?? client).post<BankApplicationReviewResponses, BankApplicationReviewErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/applications/{application_id}/review',
     ...options
 });
 
@@ -236,6 +350,38 @@ export const bankIntakeSet = <ThrowOnError extends boolean = false>(options: Opt
             type: 'apiKey'
         }],
     url: '/api/v1/banks/{bank_id}/intake',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * The bank's loans, newest first
+ */
+export const bankApplicationListLoans = <ThrowOnError extends boolean = false>(options: Options<BankApplicationListLoansData, ThrowOnError>) => (options.client ?? client).get<BankApplicationListLoansResponses, BankApplicationListLoansErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/loans',
+    ...options
+});
+
+/**
+ * Report a loan event (disbursed, repayment, overdue, default, settled)
+ *
+ * Send an `Idempotency-Key`: a replay records nothing new.
+ */
+export const bankApplicationLoanEvent = <ThrowOnError extends boolean = false>(options: Options<BankApplicationLoanEventData, ThrowOnError>) => (options.client ?? client).post<BankApplicationLoanEventResponses, BankApplicationLoanEventErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/loans/{loan_id}/events',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -22,6 +22,10 @@ export type AcceptClaim = {
  * Accepted
  */
 export type Accepted = {
+    /**
+     * The application the acceptance made, delivered to the bank
+     */
+    application_id: string;
     claim: SmeClaimOut;
     consent: BankConsentOut;
     need: NeedOut;
@@ -64,6 +68,13 @@ export type ActivationOut = {
     reason: string;
     version: string;
 };
+
+/**
+ * Actor
+ *
+ * Who made a transition.
+ */
+export type Actor = 'sme' | 'bank' | 'bank_api' | 'platform';
 
 /**
  * AlertClose
@@ -131,6 +142,86 @@ export type ApiUsageOut = {
      * Last day counted: today
      */
     until: string;
+};
+
+/**
+ * ApplicationCreate
+ */
+export type ApplicationCreate = {
+    /**
+     * Yuan, within the product's range
+     */
+    amount: string;
+    consent: ConsentGrant;
+    note?: string | null;
+    product_id: string;
+    /**
+     * The version the SME saw: if the bank has changed the product since, 409 (read it again). Default: the current version
+     */
+    product_version_id?: string | null;
+    purpose: NeedPurpose;
+    /**
+     * Months, within the product's range
+     */
+    term_months: number;
+};
+
+/**
+ * ApplicationOut
+ */
+export type ApplicationOut = {
+    amount: string;
+    bank_id: string;
+    bank_name: string;
+    consent_id: string;
+    decision?: Decision | null;
+    /**
+     * How delivery to the bank stands
+     */
+    delivery?: OutboxStatus | null;
+    eligibility: ApplicationsSchemasEligibility;
+    enterprise_id: string;
+    enterprise_name: string;
+    enterprise_uscc: string;
+    /**
+     * The SME's grade when it applied
+     */
+    grade: string | null;
+    id: string;
+    loan?: LoanOut | null;
+    need_claim_id: string | null;
+    note: string | null;
+    /**
+     * Null for an offer from the needs pool
+     */
+    product_id: string | null;
+    product_name_en: string;
+    product_name_zh: string;
+    product_type: ProductType;
+    /**
+     * 0 for an offer from the needs pool
+     */
+    product_version: number;
+    product_version_id: string | null;
+    purpose: NeedPurpose;
+    status: ApplicationStatus;
+    status_at: string;
+    submitted_at: string;
+    term_months: number;
+    /**
+     * Every step, oldest first (one application)
+     */
+    timeline?: Array<TimelineEntry> | null;
+};
+
+/**
+ * ApplicationPage
+ */
+export type ApplicationPage = {
+    items: Array<ApplicationOut>;
+    limit: number;
+    offset: number;
+    total: number;
 };
 
 /**
@@ -409,6 +500,20 @@ export type ConsentDecision = {
 };
 
 /**
+ * ConsentGrant
+ */
+export type ConsentGrant = {
+    /**
+     * At most 12 months; default 90 days
+     */
+    expires_at?: string | null;
+    /**
+     * What the bank may read: families the platform holds, and `score`
+     */
+    families: Array<SharedData>;
+};
+
+/**
  * ConsentPurpose
  *
  * Why a bank may read an SME's data.
@@ -455,6 +560,54 @@ export type CountRange = {
  * The criteria, in bit order (the names are the eligibility rule's fields).
  */
 export type Criterion = 'min_grade' | 'max_pd' | 'industries' | 'districts' | 'districts_served' | 'min_years_operating' | 'min_tax_grade' | 'required_families' | 'min_tax_months' | 'revenue' | 'headcount' | 'max_arrears_months' | 'max_penalties_12m' | 'exclusions' | 'flags';
+
+/**
+ * Decided
+ */
+export type Decided = {
+    application: ApplicationOut;
+    loan_id: string | null;
+};
+
+/**
+ * Decision
+ */
+export type Decision = {
+    amount: string | null;
+    annual_rate: string | null;
+    decided_at: string;
+    note: string | null;
+    /**
+     * `approve` or `reject`
+     */
+    outcome: string;
+    reason: RejectReason | null;
+    term_months: number | null;
+};
+
+/**
+ * DecisionIn
+ */
+export type DecisionIn = {
+    /**
+     * Approve: the principal, yuan
+     */
+    amount?: string | null;
+    /**
+     * Approve: e.g. 0.0435
+     */
+    annual_rate?: string | null;
+    note?: string | null;
+    outcome: Outcome;
+    /**
+     * Reject: a code of `/openapi/v1/reason-codes`
+     */
+    reason?: RejectReason | null;
+    /**
+     * Approve: months
+     */
+    term_months?: number | null;
+};
 
 /**
  * DeliveryApplication
@@ -603,59 +756,6 @@ export type DriftOut = {
     threshold: number;
     until: string;
     window_days: number;
-};
-
-/**
- * Eligibility
- */
-export type Eligibility = {
-    /**
-     * Registered in one of these
-     */
-    districts?: Array<string> | null;
-    exclusions?: Array<Exclusion>;
-    /**
-     * All of these required
-     */
-    flags?: Array<Flag>;
-    /**
-     * Insured headcount, latest month (social insurance)
-     */
-    headcount?: CountRange | null;
-    industries?: IndustryRule | null;
-    /**
-     * Months in arrears (tax or social insurance) in the last 12
-     */
-    max_arrears_months?: number | null;
-    /**
-     * The highest probability of default
-     */
-    max_pd?: number | null;
-    /**
-     * Administrative penalties in the last 12 months
-     */
-    max_penalties_12m?: number | null;
-    /**
-     * The worst grade accepted
-     */
-    min_grade?: Grade | null;
-    /**
-     * The worst tax grade
-     */
-    min_tax_grade?: TaxGrade | null;
-    /**
-     * Months of tax figures in the window
-     */
-    min_tax_months?: number | null;
-    min_years_operating?: number | null;
-    /**
-     * Families the SME must have authorised
-     */
-    required_families?: Array<Family> | null;
-    /**
-     * Invoiced sales over the trailing 12 months (tax)
-     */
-    revenue?: MoneyRange | null;
 };
 
 /**
@@ -1001,6 +1101,90 @@ export type Live = {
 };
 
 /**
+ * LoanEventIn
+ */
+export type LoanEventIn = {
+    /**
+     * Yuan, 0 to 100,000,000,000
+     */
+    amount?: string | null;
+    days_overdue?: number | null;
+    /**
+     * Yuan, 0 to 100,000,000,000
+     */
+    interest?: string | null;
+    kind: LoanEventKind;
+    note?: string | null;
+    occurred_on: string;
+};
+
+/**
+ * LoanEventKind
+ *
+ * What a bank reports about a loan (``POST /openapi/v1/loans/{id}/events``).
+ */
+export type LoanEventKind = 'disbursed' | 'repayment' | 'overdue' | 'default' | 'settled';
+
+/**
+ * LoanEventOut
+ */
+export type LoanEventOut = {
+    amount: string | null;
+    days_overdue: number | null;
+    id: string;
+    interest: string | null;
+    kind: LoanEventKind;
+    loan_id: string;
+    note: string | null;
+    occurred_on: string;
+    recorded_at: string;
+};
+
+/**
+ * LoanEventResult
+ */
+export type LoanEventResult = {
+    event: LoanEventOut;
+    loan: LoanOut;
+};
+
+/**
+ * LoanOut
+ */
+export type LoanOut = {
+    /**
+     * Approved principal, yuan
+     */
+    amount: string;
+    annual_rate: string;
+    application_id: string;
+    approved_on: string;
+    bank_id: string;
+    defaulted_on: string | null;
+    disbursed_amount: string | null;
+    disbursed_on: string | null;
+    enterprise_id: string;
+    id: string;
+    interest_paid: string;
+    loss_amount: string | null;
+    maturity_on: string | null;
+    /**
+     * Disbursed less principal repaid and lost
+     */
+    outstanding: string;
+    overdue_amount: string | null;
+    overdue_since: string | null;
+    principal_repaid: string;
+    settled_on: string | null;
+    status: ApplicationStatus;
+    term_months: number;
+    /**
+     * A credit loan: no guarantor, no collateral
+     */
+    unsecured: boolean;
+};
+
+/**
  * LoginRequest
  */
 export type LoginRequest = {
@@ -1277,6 +1461,11 @@ export type Organisation = {
 export type OutboxStatus = 'pending' | 'failed' | 'delivered' | 'dead' | 'poll';
 
 /**
+ * Outcome
+ */
+export type Outcome = 'approve' | 'reject';
+
+/**
  * Problem
  */
 export type Problem = {
@@ -1313,7 +1502,7 @@ export type ProductIn = {
      * Empty: the whole city
      */
     districts_served?: Array<string>;
-    eligibility?: Eligibility;
+    eligibility?: ProductsSchemasEligibility;
     guarantee: Guarantee;
     name_en: string;
     name_zh: string;
@@ -1362,7 +1551,7 @@ export type ProductOut = {
      * Empty: the whole city
      */
     districts_served?: Array<string>;
-    eligibility?: Eligibility;
+    eligibility?: ProductsSchemasEligibility;
     guarantee: Guarantee;
     id: string;
     name_en: string;
@@ -1538,6 +1727,13 @@ export type RegisterRequest = {
      */
     password: string;
 };
+
+/**
+ * RejectReason
+ *
+ * Why a bank declined (a published list, ``GET /openapi/v1/reason-codes``).
+ */
+export type RejectReason = 'credit_grade' | 'debt_capacity' | 'amount_too_high' | 'negative_records' | 'insufficient_data' | 'industry_policy' | 'operating_history' | 'existing_exposure' | 'incomplete_documents' | 'other';
 
 /**
  * RejectedRow
@@ -1782,6 +1978,28 @@ export type SyncStatus = 'queued' | 'running' | 'done' | 'failed';
 export type TaxGrade = 'A' | 'B' | 'M' | 'C' | 'D';
 
 /**
+ * TimelineEntry
+ */
+export type TimelineEntry = {
+    actor: Actor;
+    at: string;
+    detail: {
+        [key: string]: unknown;
+    };
+    from_status: ApplicationStatus | null;
+    to_status: ApplicationStatus;
+};
+
+/**
+ * Unmet
+ */
+export type Unmet = {
+    criterion: string;
+    en: string;
+    zh: string;
+};
+
+/**
  * UsageRow
  */
 export type UsageRow = {
@@ -1880,6 +2098,71 @@ export type ApplicationsRelaySchemasAttemptOut = {
 };
 
 /**
+ * Eligibility
+ */
+export type ApplicationsSchemasEligibility = {
+    eligible: boolean;
+    /**
+     * The profile it was judged on
+     */
+    profile_version?: number | null;
+    unmet: Array<Unmet>;
+};
+
+/**
+ * Eligibility
+ */
+export type ProductsSchemasEligibility = {
+    /**
+     * Registered in one of these
+     */
+    districts?: Array<string> | null;
+    exclusions?: Array<Exclusion>;
+    /**
+     * All of these required
+     */
+    flags?: Array<Flag>;
+    /**
+     * Insured headcount, latest month (social insurance)
+     */
+    headcount?: CountRange | null;
+    industries?: IndustryRule | null;
+    /**
+     * Months in arrears (tax or social insurance) in the last 12
+     */
+    max_arrears_months?: number | null;
+    /**
+     * The highest probability of default
+     */
+    max_pd?: number | null;
+    /**
+     * Administrative penalties in the last 12 months
+     */
+    max_penalties_12m?: number | null;
+    /**
+     * The worst grade accepted
+     */
+    min_grade?: Grade | null;
+    /**
+     * The worst tax grade
+     */
+    min_tax_grade?: TaxGrade | null;
+    /**
+     * Months of tax figures in the window
+     */
+    min_tax_months?: number | null;
+    min_years_operating?: number | null;
+    /**
+     * Families the SME must have authorised
+     */
+    required_families?: Array<Family> | null;
+    /**
+     * Invoiced sales over the trailing 12 months (tax)
+     */
+    revenue?: MoneyRange | null;
+};
+
+/**
  * AttemptOut
  */
 export type WebhooksSchemasAttemptOut = {
@@ -1907,6 +2190,195 @@ export type JwksResponses = {
 };
 
 export type JwksResponse = JwksResponses[keyof JwksResponses];
+
+export type ApplicationListApplicationsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/applications';
+};
+
+export type ApplicationListApplicationsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type ApplicationListApplicationsError = ApplicationListApplicationsErrors[keyof ApplicationListApplicationsErrors];
+
+export type ApplicationListApplicationsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ApplicationPage;
+};
+
+export type ApplicationListApplicationsResponse = ApplicationListApplicationsResponses[keyof ApplicationListApplicationsResponses];
+
+export type ApplicationSubmitData = {
+    body: ApplicationCreate;
+    headers: {
+        /**
+         * Your unique key for this request (1–100 printable ASCII characters, e.g. a UUID). The same key with the same body returns the first result; with another body, 422; while the first is still being processed, 409.
+         */
+        'Idempotency-Key': string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/applications';
+};
+
+export type ApplicationSubmitErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type ApplicationSubmitError = ApplicationSubmitErrors[keyof ApplicationSubmitErrors];
+
+export type ApplicationSubmitResponses = {
+    /**
+     * Document created, URL follows
+     */
+    201: ApplicationOut;
+};
+
+export type ApplicationSubmitResponse = ApplicationSubmitResponses[keyof ApplicationSubmitResponses];
+
+export type ApplicationGetApplicationData = {
+    body?: never;
+    path: {
+        application_id: string;
+    };
+    query?: never;
+    url: '/api/v1/applications/{application_id}';
+};
+
+export type ApplicationGetApplicationErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type ApplicationGetApplicationError = ApplicationGetApplicationErrors[keyof ApplicationGetApplicationErrors];
+
+export type ApplicationGetApplicationResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ApplicationOut;
+};
+
+export type ApplicationGetApplicationResponse = ApplicationGetApplicationResponses[keyof ApplicationGetApplicationResponses];
+
+export type ApplicationWithdrawData = {
+    body?: never;
+    path: {
+        application_id: string;
+    };
+    query?: never;
+    url: '/api/v1/applications/{application_id}/withdraw';
+};
+
+export type ApplicationWithdrawErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type ApplicationWithdrawError = ApplicationWithdrawErrors[keyof ApplicationWithdrawErrors];
+
+export type ApplicationWithdrawResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ApplicationOut;
+};
+
+export type ApplicationWithdrawResponse = ApplicationWithdrawResponses[keyof ApplicationWithdrawResponses];
 
 export type AuthLoginData = {
     body: LoginRequest;
@@ -2187,6 +2659,193 @@ export type ApiUsageUsageResponses = {
 };
 
 export type ApiUsageUsageResponse = ApiUsageUsageResponses[keyof ApiUsageUsageResponses];
+
+export type BankApplicationInboxData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: {
+        status?: ApplicationStatus | null;
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/banks/{bank_id}/applications';
+};
+
+export type BankApplicationInboxErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankApplicationInboxError = BankApplicationInboxErrors[keyof BankApplicationInboxErrors];
+
+export type BankApplicationInboxResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ApplicationPage;
+};
+
+export type BankApplicationInboxResponse = BankApplicationInboxResponses[keyof BankApplicationInboxResponses];
+
+export type BankApplicationApplicationData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        application_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/applications/{application_id}';
+};
+
+export type BankApplicationApplicationErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankApplicationApplicationError = BankApplicationApplicationErrors[keyof BankApplicationApplicationErrors];
+
+export type BankApplicationApplicationResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ApplicationOut;
+};
+
+export type BankApplicationApplicationResponse = BankApplicationApplicationResponses[keyof BankApplicationApplicationResponses];
+
+export type BankApplicationDecideData = {
+    body: DecisionIn;
+    path: {
+        bank_id: string;
+        application_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/applications/{application_id}/decision';
+};
+
+export type BankApplicationDecideErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankApplicationDecideError = BankApplicationDecideErrors[keyof BankApplicationDecideErrors];
+
+export type BankApplicationDecideResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Decided;
+};
+
+export type BankApplicationDecideResponse = BankApplicationDecideResponses[keyof BankApplicationDecideResponses];
+
+export type BankApplicationReviewData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        application_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/applications/{application_id}/review';
+};
+
+export type BankApplicationReviewErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankApplicationReviewError = BankApplicationReviewErrors[keyof BankApplicationReviewErrors];
+
+export type BankApplicationReviewResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ApplicationOut;
+};
+
+export type BankApplicationReviewResponse = BankApplicationReviewResponses[keyof BankApplicationReviewResponses];
 
 export type BankClaimListClaimsData = {
     body?: never;
@@ -2594,6 +3253,106 @@ export type BankIntakeSetResponses = {
 };
 
 export type BankIntakeSetResponse = BankIntakeSetResponses[keyof BankIntakeSetResponses];
+
+export type BankApplicationListLoansData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: {
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/banks/{bank_id}/loans';
+};
+
+export type BankApplicationListLoansErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankApplicationListLoansError = BankApplicationListLoansErrors[keyof BankApplicationListLoansErrors];
+
+export type BankApplicationListLoansResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<LoanOut>;
+};
+
+export type BankApplicationListLoansResponse = BankApplicationListLoansResponses[keyof BankApplicationListLoansResponses];
+
+export type BankApplicationLoanEventData = {
+    body: LoanEventIn;
+    headers: {
+        /**
+         * Your unique key for this request (1–100 printable ASCII characters, e.g. a UUID). The same key with the same body returns the first result; with another body, 422; while the first is still being processed, 409.
+         */
+        'Idempotency-Key': string;
+    };
+    path: {
+        bank_id: string;
+        loan_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/loans/{loan_id}/events';
+};
+
+export type BankApplicationLoanEventErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankApplicationLoanEventError = BankApplicationLoanEventErrors[keyof BankApplicationLoanEventErrors];
+
+export type BankApplicationLoanEventResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: LoanEventResult;
+};
+
+export type BankApplicationLoanEventResponse = BankApplicationLoanEventResponses[keyof BankApplicationLoanEventResponses];
 
 export type NeedsPoolPoolData = {
     body?: never;
