@@ -214,3 +214,33 @@ async def test_a_bank_sees_only_its_own_inbox(apps: Apps) -> None:
 
     await apps.act_as(apps.owner)
     assert (await apps.app.get(f"/api/v1/banks/{apps.a.id}/applications")).status_code == 403
+
+
+async def test_the_bank_user_reads_the_consented_profile_and_the_sme_sees_the_read(
+    apps: Apps,
+) -> None:
+    mine = await apps.applied()
+    await apps.act_as(apps.a.user)
+    profile = await apps.app.get(f"/api/v1/banks/{apps.a.id}/applications/{mine['id']}/profile")
+    assert profile.status_code == 200, profile.text
+    body = profile.json()
+    assert body["uscc"] == apps.scene.sme.uscc and body["shared"] == ["score", "tax"]
+    assert body["families"]["electricity"] == {"consented": False}
+
+    await apps.act_as(apps.b.user)
+    other = await apps.app.get(f"/api/v1/banks/{apps.a.id}/applications/{mine['id']}/profile")
+    assert other.status_code == 403
+
+    await apps.act_as(apps.owner)
+    log = (await apps.app.get(f"/api/v1/enterprises/{apps.scene.sme.id}/access-log")).json()
+    (entry,) = [e for e in log["items"] if e["resource"] == "bank_portal_profile"]
+    assert entry["actor_role"] == "bank" and entry["purpose"] == f"application {mine['id']}"
+
+    # Revoked: the bank's user reads nothing more.
+    revoked = await apps.app.delete(
+        f"/api/v1/enterprises/{apps.scene.sme.id}/bank-consents/{mine['consent_id']}"
+    )
+    assert revoked.status_code == 200
+    await apps.act_as(apps.a.user)
+    gone = await apps.app.get(f"/api/v1/banks/{apps.a.id}/applications/{mine['id']}/profile")
+    assert gone.status_code == 403 and "no live consent" in gone.json()["detail"]

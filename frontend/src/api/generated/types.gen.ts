@@ -356,6 +356,39 @@ export type BankOut = {
 };
 
 /**
+ * BankProfile
+ */
+export type BankProfile = {
+    as_of: string;
+    consent_ids: Array<string>;
+    enterprise: {
+        [key: string]: unknown;
+    };
+    families: {
+        [key: string]: unknown;
+    };
+    public_records: {
+        [key: string]: unknown;
+    };
+    score: BankScore | null;
+    shared: Array<SharedData>;
+    snapshot_version: number;
+    uscc: string;
+};
+
+/**
+ * BankScore
+ */
+export type BankScore = {
+    grade: string;
+    model_version: string;
+    pd_band: string;
+    reasons: Array<ScoreReason>;
+    score: number;
+    scored_at: string;
+};
+
+/**
  * BankUpdate
  */
 export type BankUpdate = {
@@ -2798,6 +2831,50 @@ export type BankApplicationDecideResponses = {
 };
 
 export type BankApplicationDecideResponse = BankApplicationDecideResponses[keyof BankApplicationDecideResponses];
+
+export type BankApplicationApplicantProfileData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        application_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/applications/{application_id}/profile';
+};
+
+export type BankApplicationApplicantProfileErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankApplicationApplicantProfileError = BankApplicationApplicantProfileErrors[keyof BankApplicationApplicantProfileErrors];
+
+export type BankApplicationApplicantProfileResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: BankProfile;
+};
+
+export type BankApplicationApplicantProfileResponse = BankApplicationApplicantProfileResponses[keyof BankApplicationApplicantProfileResponses];
 
 export type BankApplicationReviewData = {
     body?: never;

@@ -26,6 +26,8 @@ from xinyidai.domain.applications.schemas import (
 )
 from xinyidai.domain.applications.services import ApplicationService
 from xinyidai.domain.applications.vocabulary import Actor, ApplicationStatus
+from xinyidai.domain.openapi_bank.schemas import BankProfile
+from xinyidai.domain.openapi_bank.services import BankPulls
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 from xinyidai.settings import Settings
 
@@ -149,6 +151,25 @@ class BankApplicationController(Controller):
         applications: NamedDependency[ApplicationService],
     ) -> ApplicationOut:
         return await applications.for_bank(bank_id, application_id, principal)
+
+    @get(
+        "/applications/{application_id:uuid}/profile",
+        summary="The applicant's profile, cut to what its live consents to the bank cover",
+        description="Written to the SME's access log with the reading user.",
+        responses=problem_responses(400, 401, 403, 404, 503),
+    )
+    async def applicant_profile(
+        self,
+        bank_id: FromPath[UUID],
+        application_id: FromPath[UUID],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+        db: NamedDependency[AsyncSession],
+    ) -> BankProfile:
+        application = await applications.for_bank(bank_id, application_id, principal)
+        return await BankPulls(db).for_bank_user(
+            principal, bank_id, application.enterprise_id, f"application {application.id}"
+        )
 
     @post(
         "/applications/{application_id:uuid}/review",

@@ -71,9 +71,7 @@ class Eligibility(msgspec.Struct, kw_only=True):
 
     eligible: bool
     unmet: list[Unmet]
-    profile_version: Annotated[
-        int | None, Meta(description="The profile it was judged on")
-    ] = None
+    profile_version: Annotated[int | None, Meta(description="The profile it was judged on")] = None
 
 
 class Decision(msgspec.Struct, kw_only=True):

@@ -16,6 +16,7 @@ from uuid import UUID
 from sqlalchemy import select
 
 from xinyidai.dates import utc_now
+from xinyidai.domain.accounts.guards import Principal, require_bank_user
 from xinyidai.domain.audit.services import AuditLog
 from xinyidai.domain.consents.bank_consents import SCORE, BankConsentService
 from xinyidai.domain.consents.schemas import SharedData
@@ -130,6 +131,27 @@ class BankPulls:
         now = utc_now()
         enterprise = await self._enterprise(uscc)
         consents = await self._consents(caller, enterprise, now)
+        profile, etag, wanted, version = await self._cut(enterprise, consents, asked)
+        await self._log(caller, enterprise, consents, wanted, version)
+        await self.audit(
+            caller,
+            "openapi.profile.read",
+            200,
+            enterprise_id=enterprise.id,
+            consent_id=consents[0].id,
+            detail={
+                "consents": [str(c.id) for c in consents],
+                "families": wanted,
+                "snapshot_version": version,
+            },
+        )
+        return profile, etag
+
+    async def _cut(
+        self, enterprise: Enterprise, consents: list[BankConsent], asked: list[SharedData] | None
+    ) -> tuple[BankProfile, str, list[str], int]:
+        """The latest profile cut to what ``consents`` cover (403 if ``asked`` goes beyond),
+        its entity tag, the families read and the snapshot's version."""
         shared = sorted({f for c in consents for f in c.families})
         wanted = sorted({a.value for a in asked}) if asked else shared
         outside = [f for f in wanted if f not in shared]
@@ -162,12 +184,11 @@ class BankPulls:
                     scored_at=summary.scored_at,
                     reasons=reasons,
                 )
-        consent_ids = [c.id for c in consents]
         profile = BankProfile(
             uscc=enterprise.uscc,
             snapshot_version=snapshot.version,
             as_of=snapshot.as_of,
-            consent_ids=consent_ids,
+            consent_ids=[c.id for c in consents],
             shared=[SharedData(f) for f in wanted],
             enterprise=content["enterprise"],
             public_records=content["public_records"],
@@ -176,20 +197,44 @@ class BankPulls:
         )
         tag_source = f"{snapshot.id}|{score.scored_at if score else ''}|{','.join(wanted)}"
         etag = hashlib.sha256(tag_source.encode()).hexdigest()[:32]
-        await self._log(caller, enterprise, consents, wanted, snapshot.version)
-        await self.audit(
-            caller,
-            "openapi.profile.read",
-            200,
+        return profile, etag, wanted, snapshot.version
+
+    async def for_bank_user(
+        self, principal: Principal, bank_id: UUID, enterprise_id: UUID, reason: str
+    ) -> BankProfile:
+        """What a bank's user sees in the portal (an application's consented profile): the
+        same cut as the bank API's, under the bank's live consents, written to the SME's access
+        log with the user and ``reason`` and audited as the user's read."""
+        require_bank_user(principal, bank_id, "read profiles its consents cover")
+        enterprise = await self.session.get(Enterprise, enterprise_id)
+        if enterprise is None:
+            raise NotFound("no such enterprise")
+        consents = await BankConsentService(self.session).live_for(
+            bank_id, enterprise.id, utc_now()
+        )
+        if not consents:
+            raise _missing_consent(enterprise.uscc)
+        profile, _, wanted, version = await self._cut(enterprise, consents, None)
+        await AccessLog(self.session).record(
+            enterprise.id,
+            principal,
+            resource="bank_portal_profile",
+            purpose=reason,
+            detail=f"consent {', '.join(str(c.id) for c in consents)}; snapshot version "
+            f"{version}; {', '.join(wanted)}",
+        )
+        await AuditLog(self.session).append(
+            action="portal.profile.read",
+            actor_kind=ActorKind.USER,
+            actor_id=str(principal.user_id),
+            status=200,
+            bank_id=bank_id,
             enterprise_id=enterprise.id,
             consent_id=consents[0].id,
-            detail={
-                "consents": [str(c.id) for c in consents],
-                "families": wanted,
-                "snapshot_version": snapshot.version,
-            },
+            request_id=REQUEST_ID.get(),
+            detail={"families": wanted, "snapshot_version": version, "reason": reason[:100]},
         )
-        return profile, etag
+        return profile
 
     async def _log(
         self,
