@@ -188,6 +188,46 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
     )
     await find_new_qualifiers(db)
     notice = await db.scalar(select(Notification.id).where(Notification.enterprise_id == ent.id))
+    # An application to that product, approved (its loan), its delivery given up (dead).
+    from xinyidai.domain.applications.schemas import (
+        ApplicationCreate,
+        ConsentGrant,
+        DecisionIn,
+        Outcome,
+    )
+    from xinyidai.domain.applications.services import ApplicationService
+    from xinyidai.domain.applications.vocabulary import Actor, OutboxStatus
+    from xinyidai.domain.consents.schemas import SharedData
+    from xinyidai.models import ApplicationDelivery
+
+    applied, _ = await ApplicationService(db).submit(
+        ApplicationCreate(
+            product_id=product.id,
+            amount=Decimal("300000"),
+            term_months=12,
+            purpose=NeedPurpose.WORKING_CAPITAL,
+            consent=ConsentGrant(families=[SharedData.TAX, SharedData.SCORE]),
+        ),
+        "contract-test",
+        principal,
+    )
+    decided = await ApplicationService(db).decide(
+        bank.id,
+        applied.id,
+        DecisionIn(
+            outcome=Outcome.APPROVE,
+            amount=Decimal("300000"),
+            annual_rate=Decimal("0.04"),
+            term_months=12,
+        ),
+        Actor.BANK,
+        str(users[Role.BANK].id),
+    )
+    delivery = await db.scalar(
+        select(ApplicationDelivery).where(ApplicationDelivery.application_id == applied.id)
+    )
+    assert delivery is not None
+    delivery.status = OutboxStatus.DEAD
     run = SyncRun(enterprise_id=ent.id, trigger="test", requested_by=users[Role.SME].id)
     done = CreditImport(filename="done.csv", status=ImportStatus.DONE, rejected=[])
     db.add_all([run, done])
@@ -206,6 +246,9 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
         "claim_id": str(claim.id),
         "product_id": str(product.id),
         "notification_id": str(notice),
+        "application_id": str(applied.id),
+        "loan_id": str(decided.loan_id),
+        "delivery_id": str(delivery.id),
         "family": "tax",
     }
     return users, known

@@ -2252,6 +2252,10 @@ export type ApplicationListApplicationsErrors = {
      */
     404: Problem;
     /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
      * Service unavailable
      */
     503: Problem;
@@ -2719,6 +2723,14 @@ export type BankApplicationInboxErrors = {
      * Forbidden
      */
     403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
     /**
      * Service unavailable
      */
@@ -3356,6 +3368,14 @@ export type BankApplicationListLoansErrors = {
      * Forbidden
      */
     403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
     /**
      * Service unavailable
      */
@@ -5663,6 +5683,10 @@ export type OfficeDeliveryDeliveriesErrors = {
      * Forbidden
      */
     403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
     /**
      * Invalid input
      */

@@ -72,7 +72,7 @@ class ApplicationController(Controller):
     @get(
         "/",
         summary="The SME's applications, newest first",
-        responses=problem_responses(400, 401, 403, 404, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def list_applications(
         self,
@@ -123,7 +123,7 @@ class BankApplicationController(Controller):
     @get(
         "/applications",
         summary="The bank's inbox: applications to it, newest first",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def inbox(
         self,
@@ -211,7 +211,7 @@ class BankApplicationController(Controller):
     @get(
         "/loans",
         summary="The bank's loans, newest first",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def list_loans(
         self,

@@ -31,7 +31,7 @@ class OfficeDeliveryController(Controller):
         "/",
         summary="Applications' deliveries to their banks, newest first: dead letters unless "
         "another status is asked for (the credit office only)",
-        responses=problem_responses(400, 401, 403, 422, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def deliveries(
         self,
