@@ -218,3 +218,44 @@ async def test_a_token_without_the_applications_scope_is_refused(apps: Apps) -> 
         apps.a, "POST", f"/applications/{application['id']}/review", scope="profiles"
     )
     assert refused.status_code == 403 and "applications" in refused.text
+
+
+async def test_bank_users_decide_and_report_in_the_portal_and_other_banks_cannot(
+    apps: Apps,
+) -> None:
+    application = await apps.applied()
+    base = f"/api/v1/banks/{apps.a.id}"
+    await apps.act_as(apps.a.user)
+    reviewed = await apps.app.post(f"{base}/applications/{application['id']}/review")
+    assert reviewed.status_code == 200 and reviewed.json()["status"] == "under_review"
+    decided = await apps.app.post(
+        f"{base}/applications/{application['id']}/decision",
+        json={"outcome": "approve", "amount": "400000", "annual_rate": "0.04", "term_months": 6},
+    )
+    assert decided.status_code == 200, decided.text
+    loan_id = decided.json()["loan_id"]
+    timeline = decided.json()["application"]["timeline"]
+    assert timeline[-1]["actor"] == "bank" and timeline[-1]["to_status"] == "approved"
+    loans = (await apps.app.get(f"{base}/loans")).json()
+    assert [x["id"] for x in loans] == [loan_id]
+    body = {"kind": "disbursed", "occurred_on": china_today().isoformat(), "amount": "400000"}
+    reported = await apps.app.post(
+        f"{base}/loans/{loan_id}/events", json=body, headers={"Idempotency-Key": "d-1"}
+    )
+    assert reported.status_code == 200 and reported.json()["loan"]["status"] == "disbursed"
+
+    await apps.act_as(apps.b.user)
+    assert (await apps.app.get(f"{base}/loans")).status_code == 403
+    refused = await apps.app.post(
+        f"{base}/loans/{loan_id}/events", json=body, headers={"Idempotency-Key": "d-2"}
+    )
+    assert refused.status_code == 403
+    own_path = await apps.app.post(
+        f"/api/v1/banks/{apps.b.id}/loans/{loan_id}/events",
+        json=body,
+        headers={"Idempotency-Key": "d-3"},
+    )
+    assert own_path.status_code == 404
+    assert (await apps.app.get(f"/api/v1/banks/{apps.b.id}/loans")).json() == []
+    await apps.act_as(apps.owner)
+    assert (await apps.app.get(f"{base}/loans")).status_code == 403

@@ -133,6 +133,20 @@ async def test_a_bank_claims_and_the_sme_accepts_one_claim_and_the_others_lose(
     assert [x["status"] for x in claims] == ["accepted", "lost", "withdrawn"]
     held = (await pool.client.get(f"/api/v1/enterprises/{sme.enterprise.id}/bank-consents")).json()
     assert [x["id"] for x in held] == [consent["id"]]
+    # The acceptance made an application of the offer, on its way to the bank.
+    application = (await pool.client.get(f"/api/v1/applications/{body['application_id']}")).json()
+    assert (application["status"], application["bank_id"], application["need_claim_id"]) == (
+        "submitted",
+        str(a.bank.id),
+        won["id"],
+    )
+    assert (application["amount"], application["term_months"]) == ("1200000.00", 12)
+    assert application["product_id"] is None and application["consent_id"] == consent["id"]
+    assert application["delivery"] == "pending"
+    await pool.act_as(a.user)
+    inbox = (await pool.client.get(f"/api/v1/banks/{a.bank.id}/applications")).json()
+    assert [x["id"] for x in inbox["items"]] == [body["application_id"]]
+    await pool.act_as(sme.user)
     again = await pool.client.post(
         f"{sme.needs}/{need['id']}/claims/{lost['id']}/accept", json={"families": ["score"]}
     )
