@@ -29,6 +29,7 @@ from xinyidai.dates import add_months, month_start
 from xinyidai.domain.applications.warnings import (
     JOB,
     check_enterprise,
+    grade_steps,
     job_key,
     queue_all_checks,
     queue_check_for_snapshot,
@@ -147,23 +148,24 @@ async def test_a_grade_drop_of_two_steps_warns_once_and_one_step_never(
 ) -> None:
     lender = await rows.lender("WARN_D")
     borrower = await rows.borrower("sme@warn-d.example.com")
-    await rows.lend(lender, borrower, disbursed_on=days_ago(30), grade="A")
-    await rows.score(borrower, "B", at_day(days_ago(40)))  # the grade at disbursement
-    await rows.score(borrower, "M", at_day(days_ago(20)))  # one step down
+    await rows.lend(lender, borrower, disbursed_on=days_ago(30), grade="AA")
+    await rows.score(borrower, "BBB", at_day(days_ago(40)))  # the grade at disbursement
+    await rows.score(borrower, "BB", at_day(days_ago(20)))  # one step down
 
     assert await check(sessions, borrower) == []
 
-    dropped = await rows.score(borrower, "C", at_day(days_ago(5)))  # two steps below B
-    assert await check(sessions, borrower) == [f"grade:B-C:{dropped.id}"]
+    dropped = await rows.score(borrower, "B", at_day(days_ago(5)))  # two steps below BBB
+    assert await check(sessions, borrower) == [f"grade:BBB-B:{dropped.id}"]
     assert await check(sessions, borrower) == []
     (warning,) = await stored(sessions)
     assert warning.kind == "grade_drop"
-    assert warning.detail["change"]["from"] == "B"
-    assert warning.detail["change"]["to"] == "C"
+    assert warning.detail["change"]["from"] == "BBB"
+    assert warning.detail["change"]["to"] == "B"
     assert warning.detail["change"]["steps"] == 2
+    assert "BBB" in warning.detail["summary"]["zh-CN"]
 
-    # The next drop is measured from the grade last reported: C → D is one step.
-    await rows.score(borrower, "D", at_day(days_ago(1)))
+    # The next drop is measured from the grade last reported: B → CCC is one step.
+    await rows.score(borrower, "CCC", at_day(days_ago(1)))
     assert await check(sessions, borrower) == []
     assert len(await deliveries(sessions)) == 1
 
@@ -174,9 +176,16 @@ async def test_without_a_score_at_disbursement_the_applications_grade_is_the_bas
     lender = await rows.lender("WARN_E")
     borrower = await rows.borrower("sme@warn-e.example.com")
     await rows.lend(lender, borrower, disbursed_on=days_ago(30), grade="A")
-    dropped = await rows.score(borrower, "M", at_day(days_ago(3)))
+    dropped = await rows.score(borrower, "BB", at_day(days_ago(3)))
 
-    assert await check(sessions, borrower) == [f"grade:A-M:{dropped.id}"]
+    assert await check(sessions, borrower) == [f"grade:A-BB:{dropped.id}"]
+
+
+def test_grade_steps_are_counted_on_the_platforms_risk_grades() -> None:
+    assert grade_steps("BBB", "B") == 2
+    assert grade_steps("AAA", "C") == 7
+    assert grade_steps("BB", "A") == -2  # a rise
+    assert grade_steps("M", "D") is None  # tax credit grades are another scale
 
 
 # --- who is not warned --------------------------------------------------------------------------
@@ -213,7 +222,7 @@ async def test_no_warning_without_a_live_consent(
     await rows.lend(lender, borrower, **consent)
     await world.record(borrower.enterprise.uscc)
     await rows.month(borrower, next_month(), tax_arrears="10.00", si_arrears="10.00")
-    await rows.score(borrower, "D", at_day(days_ago(1)))
+    await rows.score(borrower, "C", at_day(days_ago(1)))
 
     assert await check(sessions, borrower) == []
     assert await stored(sessions) == []
@@ -225,13 +234,13 @@ async def test_a_consent_warns_only_of_the_families_it_covers(
 ) -> None:
     lender = await rows.lender("WARN_H")
     borrower = await rows.borrower("sme@warn-h.example.com")
-    await rows.lend(lender, borrower, families=("score",), grade="B")
+    await rows.lend(lender, borrower, families=("score",), grade="BBB")
     await rows.month(borrower, next_month(), tax_arrears="10.00", si_arrears="10.00")
     assert await check(sessions, borrower) == []  # score only: no arrears
 
     other = await rows.lender("WARN_I")
-    await rows.lend(other, borrower, families=("tax",), grade="A")
-    await rows.score(borrower, "C", at_day(days_ago(1)))
+    await rows.lend(other, borrower, families=("tax",), grade="AAA")
+    await rows.score(borrower, "CCC", at_day(days_ago(1)))
     keys = await check(sessions, borrower)
     by_bank = {(w.bank_id, w.kind) for w in await stored(sessions)}
     assert by_bank == {(lender.bank.id, "grade_drop"), (other.bank.id, "tax_arrears")}
@@ -266,8 +275,8 @@ async def test_a_scored_snapshot_queues_one_check_of_a_borrower_and_none_of_othe
     borrower = await rows.borrower("sme@warn-k.example.com")
     bystander = await rows.borrower("sme@warn-k2.example.com")
     await rows.lend(lender, borrower)
-    mine = await rows.score(borrower, "B", at_day(days_ago(1)))
-    theirs = await rows.score(bystander, "B", at_day(days_ago(1)))
+    mine = await rows.score(borrower, "BBB", at_day(days_ago(1)))
+    theirs = await rows.score(bystander, "BBB", at_day(days_ago(1)))
     recorder = Recorder()
     engine = sessions.kw["bind"]
     queued = session_factory(engine, enqueue=recorder.enqueue)

@@ -108,7 +108,7 @@ class WarningRows:
         families: tuple[str, ...] = ALL_FAMILIES,
         consent_expires_in: dt.timedelta = dt.timedelta(days=90),
         revoked: bool = False,
-        grade: str | None = "B",
+        grade: str | None = "BBB",
     ) -> Lending:
         """An application for ``lender``'s product in ``status``, with its consent and (once
         approved) its loan, disbursed on ``disbursed_on`` (30 days ago unless told) when the

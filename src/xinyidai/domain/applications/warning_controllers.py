@@ -24,7 +24,7 @@ class LoanWarningController(Controller):
     @get(
         "/",
         summary="The bank's post-loan warnings, newest first (its own users only)",
-        responses=problem_responses(400, 401, 403, 422, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def warnings(
         self,

@@ -13,7 +13,9 @@ consent** on the enterprise, and warns the bank about:
   covers ``social_insurance``;
 * a grade two or more steps below the grade at disbursement (the latest score on or before the
   disbursement day, else the grade the application was submitted with), or below the grade the
-  last grade warning reported: only if a live consent covers ``score``.
+  last grade warning reported: only if a live consent covers ``score``. Steps are counted on
+  the platform's risk grades (``products.schemas.GRADES``: AAA … C), the scale the model bundle
+  grades scores on.
 
 Each warning is a :class:`LoanWarning` whose ``change_key`` (``record:<id>``, ``tax:<YYYY-MM>``,
 ``si:<YYYY-MM>``, ``grade:<from>-<to>:<score id>``) is unique per loan, inserted with ON
@@ -41,6 +43,7 @@ from xinyidai.dates import CHINA_TZ, utc_now
 from xinyidai.domain.accounts.guards import require_bank_user
 from xinyidai.domain.applications.vocabulary import LIVE_LOAN, WarningKind
 from xinyidai.domain.consents.bank_consents import BankConsentService
+from xinyidai.domain.products.schemas import GRADES
 from xinyidai.domain.webhooks import WebhookEvent, Webhooks
 from xinyidai.enums import NEGATIVE_TYPES, VISIBLE_STATUSES, Family, RecordType
 from xinyidai.infra.db import enqueue_after_commit
@@ -68,10 +71,8 @@ log = structlog.get_logger(__name__)
 JOB = "check_loan_warnings"
 JOB_TIMEOUT = 300
 SCORE = "score"  # the consent family that shares the SME's score and grade
-GRADES = ("A", "B", "M", "C", "D")
-"""The grades, best first: a drop is counted in steps along this order."""
 DROP_STEPS = 2
-"""A grade drop warns from this many steps down."""
+"""A grade drop warns from this many steps down ``GRADES`` (BBB → B, say)."""
 
 _RECORD_LABELS: dict[str, tuple[str, str]] = {
     RecordType.ADMIN_PENALTY: ("行政处罚", "an administrative penalty"),
