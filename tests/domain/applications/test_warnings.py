@@ -25,7 +25,7 @@ from tests.domain.applications.warning_rows import (
 )
 from tests.domain.needs.arrange import PoolWorld
 from xinyidai import jobs
-from xinyidai.dates import add_months, month_start
+from xinyidai.dates import add_months, china_today, month_start, utc_now
 from xinyidai.domain.applications.warnings import (
     JOB,
     check_enterprise,
@@ -179,6 +179,28 @@ async def test_without_a_score_at_disbursement_the_applications_grade_is_the_bas
     dropped = await rows.score(borrower, "BB", at_day(days_ago(3)))
 
     assert await check(sessions, borrower) == [f"grade:A-BB:{dropped.id}"]
+
+
+async def test_a_bank_ahead_of_the_platforms_clock_is_watched_from_its_report(
+    world: World, rows: WarningRows, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The sandbox bank's demo clock runs ahead: it disburses "in 60 days" and reports it now.
+    The platform's own records count from the report; arrears months from the business date."""
+    lender = await rows.lender("WARN_P")
+    borrower = await rows.borrower("sme@warn-p.example.com")
+    reported = utc_now() - dt.timedelta(days=2)
+    future = china_today() + dt.timedelta(days=60)
+    await rows.lend(lender, borrower, disbursed_on=future, reported_at=reported, grade="AA")
+    seen = utc_now() - dt.timedelta(days=3)
+    await world.record(borrower.enterprise.uscc, created_at=seen, updated_at=seen)
+    record = await world.record(borrower.enterprise.uscc)
+    await rows.score(borrower, "BBB", reported - dt.timedelta(days=1))  # at disbursement
+    dropped = await rows.score(borrower, "B", utc_now())
+    await rows.month(borrower, next_month(), tax_arrears="10.00")  # before the business date
+
+    assert sorted(await check(sessions, borrower)) == sorted(
+        [f"record:{record.id}", f"grade:BBB-B:{dropped.id}"]
+    )
 
 
 def test_grade_steps_are_counted_on_the_platforms_risk_grades() -> None:

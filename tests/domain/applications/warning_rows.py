@@ -22,6 +22,7 @@ from xinyidai.models import (
     DataAuthorization,
     Enterprise,
     Loan,
+    LoanEvent,
     ModelVersion,
     Product,
     ProductVersion,
@@ -109,10 +110,12 @@ class WarningRows:
         consent_expires_in: dt.timedelta = dt.timedelta(days=90),
         revoked: bool = False,
         grade: str | None = "BBB",
+        reported_at: dt.datetime | None = None,
     ) -> Lending:
         """An application for ``lender``'s product in ``status``, with its consent and (once
         approved) its loan, disbursed on ``disbursed_on`` (30 days ago unless told) when the
-        status says the money went out."""
+        status says the money went out; ``reported_at``: when the bank reported the
+        disbursement (a loan event), if it did."""
         db = self.world.session
         now = utc_now()
         granted = now - dt.timedelta(days=60)
@@ -152,7 +155,23 @@ class WarningRows:
         )
         db.add(application)
         await db.flush()
-        lending = Lending(application, await self._loan(application, status, disbursed_on), consent)
+        loan = await self._loan(application, status, disbursed_on)
+        if reported_at is not None:
+            assert loan.disbursed_on is not None and loan.disbursed_amount is not None
+            db.add(
+                LoanEvent(
+                    loan_id=loan.id,
+                    bank_id=loan.bank_id,
+                    idempotency_key=f"disbursed-{n}",
+                    request_hash=f"{n:064d}",
+                    kind="disbursed",
+                    occurred_on=loan.disbursed_on,
+                    amount=loan.disbursed_amount,
+                    created_at=reported_at,
+                    updated_at=reported_at,
+                )
+            )
+        lending = Lending(application, loan, consent)
         await db.commit()
         return lending
 

@@ -7,7 +7,8 @@ loan** of the enterprise (its application is disbursed or repaying) whose bank h
 consent** on the enterprise, and warns the bank about:
 
 * a negative public record (a visible one of ``NEGATIVE_TYPES``) the platform first saw on or
-  after the disbursement day: public records are public, so any live consent covers them;
+  after the disbursement day (or after the bank reported the disbursement, if that was
+  earlier: see :class:`_Watch`): public records are public, so any live consent covers them;
 * a month after the disbursement date with tax arrears: only if a live consent covers ``tax``;
 * a month after the disbursement date with social-insurance arrears: only if a live consent
   covers ``social_insurance``;
@@ -41,7 +42,7 @@ from uuid_utils.compat import uuid7
 
 from xinyidai.dates import CHINA_TZ, utc_now
 from xinyidai.domain.accounts.guards import require_bank_user
-from xinyidai.domain.applications.vocabulary import LIVE_LOAN, WarningKind
+from xinyidai.domain.applications.vocabulary import LIVE_LOAN, LoanEventKind, WarningKind
 from xinyidai.domain.consents.bank_consents import BankConsentService
 from xinyidai.domain.products.schemas import GRADES
 from xinyidai.domain.webhooks import WebhookEvent, Webhooks
@@ -53,6 +54,7 @@ from xinyidai.models import (
     CreditScore,
     Enterprise,
     Loan,
+    LoanEvent,
     LoanWarning,
     ProfileSnapshot,
     PublicRecord,
@@ -250,6 +252,60 @@ def grade_change(before: str, score: CreditScore) -> Change | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Watch:
+    """A live loan under a live consent: what its bank may hear of, and since when.
+
+    ``disbursed_on`` is the bank's business date; the platform's own records (when it first
+    saw a public record, when it scored) are compared with instants: the start of that day,
+    or the moment the bank reported the disbursement if that came first (a bank's clock may
+    run ahead of the platform's, as the sandbox bank's demo clock does)."""
+
+    loan: Loan
+    application: Application
+    families: frozenset[str]
+    disbursed_on: dt.date
+    seen_from: dt.datetime  # records first seen from here on are news
+    graded_by: dt.datetime  # the latest score before this is the grade at disbursement
+
+
+async def _watches(session: AsyncSession, enterprise_id: UUID, now: dt.datetime) -> list[_Watch]:
+    loans = (await session.execute(_live_loans().where(Loan.enterprise_id == enterprise_id))).all()
+    if not loans:
+        return []
+    reported: dict[UUID, dt.datetime] = {
+        loan_id: at
+        for loan_id, at in await session.execute(
+            select(LoanEvent.loan_id, func.min(LoanEvent.created_at))
+            .where(
+                LoanEvent.loan_id.in_([loan.id for loan, _ in loans]),
+                LoanEvent.kind == LoanEventKind.DISBURSED.value,
+            )
+            .group_by(LoanEvent.loan_id)
+        )
+    }
+    consents = BankConsentService(session)
+    watches = []
+    for loan, application in loans:
+        live = await consents.live_for(loan.bank_id, enterprise_id, now)
+        if not live or loan.disbursed_on is None:
+            continue
+        start = day_start(loan.disbursed_on)
+        end = day_start(loan.disbursed_on + dt.timedelta(days=1))
+        at = reported.get(loan.id)
+        watches.append(
+            _Watch(
+                loan=loan,
+                application=application,
+                families=frozenset(f for c in live for f in c.families),
+                disbursed_on=loan.disbursed_on,
+                seen_from=start if at is None else min(start, at),
+                graded_by=end if at is None else min(end, at),
+            )
+        )
+    return watches
+
+
 @dataclass(slots=True)
 class _Facts:
     """What the enterprise's data says since the earliest disbursement among its live loans."""
@@ -260,14 +316,18 @@ class _Facts:
     scores: Sequence[CreditScore]  # oldest first
 
 
-async def _facts(session: AsyncSession, enterprise: Enterprise, since: dt.date) -> _Facts:
+async def _facts(
+    session: AsyncSession, enterprise: Enterprise, watches: Sequence[_Watch]
+) -> _Facts:
+    seen_from = min(w.seen_from for w in watches)
+    since = min(w.disbursed_on for w in watches)
     records = await session.scalars(
         select(PublicRecord)
         .where(
             PublicRecord.uscc == enterprise.uscc,
             PublicRecord.record_type.in_([t.value for t in NEGATIVE_TYPES]),
             PublicRecord.status.in_([s.value for s in VISIBLE_STATUSES]),
-            PublicRecord.created_at >= day_start(since),
+            PublicRecord.created_at >= seen_from,
         )
         .order_by(PublicRecord.created_at, PublicRecord.id)
     )
@@ -294,14 +354,17 @@ async def _facts(session: AsyncSession, enterprise: Enterprise, since: dt.date) 
 
 
 async def _baseline_grade(
-    session: AsyncSession, loan: Loan, application: Application, scores: Sequence[CreditScore]
+    session: AsyncSession, watch: _Watch, scores: Sequence[CreditScore]
 ) -> str | None:
     """The grade a drop is measured from: the one the loan's last grade warning reported,
     else the grade at disbursement (the latest score by the end of the disbursement day,
     else the application's grade at submission)."""
     last = await session.scalar(
         select(LoanWarning.detail)
-        .where(LoanWarning.loan_id == loan.id, LoanWarning.kind == WarningKind.GRADE_DROP.value)
+        .where(
+            LoanWarning.loan_id == watch.loan.id,
+            LoanWarning.kind == WarningKind.GRADE_DROP.value,
+        )
         .order_by(LoanWarning.created_at.desc(), LoanWarning.id.desc())
         .limit(1)
     )
@@ -309,23 +372,13 @@ async def _baseline_grade(
         reported = last.get("change", {}).get("to")
         if isinstance(reported, str):
             return reported
-    assert loan.disbursed_on is not None
-    end = day_start(loan.disbursed_on + dt.timedelta(days=1))
-    before = [s for s in scores if s.created_at < end]
-    return before[-1].grade if before else application.grade
+    before = [s for s in scores if s.created_at < watch.graded_by]
+    return before[-1].grade if before else watch.application.grade
 
 
-async def _changes(
-    session: AsyncSession,
-    loan: Loan,
-    application: Application,
-    families: set[str],
-    facts: _Facts,
-) -> list[Change]:
-    assert loan.disbursed_on is not None
-    disbursed = loan.disbursed_on
-    start = day_start(disbursed)
-    changes = [record_change(r) for r in facts.records if r.created_at >= start]
+async def _changes(session: AsyncSession, watch: _Watch, facts: _Facts) -> list[Change]:
+    disbursed, families = watch.disbursed_on, watch.families
+    changes = [record_change(r) for r in facts.records if r.created_at >= watch.seen_from]
     if Family.TAX.value in families:
         changes += [arrears_change(Family.TAX, p, a) for p, a in facts.tax if p > disbursed]
     if Family.SOCIAL_INSURANCE.value in families:
@@ -335,7 +388,7 @@ async def _changes(
             if p > disbursed
         ]
     if SCORE in families and facts.scores:
-        before = await _baseline_grade(session, loan, application, facts.scores)
+        before = await _baseline_grade(session, watch, facts.scores)
         drop = grade_change(before, facts.scores[-1]) if before is not None else None
         if drop is not None:
             changes.append(drop)
@@ -420,23 +473,14 @@ async def check_enterprise(
     enterprise = await session.get(Enterprise, enterprise_id)
     if enterprise is None:
         return []
-    loans = (await session.execute(_live_loans().where(Loan.enterprise_id == enterprise_id))).all()
-    if not loans:
+    watches = await _watches(session, enterprise_id, now)
+    if not watches:
         return []
-    consents = BankConsentService(session)
-    covered: list[tuple[Loan, Application, set[str]]] = []
-    for loan, application in loans:
-        live = await consents.live_for(loan.bank_id, enterprise_id, now)
-        if live:
-            covered.append((loan, application, {f for c in live for f in c.families}))
-    if not covered:
-        return []
-    since = min(loan.disbursed_on for loan, _, _ in covered if loan.disbursed_on is not None)
-    facts = await _facts(session, enterprise, since)
+    facts = await _facts(session, enterprise, watches)
     written: list[LoanWarning] = []
-    for loan, application, families in covered:
-        changes = await _changes(session, loan, application, families, facts)
-        written += await _write(session, loan, application, enterprise, changes, now)
+    for watch in watches:
+        changes = await _changes(session, watch, facts)
+        written += await _write(session, watch.loan, watch.application, enterprise, changes, now)
     return written
 
 
