@@ -24,6 +24,7 @@ from xinyidai.domain.applications.controllers import (
 )
 from xinyidai.domain.applications.intake_controllers import BankIntakeController
 from xinyidai.domain.applications.office_controllers import OfficeDeliveryController
+from xinyidai.domain.applications.warning_controllers import LoanWarningController
 from xinyidai.domain.banks.controllers import BankController
 from xinyidai.domain.consents.controllers import (
     AuthorizationController,
@@ -227,6 +228,7 @@ def create_app(settings: Settings) -> Litestar:
             BankClaimController,
             ApplicationController,
             BankApplicationController,
+            LoanWarningController,
             AuthorizationController,
             BankConsentController,
             HeldConsentController,

@@ -117,12 +117,14 @@ async def sweep_stale(ctx: dict[str, Any]) -> dict[str, int]:
 
 async def score_snapshot(ctx: dict[str, Any], *, snapshot_id: str) -> dict[str, Any]:
     """Score a new snapshot with the active model (queued after the commit that built it)."""
+    from xinyidai.domain.applications.warnings import queue_check_for_snapshot
     from xinyidai.domain.notifications.qualify import queue_check
     from xinyidai.domain.scoring.services import score_snapshot as score
 
     async with unit_of_work(ctx["sessions"]) as session:
         stored = await score(session, UUID(snapshot_id))
         queue_check(session)  # a new snapshot (scored or not) may meet a product's rule now
+        await queue_check_for_snapshot(session, UUID(snapshot_id))  # post-loan warnings
     if stored is None:
         return {"status": "skipped"}
     return {"status": "scored", "model_version": stored.model_version, "grade": stored.grade}
@@ -213,6 +215,31 @@ RELAY_CRON_JOBS = [(sweep_application_deliveries, "* * * * *")]
 # --- end of the application relay ---------------------------------------------------------------
 
 
+# --- post-loan warnings (issue 16) ---------------------------------------------------------------
+async def check_loan_warnings(ctx: dict[str, Any], *, enterprise_id: str) -> dict[str, int]:
+    """Warn the banks lending to an enterprise about what changed since their loans were
+    disbursed (queued after each new snapshot of an enterprise with a live loan is scored)."""
+    from xinyidai.domain.applications.warnings import check_enterprise
+
+    async with unit_of_work(ctx["sessions"]) as session:
+        warned = await check_enterprise(session, UUID(enterprise_id))
+    return {"warned": len(warned)}
+
+
+async def check_all_loan_warnings(ctx: dict[str, Any]) -> dict[str, int]:
+    """Daily: a warning check for every enterprise with a live loan (the backstop)."""
+    from xinyidai.domain.applications.warnings import queue_all_checks
+
+    async with ctx["sessions"]() as session:
+        queued = await queue_all_checks(session, ctx["worker"].queue.enqueue)
+    return {"queued": queued}
+
+
+WARNING_FUNCTIONS = [check_loan_warnings, check_all_loan_warnings]
+WARNING_CRON_JOBS = [(check_all_loan_warnings, "40 2 * * *")]  # daily, after the nightly scores
+# --- end of post-loan warnings -------------------------------------------------------------------
+
+
 FUNCTIONS = [
     sync_enterprise,
     sync_all,
@@ -228,6 +255,7 @@ FUNCTIONS = [
     notify_expired_consents,
     expire_needs,
     *RELAY_FUNCTIONS,
+    *WARNING_FUNCTIONS,
 ]
 CRON_JOBS = [
     (sync_all, "0 3 1 * *"),  # 03:00 on the 1st: last month's figures
@@ -240,4 +268,5 @@ CRON_JOBS = [
     (find_new_qualifiers, "*/15 * * * *"),  # the backstop of "you now qualify"
     (expire_needs, "*/15 * * * *"),  # needs past their deadline, claims past their time
     *RELAY_CRON_JOBS,
+    *WARNING_CRON_JOBS,
 ]

@@ -2091,6 +2091,56 @@ export type VersionOut = {
 };
 
 /**
+ * WarningKind
+ *
+ * What a post-loan warning (贷后预警) is about.
+ */
+export type WarningKind = 'public_record' | 'tax_arrears' | 'social_insurance_arrears' | 'grade_drop';
+
+/**
+ * WarningOut
+ */
+export type WarningOut = {
+    application_id: string;
+    change: {
+        [key: string]: unknown;
+    };
+    /**
+     * What changed, unique per loan: record:<id>, tax:<YYYY-MM>, …
+     */
+    change_key: string;
+    created_at: string;
+    enterprise_id: string;
+    enterprise_name: string;
+    id: string;
+    kind: WarningKind;
+    loan_id: string;
+    read_at: string | null;
+    /**
+     * One sentence in zh-CN and in en
+     */
+    summary: {
+        [key: string]: string;
+    };
+    uscc: string;
+};
+
+/**
+ * WarningPage
+ */
+export type WarningPage = {
+    items: Array<WarningOut>;
+    /**
+     * Pass as `cursor` for older ones; null on the last page
+     */
+    next_cursor: string | null;
+    /**
+     * The bank's unread warnings in all
+     */
+    unread: number;
+};
+
+/**
  * WebhookEndpointIn
  */
 export type WebhookEndpointIn = {
@@ -3893,6 +3943,111 @@ export type BankUsersResponses = {
 };
 
 export type BankUsersResponse = BankUsersResponses[keyof BankUsersResponses];
+
+export type LoanWarningWarningsData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: {
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page
+         */
+        cursor?: string | null;
+        /**
+         * Only the unread ones
+         */
+        unread?: boolean;
+        /**
+         * Only this loan's
+         */
+        loan_id?: string | null;
+    };
+    url: '/api/v1/banks/{bank_id}/warnings';
+};
+
+export type LoanWarningWarningsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type LoanWarningWarningsError = LoanWarningWarningsErrors[keyof LoanWarningWarningsErrors];
+
+export type LoanWarningWarningsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: WarningPage;
+};
+
+export type LoanWarningWarningsResponse = LoanWarningWarningsResponses[keyof LoanWarningWarningsResponses];
+
+export type LoanWarningReadData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        warning_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/warnings/{warning_id}/read';
+};
+
+export type LoanWarningReadErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type LoanWarningReadError = LoanWarningReadErrors[keyof LoanWarningReadErrors];
+
+export type LoanWarningReadResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: WarningOut;
+};
+
+export type LoanWarningReadResponse = LoanWarningReadResponses[keyof LoanWarningReadResponses];
 
 export type WebhookRemoveWebhookData = {
     body?: never;
