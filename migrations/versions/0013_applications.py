@@ -60,9 +60,7 @@ def upgrade() -> None:
         sa.Column("enterprise_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("bank_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("product_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
-        sa.Column(
-            "product_version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True
-        ),
+        sa.Column("product_version_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column("consent_id", advanced_alchemy.types.guid.GUID(length=16), nullable=False),
         sa.Column("need_claim_id", advanced_alchemy.types.guid.GUID(length=16), nullable=True),
         sa.Column("submitted_by", advanced_alchemy.types.guid.GUID(length=16), nullable=True),

@@ -179,7 +179,7 @@ export type ApplicationOut = {
      * How delivery to the bank stands
      */
     delivery?: OutboxStatus | null;
-    eligibility: ApplicationsSchemasEligibility;
+    eligibility: EligibilityVerdict;
     enterprise_id: string;
     enterprise_name: string;
     enterprise_uscc: string;
@@ -789,6 +789,71 @@ export type DriftOut = {
     threshold: number;
     until: string;
     window_days: number;
+};
+
+/**
+ * Eligibility
+ */
+export type Eligibility = {
+    /**
+     * Registered in one of these
+     */
+    districts?: Array<string> | null;
+    exclusions?: Array<Exclusion>;
+    /**
+     * All of these required
+     */
+    flags?: Array<Flag>;
+    /**
+     * Insured headcount, latest month (social insurance)
+     */
+    headcount?: CountRange | null;
+    industries?: IndustryRule | null;
+    /**
+     * Months in arrears (tax or social insurance) in the last 12
+     */
+    max_arrears_months?: number | null;
+    /**
+     * The highest probability of default
+     */
+    max_pd?: number | null;
+    /**
+     * Administrative penalties in the last 12 months
+     */
+    max_penalties_12m?: number | null;
+    /**
+     * The worst grade accepted
+     */
+    min_grade?: Grade | null;
+    /**
+     * The worst tax grade
+     */
+    min_tax_grade?: TaxGrade | null;
+    /**
+     * Months of tax figures in the window
+     */
+    min_tax_months?: number | null;
+    min_years_operating?: number | null;
+    /**
+     * Families the SME must have authorised
+     */
+    required_families?: Array<Family> | null;
+    /**
+     * Invoiced sales over the trailing 12 months (tax)
+     */
+    revenue?: MoneyRange | null;
+};
+
+/**
+ * EligibilityVerdict
+ */
+export type EligibilityVerdict = {
+    eligible: boolean;
+    /**
+     * The profile it was judged on
+     */
+    profile_version?: number | null;
+    unmet: Array<Unmet>;
 };
 
 /**
@@ -1535,7 +1600,7 @@ export type ProductIn = {
      * Empty: the whole city
      */
     districts_served?: Array<string>;
-    eligibility?: ProductsSchemasEligibility;
+    eligibility?: Eligibility;
     guarantee: Guarantee;
     name_en: string;
     name_zh: string;
@@ -1584,7 +1649,7 @@ export type ProductOut = {
      * Empty: the whole city
      */
     districts_served?: Array<string>;
-    eligibility?: ProductsSchemasEligibility;
+    eligibility?: Eligibility;
     guarantee: Guarantee;
     id: string;
     name_en: string;
@@ -2178,71 +2243,6 @@ export type ApplicationsRelaySchemasAttemptOut = {
      * The intake's answer; null if none came
      */
     status_code: number | null;
-};
-
-/**
- * Eligibility
- */
-export type ApplicationsSchemasEligibility = {
-    eligible: boolean;
-    /**
-     * The profile it was judged on
-     */
-    profile_version?: number | null;
-    unmet: Array<Unmet>;
-};
-
-/**
- * Eligibility
- */
-export type ProductsSchemasEligibility = {
-    /**
-     * Registered in one of these
-     */
-    districts?: Array<string> | null;
-    exclusions?: Array<Exclusion>;
-    /**
-     * All of these required
-     */
-    flags?: Array<Flag>;
-    /**
-     * Insured headcount, latest month (social insurance)
-     */
-    headcount?: CountRange | null;
-    industries?: IndustryRule | null;
-    /**
-     * Months in arrears (tax or social insurance) in the last 12
-     */
-    max_arrears_months?: number | null;
-    /**
-     * The highest probability of default
-     */
-    max_pd?: number | null;
-    /**
-     * Administrative penalties in the last 12 months
-     */
-    max_penalties_12m?: number | null;
-    /**
-     * The worst grade accepted
-     */
-    min_grade?: Grade | null;
-    /**
-     * The worst tax grade
-     */
-    min_tax_grade?: TaxGrade | null;
-    /**
-     * Months of tax figures in the window
-     */
-    min_tax_months?: number | null;
-    min_years_operating?: number | null;
-    /**
-     * Families the SME must have authorised
-     */
-    required_families?: Array<Family> | null;
-    /**
-     * Invoiced sales over the trailing 12 months (tax)
-     */
-    revenue?: MoneyRange | null;
 };
 
 /**

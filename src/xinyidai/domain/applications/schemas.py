@@ -66,7 +66,7 @@ class Unmet(msgspec.Struct, kw_only=True):
     en: str
 
 
-class Eligibility(msgspec.Struct, kw_only=True):
+class EligibilityVerdict(msgspec.Struct, kw_only=True):
     """The matching engine's verdict when the SME applied (an ineligible SME may apply)."""
 
     eligible: bool
@@ -136,7 +136,7 @@ class ApplicationOut(msgspec.Struct, kw_only=True):
     term_months: int
     purpose: NeedPurpose
     note: str | None
-    eligibility: Eligibility
+    eligibility: EligibilityVerdict
     grade: Annotated[str | None, Meta(description="The SME's grade when it applied")]
     consent_id: UUID
     need_claim_id: UUID | None
@@ -228,7 +228,7 @@ class ApplicationDocument(msgspec.Struct, kw_only=True):
     term_months: int
     purpose: NeedPurpose
     note: str | None
-    eligibility: Eligibility
+    eligibility: EligibilityVerdict
     grade: str | None
     consent: dict[str, Any]
     links: dict[str, str]

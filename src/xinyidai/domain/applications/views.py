@@ -16,7 +16,7 @@ from xinyidai.domain.applications.schemas import (
     ApplicationDocument,
     ApplicationOut,
     Decision,
-    Eligibility,
+    EligibilityVerdict,
     LoanOut,
     TimelineEntry,
 )
@@ -181,7 +181,7 @@ def application_out(a: Application, r: Related) -> ApplicationOut:
         term_months=a.term_months,
         purpose=a.purpose,
         note=a.note,
-        eligibility=msgspec.convert(a.eligibility, Eligibility),
+        eligibility=msgspec.convert(a.eligibility, EligibilityVerdict),
         grade=a.grade,
         consent_id=a.consent_id,
         need_claim_id=a.need_claim_id,
@@ -235,7 +235,7 @@ def document(a: Application, r: Related, base_url: str) -> ApplicationDocument:
         term_months=a.term_months,
         purpose=a.purpose,
         note=a.note,
-        eligibility=msgspec.convert(a.eligibility, Eligibility),
+        eligibility=msgspec.convert(a.eligibility, EligibilityVerdict),
         grade=a.grade,
         consent={
             "id": str(consent.id),
