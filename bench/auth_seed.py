@@ -40,6 +40,7 @@ class AuthSeed:
 
 
 _seeded: dict[Path, AuthSeed] = {}
+OWNER_EMAIL = "owner@bench.example.com"
 
 
 def auth_seed(ctx: Context) -> AuthSeed:
@@ -69,8 +70,11 @@ async def _seed(ctx: Context) -> AuthSeed:
     redis = Redis.from_url(ctx.env["REDIS_URL"])
     try:
         async with session_factory(engine)() as session:
-            enterprise_id, uscc = await _enterprise(session, settings)
-            user_id = await _owner(session, redis, settings, uscc)
+            rng = random.Random(20261112)
+            enterprise_id, uscc = await register_enterprise(
+                session, settings, rng, "广州基准测试科技有限公司"
+            )
+            user_id = await verified_owner(session, redis, settings, uscc, OWNER_EMAIL)
             await _snapshot_and_score(session, enterprise_id, ctx.workdir / "auth-bundle")
         store = SessionStore(redis, settings.session_max_age)
         new = await store.create(str(user_id), Role.SME.value)
@@ -83,17 +87,19 @@ async def _seed(ctx: Context) -> AuthSeed:
     return AuthSeed(enterprise_id, user_id, f"{SESSION_COOKIE}={new.token}")
 
 
-async def _enterprise(session: AsyncSession, settings: Settings) -> tuple[UUID, str]:
+async def register_enterprise(
+    session: AsyncSession, settings: Settings, rng: random.Random, name: str
+) -> tuple[UUID, str]:
+    """An enterprise registered with a USCC and legal representative drawn from ``rng``."""
     from xinyidai.domain.enterprises.schemas import EnterpriseCreate
     from xinyidai.domain.enterprises.services import EnterpriseService
     from xinyidai.infra.crypto import FieldCipher
     from xinyidai.simulation.registry import make_resident_id, make_uscc
 
-    rng = random.Random(20261112)
     district = "440106"
     ent = await EnterpriseService(session, FieldCipher(settings.data_key_bytes)).register(
         EnterpriseCreate(
-            name="广州基准测试科技有限公司",
+            name=name,
             uscc=make_uscc(rng, district),
             legal_rep_name="张伟",
             legal_rep_id_number=make_resident_id(rng, district),
@@ -107,7 +113,9 @@ async def _enterprise(session: AsyncSession, settings: Settings) -> tuple[UUID, 
     return ent.id, ent.uscc
 
 
-async def _owner(session: AsyncSession, redis: Redis, settings: Settings, uscc: str) -> UUID:
+async def verified_owner(
+    session: AsyncSession, redis: Redis, settings: Settings, uscc: str, email: str
+) -> UUID:
     """The SME owner: signed up with a claim on ``uscc``, the claim accepted as if the legal
     representative had confirmed it at the identity service (as tests/conftest.py does)."""
     from sqlalchemy import select
@@ -121,7 +129,7 @@ async def _owner(session: AsyncSession, redis: Redis, settings: Settings, uscc: 
 
     accounts = AccountService(session, redis, settings, FieldCipher(settings.data_key_bytes))
     user = await accounts.create_user(
-        email="owner@bench.example.com",
+        email=email,
         password=secrets.token_urlsafe(24),  # never used: the session is made directly
         display_name="Bench owner",
         role=Role.SME,

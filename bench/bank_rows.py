@@ -20,7 +20,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol
 from urllib.parse import urlencode
 
 import httpx
@@ -91,6 +91,27 @@ def client_assertion(key: ECKey, client_id: str, audience: str, now: int) -> str
     return jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key, algorithms=["ES256"])
 
 
+class Prepared(Protocol):
+    """Requests made ahead of each run and sent once each by a wrk script (the bank rows'
+    :class:`Load`; ``app_submit``'s in bench/application_rows.py)."""
+
+    @property
+    def kind(self) -> str: ...  # names the run's file of requests
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def script(self) -> Path: ...  # the wrk script sending each line once
+
+    @property
+    def warmup_rps(self) -> int: ...  # the warm-up's lines: its seconds × this
+
+    def prepare(self, lines: int, path: Path, seconds: int) -> tuple[str, ...]:
+        """Write ``lines`` requests to ``path`` for a run of ``seconds``; the static headers."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Load:
     """What one bank row sends: ``profile`` (GET the SME's profile with the bank's token) or
@@ -99,6 +120,8 @@ class Load:
     kind: str
     seed: BankSeed
     issuer: str  # the app's public URL (its own loopback address, bench/servers.py)
+    script: ClassVar[Path] = LUA_SCRIPT
+    warmup_rps: ClassVar[int] = WARMUP_CEILING_RPS
 
     @property
     def method(self) -> str:
@@ -191,12 +214,12 @@ class Load:
 
 
 def signed_run(
-    wrk: str, server: Server, path: str, seconds: int, load: Load, lines: int, file: Path
+    wrk: str, server: Server, path: str, seconds: int, load: Prepared, lines: int, file: Path
 ) -> tuple[WrkResult, int]:
     """One wrk run sending ``lines`` pre-made requests; its result and how many it sent again
     after running out (0 when the lines sufficed)."""
     headers = load.prepare(lines, file, seconds)
-    script = (str(LUA_SCRIPT), str(file), load.method)
+    script = (str(load.script), str(file), load.method)
     output = wrk_output(wrk, server.base_url + path, seconds, headers, script)
     used = _USED_RE.search(output)
     if used is None:
@@ -205,13 +228,13 @@ def signed_run(
 
 
 def measure_signed(
-    wrk: str, server: Server, path: str, seconds: int, load: Load, workdir: Path
+    wrk: str, server: Server, path: str, seconds: int, load: Prepared, workdir: Path
 ) -> WrkResult:
     """A warm-up run (discarded; its rate sizes the next), then the measured run."""
     file = workdir / f"{load.kind}-{server.name}.lines"
     try:
         warm, _ = signed_run(
-            wrk, server, path, WARMUP_SECONDS, load, WARMUP_SECONDS * WARMUP_CEILING_RPS, file
+            wrk, server, path, WARMUP_SECONDS, load, WARMUP_SECONDS * load.warmup_rps, file
         )
         lines = max(int(warm.rps * seconds * MARGIN), MIN_LINES)
         for _ in range(ATTEMPTS):

@@ -1,6 +1,7 @@
 """The baselines: a bare Litestar hello-world with the app's liveness route and nothing else
-(``create_app``), a bare app doing the authenticated reads by hand (``create_auth_app``), and a
-bare app returning an SME's latest snapshot row by USCC (``create_bank_app``).
+(``create_app``), a bare app doing the authenticated reads by hand (``create_auth_app``), a bare
+app returning an SME's latest snapshot row by USCC (``create_bank_app``), and a bare app
+decoding an application's body (``create_submit_app``).
 
 Served by the same server command line as the platform app, so a ratio against it measures
 what the platform's own layers (middleware, logging, metrics, plugins) cost per request.
@@ -13,7 +14,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import msgspec
@@ -31,6 +32,7 @@ from xinyidai.domain.accounts.sessions import (
     SessionData,
     session_key,
 )
+from xinyidai.domain.applications.schemas import ApplicationCreate
 from xinyidai.domain.profiles.schemas import ProfileOut
 
 
@@ -282,3 +284,33 @@ def create_bank_app() -> Litestar:
     return Litestar(
         route_handlers=[live, snapshot_row, snapshot_row_after_form], lifespan=[_database]
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The submission baseline (``create_submit_app``): the same body decoded, 201
+# --------------------------------------------------------------------------------------------
+# ``POST /bare/applications`` reads the body ``app_submit`` sends and decodes it into the
+# platform's own ``ApplicationCreate`` (msgspec, the same validation of shapes and ranges), then
+# answers 201 with a new id. It gets the very requests the platform gets (same wrk script,
+# cookies, CSRF and idempotency headers) and ignores the headers: no session, database or queue.
+
+
+class Submitted(msgspec.Struct, kw_only=True):
+    id: UUID
+    status: str
+
+
+@post("/bare/applications", status_code=201)
+async def submit_application(request: Request[Any, Any, Any]) -> Response[bytes]:
+    data = msgspec.json.decode(await request.body(), type=ApplicationCreate)
+    del data
+    return Response(
+        _ENCODER.encode(Submitted(id=uuid4(), status="submitted")),
+        media_type=MediaType.JSON,
+        status_code=201,
+    )
+
+
+def create_submit_app() -> Litestar:
+    """The submission baseline: liveness (for the harness) and the decoding POST."""
+    return Litestar(route_handlers=[live, submit_application])

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import console
-from bench.scenarios import ImportScenario, SyncScenario, import_rows
+from bench.scenarios import ImportScenario, RelayScenario, SyncScenario, import_rows
 from bench.servers import Context
 
 IMPORT_CHUNK = 50_000
@@ -67,7 +67,7 @@ class Throughput:
 
 @dataclass(frozen=True, slots=True)
 class ImportRow:
-    scenario: ImportScenario | SyncScenario
+    scenario: ImportScenario | SyncScenario | RelayScenario
     app: Throughput  # import_public_credit: parse, validate, stage, merge, commit
     baseline: Throughput  # raw COPY of the final tuples into a plain table
     info: dict[str, Throughput]  # other reference points (report only)

@@ -7,6 +7,7 @@ See ``bench/README.md``. Environment:
 * ``BENCH_STRICT=1`` exits 1 when a row misses its target.
 * ``BENCH_ONLY`` runs only the named rows (comma-separated, e.g. ``live,ready`` or ``import``).
 * ``BENCH_IMPORT_ROWS`` rows the ``import`` row generates (default 1,000,000).
+* ``BENCH_RELAY_DELIVERIES`` deliveries the ``relay_delivery`` row makes (default 2,000).
 * ``DATABASE_URL`` / ``REDIS_URL`` use existing engines instead of embedded ones.
 
 This module only runs the rows and reports them; each family of rows has its own module.
@@ -44,6 +45,7 @@ from bench.scenarios import (
     BundleScenario,
     ImportScenario,
     MatchingScenario,
+    RelayScenario,
     Scenario,
     ScoringScenario,
     SyncScenario,
@@ -91,6 +93,14 @@ def measure_rows(
             from bench.sync_city import run_sync_scenario
 
             results.rows.append(run_sync_scenario(ctx, scenario, database_url))
+        elif isinstance(scenario, RelayScenario):
+            from bench.relay_rows import run_relay_scenario
+
+            results.rows.append(run_relay_scenario(ctx, scenario))
+        elif scenario.prepared is not None:
+            from bench.application_rows import run_submit_scenario
+
+            results.rows.append(run_submit_scenario(ctx, wrk, scenario, seconds))
         elif scenario.signed is not None:
             from bench.bank_rows import run_bank_scenario
 

@@ -35,6 +35,9 @@ class Scenario:
     # ahead of the run (``profile``: a profile pull with the bank's access token; ``token``: a
     # token request with its own client assertion too). ``{uscc}`` in the paths names the SME.
     signed: str | None = None
+    # ``submit``: each request a new application made ahead of the run, sent once
+    # (bench/application_rows.py), by the seeded SMEs in turn (bench/app_seed.py).
+    prepared: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,19 @@ class SyncScenario:
     target: float | None = None
     workers: int = 1
     kind: str = "sync"
+
+
+@dataclass(frozen=True, slots=True)
+class RelayScenario:
+    """Kind ``relay`` (bench/relay_rows.py): outbox rows delivered by the relay to a sandbox
+    bank's intake, ``concurrency`` at once, against bare httpx posting the same documents to
+    the same intake (deliveries/s)."""
+
+    name: str
+    deliveries: int  # BENCH_RELAY_DELIVERIES overrides
+    concurrency: int
+    target: float | None = None
+    kind: str = "relay"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +107,13 @@ class MatchingScenario:
 
 
 AnyScenario = (
-    Scenario | ImportScenario | SyncScenario | ScoringScenario | BundleScenario | MatchingScenario
+    Scenario
+    | ImportScenario
+    | SyncScenario
+    | RelayScenario
+    | ScoringScenario
+    | BundleScenario
+    | MatchingScenario
 )
 
 _ME = ("/api/v1/me", "/bare/me")
@@ -135,6 +157,19 @@ SCENARIOS: list[AnyScenario] = [
     Scenario(
         "bank_token", "/oauth/token", "bare_bank", None, "/bare/profiles/{uscc}", signed="token"
     ),
+    # Applications (issue 16): a submission under wrk against a bare app decoding the same
+    # body (bench/application_rows.py); the relay's deliveries against bare httpx posting the
+    # same documents to the same sandbox bank (bench/relay_rows.py).
+    Scenario(
+        "app_submit",
+        "/api/v1/applications",
+        "bare_submit",
+        None,
+        "/bare/applications",
+        rounds=2,
+        prepared="submit",
+    ),
+    RelayScenario("relay_delivery", deliveries=2_000, concurrency=32, target=0.5),
     ImportScenario("import", rows=1_000_000, target=0.5),
     SyncScenario("sync", target=0.5),
     SyncScenario("sync_2w", target=0.5, workers=2),
@@ -182,6 +217,16 @@ def import_rows(scenario: ImportScenario) -> int:
         return scenario.rows
     if not raw.isdigit() or int(raw) <= 0:
         raise BenchError(f"BENCH_IMPORT_ROWS must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
+def relay_deliveries(scenario: RelayScenario) -> int:
+    """Deliveries the ``relay_delivery`` row makes: ``BENCH_RELAY_DELIVERIES`` or its own."""
+    raw = os.environ.get("BENCH_RELAY_DELIVERIES", "").strip()
+    if not raw:
+        return scenario.deliveries
+    if not raw.isdigit() or int(raw) <= 0:
+        raise BenchError(f"BENCH_RELAY_DELIVERIES must be a positive whole number, not {raw!r}")
     return int(raw)
 
 

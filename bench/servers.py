@@ -27,6 +27,7 @@ APP_FACTORY = "xinyidai.app:create_app_from_env"
 BARE_FACTORY = "bench.bare_app:create_app"
 BARE_AUTH_FACTORY = "bench.bare_app:create_auth_app"
 BARE_BANK_FACTORY = "bench.bare_app:create_bank_app"
+BARE_SUBMIT_FACTORY = "bench.bare_app:create_submit_app"
 # The bank API rows' one client calls far more often than a bank may in a minute: the platform
 # still counts every call in Redis (the same INCR and EXPIRE), only its ceiling is raised.
 BENCH_BANK_RATE_LIMIT = 1_000_000_000
@@ -230,10 +231,17 @@ def start_bare_bank(ctx: Context, workers: int = 1) -> Server:
     return ctx.server("bare_bank", BARE_BANK_FACTORY, workers)
 
 
+def start_bare_submit(ctx: Context, workers: int = 1) -> Server:
+    """Baseline kind ``bare_submit``: the application's body decoded, 201 (bench/bare_app.py
+    ``create_submit_app``)."""
+    return ctx.server("bare_submit", BARE_SUBMIT_FACTORY, workers)
+
+
 BASELINES: dict[str, Callable[[Context, int], Server]] = {
     "bare": start_bare,
     "bare_auth": start_bare_auth,
     "bare_bank": start_bare_bank,
+    "bare_submit": start_bare_submit,
 }
 
 
