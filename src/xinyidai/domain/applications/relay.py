@@ -101,6 +101,8 @@ LEASE_MARGIN = dt.timedelta(seconds=5)
 EARLY_TOLERANCE = dt.timedelta(seconds=1)
 SWEEP_GRACE = dt.timedelta(seconds=60)
 """An open delivery due this long ago has lost its job (its queued attempt would have run)."""
+ANSWER_LIMIT = 64 * 1024
+"""Bytes of an intake's answer read (and dropped) so its connection can be reused."""
 TOKEN_LEEWAY = 30
 """Seconds before a token's expiry at which a new one is fetched."""
 _OPEN = [status.value for status in OUTBOX_OPEN]
@@ -446,12 +448,19 @@ class ApplicationRelay:
         }
         client = (await self.tokens.client(intake)).client
         async with asyncio.timeout(self.timeout):
-            # The token is ours to send (withheld from Authlib's own renewal); the body is never
-            # read: the status is all the relay needs from the bank.
+            # The token is ours to send (withheld from Authlib's own renewal). The status is all
+            # the relay needs, but a short answer is read to its end so that the connection goes
+            # back to the pool for the next delivery (an answer past ANSWER_LIMIT is abandoned:
+            # its connection is closed).
             async with client.stream(
                 "POST", intake.intake_url, content=body, headers=headers, withhold_token=True
             ) as response:
                 status: int = response.status_code
+                read = 0
+                async for chunk in response.aiter_raw():
+                    read += len(chunk)
+                    if read > ANSWER_LIMIT:
+                        break
                 return status
 
     async def _record(
