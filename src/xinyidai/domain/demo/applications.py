@@ -293,8 +293,13 @@ class _LoanState:
             self.overdue_since = self.overdue_amount = None
 
 
-_MOVES = {K.DISBURSED: S.DISBURSED, K.REPAYMENT: S.REPAYING, K.DEFAULT: S.DEFAULTED}
-_MOVES[K.SETTLED] = S.SETTLED
+_MOVES = {
+    K.DISBURSED: S.DISBURSED,
+    K.REPAYMENT: S.REPAYING,
+    K.DEFAULT: S.DEFAULTED,
+    K.SETTLED: S.SETTLED,
+}
+"""Where each loan event moves the application (``overdue`` moves nothing), as in ``loans.py``."""
 
 
 @dataclass
