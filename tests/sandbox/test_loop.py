@@ -250,9 +250,9 @@ def _processes(
                 "issuer": issuer,
                 "client_id": client_id,
                 "key_file": str(key_file),
-                # A demo month a second: the clock runs from the bank's start, so after a minute
-                # its dates are five years ahead (within LOAN_EVENT_FUTURE_DAYS).
-                "months_per_minute": 60.0,
+                # Ten demo months a second; each loan's calendar starts at its approval, so its
+                # dates run ahead by its term at most (within LOAN_EVENT_FUTURE_DAYS).
+                "months_per_minute": 600.0,
             }
         bank = stack.enter_context(
             sandbox_bank(

@@ -26,7 +26,8 @@ from xinyidai.settings import Env, Settings
 
 MONTHS_PER_MINUTE = 2.0
 DEMO_FUTURE_DAYS = 3660
-"""Ten years: the demo clock gets there after five hours of ``xinyidai run``."""
+"""Ten years: each loan runs on a demo calendar of its own from its approval, so its events are
+dated at most its term (and a month) ahead; the demo products lend for five years at most."""
 INTAKE_CLIENT_ID = "xinyidai-platform"
 
 
