@@ -129,12 +129,14 @@ def plan_loan(
         day = add_months_to_day(start, month)
         interest = (outstanding * annual_rate / 12).quantize(CENT)
         if month == trouble:
-            due = principal + interest
+            # Arrears as the platform takes them: at most the principal still out.
+            due = min(principal + interest, outstanding)
             late = day + dt.timedelta(days=15)
             events.append((late, _overdue(due, 15)))
             if fate == "default":
                 # Nothing was paid: the next instalment falls due with the same interest.
                 grown = due + (schedule[month] + interest if month < term_months else 0)
+                grown = min(grown, outstanding)
                 events.append((day + dt.timedelta(days=45), _overdue(grown, 45)))
                 lost = {"kind": LoanEventKind.DEFAULT.value, "amount": str(outstanding)}
                 events.append((day + dt.timedelta(days=90), lost))
