@@ -529,6 +529,17 @@ class Settings:
         ),
     )
 
+    # --- the demo loop (issue 16): the sandbox banks `xinyidai run` starts ---------------------
+    sandbox_bank_ports: str = field(
+        default="8102,8103",
+        metadata=_meta(
+            "SANDBOX_BANK_PORTS",
+            "Ports of the two sandbox banks `xinyidai run` starts outside production (the demo "
+            "banks ICBC_GZ and CCB_GZ, each deciding and lending by itself through the bank API); "
+            "`off`: none. A demo bank whose intake points elsewhere (a real bank) gets none",
+        ),
+    )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         environ = os.environ if environ is None else environ
@@ -582,6 +593,20 @@ class Settings:
         if not 0 <= self.loan_event_future_days <= 36600:
             raise SettingsError("LOAN_EVENT_FUTURE_DAYS must be between 0 and 36600")
 
+    @property
+    def sandbox_bank_port_list(self) -> tuple[int, ...]:
+        """``SANDBOX_BANK_PORTS`` as ports (none for ``off``)."""
+        raw = self.sandbox_bank_ports.strip().lower()
+        if raw in {"off", "none", "0"}:
+            return ()
+        try:
+            ports = tuple(int(part) for part in raw.split(","))
+        except ValueError as exc:
+            raise SettingsError("SANDBOX_BANK_PORTS: ports separated by commas, or off") from exc
+        if not all(0 < port < 65536 for port in ports) or len(set(ports)) != len(ports):
+            raise SettingsError("SANDBOX_BANK_PORTS: distinct ports from 1 to 65535")
+        return ports
+
     def _check_relay(self) -> None:
         if not 0 < self.relay_timeout <= 60:
             raise SettingsError("RELAY_TIMEOUT must be more than 0 and at most 60 seconds")
@@ -614,6 +639,7 @@ class Settings:
         self._check_audit()
         self._check_webhooks()
         self._check_relay()
+        self.sandbox_bank_port_list  # noqa: B018 - raises on a malformed value
 
         if self.provider_concurrency < 1 or self.sync_concurrency < 1:
             raise SettingsError("PROVIDER_CONCURRENCY and SYNC_CONCURRENCY must be at least 1")

@@ -83,6 +83,8 @@ def _environment(data_dir: Path, port: int) -> dict[str, str]:
             "PORT": str(port),
             "SANDBOX_PORT": str(free_port()),
             "IDENTITY_SANDBOX_PORT": str(free_port()),
+            # No sandbox banks deciding by themselves: the walks decide as the bank's users.
+            "SANDBOX_BANK_PORTS": "off",
             "COOKIE_SECURE": "false",  # plain http on loopback
             # The bank walk's sandbox bank receives webhooks on a loopback http port.
             "WEBHOOK_ALLOW_HTTP": "true",

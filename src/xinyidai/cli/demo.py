@@ -58,7 +58,9 @@ def demo_seed() -> None:
 def seed_city(settings: Settings) -> SeedReport:
     """Create the demo city in an empty database (else report what is there), and the demo
     banks' products when there are none (a database seeded before products existed gets
-    them too), then the demo needs pool when it is empty."""
+    them too), then the demo needs pool when it is empty, and the city's 24 months of
+    applications and loans when they are not there."""
+    from xinyidai.domain.demo.applications import seed_demo_applications
     from xinyidai.domain.demo.needs import seed_demo_needs
     from xinyidai.domain.demo.products import seed_demo_products
     from xinyidai.domain.demo.seed import seed_demo
@@ -71,6 +73,12 @@ def seed_city(settings: Settings) -> SeedReport:
         needs, claims = await seed_demo_needs(session)
         if needs:
             console.print(f"[bold]demo needs pool[/]: {needs} needs posted, {claims} offers made")
+        history = await seed_demo_applications(session)
+        if history.applications:
+            console.print(
+                f"[bold]demo history[/]: {history.applications} applications over 24 months, "
+                f"{history.loans} loans, {history.loan_events} loan events"
+            )
         return report
 
     return in_session(settings, work, redis=True)

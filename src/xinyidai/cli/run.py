@@ -1,6 +1,6 @@
-"""``xinyidai run``: engines, migrations, the demo city and its model, then the server (the same
-Granian server as ``xinyidai serve``, one web process unless told; outside production each web
-process also runs a job worker)."""
+"""``xinyidai run``: engines, migrations, the demo city and its model, the sandbox banks, then the
+server (the same Granian server as ``xinyidai serve``, one web process unless told; outside
+production each web process also runs a job worker, which relays applications to the banks)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from xinyidai.cli.common import (
 )
 from xinyidai.cli.demo import print_seed, seed_city, sync_city, verify_city
 from xinyidai.cli.plugins import DEMO_MODEL, demo_model_trainer
+from xinyidai.cli.sandbox_banks import demo_settings, sandbox_banks
 from xinyidai.cli.score import score_with_progress
 from xinyidai.cli.serve import announce, serve_app, server_options
 from xinyidai.infra.engines import engines
@@ -42,8 +43,9 @@ def run(host: str | None, port: int | None, seed: bool, workers: int) -> None:
     with (
         engines(base) as started,
         provider_or_sandbox(started) as with_provider,
-        identity_or_sandbox(with_provider) as settings,
+        identity_or_sandbox(with_provider) as with_identity,
     ):
+        settings = demo_settings(with_identity)  # what the sandbox banks need of the platform
         assert settings.database_url
         console.print("[bold]migrating[/] the database …")
         migrate.upgrade(settings.database_url)
@@ -56,11 +58,17 @@ def run(host: str | None, port: int | None, seed: bool, workers: int) -> None:
                 sync_city(settings)
             _score_city(settings)
         bind_host, bind_port = host or settings.host, port or settings.port
-        announce(bind_host, bind_port, workers)
-        # Granian handles SIGINT and SIGTERM itself: it stops its workers and returns, and the
-        # blocks above stop the sandboxes and the engines.
-        serve_app(settings, bind_host, bind_port, workers)
+        with sandbox_banks(settings, f"http://{_reach(bind_host)}:{bind_port}"):
+            announce(bind_host, bind_port, workers)
+            # Granian handles SIGINT and SIGTERM itself: it stops its workers and returns, and
+            # the blocks above stop the sandboxes and the engines.
+            serve_app(settings, bind_host, bind_port, workers)
     console.print("stopped")
+
+
+def _reach(host: str) -> str:
+    """The address this machine's processes reach a server bound to ``host`` at."""
+    return "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -93,6 +93,8 @@ def identity_main(argv: list[str]) -> None:
 def bank_main(argv: list[str]) -> None:
     """Serve the sandbox bank: webhooks at ``/webhooks``, its token endpoint and intake, and,
     given the platform and its client there, the automated review, decisions and loans."""
+    import logging
+
     from xinyidai.sandbox.bank import (
         DEFAULT_INTAKE_CLIENT_ID,
         DEFAULT_INTAKE_CLIENT_SECRET,
@@ -101,6 +103,8 @@ def bank_main(argv: list[str]) -> None:
     )
     from xinyidai.sandbox.bank.platform import DEFAULT_SCOPE, load_key
 
+    # Its calls to the platform are its own business: `xinyidai run`'s console shows warnings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="python -m xinyidai.sandbox bank")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)

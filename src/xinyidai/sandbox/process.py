@@ -148,6 +148,7 @@ def sandbox_bank(
     intake_client_id: str | None = None,
     intake_client_secret: str | None = None,
     months_per_minute: float | None = None,
+    issuer: str | None = None,
 ) -> Iterator[str]:
     """Start the sandbox bank on ``host:port``, verifying webhooks with the platform's keys
     at ``platform_jwks_uri`` (or in ``platform_jwks_file``); yield its base URL (webhooks go
@@ -156,13 +157,15 @@ def sandbox_bank(
 
     With ``platform_url``, ``client_id`` and ``key_file`` (the bank's ``private_key_jwt``
     client at the platform and its private JWK), it reviews, decides and lends by itself on a
-    demo clock of ``months_per_minute``. ``intake_client_secret`` goes on standard input."""
+    demo clock of ``months_per_minute``; ``issuer``: the platform's issuer when it is not
+    ``platform_url`` (its ``PUBLIC_URL``). ``intake_client_secret`` goes on standard input."""
     arguments = ["bank", "--host", host, "--port", str(port)]
     options = {
         "--platform-jwks-uri": platform_jwks_uri,
         "--platform-jwks": platform_jwks_file,
         "--bank-id": bank_id,
         "--platform-url": platform_url,
+        "--issuer": issuer,
         "--client-id": client_id,
         "--key-file": key_file,
         "--intake-client-id": intake_client_id,

@@ -8,8 +8,8 @@
 2. marks the application under review (``POST /openapi/v1/applications/{id}/review``);
 3. decides by :func:`~.policy.decide` (the policy is documented there) and posts the decision
    to ``links.decision``;
-4. after an approval answered with a ``loan_id``, posts the loan's events on the demo clock
-   (:mod:`.lending`).
+4. after an approval answered with a ``loan_id``, posts the loan's events on a demo clock
+   of its own starting today (:mod:`.lending`).
 
 A 409 from the platform (the application was already decided, or withdrawn) stops it, as does
 any other refusal; network errors, 429 and 5xx are retried by the client
@@ -96,15 +96,21 @@ class Automation:
         record["loan_id"] = loan_id
         if decision.outcome == "approve" and loan_id:
             record["stage"] = "lending"
+            # Each loan runs on a calendar of its own from today (China time, as the platform
+            # dates its approval): its dates run ahead by its term at most, however long the
+            # bank has been up (within LOAN_EVENT_FUTURE_DAYS).
+            clock = DemoClock(
+                self.clock.months_per_minute, started=self.clock.now(), now=self.clock.now
+            )
             plan = plan_loan(
                 str(loan_id),
                 app_id,
                 decision.amount or Decimal(0),
                 decision.annual_rate or Decimal(0),
                 decision.term_months,
-                self.clock.today(),
+                clock.today(),
             )
-            await run_loan(self.client, str(loan_id), plan, self.clock, record)
+            await run_loan(self.client, str(loan_id), plan, clock, record)
             if "stopped" in record:
                 record["stage"] = "stopped"
                 return

@@ -1,10 +1,11 @@
 """The sandbox bank's loans on a demo clock: what it reports after approving.
 
 :class:`DemoClock` runs ``months_per_minute`` months of demo time per real minute from
-``origin`` (today, at start): 2 in ``make run``, thousands in tests. :func:`plan_loan` is a pure
-function of the loan: the events to post (``POST /openapi/v1/loans/{loan_id}/events``, CONTRACT
-§2), each dated on the demo calendar, each with its own stable ``Idempotency-Key``
-(``<loan_id>-<seq>``, so a retry replays safely), in order:
+``origin`` (today in China, at start): 2 in ``make run``, thousands in tests.
+:func:`plan_loan` is a pure function of the loan: the events to post
+(``POST /openapi/v1/loans/{loan_id}/events``, CONTRACT §2), each dated on the demo calendar,
+each with its own stable ``Idempotency-Key`` (``<loan_id>-<seq>``, so a retry replays safely),
+in order:
 
 * ``disbursed`` the approved amount on the day of approval (month 0);
 * a ``repayment`` on the same day of each following month: equal principal
@@ -39,7 +40,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from xinyidai.dates import add_months_to_day, utc_now
+from xinyidai.dates import add_months_to_day, china_today
 from xinyidai.domain.applications.vocabulary import LoanEventKind
 from xinyidai.sandbox.bank.platform import PlatformClient
 
@@ -54,7 +55,8 @@ class DemoClock:
     """Demo time: ``months_per_minute`` months per real minute since ``started``."""
 
     months_per_minute: float
-    origin: dt.date = field(default_factory=lambda: utc_now().date())
+    # The platform dates loans in China time (its approval day): so does the bank's clock.
+    origin: dt.date = field(default_factory=china_today)
     started: float = field(default_factory=time.monotonic)
     now: Callable[[], float] = time.monotonic
 
@@ -127,12 +129,14 @@ def plan_loan(
         day = add_months_to_day(start, month)
         interest = (outstanding * annual_rate / 12).quantize(CENT)
         if month == trouble:
-            due = principal + interest
+            # Arrears as the platform takes them: at most the principal still out.
+            due = min(principal + interest, outstanding)
             late = day + dt.timedelta(days=15)
             events.append((late, _overdue(due, 15)))
             if fate == "default":
                 # Nothing was paid: the next instalment falls due with the same interest.
                 grown = due + (schedule[month] + interest if month < term_months else 0)
+                grown = min(grown, outstanding)
                 events.append((day + dt.timedelta(days=45), _overdue(grown, 45)))
                 lost = {"kind": LoanEventKind.DEFAULT.value, "amount": str(outstanding)}
                 events.append((day + dt.timedelta(days=90), lost))
@@ -188,6 +192,10 @@ async def run_loan(
             headers={"Idempotency-Key": event.key},
         )
         if response.status_code != 200:
-            record["stopped"] = {"key": event.key, "status": response.status_code}
+            record["stopped"] = {
+                "key": event.key,
+                "status": response.status_code,
+                "detail": response.text[:500],  # the platform's problem, for whoever looks
+            }
             return
         record["events"].append(event.key)
