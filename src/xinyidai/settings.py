@@ -536,7 +536,8 @@ class Settings:
             "SANDBOX_BANK_PORTS",
             "Ports of the two sandbox banks `xinyidai run` starts outside production (the demo "
             "banks ICBC_GZ and CCB_GZ, each deciding and lending by itself through the bank API); "
-            "`off`: none. A demo bank whose intake points elsewhere (a real bank) gets none",
+            "`-` in a bank's place: none for that bank (`-,8103`: CCB_GZ only); `off`: none. A "
+            "demo bank whose intake points elsewhere (a real bank) gets none",
         ),
     )
 
@@ -594,18 +595,22 @@ class Settings:
             raise SettingsError("LOAN_EVENT_FUTURE_DAYS must be between 0 and 36600")
 
     @property
-    def sandbox_bank_port_list(self) -> tuple[int, ...]:
-        """``SANDBOX_BANK_PORTS`` as ports (none for ``off``)."""
+    def sandbox_bank_port_list(self) -> tuple[int | None, ...]:
+        """``SANDBOX_BANK_PORTS`` as ports, in the demo banks' order (``None``: that bank gets
+        no sandbox); empty for ``off``."""
         raw = self.sandbox_bank_ports.strip().lower()
         if raw in {"off", "none", "0"}:
             return ()
         try:
-            ports = tuple(int(part) for part in raw.split(","))
+            ports = tuple(None if part.strip() == "-" else int(part) for part in raw.split(","))
         except ValueError as exc:
-            raise SettingsError("SANDBOX_BANK_PORTS: ports separated by commas, or off") from exc
-        if not all(0 < port < 65536 for port in ports) or len(set(ports)) != len(ports):
+            raise SettingsError(
+                "SANDBOX_BANK_PORTS: ports (or `-`) separated by commas, or off"
+            ) from exc
+        given = [port for port in ports if port is not None]
+        if not all(0 < port < 65536 for port in given) or len(set(given)) != len(given):
             raise SettingsError("SANDBOX_BANK_PORTS: distinct ports from 1 to 65535")
-        return ports
+        return ports if given else ()
 
     def _check_relay(self) -> None:
         if not 0 < self.relay_timeout <= 60:

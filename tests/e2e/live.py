@@ -83,8 +83,9 @@ def _environment(data_dir: Path, port: int) -> dict[str, str]:
             "PORT": str(port),
             "SANDBOX_PORT": str(free_port()),
             "IDENTITY_SANDBOX_PORT": str(free_port()),
-            # No sandbox banks deciding by themselves: the walks decide as the bank's users.
-            "SANDBOX_BANK_PORTS": "off",
+            # ICBC_GZ (bank@demo) decides as its users do in the walks; CCB_GZ (bank2@demo) is
+            # a sandbox bank that decides by itself (the applications walk applies to it too).
+            "SANDBOX_BANK_PORTS": f"-,{free_port()}",
             "COOKIE_SECURE": "false",  # plain http on loopback
             # The bank walk's sandbox bank receives webhooks on a loopback http port.
             "WEBHOOK_ALLOW_HTTP": "true",

@@ -78,6 +78,8 @@ def sandbox_banks(settings: Settings, platform_url: str) -> Iterator[list[str]]:
 
     planned = []
     for code, port in zip(SANDBOX_BANK_CODES, ports, strict=False):
+        if port is None:
+            continue
         key_file, public = bank_key(Path(settings.data_dir), code)
         planned.append((code, port, key_file, public, secrets.token_urlsafe(24)))
 

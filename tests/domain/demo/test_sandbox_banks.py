@@ -117,6 +117,8 @@ def test_the_key_is_made_once_and_kept_private(tmp_path: Any) -> None:
 def test_sandbox_bank_ports_and_what_the_run_changes_for_them() -> None:
     assert Settings().sandbox_bank_port_list == (8102, 8103)
     assert Settings(sandbox_bank_ports="off").sandbox_bank_port_list == ()
+    assert Settings(sandbox_bank_ports="-,8103").sandbox_bank_port_list == (None, 8103)
+    assert Settings(sandbox_bank_ports="-,-").sandbox_bank_port_list == ()
     for bad in ("8102,x", "8102,8102", "70000"):
         with pytest.raises(SettingsError):
             Settings.from_env({"SANDBOX_BANK_PORTS": bad})
