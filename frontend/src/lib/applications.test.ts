@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  applicationTone, applyFormFor, applyProblems, consentChoices, consentExpiry, decisionProblems, fieldErrors, formKey, isUndecided,
+  applicationTone, applyFormFor, emptyLoanEvent, applyProblems, consentChoices, consentExpiry, decisionProblems, fieldErrors, formKey, isUndecided,
   loanEventProblems, stepDetail, toApplication, toDecision, toLoanEvent, type ApplyForm, type DecisionForm,
 } from './applications'
 
@@ -80,6 +80,10 @@ describe('the decision form', () => {
 
 describe('loan events', () => {
   const today = new Date(2026, 11, 4)
+  it('dates a new event on China’s today, whatever the browser’s zone', () => {
+    expect(emptyLoanEvent('repayment', new Date('2026-12-04T17:30:00Z'))).toMatchObject({ kind: 'repayment', occurred_on: '2026-12-05' })
+  })
+
   it('asks each kind for what it carries', () => {
     expect(loanEventProblems({ kind: 'disbursed', occurred_on: '2026-12-04', amount: null, interest: null, days_overdue: null, note: '' }, today)).toEqual({ amount: 'amountRequired' })
     expect(loanEventProblems({ kind: 'overdue', occurred_on: '2026-12-04', amount: 1000, interest: null, days_overdue: null, note: '' }, today)).toEqual({ days_overdue: 'daysRange' })

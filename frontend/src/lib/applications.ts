@@ -190,8 +190,13 @@ export interface LoanEventForm {
   note: string
 }
 
-export function emptyLoanEvent(kind: LoanEventKind = 'disbursed', today: Date = new Date()): LoanEventForm {
-  return { kind, occurred_on: isoDay(today), amount: null, interest: null, days_overdue: null, note: '' }
+/** Today in China (the platform's calendar: a loan's dates are Beijing days), `YYYY-MM-DD`. */
+export function platformDay(now: Date = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now)
+}
+
+export function emptyLoanEvent(kind: LoanEventKind = 'disbursed', now: Date = new Date()): LoanEventForm {
+  return { kind, occurred_on: platformDay(now), amount: null, interest: null, days_overdue: null, note: '' }
 }
 
 /** The fields each kind takes (the rest are not sent). */
