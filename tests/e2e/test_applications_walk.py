@@ -212,6 +212,11 @@ def test_an_sme_applies_with_its_consent_and_the_bank_decides_in_the_portal(
     expect(row).to_contain_text("已放款")
     expect(row).to_contain_text(amount_text)
 
+    bank.goto("/bank/warnings")
+    settle(bank)
+    expect(bank.get_by_test_id("warnings-unread")).to_be_visible()
+    photograph(bank, "bank-warnings", fits=True)
+
     bank.goto("/bank/intake")
     settle(bank)
     expect(bank.get_by_test_id("intake-state")).to_be_visible()
