@@ -118,6 +118,36 @@ export default {
         flags: '须为：{list}',
       },
     },
+    // Applications (贷款申请): statuses, who acted, reject reasons (the words of the bank API's
+    // reason codes), loan events and deliveries.
+    application: {
+      statuses: { submitted: '已提交', delivered: '银行已接收', under_review: '审批中', approved: '已批准', rejected: '未获批准', disbursed: '已放款', repaying: '还款中', settled: '已结清', defaulted: '已违约', withdrawn: '已撤回' },
+      actors: { sme: '企业', bank: '银行工作人员', bank_api: '银行系统', platform: '平台' },
+      reasons: {
+        credit_grade: '信用等级不满足', debt_capacity: '偿债能力不足', amount_too_high: '申请金额超出可贷额度', negative_records: '存在不良公共信用记录',
+        insufficient_data: '经营数据不足', industry_policy: '行业政策限制', operating_history: '经营年限不足', existing_exposure: '现有负债过高',
+        incomplete_documents: '材料不全', other: '其他原因',
+      },
+      loanEvents: { disbursed: '放款', repayment: '还款', overdue: '逾期', default: '违约', settled: '结清' },
+      deliveries: { pending: '待投递', failed: '投递失败，等待重试', delivered: '已送达', dead: '投递失败（已停止重试）', poll: '等待银行拉取' },
+      steps: { event: '贷款事件：{event}（{on}）', polled: '银行通过接口拉取了申请', delivered: '平台已将申请送达银行' },
+      view: {
+        bank: '银行', enterprise: '企业', amount: '申请金额', term: '期限', months: '{n} 个月', purpose: '用途', submittedAt: '提交时间', grade: '申请时的信用等级',
+        noGrade: '未评级', delivery: '送达银行', note: '说明：', fromNeed: '来自融资需求：企业选定了本行的报价。', eligibility: '准入条件核对（申请时）',
+        eligible: '符合产品准入条件', notEligible: '有未满足的准入条件', decision: '审批结果', decisionNote: '银行说明：{note}', decidedAt: '决定时间：{at}',
+        loan: '贷款', loanAmount: '批准金额', rate: '年利率', disbursed: '已放款', maturity: '到期日', repaid: '已还本金', interestPaid: '已付利息',
+        outstanding: '未还本金', overdue: '逾期金额', since: '自 {date} 起', loss: '损失本金', settledOn: '结清日期', timeline: '办理进度', by: '操作方：{actor}',
+      },
+      decisionApprove: '批准：{amount}，年利率 {rate}，期限 {term} 个月',
+      decisionReject: '未获批准：{reason}',
+      problems: {
+        amountRequired: '请填写金额', amountOutside: '金额须在产品额度范围内（{min} – {max}）', amountRange: '金额须大于 0，且不超过 1000 亿元', amountPrecision: '金额最多保留两位小数',
+        termOutside: '期限须在产品期限范围内（{min}–{max} 个月）', termRange: '期限为 1 至 360 个月的整数', purposeRequired: '请选择用途', noteLength: '说明最多 500 个字',
+        rateRequired: '请填写年利率', rateRange: '年利率须大于 0，且不超过 36%', ratePrecision: '年利率最多保留四位小数（百分比）',
+        reasonRequired: '请选择原因', noteForOther: '选择“其他原因”时请写明原因', familiesRequired: '请至少选择一项',
+        dateRequired: '请选择日期', dateRange: '日期不能早于十年前', daysRange: '逾期天数为 1 至 3650 的整数',
+      },
+    },
     // The needs pool (融资需求): what a need asks, how the pool shows it, where claims stand.
     need: {
       purposes: { working_capital: '流动资金', equipment: '设备购置', expansion: '扩大经营', orders: '订单生产', renewal: '续贷 / 转贷', other: '其他' },
@@ -272,6 +302,36 @@ export default {
         maxPenalties: 'At most {n} administrative penalties in the last 12 months',
         exclusions: 'Not on: {list}',
         flags: 'Must be: {list}',
+      },
+    },
+    // Applications: statuses, who acted, reject reasons (the words of the bank API's reason
+    // codes), loan events and deliveries.
+    application: {
+      statuses: { submitted: 'Submitted', delivered: 'Received by the bank', under_review: 'Under review', approved: 'Approved', rejected: 'Declined', disbursed: 'Disbursed', repaying: 'Repaying', settled: 'Settled', defaulted: 'Defaulted', withdrawn: 'Withdrawn' },
+      actors: { sme: 'The enterprise', bank: 'A bank officer', bank_api: 'The bank’s system', platform: 'The platform' },
+      reasons: {
+        credit_grade: 'Credit grade below the bank\'s threshold', debt_capacity: 'Insufficient capacity to repay', amount_too_high: 'Amount above what can be lent', negative_records: 'Negative public credit records',
+        insufficient_data: 'Not enough operating data', industry_policy: 'Industry policy restrictions', operating_history: 'Operating history too short', existing_exposure: 'Existing debt too high',
+        incomplete_documents: 'Incomplete documents', other: 'Other (see the note)',
+      },
+      loanEvents: { disbursed: 'Disbursed', repayment: 'Repayment', overdue: 'Overdue', default: 'Default', settled: 'Settled' },
+      deliveries: { pending: 'Waiting to be delivered', failed: 'Failed, to be retried', delivered: 'Delivered', dead: 'Failed (no more retries)', poll: 'Waiting for the bank to fetch it' },
+      steps: { event: 'Loan event: {event} ({on})', polled: 'The bank fetched the application through its API', delivered: 'The platform delivered the application to the bank' },
+      view: {
+        bank: 'Bank', enterprise: 'Enterprise', amount: 'Amount asked', term: 'Term', months: '{n} months', purpose: 'Purpose', submittedAt: 'Submitted', grade: 'Grade when applying',
+        noGrade: 'Not graded', delivery: 'Delivery to the bank', note: 'Note: ', fromNeed: 'From the needs pool: the enterprise chose this bank’s offer.', eligibility: 'Eligibility (when applying)',
+        eligible: 'Meets the product’s conditions', notEligible: 'Some conditions not met', decision: 'Decision', decisionNote: 'The bank’s note: {note}', decidedAt: 'Decided {at}',
+        loan: 'Loan', loanAmount: 'Approved amount', rate: 'Annual rate', disbursed: 'Disbursed', maturity: 'Maturity', repaid: 'Principal repaid', interestPaid: 'Interest paid',
+        outstanding: 'Outstanding', overdue: 'Overdue', since: 'since {date}', loss: 'Principal lost', settledOn: 'Settled on', timeline: 'Timeline', by: 'By: {actor}',
+      },
+      decisionApprove: 'Approved: {amount} at {rate} a year for {term} months',
+      decisionReject: 'Declined: {reason}',
+      problems: {
+        amountRequired: 'Enter an amount', amountOutside: 'The amount is within the product’s range ({min} – {max})', amountRange: 'An amount is above 0 and at most ¥100 bn', amountPrecision: 'An amount has at most 2 decimal places',
+        termOutside: 'The term is within the product’s range ({min}–{max} months)', termRange: 'A term is a whole number of months from 1 to 360', purposeRequired: 'Choose a purpose', noteLength: 'A note has at most 500 characters',
+        rateRequired: 'Enter an annual rate', rateRange: 'A rate is above 0 and at most 36%', ratePrecision: 'A rate has at most 4 decimal places (in percent)',
+        reasonRequired: 'Choose a reason', noteForOther: 'Say why when the reason is “other”', familiesRequired: 'Choose at least one',
+        dateRequired: 'Choose a date', dateRange: 'The date is at most ten years ago', daysRange: 'Days overdue is a whole number from 1 to 3650',
       },
     },
     // The needs pool: what a need asks, how the pool shows it, where claims stand.

@@ -4,6 +4,6 @@ export default {
   path: '/bank/warnings',
   roles: ['bank'],
   title: 'bank.warnings.title',
-  menu: { order: 19 },
+  menu: { order: 14 },
   component: () => import('./Page.vue'),
 } satisfies PageRoute

@@ -19,6 +19,7 @@ export default {
     rateShown: '年利率',
     responseShown: '答复时间',
     eligibility: '准入条件',
+    apply: '申请该产品',
   },
   en: {
     title: 'Loan product catalogue',
@@ -38,5 +39,6 @@ export default {
     rateShown: 'Annual rate',
     responseShown: 'Answer time',
     eligibility: 'Eligibility',
+    apply: 'Apply for this product',
   },
 } satisfies Bilingual

@@ -8,6 +8,7 @@ describe('readResource', () => {
     expect(readResource('credit_score')).toEqual({ kind: 'credit_score' })
     expect(readResource('bank_api_profile')).toEqual({ kind: 'bank_api_profile' })
     expect(readResource('need_claim')).toEqual({ kind: 'need_claim' })
+    expect(readResource('bank_portal_profile')).toEqual({ kind: 'bank_portal_profile' })
     expect(readResource('series:social_insurance')).toEqual({ kind: 'series', family: 'social_insurance' })
   })
 
@@ -23,6 +24,7 @@ describe('readDetail', () => {
     expect(readDetail('client bank-a-1f; consent c1, c2; snapshot version 4; score, tax')).toEqual({
       key: 'bankPull', values: { client: 'bank-a-1f', n: 4, families: 'score, tax' },
     })
+    expect(readDetail('consent c1; snapshot version 5; score, tax')).toEqual({ key: 'portalPull', values: { n: 5, families: 'score, tax' } })
     expect(readDetail('12 records')).toEqual({ key: 'records', values: { n: 12 } })
     expect(readDetail('2023-12..2026-11, 36 months')).toEqual({ key: 'months', values: { first: '2023-12', last: '2026-11', n: 36 } })
     expect(readDetail('model 2026.1, snapshot version 2')).toEqual({ key: 'score', values: { model: '2026.1', n: 2 } })

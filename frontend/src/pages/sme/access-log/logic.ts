@@ -2,8 +2,10 @@ import type { Family } from '@/api'
 
 const FAMILIES = new Set<string>(['tax', 'electricity', 'water', 'gas', 'social_insurance', 'housing_fund'])
 
+const KNOWN = ['profile', 'public_records', 'credit_score', 'registration', 'bank_api_profile', 'bank_portal_profile', 'need_claim'] as const
+
 export type Resource =
-  | { kind: 'profile' | 'public_records' | 'credit_score' | 'registration' | 'bank_api_profile' | 'need_claim' | 'other' }
+  | { kind: 'profile' | 'public_records' | 'credit_score' | 'registration' | 'bank_api_profile' | 'bank_portal_profile' | 'need_claim' | 'other' }
   | { kind: 'series'; family: Family }
 
 /** What was read, from the log's resource code (`profile`, `series:tax`, …). */
@@ -12,8 +14,8 @@ export function readResource(resource: string): Resource {
     const family = resource.slice('series:'.length)
     return FAMILIES.has(family) ? { kind: 'series', family: family as Family } : { kind: 'other' }
   }
-  if (['profile', 'public_records', 'credit_score', 'registration', 'bank_api_profile', 'need_claim'].includes(resource)) {
-    return { kind: resource as 'profile' | 'public_records' | 'credit_score' | 'registration' | 'bank_api_profile' | 'need_claim' }
+  if ((KNOWN as readonly string[]).includes(resource)) {
+    return { kind: resource as (typeof KNOWN)[number] }
   }
   return { kind: 'other' }
 }
@@ -29,6 +31,9 @@ export function readDetail(detail: string): { key: string; values: Record<string
   }
   if ((m = /^client (\S+); consent [^;]+; snapshot version (\d+); (.+)$/.exec(detail))) {
     return { key: 'bankPull', values: { client: m[1], n: Number(m[2]), families: m[3] } }
+  }
+  if ((m = /^consent [^;]+; snapshot version (\d+); (.+)$/.exec(detail))) {
+    return { key: 'portalPull', values: { n: Number(m[1]), families: m[2] } }
   }
   if ((m = /^model (\S+), snapshot version (\d+)$/.exec(detail))) {
     return { key: 'score', values: { model: m[1], n: Number(m[2]) } }

@@ -19,6 +19,7 @@ export default {
       credit_score: '信用评分',
       registration: '企业登记信息',
       bank_api_profile: '信用画像（银行通过接口读取）',
+      bank_portal_profile: '信用画像（银行工作人员审批贷款申请时查看）',
       need_claim: '企业名称和信用代码（选定的银行查看融资需求报价）',
       series: '{family}（月度明细）',
       other: '其他数据',
@@ -29,6 +30,7 @@ export default {
       months: '{first} 至 {last}，{n} 个月',
       score: '评分模型 {model}，基于第 {n} 版画像',
       bankPull: '第 {n} 版画像：{families}（接口客户端 {client}）',
+      portalPull: '第 {n} 版画像：{families}',
     },
   },
   en: {
@@ -49,6 +51,7 @@ export default {
       credit_score: 'Credit score',
       registration: 'Registration details',
       bank_api_profile: 'Credit profile (read by a bank through the bank API)',
+      bank_portal_profile: 'Credit profile (read by a bank officer deciding on a loan application)',
       need_claim: 'Name and USCC (the bank you chose for a financing need)',
       series: '{family} (monthly figures)',
       other: 'Other data',
@@ -59,6 +62,7 @@ export default {
       months: '{first} to {last}, {n} months',
       score: 'scoring model {model}, from profile version {n}',
       bankPull: 'profile version {n}: {families} (API client {client})',
+      portalPull: 'profile version {n}: {families}',
     },
   },
 } satisfies Bilingual

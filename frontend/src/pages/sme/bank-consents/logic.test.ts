@@ -36,14 +36,15 @@ describe('bank consents', () => {
     expect(consentState(consent({ expires_at: '2026-12-01T00:00:00Z' }), NOW)).toBe('expired')
   })
 
-  it('counts each bank pull under the consents it names', () => {
+  it('counts each bank read (bank API or portal) under the consents it names', () => {
     const pulls = pullsByConsent([
       pull('2026-12-01T01:00:00Z', 'client x; consent c1; snapshot version 3; tax'),
       pull('2026-12-02T01:00:00Z', 'client x; consent c1, c2; snapshot version 3; tax'),
       pull('2026-12-03T01:00:00Z', 'version 2', 'profile'),
+      pull('2026-12-04T01:00:00Z', 'consent c2; snapshot version 3; score', 'bank_portal_profile'),
     ])
     expect(pulls.get('c1')).toEqual({ count: 2, last: '2026-12-02T01:00:00Z' })
-    expect(pulls.get('c2')).toEqual({ count: 1, last: '2026-12-02T01:00:00Z' })
+    expect(pulls.get('c2')).toEqual({ count: 2, last: '2026-12-04T01:00:00Z' })
     expect(pulls.has('c3')).toBe(false)
   })
 

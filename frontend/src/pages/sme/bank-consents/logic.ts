@@ -20,11 +20,12 @@ export interface Pulls {
 }
 
 /** How many times, and when last, a bank read the profile under each consent (from the
- * access log's bank-API lines, which name the consents they were made under). */
+ * access log's lines of the bank API and of bank users in the portal, which name the consents
+ * they were made under). */
 export function pullsByConsent(items: AccessLogItem[]): Map<string, Pulls> {
   const out = new Map<string, Pulls>()
   for (const item of items) {
-    if (item.resource !== 'bank_api_profile') continue
+    if (item.resource !== 'bank_api_profile' && item.resource !== 'bank_portal_profile') continue
     const m = /consent ([0-9a-f-]+(?:, [0-9a-f-]+)*);/.exec(item.detail)
     if (!m) continue
     for (const id of m[1].split(', ')) {

@@ -4,6 +4,8 @@ export default {
   'zh-CN': {
     matches: '按这一评分，您目前符合 {n} 个在售贷款产品的条件（共 {total} 个）。',
     seeMatches: '查看产品匹配',
+    applications: '您有 {n} 份贷款申请，其中 {waiting} 份等待银行决定。',
+    seeApplications: '查看我的申请',
     title: '我的信用',
     scoreSection: '信用评分',
     score: '信用分',
@@ -66,6 +68,8 @@ export default {
   en: {
     matches: 'With this score you qualify for {n} of the {total} loan products on offer.',
     seeMatches: 'See your matches',
+    applications: 'You have {n} loan applications; {waiting} await a bank’s decision.',
+    seeApplications: 'See your applications',
     title: 'My credit',
     scoreSection: 'Credit score',
     score: 'Score',

@@ -20,6 +20,7 @@ export default {
     term: '期限',
     response: '答复时间',
     why: '暂不符合的原因',
+    apply: '申请',
     private: '匹配结果只有您能看到：平台不会把它记入查询记录，也不会告诉任何银行。',
   },
   en: {
@@ -41,6 +42,7 @@ export default {
     term: 'Term',
     response: 'Answer time',
     why: 'Why not yet',
+    apply: 'Apply',
     private: 'Only you see your matches: the platform does not write them to the access log or tell any bank.',
   },
 } satisfies Bilingual
