@@ -10,6 +10,7 @@ axe at both widths and photographed, in Chinese and in English."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -239,3 +240,55 @@ def test_an_sme_applies_with_its_consent_and_the_bank_decides_in_the_portal(
     settle(office)
     expect(office.get_by_test_id("deliveries-status")).to_contain_text("等待银行拉取")
     photograph(office, "office-deliveries-poll", fits=True)
+
+
+def test_a_sandbox_bank_decides_by_itself_and_the_sme_sees_it_on_its_timeline(
+    pages: Pages, live_server: LiveServer, problems: PageProblems
+) -> None:
+    """CCB_GZ runs as a sandbox bank beside the walks' server: the relay delivers the
+    application to its intake, it pulls the consented profile through the bank API and posts
+    its decision; the SME's timeline shows the bank's system deciding."""
+    bank_name = BANKS[1][1]
+    product = _product_to_apply_for(live_server, bank_name)
+    amount = min(
+        Decimal(product["amount_max"]), max(Decimal(product["amount_min"]), Decimal(300_000))
+    )
+    term = min(product["term_max_months"], max(product["term_min_months"], 12))
+
+    sme = pages.open()
+    sme.goto("/login")
+    login(sme, live_server, DEMO_LOGINS["sme"])
+    sme.goto(f"/sme/apply/{product['id']}")
+    settle(sme)
+    _number(sme, "apply-amount", str(amount))
+    _number(sme, "apply-term", str(term))
+    sme.get_by_test_id("apply-purpose").click()
+    sme.get_by_role("option", name="流动资金", exact=True).click()
+    sme.get_by_test_id("apply-next").click()
+    expect(sme.get_by_test_id("apply-consent-bank")).to_have_text(bank_name)
+    tax = sme.get_by_test_id("apply-family-tax")
+    if tax.count():
+        tax.click()
+    sme.get_by_test_id("apply-consent-next").click()
+    sme.get_by_test_id("apply-submit").click()
+    sme.wait_for_url("**/sme/applications/*")
+    settle(sme)
+
+    # The sandbox bank works on its own clock: look again until it has decided (a generous
+    # deadline for a loaded machine; nothing here is a measure of speed).
+    status = sme.get_by_test_id("application-status")
+    for _ in range(40):
+        if status.inner_text() in ("已批准", "未获批准", "已放款", "还款中", "已结清"):
+            break
+        sme.wait_for_timeout(3000)
+        sme.reload()
+        settle(sme)
+    expect(status).to_have_text(re.compile("已批准|未获批准|已放款|还款中|已结清"))
+    decided = sme.get_by_test_id(
+        "application-step-approved"
+        if sme.get_by_test_id("application-step-approved").count()
+        else "application-step-rejected"
+    )
+    expect(decided).to_contain_text("操作方：银行系统")
+    expect(sme.get_by_test_id("application-step-delivered")).to_contain_text("操作方：平台")
+    photograph(sme, "sme-application-decided-by-sandbox-bank", fits=True)
