@@ -227,6 +227,10 @@ async def test_the_bank_user_reads_the_consented_profile_and_the_sme_sees_the_re
     assert body["uscc"] == apps.scene.sme.uscc and body["shared"] == ["score", "tax"]
     assert body["families"]["electricity"] == {"consented": False}
 
+    # A user's read in the portal is not a call of the bank's servers: not in its API usage.
+    usage = (await apps.app.get(f"/api/v1/banks/{apps.a.id}/api-usage")).json()
+    assert usage["rows"] == []
+
     await apps.act_as(apps.b.user)
     other = await apps.app.get(f"/api/v1/banks/{apps.a.id}/applications/{mine['id']}/profile")
     assert other.status_code == 403

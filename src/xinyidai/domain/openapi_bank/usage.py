@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from xinyidai.dates import CHINA_TZ, china_today
 from xinyidai.domain.accounts.guards import Principal, require_bank_or_admin
 from xinyidai.infra.errors import NotFound
-from xinyidai.models import AuditEntry, Bank
+from xinyidai.models import ActorKind, AuditEntry, Bank
 
 MAX_DAYS = 90
 
@@ -64,7 +64,14 @@ class ApiUsage:
         day = cast(china, Date).label("day")
         query = (
             select(day, AuditEntry.client_id, AuditEntry.action, AuditEntry.status, func.count())
-            .where(and_(AuditEntry.bank_id == bank_id, AuditEntry.occurred_at >= start))
+            .where(
+                and_(
+                    AuditEntry.bank_id == bank_id,
+                    AuditEntry.occurred_at >= start,
+                    # Calls of the bank's servers only, not its users' reads in the portal.
+                    AuditEntry.actor_kind == ActorKind.BANK_CLIENT,
+                )
+            )
             .group_by(day, AuditEntry.client_id, AuditEntry.action, AuditEntry.status)
         )
         counts: dict[tuple[dt.date, str, str], UsageRow] = {}
