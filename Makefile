@@ -12,7 +12,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 # The suite runs in parallel worker processes (pytest-xdist), each with engines of its own; on a
 # 2-core machine $(TEST_WORKERS) workers measured fastest (README, Testing).
 TEST_WORKERS ?= 3
-PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=20
 
 # The portals (frontend/): Node packages from the lock file, rebuilt when a source changed.
 NPM ?= npm
