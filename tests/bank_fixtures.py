@@ -56,7 +56,9 @@ class RunningBank:
 
     def received(self, outcome: str | None = None) -> list[dict[str, Any]]:
         """What ``/webhooks`` received since the last reset, oldest first."""
-        return [e for e in self.app.state.received if outcome is None or e["outcome"] == outcome]
+        return [
+            e for e in self.app.state.received if outcome is None or e.get("outcome") == outcome
+        ]
 
     def trust_uri(self, jwks_uri: str) -> None:
         """Verify with the keys published at ``jwks_uri`` only (fetched on first use)."""

@@ -198,6 +198,7 @@ async def receive_webhook(request: Request[Any, Any, Any], state: State) -> Resp
         "delivery_id": request.headers.get("x-xinyidai-delivery"),
         "event_type": request.headers.get("x-xinyidai-event"),
         "signature": request.headers.get("x-xinyidai-signature"),
+        "outcome": "pending",  # until it is known (a reader may look while keys are fetched)
     }
     state.received.append(entry)
     fault = state.faults.take()
