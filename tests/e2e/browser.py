@@ -86,9 +86,10 @@ class PageProblems:
     def on_request_failed(self, request: Request) -> None:
         if self.closing:
             return
-        # A script chunk still loading when the walk moves on is cancelled by the navigation
-        # (net::ERR_ABORTED): the browser's doing, not the app's. Any other failure counts.
-        if request.failure == "net::ERR_ABORTED" and "/assets/" in request.url:
+        # A read still loading when the walk moves on (a script chunk, a page's GET) is
+        # cancelled by the navigation (net::ERR_ABORTED): the browser's doing, not the app's;
+        # the app's own failures are answers (``on_response``) or other network errors.
+        if request.failure == "net::ERR_ABORTED" and request.method == "GET":
             return
         self.seen.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
