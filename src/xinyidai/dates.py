@@ -91,3 +91,30 @@ def add_working_days(day: dt.date, days: int) -> dt.date:
         if current.weekday() < 5:
             rest -= 1
     return current
+
+
+_MONDAY = dt.datetime(2000, 1, 3, tzinfo=CHINA_TZ)  # a Monday, China time
+
+
+def _working_seconds(at: dt.datetime) -> float:
+    """Working seconds (Monday to Friday, China time) from a fixed Monday to ``at``."""
+    elapsed = at.astimezone(CHINA_TZ) - _MONDAY
+    weeks, rest = divmod(elapsed, dt.timedelta(weeks=1))
+    day, into_day = divmod(rest, dt.timedelta(days=1))
+    partial = day * 86_400 + into_day.total_seconds() if day < 5 else 5 * 86_400
+    return weeks * 5 * 86_400 + partial
+
+
+def working_days_between(start: dt.datetime, end: dt.datetime) -> float:
+    """Working time from ``start`` to ``end``, in working days, to the hundredth.
+
+    The clock runs Monday to Friday in China Standard Time and stops over the weekend (a
+    Saturday or Sunday adds nothing), so an answer on the next working day at the same hour is
+    1.00, and Friday 17:00 to Monday 09:00 is 0.67. Public holidays are not known to the
+    platform, so they count, as in :func:`add_working_days`. An ``end`` before ``start`` is 0.
+    Rounded half up to 0.01 day: the unit in which the platform states response times and the
+    resolution its percentile rollups hold (see ``domain/monitoring``).
+    """
+    seconds = max(0.0, _working_seconds(end) - _working_seconds(start))
+    hundredths, rest = divmod(round(seconds), 864)
+    return (hundredths + (1 if rest * 2 >= 864 else 0)) / 100
