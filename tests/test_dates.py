@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from xinyidai.dates import CHINA_TZ, working_days_between
+from xinyidai.dates import CHINA_TZ, working_days_between, working_deadline
 
 
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -39,3 +39,8 @@ def test_hundredths_are_rounded_half_up() -> None:
     base = at(8, 0)
     assert working_days_between(base, base + dt.timedelta(seconds=432)) == 0.01
     assert working_days_between(base, base + dt.timedelta(seconds=431)) == 0.0
+
+
+def test_a_deadline_in_working_days_keeps_the_clock_time() -> None:
+    assert working_deadline(at(11, 16, 30), 1) == at(14, 16, 30)  # Friday + 1 is Monday
+    assert working_deadline(at(7, 9), 3) == at(10, 9)

@@ -93,6 +93,13 @@ def add_working_days(day: dt.date, days: int) -> dt.date:
     return current
 
 
+def working_deadline(start: dt.datetime, days: int) -> dt.datetime:
+    """The instant ``days`` working days after ``start``: that many working days after its
+    China date (:func:`add_working_days`), at the same China clock time."""
+    local = start.astimezone(CHINA_TZ)
+    return dt.datetime.combine(add_working_days(local.date(), days), local.timetz())
+
+
 _MONDAY = dt.datetime(2000, 1, 3, tzinfo=CHINA_TZ)  # a Monday, China time
 
 

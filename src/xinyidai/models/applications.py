@@ -45,7 +45,12 @@ class Application(Base):
     ``idempotency_key`` (unique per enterprise) and ``request_hash`` make a repeated submission
     return the first result. ``eligibility`` is the matching engine's verdict at submission
     (an ineligible SME may still apply). The decision's terms live here; the money that follows
-    lives in :class:`Loan`."""
+    lives in :class:`Loan`.
+
+    The monitoring dimensions (``product_type``, ``industry_section``, ``district_code``,
+    ``grade``) and the bank's commitment (``response_days``, ``respond_by``) are copied in when
+    the application is written, so statistics never shift when an enterprise moves or a product
+    changes; ``response_working_days`` is the answer's working time, set with the decision."""
 
     __tablename__ = "applications"
     __table_args__ = (
@@ -69,6 +74,10 @@ class Application(Base):
         Index("ix_applications_enterprise_created", "enterprise_id", "created_at"),
         Index("ix_applications_bank_id", "bank_id", "id"),
         Index("ix_applications_bank_status", "bank_id", "status"),
+        CheckConstraint("response_days BETWEEN 1 AND 60", name="response_days_range"),
+        CheckConstraint("industry_section ~ '^[A-T]$'", name="industry_section_valid"),
+        CheckConstraint("district_code ~ '^[0-9]{6}$'", name="district_code_valid"),
+        CheckConstraint("response_working_days >= 0", name="response_working_days_nonnegative"),
     )
 
     enterprise_id: Mapped[UUID] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
@@ -101,6 +110,12 @@ class Application(Base):
     approved_term_months: Mapped[int | None] = mapped_column(Integer, default=None)
     reject_reason: Mapped[RejectReason | None] = mapped_column(String(32), default=None)
     decision_note: Mapped[str | None] = mapped_column(Text, default=None)
+    product_type: Mapped[str] = mapped_column(String(32))  # a ProductType, or NEEDS_OFFER
+    industry_section: Mapped[str] = mapped_column(String(1))
+    district_code: Mapped[str] = mapped_column(String(6))
+    response_days: Mapped[int] = mapped_column(Integer)
+    respond_by: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    response_working_days: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), default=None)
 
 
 class ApplicationEvent(Base):
@@ -173,7 +188,9 @@ class BankIntake(Base):
 class Loan(Base):
     """The loan an approval makes (one per approved application): its terms and where its money
     stands, kept up to date by the bank's loan events (the events are the record; these columns
-    are their running sums, updated in the same transaction)."""
+    are their running sums, updated in the same transaction). The monitoring dimensions are the
+    application's; ``first_time`` (首贷户) is set at disbursement: the enterprise's first loan
+    paid out on the platform, and the bank reported no earlier bank credit."""
 
     __tablename__ = "loans"
     __table_args__ = (
@@ -184,6 +201,8 @@ class Loan(Base):
         CheckConstraint("principal_repaid >= 0", name="principal_repaid_nonnegative"),
         Index("ix_loans_bank_id", "bank_id", "id"),
         Index("ix_loans_enterprise", "enterprise_id"),
+        CheckConstraint("industry_section ~ '^[A-T]$'", name="industry_section_valid"),
+        CheckConstraint("district_code ~ '^[0-9]{6}$'", name="district_code_valid"),
     )
 
     application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
@@ -205,6 +224,11 @@ class Loan(Base):
     defaulted_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     loss_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), default=None)
     settled_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    product_type: Mapped[str] = mapped_column(String(32))
+    industry_section: Mapped[str] = mapped_column(String(1))
+    district_code: Mapped[str] = mapped_column(String(6))
+    grade: Mapped[str | None] = mapped_column(String(8), default=None)
+    first_time: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class LoanEvent(Base):

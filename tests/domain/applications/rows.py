@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import World
+from xinyidai.dates import working_deadline
 from xinyidai.domain.applications.relay import queue_delivery
 from xinyidai.models import (
     Application,
@@ -93,6 +94,11 @@ async def apply(
         eligible=True,
         eligibility={"eligible": True, "unmet": []},
         grade="B",
+        product_type=shop.product.type,
+        industry_section=shop.enterprise.industry_section,
+        district_code=shop.enterprise.district_code,
+        response_days=3,
+        respond_by=working_deadline(now, 3),
         status_at=now,
     )
     session.add(application)

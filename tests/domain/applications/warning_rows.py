@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from tests.conftest import World
-from xinyidai.dates import CHINA_TZ, china_today, utc_now
+from xinyidai.dates import CHINA_TZ, china_today, utc_now, working_deadline
 from xinyidai.domain.applications.vocabulary import ApplicationStatus
 from xinyidai.models import (
     Application,
@@ -151,6 +151,11 @@ class WarningRows:
             eligible=True,
             eligibility={"eligible": True, "unmet": []},
             grade=grade,
+            product_type=lender.product.type,
+            industry_section=borrower.enterprise.industry_section,
+            district_code=borrower.enterprise.district_code,
+            response_days=3,
+            respond_by=working_deadline(now, 3),
             status_at=now,
         )
         db.add(application)
@@ -194,6 +199,11 @@ class WarningRows:
             disbursed_on=disbursed,
             settled_on=china_today() if status is S.SETTLED else None,
             defaulted_on=china_today() if status is S.DEFAULTED else None,
+            product_type=application.product_type,
+            industry_section=application.industry_section,
+            district_code=application.district_code,
+            grade=application.grade,
+            first_time=out,
         )
         self.world.session.add(loan)
         await self.world.session.flush()

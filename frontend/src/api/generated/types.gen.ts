@@ -1214,6 +1214,7 @@ export type LoanEventIn = {
     kind: LoanEventKind;
     note?: string | null;
     occurred_on: string;
+    prior_credit?: boolean | null;
 };
 
 /**

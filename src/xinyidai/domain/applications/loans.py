@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from xinyidai.dates import add_months_to_day, china_today
 from xinyidai.domain.applications import idempotency, lifecycle, views
@@ -171,6 +171,8 @@ class LoanService:
             )
         self._check_date(loan, data, future_days)
         self._apply(loan, data)
+        if data.kind is K.DISBURSED:
+            loan.first_time = not data.prior_credit and await self._first_on_platform(loan)
         event = LoanEvent(
             loan_id=loan.id,
             bank_id=bank_id,
@@ -198,6 +200,28 @@ class LoanService:
         return LoanEventResult(
             event=event_out(event), loan=views.loan_out(loan, application.status)
         ), False
+
+    async def _first_on_platform(self, loan: Loan) -> bool:
+        """No other loan of the enterprise has been paid out. Disbursements to one enterprise
+        are serialised (a transaction-scoped lock), so two banks paying out at once cannot both
+        count a first loan."""
+        await self.session.execute(
+            select(
+                func.pg_advisory_xact_lock(
+                    func.hashtextextended(f"first-loan:{loan.enterprise_id}", 0)
+                )
+            )
+        )
+        earlier = await self.session.scalar(
+            select(Loan.id)
+            .where(
+                Loan.enterprise_id == loan.enterprise_id,
+                Loan.id != loan.id,
+                Loan.disbursed_on.is_not(None),
+            )
+            .limit(1)
+        )
+        return earlier is None
 
     def _check_date(self, loan: Loan, data: LoanEventIn, future_days: int) -> None:
         latest = china_today() + dt.timedelta(days=future_days)

@@ -183,7 +183,9 @@ class Decided(msgspec.Struct, kw_only=True):
 class LoanEventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """disbursed: `amount` paid out; repayment: principal repaid in `amount`, and `interest`;
     overdue: the overdue `amount` and `days_overdue`; default: `amount`, the principal lost;
-    settled: optionally the last principal in `amount` (nothing may remain outstanding)."""
+    settled: optionally the last principal in `amount` (nothing may remain outstanding).
+    With `disbursed`, `prior_credit` says whether the bank's credit report shows earlier bank
+    credit: a first loan on the platform without it is a first-time borrower's (首贷户)."""
 
     kind: LoanEventKind
     occurred_on: dt.date
@@ -191,6 +193,7 @@ class LoanEventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     interest: Money | None = None
     days_overdue: Annotated[int, Meta(ge=1, le=3650)] | None = None
     note: Note | None = None
+    prior_credit: bool | None = None
 
 
 class LoanEventOut(msgspec.Struct, kw_only=True):

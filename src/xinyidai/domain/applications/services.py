@@ -18,7 +18,7 @@ from uuid import UUID
 
 from sqlalchemy import func, select
 
-from xinyidai.dates import china_today, utc_now
+from xinyidai.dates import china_today, utc_now, working_days_between, working_deadline
 from xinyidai.domain.accounts.guards import Principal, require_bank_user, require_own_enterprise
 from xinyidai.domain.applications import idempotency, lifecycle, views
 from xinyidai.domain.applications.relay import queue_delivery
@@ -31,6 +31,7 @@ from xinyidai.domain.applications.schemas import (
     Outcome,
 )
 from xinyidai.domain.applications.vocabulary import (
+    NEEDS_OFFER,
     UNDECIDED,
     Actor,
     ApplicationStatus,
@@ -53,6 +54,7 @@ from xinyidai.models import (
     BankConsent,
     ConsentChannel,
     ConsentPurpose,
+    Enterprise,
     Loan,
     Product,
     ProductVersion,
@@ -141,6 +143,7 @@ class ApplicationService:
             eligible=eligibility["eligible"],
             eligibility=eligibility,
             grade=grade,
+            **await self._dimensions(enterprise_id, product.type, stated.response_days, now),
             status_at=now,
             created_at=now,
             updated_at=now,
@@ -197,6 +200,7 @@ class ApplicationService:
             eligible=True,
             eligibility={"eligible": True, "profile_version": None, "unmet": []},
             grade=await self._grade(enterprise_id),
+            **await self._dimensions(enterprise_id, NEEDS_OFFER, claim.response_days, now),
             status_at=now,
             created_at=now,
             updated_at=now,
@@ -222,6 +226,21 @@ class ApplicationService:
                 f"(current version {version.version}) and apply to that"
             )
         return product, version
+
+    async def _dimensions(
+        self, enterprise_id: UUID, product_type: str, response_days: int, now: dt.datetime
+    ) -> dict[str, Any]:
+        """What monitoring groups the application by, and the bank's commitment, as they are
+        at submission."""
+        enterprise = await self.session.get(Enterprise, enterprise_id)
+        assert enterprise is not None
+        return {
+            "product_type": product_type,
+            "industry_section": enterprise.industry_section,
+            "district_code": enterprise.district_code,
+            "response_days": response_days,
+            "respond_by": working_deadline(now, response_days),
+        }
 
     async def _grade(self, enterprise_id: UUID) -> str | None:
         scored = await latest_score(self.session, enterprise_id)
@@ -364,6 +383,9 @@ class ApplicationService:
         now = utc_now()
         loan: Loan | None = None
         application.decided_at = now
+        application.response_working_days = Decimal(
+            str(working_days_between(application.created_at, now))
+        )
         application.decision_note = data.note
         if data.outcome is Outcome.APPROVE:
             amount, rate, term = terms
@@ -391,6 +413,11 @@ class ApplicationService:
                 approved_on=china_today(),
                 principal_repaid=Decimal(0),
                 interest_paid=Decimal(0),
+                product_type=application.product_type,
+                industry_section=application.industry_section,
+                district_code=application.district_code,
+                grade=application.grade,
+                first_time=False,
             )
             self.session.add(loan)
         else:

@@ -45,6 +45,10 @@ LIVE_LOAN = frozenset({S.DISBURSED, S.REPAYING})
 """A loan whose money is out: what post-loan warnings watch."""
 
 
+# The monitoring "product type" of an application made from a needs-pool claim (no product).
+NEEDS_OFFER = "needs_offer"
+
+
 class Actor(StrEnum):
     """Who made a transition."""
 

@@ -32,7 +32,13 @@ import msgspec
 from sqlalchemy import select
 from uuid_utils.compat import uuid7
 
-from xinyidai.dates import CHINA_TZ, add_months_to_day, utc_now
+from xinyidai.dates import (
+    CHINA_TZ,
+    add_months_to_day,
+    utc_now,
+    working_days_between,
+    working_deadline,
+)
 from xinyidai.domain.applications.vocabulary import (
     Actor,
     ApplicationStatus,
@@ -78,6 +84,7 @@ GRADES = [g.value for g in Grade]  # best first
 _GRADE_WEIGHTS = (4, 10, 18, 24, 20, 12, 8, 4)
 _APPROVAL = dict(zip(GRADES, (0.97, 0.95, 0.92, 0.85, 0.74, 0.58, 0.35, 0.18), strict=True))
 _WITHDRAWN_SHARE = 0.05
+_PRIOR_CREDIT_SHARE = 0.35  # firms whose first loan here was not their first bank credit
 _DECLINES = (
     (RejectReason.DEBT_CAPACITY, 5),
     (RejectReason.AMOUNT_TOO_HIGH, 4),
@@ -111,6 +118,8 @@ class _Firm:
     id: UUID
     owner: UUID
     grade: str
+    industry_section: str
+    district_code: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +169,7 @@ async def seed_demo_applications(
         _History(rng, now, rows).application(
             number, rng.choice(firms), rng.choice(products), submitted
         )
+    _first_time_borrowers(rows.loans, rng)
     driver = await driver_connection(session)
     for model, batch in (
         (BankConsent, rows.consents),
@@ -196,17 +206,33 @@ async def _firms(session: AsyncSession, rng: random.Random) -> list[_Firm]:
     """The demo SMEs with an owner account (the first that claimed each), each with the grade
     it had over the history (drawn: most are middling, a few excellent or poor)."""
     rows = await session.execute(
-        select(Enterprise.id, EnterpriseClaim.user_id)
+        select(
+            Enterprise.id,
+            EnterpriseClaim.user_id,
+            Enterprise.industry_section,
+            Enterprise.district_code,
+        )
         .join(EnterpriseClaim, EnterpriseClaim.uscc == Enterprise.uscc)
         .order_by(Enterprise.uscc, EnterpriseClaim.created_at, EnterpriseClaim.id)
     )
-    owners: dict[UUID, UUID] = {}
-    for enterprise_id, user_id in rows:
-        owners.setdefault(enterprise_id, user_id)
+    owners: dict[UUID, tuple[UUID, str, str]] = {}
+    for enterprise_id, user_id, section, district in rows:
+        owners.setdefault(enterprise_id, (user_id, section, district))
     return [
-        _Firm(enterprise_id, owner, rng.choices(GRADES, _GRADE_WEIGHTS)[0])
-        for enterprise_id, owner in owners.items()
+        _Firm(enterprise_id, owner, rng.choices(GRADES, _GRADE_WEIGHTS)[0], section, district)
+        for enterprise_id, (owner, section, district) in owners.items()
     ]
+
+
+def _first_time_borrowers(loans: list[dict[str, Any]], rng: random.Random) -> None:
+    """Each enterprise's first loan paid out is a first-time borrower's (首贷户) unless its bank
+    reported earlier bank credit (about a third of the firms had some)."""
+    seen: set[UUID] = set()
+    paid = (loan for loan in loans if loan["disbursed_on"] is not None)
+    for loan in sorted(paid, key=lambda x: (x["disbursed_on"], x["created_at"], x["id"])):
+        if loan["enterprise_id"] not in seen:
+            seen.add(loan["enterprise_id"])
+            loan["first_time"] = rng.random() >= _PRIOR_CREDIT_SHARE
 
 
 async def _products(session: AsyncSession) -> list[_Product]:
@@ -397,6 +423,12 @@ class _History:
             "eligible": eligible,
             "eligibility": {"eligible": eligible, "profile_version": None, "unmet": unmet},
             "grade": firm.grade,
+            "product_type": terms.type.value,
+            "industry_section": firm.industry_section,
+            "district_code": firm.district_code,
+            "response_days": terms.response_days,
+            "respond_by": working_deadline(submitted, terms.response_days),
+            "response_working_days": None,
             "status_at": submitted,
             "decided_at": None,
             "approved_amount": None,
@@ -460,6 +492,7 @@ class _History:
         if decided > self.now:
             return  # still with the bank
         self.app["decided_at"] = decided
+        self.app["response_working_days"] = Decimal(str(working_days_between(submitted, decided)))
         chance = _APPROVAL[firm.grade] * (1.0 if self.app["eligible"] else 0.45)
         if rng.random() >= chance:
             pool = _DECLINES if self.app["eligible"] else _INELIGIBLE_DECLINES
@@ -548,6 +581,11 @@ class _History:
                 "defaulted_on": state.defaulted_on,
                 "loss_amount": state.loss_amount,
                 "settled_on": state.settled_on,
+                "product_type": self.app["product_type"],
+                "industry_section": self.app["industry_section"],
+                "district_code": self.app["district_code"],
+                "grade": self.app["grade"],
+                "first_time": False,
                 "created_at": decided,
                 "updated_at": self.at,
             }
