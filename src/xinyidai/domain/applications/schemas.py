@@ -106,6 +106,10 @@ class LoanOut(msgspec.Struct, kw_only=True):
     defaulted_on: dt.date | None
     loss_amount: Decimal | None
     settled_on: dt.date | None
+    recovered_amount: Annotated[
+        Decimal, Meta(description="Principal recovered after the default")
+    ] = Decimal("0.00")
+    pboc_funded: bool = False
 
 
 class TimelineEntry(msgspec.Struct, kw_only=True):
@@ -183,7 +187,8 @@ class Decided(msgspec.Struct, kw_only=True):
 class LoanEventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """disbursed: `amount` paid out; repayment: principal repaid in `amount`, and `interest`;
     overdue: the overdue `amount` and `days_overdue`; default: `amount`, the principal lost;
-    settled: optionally the last principal in `amount` (nothing may remain outstanding)."""
+    settled: optionally the last principal in `amount` (nothing may remain outstanding);
+    recovery (after a default): the principal recovered in `amount`."""
 
     kind: LoanEventKind
     occurred_on: dt.date
@@ -191,6 +196,13 @@ class LoanEventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     interest: Money | None = None
     days_overdue: Annotated[int, Meta(ge=1, le=3650)] | None = None
     note: Note | None = None
+    pboc_funded: Annotated[
+        bool | None,
+        Meta(
+            description="disbursed only: PBoC tools (relending, rediscount) fund the loan "
+            "(a bonus in the risk-compensation pool)"
+        ),
+    ] = None
 
 
 class LoanEventOut(msgspec.Struct, kw_only=True):
