@@ -11,11 +11,18 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post, put
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from xinyidai.domain.accounts.guards import Principal, require_bank_user, require_role
+from xinyidai.domain.accounts.guards import (
+    Principal,
+    authenticate,
+    require_bank_user,
+    require_role,
+)
 from xinyidai.domain.monitoring.pool import ledger
 from xinyidai.domain.monitoring.pool.claims import PoolClaims
 from xinyidai.domain.monitoring.pool.rules import PoolRules
@@ -50,6 +57,12 @@ def _office(principal: Principal) -> None:
     require_role(principal, Role.OFFICE)
 
 
+async def office_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The controller's guard: the credit office only (403 for anyone else), checked before
+    the body is read, so a bank or an SME learns nothing from the endpoint's validation."""
+    _office(await authenticate(connection))
+
+
 def _near_share(request: Request[Any, Any, Any]) -> Any:
     return request.app.state.settings.pool_alert_share
 
@@ -58,6 +71,7 @@ class OfficePoolController(Controller):
     path = "/api/v1/office/pool"
     tags = ["credit office", "risk-compensation pool"]
     security = SESSION_SECURITY
+    guards = [office_only]
 
     @get(
         "/years",
@@ -274,10 +288,19 @@ class OfficePoolController(Controller):
         return await ledger.balances(db, year=year)
 
 
+async def own_bank_only(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """The bank controller's guard: the bank's own users only (403), before the body is read."""
+    bank_id = connection.path_params["bank_id"]
+    require_bank_user(await authenticate(connection), bank_id, "use its pool account")
+
+
 class BankPoolController(Controller):
     path = "/api/v1/banks/{bank_id:uuid}/pool"
     tags = ["risk-compensation pool"]
     security = SESSION_SECURITY
+    guards = [own_bank_only]
 
     @get(
         "/registrations",
