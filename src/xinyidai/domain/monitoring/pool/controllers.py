@@ -76,7 +76,7 @@ class OfficePoolController(Controller):
     @get(
         "/years",
         summary="Pool years, newest first: cap, approved, pending, remaining, exposure",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 422, 503),
     )
     async def years(
         self,
@@ -109,7 +109,7 @@ class OfficePoolController(Controller):
     @get(
         "/rule-sets",
         summary="The pool's rule sets with their validity dates and share bands",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 422, 503),
     )
     async def rule_sets(
         self, principal: NamedDependency[Principal], db: NamedDependency[AsyncSession]
@@ -181,7 +181,7 @@ class OfficePoolController(Controller):
         "/registrations",
         summary="Disbursed loans as the pool decided on them: registered with their share, or "
         "not with the reasons",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 422, 503),
     )
     async def registrations(
         self,
@@ -201,7 +201,7 @@ class OfficePoolController(Controller):
     @get(
         "/claims",
         summary="Claims, newest first",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 422, 503),
     )
     async def claims(
         self,
@@ -223,7 +223,7 @@ class OfficePoolController(Controller):
         status_code=200,
         summary="Approve a claim: the compensation is a ledger entry (audit-logged); 409 while "
         "the bank's compensation is paused or past the year's cap",
-        responses=problem_responses(400, 401, 403, 404, 409, 503),
+        responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
     )
     async def approve(
         self,
@@ -276,7 +276,7 @@ class OfficePoolController(Controller):
     @get(
         "/balances",
         summary="Every account's balance (sums of its lines) and the sum of all lines (0.00)",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 422, 503),
     )
     async def balances(
         self,
@@ -305,7 +305,7 @@ class BankPoolController(Controller):
     @get(
         "/registrations",
         summary="The bank's loans as the pool decided on them",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 422, 503),
     )
     async def registrations(
         self,
@@ -331,7 +331,7 @@ class BankPoolController(Controller):
     @get(
         "/claims",
         summary="The bank's claims, newest first",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 422, 503),
     )
     async def claims(
         self,
@@ -351,7 +351,7 @@ class BankPoolController(Controller):
     @get(
         "/claims/{pool_claim_id:uuid}",
         summary="One of the bank's claims",
-        responses=problem_responses(400, 401, 403, 404, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def claim(
         self,
