@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB as JsonB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from xinyidai.domain.monitoring.pool.vocabulary import ClaimStatus, EntryKind
+from xinyidai.domain.monitoring.pool.vocabulary import PoolClaimStatus, PoolEntryKind
 from xinyidai.models.base import Base, enum_check
 
 SHARE = Numeric(5, 4)
@@ -153,7 +153,7 @@ class PoolClaim(Base):
 
     __tablename__ = "pool_claims"
     __table_args__ = (
-        enum_check("status", ClaimStatus, "status_valid"),
+        enum_check("status", PoolClaimStatus, "status_valid"),
         Index(
             "uq_pool_claims_live_loan",
             "loan_id",
@@ -170,7 +170,7 @@ class PoolClaim(Base):
     loan_id: Mapped[UUID] = mapped_column(ForeignKey("loans.id"))
     bank_id: Mapped[UUID] = mapped_column(ForeignKey("banks.id"))
     year: Mapped[int] = mapped_column(Integer)
-    status: Mapped[ClaimStatus] = mapped_column(String(16), default=ClaimStatus.PENDING)
+    status: Mapped[PoolClaimStatus] = mapped_column(String(16), default=PoolClaimStatus.PENDING)
     loss_amount: Mapped[Decimal] = mapped_column(MONEY)
     recovered_before: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     share: Mapped[Decimal] = mapped_column(SHARE)
@@ -188,12 +188,12 @@ class PoolLedgerEntry(Base):
 
     __tablename__ = "pool_ledger_entries"
     __table_args__ = (
-        enum_check("kind", EntryKind, "kind_valid"),
+        enum_check("kind", PoolEntryKind, "kind_valid"),
         UniqueConstraint("loan_event_id", name="uq_pool_ledger_entries_loan_event"),
         Index("ix_pool_ledger_entries_year", "year", "id"),
     )
 
-    kind: Mapped[EntryKind] = mapped_column(String(16))
+    kind: Mapped[PoolEntryKind] = mapped_column(String(16))
     year: Mapped[int] = mapped_column(Integer)
     bank_id: Mapped[UUID | None] = mapped_column(ForeignKey("banks.id"), default=None)
     claim_id: Mapped[UUID | None] = mapped_column(ForeignKey("pool_claims.id"), default=None)

@@ -106,10 +106,8 @@ class LoanOut(msgspec.Struct, kw_only=True):
     defaulted_on: dt.date | None
     loss_amount: Decimal | None
     settled_on: dt.date | None
-    recovered_amount: Annotated[
-        Decimal, Meta(description="Principal recovered after the default")
-    ] = Decimal("0.00")
-    pboc_funded: bool = False
+    recovered_amount: Annotated[Decimal, Meta(description="Principal recovered after the default")]
+    pboc_funded: Annotated[bool, Meta(description="PBoC tools fund it (the bank said so)")]
 
 
 class TimelineEntry(msgspec.Struct, kw_only=True):

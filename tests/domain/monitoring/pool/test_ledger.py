@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from tests.domain.monitoring.pool.scene import Scene
-from xinyidai.domain.monitoring.pool.vocabulary import EntryKind
+from xinyidai.domain.monitoring.pool.vocabulary import PoolEntryKind
 from xinyidai.models import PoolLedgerEntry, PoolLedgerLine
 
 
@@ -31,7 +31,7 @@ async def test_every_entry_and_the_whole_ledger_sum_to_zero(scene: Scene) -> Non
     ).all()
     kinds = list(await db.scalars(select(PoolLedgerEntry.kind)))
     assert sorted(kinds) == sorted(
-        [EntryKind.ALLOCATION] * 2 + [EntryKind.COMPENSATION, EntryKind.RECOVERY]
+        [PoolEntryKind.ALLOCATION] * 2 + [PoolEntryKind.COMPENSATION, PoolEntryKind.RECOVERY]
     )
     assert len(per_entry) == 4
     assert all(lines >= 2 and total == 0 for _, lines, total in per_entry)
@@ -41,7 +41,7 @@ async def test_every_entry_and_the_whole_ledger_sum_to_zero(scene: Scene) -> Non
 
 async def test_the_database_refuses_an_unbalanced_entry_at_commit(scene: Scene) -> None:
     db = scene.world.session
-    entry = PoolLedgerEntry(kind=EntryKind.ALLOCATION, year=2025, memo="lopsided", detail={})
+    entry = PoolLedgerEntry(kind=PoolEntryKind.ALLOCATION, year=2025, memo="lopsided", detail={})
     db.add(entry)
     await db.flush()
     db.add(PoolLedgerLine(entry_id=entry.id, account="pool:2025:fund", year=2025, amount=10))
@@ -49,7 +49,7 @@ async def test_the_database_refuses_an_unbalanced_entry_at_commit(scene: Scene) 
     with pytest.raises(DBAPIError, match="does not balance"):
         await db.commit()
     await db.rollback()
-    lonely = PoolLedgerEntry(kind=EntryKind.ALLOCATION, year=2025, memo="no lines", detail={})
+    lonely = PoolLedgerEntry(kind=PoolEntryKind.ALLOCATION, year=2025, memo="no lines", detail={})
     db.add(lonely)
     with pytest.raises(DBAPIError, match="does not balance"):
         await db.commit()

@@ -28,12 +28,16 @@ from xinyidai.domain.applications.vocabulary import ApplicationStatus
 from xinyidai.domain.audit.services import AuditLog
 from xinyidai.domain.monitoring.pool import ledger
 from xinyidai.domain.monitoring.pool.schemas import (
-    ClaimOut,
-    ClaimPage,
-    RegistrationOut,
-    RegistrationPage,
+    PoolClaimOut,
+    PoolClaimPage,
+    PoolRegistrationOut,
+    PoolRegistrationPage,
 )
-from xinyidai.domain.monitoring.pool.vocabulary import OPEN_CLAIMS, ClaimStatus, EntryKind
+from xinyidai.domain.monitoring.pool.vocabulary import (
+    OPEN_POOL_CLAIMS,
+    PoolClaimStatus,
+    PoolEntryKind,
+)
 from xinyidai.domain.monitoring.pool.years import lock_year
 from xinyidai.infra.errors import Conflict, NotFound
 from xinyidai.infra.text import clean_text
@@ -99,7 +103,7 @@ def _paid_back() -> Any:
         .join(PoolLedgerEntry, PoolLedgerEntry.id == PoolLedgerLine.entry_id)
         .where(
             PoolLedgerEntry.claim_id == PoolClaim.id,
-            PoolLedgerEntry.kind == EntryKind.RECOVERY,
+            PoolLedgerEntry.kind == PoolEntryKind.RECOVERY,
             PoolLedgerLine.amount > 0,
         )
         .correlate(PoolClaim)
@@ -123,9 +127,9 @@ def _claims() -> Select[Any]:
     )
 
 
-def _claim_out(row: Any) -> ClaimOut:
+def _claim_out(row: Any) -> PoolClaimOut:
     claim, bank_name, enterprise_name, uscc, principal, paid_back = row
-    return ClaimOut(
+    return PoolClaimOut(
         id=claim.id,
         loan_id=claim.loan_id,
         registration_id=claim.registration_id,
@@ -134,7 +138,7 @@ def _claim_out(row: Any) -> ClaimOut:
         enterprise_name=enterprise_name,
         uscc=uscc,
         year=claim.year,
-        status=ClaimStatus(claim.status),
+        status=PoolClaimStatus(claim.status),
         principal=principal.quantize(ledger.CENT),
         loss_amount=claim.loss_amount.quantize(ledger.CENT),
         recovered_before=claim.recovered_before.quantize(ledger.CENT),
@@ -148,9 +152,9 @@ def _claim_out(row: Any) -> ClaimOut:
     )
 
 
-def _registration_out(row: Any) -> RegistrationOut:
+def _registration_out(row: Any) -> PoolRegistrationOut:
     reg, bank_name, enterprise_name, uscc, status, loss, recovered, claim_id, claim_status = row
-    return RegistrationOut(
+    return PoolRegistrationOut(
         id=reg.id,
         loan_id=reg.loan_id,
         bank_id=reg.bank_id,
@@ -174,7 +178,7 @@ def _registration_out(row: Any) -> RegistrationOut:
         loss_amount=loss.quantize(ledger.CENT) if loss is not None else None,
         recovered_amount=recovered.quantize(ledger.CENT),
         claim_id=claim_id,
-        claim_status=ClaimStatus(claim_status) if claim_status else None,
+        claim_status=PoolClaimStatus(claim_status) if claim_status else None,
     )
 
 
@@ -191,7 +195,7 @@ class PoolClaims:
         defaulted: bool | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> RegistrationPage:
+    ) -> PoolRegistrationPage:
         """Registration decisions, newest disbursement first, with the loan's status and its
         live (not rejected) claim."""
         live = aliased(PoolClaim)
@@ -213,7 +217,8 @@ class PoolClaims:
             .join(Application, Application.id == Loan.application_id)
             .outerjoin(
                 live,
-                (live.loan_id == PoolRegistration.loan_id) & (live.status != ClaimStatus.REJECTED),
+                (live.loan_id == PoolRegistration.loan_id)
+                & (live.status != PoolClaimStatus.REJECTED),
             )
         )
         if bank_id is not None:
@@ -231,7 +236,7 @@ class PoolClaims:
             .limit(limit)
             .offset(offset)
         )
-        return RegistrationPage(
+        return PoolRegistrationPage(
             items=[_registration_out(r) for r in rows],
             total=total or 0,
             limit=limit,
@@ -243,10 +248,10 @@ class PoolClaims:
         *,
         bank_id: UUID | None = None,
         year: int | None = None,
-        status: ClaimStatus | None = None,
+        status: PoolClaimStatus | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> ClaimPage:
+    ) -> PoolClaimPage:
         """Claims, newest first."""
         query = _claims()
         if bank_id is not None:
@@ -259,11 +264,11 @@ class PoolClaims:
         rows = await self.session.execute(
             query.order_by(PoolClaim.id.desc()).limit(limit).offset(offset)
         )
-        return ClaimPage(
+        return PoolClaimPage(
             items=[_claim_out(r) for r in rows], total=total or 0, limit=limit, offset=offset
         )
 
-    async def claim(self, claim_id: UUID, *, bank_id: UUID | None = None) -> ClaimOut:
+    async def claim(self, claim_id: UUID, *, bank_id: UUID | None = None) -> PoolClaimOut:
         """One claim (of ``bank_id`` if given: another bank's is not found)."""
         query = _claims().where(PoolClaim.id == claim_id)
         if bank_id is not None:
@@ -273,7 +278,7 @@ class PoolClaims:
             raise NotFound("no such claim")
         return _claim_out(row)
 
-    async def file(self, bank_id: UUID, loan_id: UUID, principal: Principal) -> ClaimOut:
+    async def file(self, bank_id: UUID, loan_id: UUID, principal: Principal) -> PoolClaimOut:
         """The bank's claim on its defaulted registered loan: ``pending``, or ``paused`` while
         its loss rate for the loan's pool year exceeds the threshold. 404 for a loan that is
         not the bank's or not registered; 409 if the loan has not defaulted or already has a
@@ -299,7 +304,7 @@ class PoolClaims:
             raise Conflict("only a defaulted loan with a principal loss can be claimed")
         live = await self.session.scalar(
             select(PoolClaim.id).where(
-                PoolClaim.loan_id == loan_id, PoolClaim.status != ClaimStatus.REJECTED
+                PoolClaim.loan_id == loan_id, PoolClaim.status != PoolClaimStatus.REJECTED
             )
         )
         if live is not None:
@@ -317,7 +322,7 @@ class PoolClaims:
             loan_id=loan.id,
             bank_id=bank_id,
             year=registration.year,
-            status=ClaimStatus.PAUSED if paused else ClaimStatus.PENDING,
+            status=PoolClaimStatus.PAUSED if paused else PoolClaimStatus.PENDING,
             loss_amount=loan.loss_amount,
             recovered_before=loan.recovered_amount,
             share=registration.share,
@@ -350,11 +355,11 @@ class PoolClaims:
         )
         if claim is None:
             raise NotFound("no such claim")
-        if claim.status not in OPEN_CLAIMS:
+        if claim.status not in OPEN_POOL_CLAIMS:
             raise Conflict(f"the claim is {claim.status}: it has been decided")
         return claim
 
-    async def approve(self, claim_id: UUID, principal: Principal) -> ClaimOut:
+    async def approve(self, claim_id: UUID, principal: Principal) -> PoolClaimOut:
         """Compensate the bank: one ledger entry. 409 while the bank's compensation is paused,
         or if the year's cap would be exceeded (nothing is written then)."""
         claim = await self._open(claim_id)
@@ -383,13 +388,13 @@ class PoolClaims:
         claim.recovered_before = loan.recovered_amount
         claim.compensation = compensation
         claim.loss_rate = rate
-        claim.status = ClaimStatus.APPROVED
+        claim.status = PoolClaimStatus.APPROVED
         claim.decided_by = principal.user_id
         claim.decided_at = now
         if compensation > 0:
             await ledger.post(
                 self.session,
-                kind=EntryKind.COMPENSATION,
+                kind=PoolEntryKind.COMPENSATION,
                 year=claim.year,
                 lines=[
                     (ledger.bank_account(claim.year, claim.bank_id), compensation),
@@ -409,11 +414,11 @@ class PoolClaims:
         )
         return await self.claim(claim.id)
 
-    async def reject(self, claim_id: UUID, reason: str, principal: Principal) -> ClaimOut:
+    async def reject(self, claim_id: UUID, reason: str, principal: Principal) -> PoolClaimOut:
         """Refuse a pending or paused claim, with the reason (the bank may file again)."""
         reason = clean_text("reason", reason, kind="text")
         claim = await self._open(claim_id)
-        claim.status = ClaimStatus.REJECTED
+        claim.status = PoolClaimStatus.REJECTED
         claim.reason = reason
         claim.decided_by = principal.user_id
         claim.decided_at = utc_now()

@@ -27,22 +27,22 @@ from xinyidai.domain.monitoring.pool import ledger
 from xinyidai.domain.monitoring.pool.claims import PoolClaims
 from xinyidai.domain.monitoring.pool.rules import PoolRules
 from xinyidai.domain.monitoring.pool.schemas import (
-    Balances,
-    CapIn,
-    ClaimIn,
-    ClaimOut,
-    ClaimPage,
-    EntryPage,
+    PoolBalances,
+    PoolCapIn,
+    PoolClaimIn,
+    PoolClaimOut,
+    PoolClaimPage,
+    PoolEntryPage,
+    PoolRegistrationPage,
+    PoolRejectIn,
+    PoolRuleSetIn,
+    PoolRuleSetOut,
     PoolYearOut,
     PriorityFirmEnd,
     PriorityFirmIn,
     PriorityFirmOut,
-    RegistrationPage,
-    RejectIn,
-    RuleSetIn,
-    RuleSetOut,
 )
-from xinyidai.domain.monitoring.pool.vocabulary import ClaimStatus
+from xinyidai.domain.monitoring.pool.vocabulary import PoolClaimStatus
 from xinyidai.domain.monitoring.pool.years import PoolYears, check_year
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 from xinyidai.models import Role
@@ -90,13 +90,13 @@ class OfficePoolController(Controller):
     @put(
         "/years/{year:int}",
         summary="Set a year's cap: the difference is an allocation entry (audit-logged)",
-        responses=problem_responses(400, 401, 403, 409, 422, 503),
+        responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
     )
     async def set_cap(
         self,
         request: Request[Any, Any, Any],
         year: PathYear,
-        data: JSONBody[CapIn],
+        data: JSONBody[PoolCapIn],
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
     ) -> PoolYearOut:
@@ -113,7 +113,7 @@ class OfficePoolController(Controller):
     )
     async def rule_sets(
         self, principal: NamedDependency[Principal], db: NamedDependency[AsyncSession]
-    ) -> list[RuleSetOut]:
+    ) -> list[PoolRuleSetOut]:
         _office(principal)
         return await PoolRules(db).rule_sets()
 
@@ -125,10 +125,10 @@ class OfficePoolController(Controller):
     )
     async def add_rule_set(
         self,
-        data: JSONBody[RuleSetIn],
+        data: JSONBody[PoolRuleSetIn],
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
-    ) -> RuleSetOut:
+    ) -> PoolRuleSetOut:
         _office(principal)
         return await PoolRules(db).add_rule_set(data, principal)
 
@@ -192,7 +192,7 @@ class OfficePoolController(Controller):
         eligible: Annotated[bool | None, QueryParameter()] = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> RegistrationPage:
+    ) -> PoolRegistrationPage:
         _office(principal)
         return await PoolClaims(db).registrations(
             bank_id=bank_id, year=year, eligible=eligible, limit=limit, offset=offset
@@ -207,12 +207,12 @@ class OfficePoolController(Controller):
         self,
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
-        status: Annotated[ClaimStatus | None, QueryParameter()] = None,
+        status: Annotated[PoolClaimStatus | None, QueryParameter()] = None,
         year: Year = None,
         bank_id: Annotated[UUID | None, QueryParameter()] = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> ClaimPage:
+    ) -> PoolClaimPage:
         _office(principal)
         return await PoolClaims(db).claims(
             bank_id=bank_id, year=year, status=status, limit=limit, offset=offset
@@ -230,7 +230,7 @@ class OfficePoolController(Controller):
         pool_claim_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
-    ) -> ClaimOut:
+    ) -> PoolClaimOut:
         _office(principal)
         return await PoolClaims(db).approve(pool_claim_id, principal)
 
@@ -243,10 +243,10 @@ class OfficePoolController(Controller):
     async def reject(
         self,
         pool_claim_id: FromPath[UUID],
-        data: JSONBody[RejectIn],
+        data: JSONBody[PoolRejectIn],
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
-    ) -> ClaimOut:
+    ) -> PoolClaimOut:
         _office(principal)
         return await PoolClaims(db).reject(pool_claim_id, data.reason, principal)
 
@@ -267,7 +267,7 @@ class OfficePoolController(Controller):
             str | None,
             QueryParameter(max_length=64, description="`next_cursor` of the previous page"),
         ] = None,
-    ) -> EntryPage:
+    ) -> PoolEntryPage:
         _office(principal)
         return await ledger.entries(
             db, year=year, account=account, bank_id=bank_id, limit=limit, cursor=cursor
@@ -283,7 +283,7 @@ class OfficePoolController(Controller):
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
         year: Year = None,
-    ) -> Balances:
+    ) -> PoolBalances:
         _office(principal)
         return await ledger.balances(db, year=year)
 
@@ -317,7 +317,7 @@ class BankPoolController(Controller):
         defaulted: Annotated[bool | None, QueryParameter()] = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> RegistrationPage:
+    ) -> PoolRegistrationPage:
         require_bank_user(principal, bank_id, "read its pool registrations")
         return await PoolClaims(db).registrations(
             bank_id=bank_id,
@@ -338,11 +338,11 @@ class BankPoolController(Controller):
         bank_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
-        status: Annotated[ClaimStatus | None, QueryParameter()] = None,
+        status: Annotated[PoolClaimStatus | None, QueryParameter()] = None,
         year: Year = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> ClaimPage:
+    ) -> PoolClaimPage:
         require_bank_user(principal, bank_id, "read its pool claims")
         return await PoolClaims(db).claims(
             bank_id=bank_id, year=year, status=status, limit=limit, offset=offset
@@ -359,7 +359,7 @@ class BankPoolController(Controller):
         pool_claim_id: FromPath[UUID],
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
-    ) -> ClaimOut:
+    ) -> PoolClaimOut:
         require_bank_user(principal, bank_id, "read its pool claims")
         return await PoolClaims(db).claim(pool_claim_id, bank_id=bank_id)
 
@@ -373,9 +373,9 @@ class BankPoolController(Controller):
     async def file_claim(
         self,
         bank_id: FromPath[UUID],
-        data: JSONBody[ClaimIn],
+        data: JSONBody[PoolClaimIn],
         principal: NamedDependency[Principal],
         db: NamedDependency[AsyncSession],
-    ) -> ClaimOut:
+    ) -> PoolClaimOut:
         require_bank_user(principal, bank_id, "claim for its loans")
         return await PoolClaims(db).file(bank_id, data.loan_id, principal)

@@ -27,8 +27,8 @@ from xinyidai.domain.monitoring.pool.claims import PoolClaims
 from xinyidai.domain.monitoring.pool.hooks import IP_PLEDGE, NEEDS_OFFER
 from xinyidai.domain.monitoring.pool.vocabulary import (
     GUANGZHOU_PREFIX,
-    ClaimStatus,
     Ineligible,
+    PoolClaimStatus,
 )
 from xinyidai.domain.monitoring.pool.years import open_year
 from xinyidai.infra.errors import Conflict
@@ -208,7 +208,7 @@ async def _claims(session: AsyncSession) -> tuple[int, int]:
             continue
         claim = await claims.file(bank_id, loan_id, principal_of(user))
         filed += 1
-        if approved >= APPROVED or claim.status != ClaimStatus.PENDING:
+        if approved >= APPROVED or claim.status != PoolClaimStatus.PENDING:
             continue
         try:
             await claims.approve(claim.id, principal_of(office))

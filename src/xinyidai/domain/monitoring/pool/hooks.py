@@ -22,9 +22,9 @@ from xinyidai.domain.applications.vocabulary import LoanEventKind
 from xinyidai.domain.monitoring.pool import ledger, rules
 from xinyidai.domain.monitoring.pool.vocabulary import (
     GUANGZHOU_PREFIX,
-    ClaimStatus,
-    EntryKind,
     Ineligible,
+    PoolClaimStatus,
+    PoolEntryKind,
 )
 from xinyidai.domain.monitoring.pool.years import open_year
 from xinyidai.models import (
@@ -128,7 +128,7 @@ async def pay_back(session: AsyncSession, loan: Loan, event: LoanEvent) -> PoolL
     """The pool's part of a recovery on a compensated loan, as a ledger entry."""
     claim = await session.scalar(
         select(PoolClaim)
-        .where(PoolClaim.loan_id == loan.id, PoolClaim.status == ClaimStatus.APPROVED)
+        .where(PoolClaim.loan_id == loan.id, PoolClaim.status == PoolClaimStatus.APPROVED)
         .with_for_update()
     )
     if claim is None or event.amount is None:
@@ -139,7 +139,7 @@ async def pay_back(session: AsyncSession, loan: Loan, event: LoanEvent) -> PoolL
         .join(PoolLedgerEntry, PoolLedgerEntry.id == PoolLedgerLine.entry_id)
         .where(
             PoolLedgerEntry.claim_id == claim.id,
-            PoolLedgerEntry.kind == EntryKind.RECOVERY,
+            PoolLedgerEntry.kind == PoolEntryKind.RECOVERY,
             PoolLedgerLine.account == fund,
         )
     )
@@ -148,7 +148,7 @@ async def pay_back(session: AsyncSession, loan: Loan, event: LoanEvent) -> PoolL
         return None
     return await ledger.post(
         session,
-        kind=EntryKind.RECOVERY,
+        kind=PoolEntryKind.RECOVERY,
         year=claim.year,
         lines=[(fund, due), (bank, -due)],
         memo=f"追偿返还 / recovery paid back: {event.amount} × {claim.share}",

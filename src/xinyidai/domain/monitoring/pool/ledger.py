@@ -32,13 +32,13 @@ from uuid import UUID
 from sqlalchemy import func, select
 
 from xinyidai.domain.monitoring.pool.schemas import (
-    BalanceOut,
-    Balances,
-    EntryOut,
-    EntryPage,
-    LineOut,
+    PoolBalanceOut,
+    PoolBalances,
+    PoolEntryOut,
+    PoolEntryPage,
+    PoolLineOut,
 )
-from xinyidai.domain.monitoring.pool.vocabulary import EntryKind
+from xinyidai.domain.monitoring.pool.vocabulary import PoolEntryKind
 from xinyidai.infra.errors import InvalidInput
 from xinyidai.models import PoolLedgerEntry, PoolLedgerLine
 
@@ -69,7 +69,7 @@ def bank_account(year: int, bank_id: UUID) -> str:
 async def post(
     session: AsyncSession,
     *,
-    kind: EntryKind,
+    kind: PoolEntryKind,
     year: int,
     lines: list[tuple[str, Decimal]],
     memo: str,
@@ -136,7 +136,7 @@ async def year_sums(session: AsyncSession, years: list[int]) -> dict[tuple[int, 
     return {(year, kind): Decimal(total) for year, kind, total in rows}
 
 
-async def balances(session: AsyncSession, *, year: int | None = None) -> Balances:
+async def balances(session: AsyncSession, *, year: int | None = None) -> PoolBalances:
     """Every account's balance (of one year's accounts if given), and the sum of all of them,
     which is zero when every entry balances."""
     query = select(PoolLedgerLine.account, func.sum(PoolLedgerLine.amount)).group_by(
@@ -145,9 +145,9 @@ async def balances(session: AsyncSession, *, year: int | None = None) -> Balance
     if year is not None:
         query = query.where(PoolLedgerLine.year == year)
     rows = (await session.execute(query.order_by(PoolLedgerLine.account))).all()
-    accounts = [BalanceOut(account=a, balance=Decimal(b).quantize(CENT)) for a, b in rows]
+    accounts = [PoolBalanceOut(account=a, balance=Decimal(b).quantize(CENT)) for a, b in rows]
     total = sum((a.balance for a in accounts), ZERO)
-    return Balances(accounts=accounts, total=total.quantize(CENT))
+    return PoolBalances(accounts=accounts, total=total.quantize(CENT))
 
 
 def _cursor(raw: str | None) -> UUID | None:
@@ -169,7 +169,7 @@ async def entries(
     bank_id: UUID | None = None,
     limit: int = 50,
     cursor: str | None = None,
-) -> EntryPage:
+) -> PoolEntryPage:
     """Entries newest first with all their lines; of one year, one account (entries with a line
     on it), one bank."""
     query = select(PoolLedgerEntry)
@@ -189,7 +189,7 @@ async def entries(
     found = list(await session.scalars(query.order_by(PoolLedgerEntry.id.desc()).limit(limit + 1)))
     more = len(found) > limit
     found = found[:limit]
-    lines: dict[UUID, list[LineOut]] = defaultdict(list)
+    lines: dict[UUID, list[PoolLineOut]] = defaultdict(list)
     if found:
         rows = await session.scalars(
             select(PoolLedgerLine)
@@ -199,17 +199,17 @@ async def entries(
         for line in rows:
             amount = Decimal(line.amount).quantize(CENT)
             lines[line.entry_id].append(
-                LineOut(
+                PoolLineOut(
                     account=line.account,
                     debit=amount if amount > 0 else None,
                     credit=-amount if amount < 0 else None,
                 )
             )
-    return EntryPage(
+    return PoolEntryPage(
         items=[
-            EntryOut(
+            PoolEntryOut(
                 id=e.id,
-                kind=EntryKind(e.kind),
+                kind=PoolEntryKind(e.kind),
                 year=e.year,
                 bank_id=e.bank_id,
                 claim_id=e.claim_id,

@@ -22,11 +22,11 @@ from xinyidai.domain.audit.services import AuditLog
 from xinyidai.domain.enterprises.codes import CodeError, validate_uscc
 from xinyidai.domain.monitoring.pool import checks
 from xinyidai.domain.monitoring.pool.schemas import (
-    BandOut,
+    PoolBandOut,
+    PoolRuleSetIn,
+    PoolRuleSetOut,
     PriorityFirmIn,
     PriorityFirmOut,
-    RuleSetIn,
-    RuleSetOut,
 )
 from xinyidai.infra.bounds import check_date
 from xinyidai.infra.errors import Conflict, InvalidInput, NotFound
@@ -118,14 +118,14 @@ async def on_priority_list(session: AsyncSession, uscc: str, day: dt.date) -> bo
     )
 
 
-def rule_set_out(rules: PoolRuleSet, bands: list[PoolShareBand]) -> RuleSetOut:
-    return RuleSetOut(
+def rule_set_out(rules: PoolRuleSet, bands: list[PoolShareBand]) -> PoolRuleSetOut:
+    return PoolRuleSetOut(
         id=rules.id,
         name=rules.name,
         document=rules.document,
         valid_from=rules.valid_from,
         valid_to=rules.valid_to,
-        bands=[BandOut(up_to=b.up_to.quantize(Decimal("0.01")), share=b.share) for b in bands],
+        bands=[PoolBandOut(up_to=b.up_to.quantize(Decimal("0.01")), share=b.share) for b in bands],
         priority_bonus=rules.priority_bonus,
         pboc_bonus=rules.pboc_bonus,
         ceiling=rules.ceiling,
@@ -161,7 +161,7 @@ class PoolRules:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def rule_sets(self) -> list[RuleSetOut]:
+    async def rule_sets(self) -> list[PoolRuleSetOut]:
         """Every rule set, newest validity first, with its bands."""
         sets = list(
             await self.session.scalars(select(PoolRuleSet).order_by(PoolRuleSet.valid_from.desc()))
@@ -175,7 +175,7 @@ class PoolRules:
         )
         return [rule_set_out(s, [b for b in bands if b.rule_set_id == s.id]) for s in sets]
 
-    async def add_rule_set(self, data: RuleSetIn, principal: Principal) -> RuleSetOut:
+    async def add_rule_set(self, data: PoolRuleSetIn, principal: Principal) -> PoolRuleSetOut:
         """A new rule set. An open-ended set that starts before it is closed the day before
         (refused if a loan registered under that set was disbursed on or after the new start);
         any other overlap is refused (409)."""

@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from xinyidai.domain.monitoring.pool.vocabulary import ClaimStatus, EntryKind
+from xinyidai.domain.monitoring.pool.vocabulary import PoolClaimStatus, PoolEntryKind
 
 Share = Annotated[Decimal, Meta(description="A fraction, 0 to 1 (0.40 is 40%)")]
 Yuan = Annotated[Decimal, Meta(description="Yuan, 2 decimals")]
@@ -37,22 +37,22 @@ class PoolYearOut(msgspec.Struct, kw_only=True):
     registered_principal: Yuan
 
 
-class CapIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class PoolCapIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     cap: Annotated[InputYuan, Meta(description="The year's new cap, yuan")]
     note: Annotated[str, Meta(max_length=500)] | None = None
 
 
-class BandIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class PoolBandIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     up_to: Annotated[Decimal, Meta(description="Largest principal, yuan (more than 0)")]
     share: InputShare
 
 
-class BandOut(msgspec.Struct, kw_only=True):
+class PoolBandOut(msgspec.Struct, kw_only=True):
     up_to: Yuan
     share: Share
 
 
-class RuleSetIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class PoolRuleSetIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A new rule set from ``valid_from``; an open-ended set that starts earlier is closed the
     day before (409 if that would move a registered loan's rules, or if they overlap else)."""
 
@@ -60,7 +60,7 @@ class RuleSetIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     document: Annotated[str, Meta(max_length=100)] | None = None
     valid_from: dt.date
     valid_to: dt.date | None = None
-    bands: Annotated[list[BandIn], Meta(min_length=1, max_length=20)]
+    bands: Annotated[list[PoolBandIn], Meta(min_length=1, max_length=20)]
     priority_bonus: InputShare
     pboc_bonus: InputShare
     ceiling: Annotated[Decimal, Meta(description="More than 0, at most 1")]
@@ -68,13 +68,13 @@ class RuleSetIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     annual_cap: InputYuan
 
 
-class RuleSetOut(msgspec.Struct, kw_only=True):
+class PoolRuleSetOut(msgspec.Struct, kw_only=True):
     id: UUID
     name: str
     document: str | None
     valid_from: dt.date
     valid_to: dt.date | None
-    bands: list[BandOut]
+    bands: list[PoolBandOut]
     priority_bonus: Share
     pboc_bonus: Share
     ceiling: Share
@@ -105,7 +105,7 @@ class PriorityFirmOut(msgspec.Struct, kw_only=True):
     created_at: dt.datetime
 
 
-class RegistrationOut(msgspec.Struct, kw_only=True):
+class PoolRegistrationOut(msgspec.Struct, kw_only=True):
     id: UUID
     loan_id: UUID
     bank_id: UUID
@@ -129,25 +129,25 @@ class RegistrationOut(msgspec.Struct, kw_only=True):
     loss_amount: Yuan | None
     recovered_amount: Yuan
     claim_id: UUID | None
-    claim_status: ClaimStatus | None
+    claim_status: PoolClaimStatus | None
 
 
-class RegistrationPage(msgspec.Struct, kw_only=True):
-    items: list[RegistrationOut]
+class PoolRegistrationPage(msgspec.Struct, kw_only=True):
+    items: list[PoolRegistrationOut]
     total: int
     limit: int
     offset: int
 
 
-class ClaimIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class PoolClaimIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     loan_id: UUID
 
 
-class RejectIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class PoolRejectIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     reason: Reason
 
 
-class ClaimOut(msgspec.Struct, kw_only=True):
+class PoolClaimOut(msgspec.Struct, kw_only=True):
     id: UUID
     loan_id: UUID
     registration_id: UUID
@@ -156,7 +156,7 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     enterprise_name: str
     uscc: str
     year: int
-    status: ClaimStatus
+    status: PoolClaimStatus
     principal: Yuan
     loss_amount: Annotated[Yuan, Meta(description="Principal lost, as the bank reported it")]
     recovered_before: Annotated[Yuan, Meta(description="Recovered before compensation")]
@@ -171,40 +171,40 @@ class ClaimOut(msgspec.Struct, kw_only=True):
     decided_at: dt.datetime | None
 
 
-class ClaimPage(msgspec.Struct, kw_only=True):
-    items: list[ClaimOut]
+class PoolClaimPage(msgspec.Struct, kw_only=True):
+    items: list[PoolClaimOut]
     total: int
     limit: int
     offset: int
 
 
-class LineOut(msgspec.Struct, kw_only=True):
+class PoolLineOut(msgspec.Struct, kw_only=True):
     account: str
     debit: Yuan | None
     credit: Yuan | None
 
 
-class EntryOut(msgspec.Struct, kw_only=True):
+class PoolEntryOut(msgspec.Struct, kw_only=True):
     id: UUID
-    kind: EntryKind
+    kind: PoolEntryKind
     year: int
     bank_id: UUID | None
     claim_id: UUID | None
     memo: str
     at: dt.datetime
-    lines: list[LineOut]
+    lines: list[PoolLineOut]
 
 
-class EntryPage(msgspec.Struct, kw_only=True):
-    items: list[EntryOut]
+class PoolEntryPage(msgspec.Struct, kw_only=True):
+    items: list[PoolEntryOut]
     next_cursor: Annotated[str | None, Meta(description="Pass as `cursor` for the next page")]
 
 
-class BalanceOut(msgspec.Struct, kw_only=True):
+class PoolBalanceOut(msgspec.Struct, kw_only=True):
     account: str
     balance: Annotated[Yuan, Meta(description="Debits less credits")]
 
 
-class Balances(msgspec.Struct, kw_only=True):
-    accounts: list[BalanceOut]
+class PoolBalances(msgspec.Struct, kw_only=True):
+    accounts: list[PoolBalanceOut]
     total: Annotated[Yuan, Meta(description="Sum of every line: always 0.00")]

@@ -6,17 +6,17 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class ClaimStatus(StrEnum):
+class PoolClaimStatus(StrEnum):
     PENDING = "pending"  # filed, waiting for the office
     PAUSED = "paused"  # filed while the bank's loss rate exceeds the pause threshold
     APPROVED = "approved"  # compensated: a ledger entry moved the money
     REJECTED = "rejected"  # refused with a reason (the bank may file again)
 
 
-OPEN_CLAIMS = frozenset({ClaimStatus.PENDING, ClaimStatus.PAUSED})
+OPEN_POOL_CLAIMS = frozenset({PoolClaimStatus.PENDING, PoolClaimStatus.PAUSED})
 
 
-class EntryKind(StrEnum):
+class PoolEntryKind(StrEnum):
     ALLOCATION = "allocation"  # the city allocates (or takes back) part of a year's cap
     COMPENSATION = "compensation"  # an approved claim: the pool compensates the bank
     RECOVERY = "recovery"  # a recovery after compensation: the bank pays the pool back

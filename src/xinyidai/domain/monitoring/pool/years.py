@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from xinyidai.domain.audit.services import AuditLog
 from xinyidai.domain.monitoring.pool import checks, ledger
 from xinyidai.domain.monitoring.pool.schemas import PoolYearOut
-from xinyidai.domain.monitoring.pool.vocabulary import ClaimStatus, EntryKind
+from xinyidai.domain.monitoring.pool.vocabulary import PoolClaimStatus, PoolEntryKind
 from xinyidai.infra.errors import Conflict, InvalidInput
 from xinyidai.models import ActorKind, PoolClaim, PoolRegistration, PoolYear
 
@@ -50,7 +50,7 @@ async def open_year(
     if cap > 0:
         await ledger.post(
             session,
-            kind=EntryKind.ALLOCATION,
+            kind=PoolEntryKind.ALLOCATION,
             year=year,
             lines=[(ledger.fund(year), cap), (ledger.allocation(year), -cap)],
             memo=f"{year} 年度资金池额度 / the {year} pool's cap",
@@ -79,7 +79,7 @@ class PoolYears:
             (year, status): Decimal(total)
             for year, status, total in await self.session.execute(
                 select(PoolClaim.year, PoolClaim.status, func.sum(PoolClaim.compensation))
-                .where(PoolClaim.status.in_([ClaimStatus.PENDING, ClaimStatus.PAUSED]))
+                .where(PoolClaim.status.in_([PoolClaimStatus.PENDING, PoolClaimStatus.PAUSED]))
                 .group_by(PoolClaim.year, PoolClaim.status)
             )
         }
@@ -97,11 +97,11 @@ class PoolYears:
         }
         out = []
         for year in years:
-            cap = sums.get((year, EntryKind.ALLOCATION), ZERO)
-            approved = -sums.get((year, EntryKind.COMPENSATION), ZERO)
-            recovered = sums.get((year, EntryKind.RECOVERY), ZERO)
-            paused = claims.get((year, ClaimStatus.PAUSED), ZERO)
-            pending = claims.get((year, ClaimStatus.PENDING), ZERO) + paused
+            cap = sums.get((year, PoolEntryKind.ALLOCATION), ZERO)
+            approved = -sums.get((year, PoolEntryKind.COMPENSATION), ZERO)
+            recovered = sums.get((year, PoolEntryKind.RECOVERY), ZERO)
+            paused = claims.get((year, PoolClaimStatus.PAUSED), ZERO)
+            pending = claims.get((year, PoolClaimStatus.PENDING), ZERO) + paused
             exposure = approved - recovered + pending
             share = (exposure / cap).quantize(Decimal("0.000001")) if cap > 0 else None
             count, principal = registered.get(year, (0, ZERO))
@@ -149,7 +149,7 @@ class PoolYears:
         if change != 0:
             await ledger.post(
                 self.session,
-                kind=EntryKind.ALLOCATION,
+                kind=PoolEntryKind.ALLOCATION,
                 year=year,
                 lines=[(ledger.fund(year), change), (ledger.allocation(year), -change)],
                 memo=f"{year} 年度额度调整 / the {year} cap changed: {before} → {cap}",
