@@ -4087,6 +4087,10 @@ export type BankPoolClaimsErrors = {
      */
     403: Problem;
     /**
+     * Not found
+     */
+    404: Problem;
+    /**
      * Invalid input
      */
     422: Problem;
@@ -4237,6 +4241,10 @@ export type BankPoolRegistrationsErrors = {
      * Forbidden
      */
     403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
     /**
      * Invalid input
      */

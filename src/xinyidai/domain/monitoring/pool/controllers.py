@@ -305,7 +305,7 @@ class BankPoolController(Controller):
     @get(
         "/registrations",
         summary="The bank's loans as the pool decided on them",
-        responses=problem_responses(400, 401, 403, 422, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def registrations(
         self,
@@ -331,7 +331,7 @@ class BankPoolController(Controller):
     @get(
         "/claims",
         summary="The bank's claims, newest first",
-        responses=problem_responses(400, 401, 403, 422, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def claims(
         self,

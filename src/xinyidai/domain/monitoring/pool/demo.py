@@ -49,9 +49,9 @@ from xinyidai.models import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-CLAIMS = 8
-"""How many defaulted loans the demo banks have claimed (the most recent defaults)."""
-APPROVED = 5
+CLAIMS_PER_BANK = 3
+"""How many defaulted loans each demo bank with a user has claimed (its most recent defaults)."""
+APPROVED_PER_BANK = 2
 """How many of those the office has approved (if not paused)."""
 PRIORITY_FIRMS = 12
 
@@ -174,49 +174,49 @@ async def _register_all(session: AsyncSession) -> tuple[int, int]:
 
 
 async def _claims(session: AsyncSession) -> tuple[int, int]:
-    """The most recent defaults of registered loans claimed by their banks' users; the office
-    approves the first few that are not paused; one of them gets a recovery."""
+    """Each bank with a user claims its most recent defaults of registered loans (leaving at
+    least one unclaimed, for the bank to claim in the portal); the office approves the first
+    ones that are not paused; one of them gets a recovery."""
     office = await session.scalar(select(User).where(User.role == Role.OFFICE).limit(1))
     bank_users = {
         user.bank_id: user
         for user in await session.scalars(
             select(User).where(User.role == Role.BANK).order_by(User.created_at.desc())
         )
+        if user.bank_id is not None
     }
     if office is None:
         return 0, 0
-    defaulted = list(
-        await session.execute(
-            select(Loan.id, Loan.bank_id)
-            .join(PoolRegistration, PoolRegistration.loan_id == Loan.id)
-            .join(Application, Application.id == Loan.application_id)
-            .where(
-                PoolRegistration.eligible,
-                Application.status == ApplicationStatus.DEFAULTED,
-                Loan.loss_amount > 0,
-            )
-            .order_by(Loan.defaulted_on.desc(), Loan.id)
-            .limit(CLAIMS)
-        )
-    )
     claims = PoolClaims(session)
     filed = approved = 0
     recovered = False
-    for loan_id, bank_id in defaulted:
-        user = bank_users.get(bank_id)
-        if user is None:
-            continue
-        claim = await claims.file(bank_id, loan_id, principal_of(user))
-        filed += 1
-        if approved >= APPROVED or claim.status != PoolClaimStatus.PENDING:
-            continue
-        try:
-            await claims.approve(claim.id, principal_of(office))
-        except Conflict:
-            continue
-        approved += 1
-        if not recovered:
-            recovered = await _recover(session, loan_id, user)
+    for bank_id, user in sorted(bank_users.items(), key=lambda item: str(item[1].email)):
+        defaulted = list(
+            await session.scalars(
+                select(Loan.id)
+                .join(PoolRegistration, PoolRegistration.loan_id == Loan.id)
+                .join(Application, Application.id == Loan.application_id)
+                .where(
+                    Loan.bank_id == bank_id,
+                    PoolRegistration.eligible,
+                    Application.status == ApplicationStatus.DEFAULTED,
+                    Loan.loss_amount > 0,
+                )
+                .order_by(Loan.defaulted_on.desc(), Loan.id)
+            )
+        )
+        for n, loan_id in enumerate(defaulted[: min(CLAIMS_PER_BANK, len(defaulted) - 1)]):
+            claim = await claims.file(bank_id, loan_id, principal_of(user))
+            filed += 1
+            if n >= APPROVED_PER_BANK or claim.status != PoolClaimStatus.PENDING:
+                continue
+            try:
+                await claims.approve(claim.id, principal_of(office))
+            except Conflict:
+                continue
+            approved += 1
+            if not recovered:
+                recovered = await _recover(session, loan_id, user)
     return filed, approved
 
 
