@@ -179,7 +179,7 @@ class Scene:
         )
         found = [r for r in page["items"] if r["loan_id"] == str(loan.id)]
         assert len(found) == 1, found
-        return found[0]
+        return dict(found[0])
 
     async def file(self, loan: Loan) -> httpx.Response:
         bank = self.a if loan.bank_id == self.a.id else self.b

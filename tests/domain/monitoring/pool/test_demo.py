@@ -62,8 +62,8 @@ async def test_the_demo_history_registers_its_loans_and_claims_a_few(
         loan = await db.get_one(Loan, registration.loan_id)
         await db.delete(registration)
         await db.flush()
-        again = await register(db, loan)
-        assert {name: getattr(again, name) for name in fields} == bulk
+        remade = await register(db, loan)
+        assert {name: getattr(remade, name) for name in fields} == bulk
     assert checked == {True: 40, False: 40}
     await db.rollback()
     again = await seed_demo_pool(db)

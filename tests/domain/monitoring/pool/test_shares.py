@@ -136,7 +136,11 @@ async def test_a_priority_listing_counts_only_within_its_dates(scene: Scene) -> 
 async def test_only_credit_loans_to_the_citys_smes_are_registered(
     scene: Scene, arrange: dict[str, str], reason: str
 ) -> None:
-    loan = await scene.loan("1000000.00", **arrange)
+    loan = await scene.loan(
+        "1000000.00",
+        guarantee=arrange.get("guarantee", "none"),
+        district_code=arrange.get("district_code", "440106"),
+    )
     await scene.disburse(loan)
     registration = await scene.registered(loan)
     assert registration["eligible"] is False and registration["share"] is None
