@@ -227,6 +227,7 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
     )
     assert delivery is not None
     delivery.status = OutboxStatus.DEAD
+    pool_claim, firm = await _arrange_pool(db, ent, bank, users, principal, product.id)
     run = SyncRun(enterprise_id=ent.id, trigger="test", requested_by=users[Role.SME].id)
     done = CreditImport(filename="done.csv", status=ImportStatus.DONE, rejected=[])
     db.add_all([run, done])
@@ -248,9 +249,79 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
         "application_id": str(applied.id),
         "loan_id": str(decided.loan_id),
         "delivery_id": str(delivery.id),
+        "pool_claim_id": str(pool_claim),
+        "firm_id": str(firm),
+        "year": str(china_today().year),
         "family": "tax",
     }
     return users, known
+
+
+async def _arrange_pool(
+    db: Any, ent: Any, bank: Any, users: dict[Role, Any], sme: Any, product_id: Any
+) -> tuple[Any, Any]:
+    """A second loan of the SME's, disbursed (so registered in the risk-compensation pool),
+    defaulted and claimed by the bank; and the SME on the pool's priority list."""
+    from xinyidai.domain.applications.loans import LoanService
+    from xinyidai.domain.applications.schemas import (
+        ApplicationCreate,
+        ConsentGrant,
+        DecisionIn,
+        LoanEventIn,
+        Outcome,
+    )
+    from xinyidai.domain.applications.services import ApplicationService
+    from xinyidai.domain.applications.vocabulary import Actor, LoanEventKind
+    from xinyidai.domain.consents.schemas import SharedData
+    from xinyidai.domain.monitoring.pool.claims import PoolClaims
+    from xinyidai.domain.monitoring.pool.rules import PoolRules
+    from xinyidai.domain.monitoring.pool.schemas import PriorityFirmIn
+    from xinyidai.domain.needs.vocabulary import NeedPurpose
+
+    banker = _principal(users[Role.BANK])
+    applied, _ = await ApplicationService(db).submit(
+        ApplicationCreate(
+            product_id=product_id,
+            amount=Decimal("200000"),
+            term_months=12,
+            purpose=NeedPurpose.WORKING_CAPITAL,
+            consent=ConsentGrant(families=[SharedData.TAX]),
+        ),
+        "contract-test-pool",
+        sme,
+    )
+    decided = await ApplicationService(db).decide(
+        bank.id,
+        applied.id,
+        DecisionIn(
+            outcome=Outcome.APPROVE,
+            amount=Decimal("200000"),
+            annual_rate=Decimal("0.04"),
+            term_months=12,
+        ),
+        Actor.BANK,
+        str(banker.user_id),
+    )
+    assert decided.loan_id is not None
+    today = china_today()
+    for n, (kind, amount) in enumerate(
+        ((LoanEventKind.DISBURSED, "200000"), (LoanEventKind.DEFAULT, "150000"))
+    ):
+        await LoanService(db).record(
+            bank.id,
+            decided.loan_id,
+            LoanEventIn(kind=kind, occurred_on=today, amount=Decimal(amount)),
+            f"contract-pool-{n}",
+            actor=Actor.BANK,
+            actor_id=str(banker.user_id),
+            future_days=0,
+        )
+    claim = await PoolClaims(db).file(bank.id, decided.loan_id, banker)
+    firm = await PoolRules(db).add_firm(
+        PriorityFirmIn(uscc=ent.uscc, name=ent.name, valid_from=today),
+        _principal(users[Role.OFFICE]),
+    )
+    return claim.id, firm.id
 
 
 def _principal(user: Any) -> Any:

@@ -12,6 +12,7 @@ import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,13 @@ def _bool(raw: str) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise SettingsError(f"not a boolean: {raw!r}")
+
+
+def _decimal(raw: str) -> Decimal:
+    try:
+        return Decimal(raw.strip())
+    except ArithmeticError:
+        raise SettingsError(f"not a number: {raw!r}") from None
 
 
 def _opt_str(raw: str) -> str | None:
@@ -528,6 +536,16 @@ class Settings:
             int,
         ),
     )
+    # --- the risk-compensation pool (issue 17) ---
+    pool_alert_share: Decimal = field(
+        default=Decimal("0.9"),
+        metadata=_meta(
+            "POOL_ALERT_SHARE",
+            "The office is alerted when a pool year's exposure (compensation approved net of "
+            "recoveries, plus claimed and undecided) reaches this share of its cap (0 to 1)",
+            _decimal,
+        ),
+    )
 
     # --- the demo loop (issue 16): the sandbox banks `xinyidai run` starts ---------------------
     sandbox_bank_ports: str = field(
@@ -593,6 +611,8 @@ class Settings:
             raise SettingsError("WEBHOOK_MAX_ATTEMPTS must be between 1 and 50")
         if not 0 <= self.loan_event_future_days <= 36600:
             raise SettingsError("LOAN_EVENT_FUTURE_DAYS must be between 0 and 36600")
+        if not (self.pool_alert_share.is_finite() and 0 < self.pool_alert_share <= 1):
+            raise SettingsError("POOL_ALERT_SHARE must be more than 0 and at most 1")
 
     @property
     def sandbox_bank_port_list(self) -> tuple[int | None, ...]:

@@ -128,7 +128,7 @@ export default {
         insufficient_data: '经营数据不足', industry_policy: '行业政策限制', operating_history: '经营年限不足', existing_exposure: '现有负债过高',
         incomplete_documents: '材料不全', other: '其他原因',
       },
-      loanEvents: { disbursed: '放款', repayment: '还款', overdue: '逾期', default: '违约', settled: '结清' },
+      loanEvents: { disbursed: '放款', repayment: '还款', overdue: '逾期', default: '违约', settled: '结清', recovery: '追偿回收' },
       deliveries: { pending: '待投递', failed: '投递失败，等待重试', delivered: '已送达', dead: '投递失败（已停止重试）', poll: '等待银行拉取' },
       steps: { event: '贷款事件：{event}（{on}）', polled: '银行通过接口拉取了申请', delivered: '平台已将申请送达银行' },
       view: {
@@ -314,7 +314,7 @@ export default {
         insufficient_data: 'Not enough operating data', industry_policy: 'Industry policy restrictions', operating_history: 'Operating history too short', existing_exposure: 'Existing debt too high',
         incomplete_documents: 'Incomplete documents', other: 'Other (see the note)',
       },
-      loanEvents: { disbursed: 'Disbursed', repayment: 'Repayment', overdue: 'Overdue', default: 'Default', settled: 'Settled' },
+      loanEvents: { disbursed: 'Disbursed', repayment: 'Repayment', overdue: 'Overdue', default: 'Default', settled: 'Settled', recovery: 'Recovery' },
       deliveries: { pending: 'Waiting to be delivered', failed: 'Failed, to be retried', delivered: 'Delivered', dead: 'Failed (no more retries)', poll: 'Waiting for the bank to fetch it' },
       steps: { event: 'Loan event: {event} ({on})', polled: 'The bank fetched the application through its API', delivered: 'The platform delivered the application to the bank' },
       view: {

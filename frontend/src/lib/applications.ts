@@ -18,7 +18,7 @@ export const REJECT_REASONS: RejectReason[] = [
   'credit_grade', 'debt_capacity', 'amount_too_high', 'negative_records', 'insufficient_data', 'industry_policy',
   'operating_history', 'existing_exposure', 'incomplete_documents', 'other',
 ]
-export const LOAN_EVENT_KINDS: LoanEventKind[] = ['disbursed', 'repayment', 'overdue', 'default', 'settled']
+export const LOAN_EVENT_KINDS: LoanEventKind[] = ['disbursed', 'repayment', 'overdue', 'default', 'settled', 'recovery']
 export const OUTBOX_STATUSES: OutboxStatus[] = ['dead', 'failed', 'pending', 'poll', 'delivered']
 
 /** A consent given with an application lasts 90 days unless the SME chooses otherwise (≤ 12 months). */
@@ -206,6 +206,7 @@ export function loanEventFields(kind: LoanEventKind): { amount: 'required' | 'op
     case 'repayment': return { amount: 'required', interest: true, days: false }
     case 'overdue': return { amount: 'required', interest: false, days: true }
     case 'default': return { amount: 'required', interest: false, days: false }
+    case 'recovery': return { amount: 'required', interest: false, days: false }
     default: return { amount: 'optional', interest: false, days: false }
   }
 }

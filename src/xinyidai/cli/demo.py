@@ -64,6 +64,7 @@ def seed_city(settings: Settings) -> SeedReport:
     from xinyidai.domain.demo.needs import seed_demo_needs
     from xinyidai.domain.demo.products import seed_demo_products
     from xinyidai.domain.demo.seed import seed_demo
+    from xinyidai.domain.monitoring.pool.demo import seed_demo_pool
 
     async def work(session: Any, redis: Any) -> SeedReport:
         report = await seed_demo(session, redis, settings)
@@ -78,6 +79,13 @@ def seed_city(settings: Settings) -> SeedReport:
             console.print(
                 f"[bold]demo history[/]: {history.applications} applications over 24 months, "
                 f"{history.loans} loans, {history.loan_events} loan events"
+            )
+        pool = await seed_demo_pool(session)
+        if pool.registered or pool.not_registered:
+            console.print(
+                f"[bold]demo pool[/]: {pool.registered} loans registered "
+                f"({pool.not_registered} not eligible), {pool.claims} claims, "
+                f"{pool.approved} approved"
             )
         return report
 

@@ -39,6 +39,16 @@ from xinyidai.models.enterprises import (
 from xinyidai.models.needs import Need, NeedClaim
 from xinyidai.models.notifications import Notification, NotificationKind, Qualification
 from xinyidai.models.oauth import ClientAuthMethod, OAuthClient, RefreshToken, SigningKey
+from xinyidai.models.pool import (
+    PoolClaim,
+    PoolLedgerEntry,
+    PoolLedgerLine,
+    PoolPriorityFirm,
+    PoolRegistration,
+    PoolRuleSet,
+    PoolShareBand,
+    PoolYear,
+)
 from xinyidai.models.products import Product, ProductVersion
 from xinyidai.models.profiles import AccessLogEntry, ProfileSnapshot, SyncRun, SyncStatus
 from xinyidai.models.scoring import (
@@ -96,6 +106,14 @@ __all__ = [
     "Notification",
     "NotificationKind",
     "OAuthClient",
+    "PoolClaim",
+    "PoolLedgerEntry",
+    "PoolLedgerLine",
+    "PoolPriorityFirm",
+    "PoolRegistration",
+    "PoolRuleSet",
+    "PoolShareBand",
+    "PoolYear",
     "Product",
     "ProductVersion",
     "ProfileSnapshot",

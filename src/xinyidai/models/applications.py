@@ -199,6 +199,10 @@ class Loan(Base):
         CheckConstraint("annual_rate > 0 AND annual_rate <= 0.36", name="annual_rate_range"),
         CheckConstraint("term_months BETWEEN 1 AND 360", name="term_range"),
         CheckConstraint("principal_repaid >= 0", name="principal_repaid_nonnegative"),
+        CheckConstraint(
+            "recovered_amount >= 0 AND recovered_amount <= COALESCE(loss_amount, 0)",
+            name="recovered_within_loss",
+        ),
         Index("ix_loans_bank_id", "bank_id", "id"),
         Index("ix_loans_enterprise", "enterprise_id"),
         CheckConstraint("industry_section ~ '^[A-T]$'", name="industry_section_valid"),
@@ -223,6 +227,12 @@ class Loan(Base):
     overdue_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), default=None)
     defaulted_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     loss_amount: Mapped[Decimal | None] = mapped_column(Numeric(18, 2), default=None)
+    # Principal recovered after the default (``recovery`` events), at most the loss.
+    recovered_amount: Mapped[Decimal] = mapped_column(
+        Numeric(18, 2), default=Decimal("0"), server_default=text("0")
+    )
+    # The bank declared, with the disbursement, that PBoC tools (再贷款/再贴现) funded it.
+    pboc_funded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     settled_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
     product_type: Mapped[str] = mapped_column(String(32))
     industry_section: Mapped[str] = mapped_column(String(1))

@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { ApiUsageUsageData, ApiUsageUsageErrors, ApiUsageUsageResponses, ApplicationGetApplicationData, ApplicationGetApplicationErrors, ApplicationGetApplicationResponses, ApplicationListApplicationsData, ApplicationListApplicationsErrors, ApplicationListApplicationsResponses, ApplicationSubmitData, ApplicationSubmitErrors, ApplicationSubmitResponses, ApplicationWithdrawData, ApplicationWithdrawErrors, ApplicationWithdrawResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankApplicationApplicantProfileData, BankApplicationApplicantProfileErrors, BankApplicationApplicantProfileResponses, BankApplicationApplicationData, BankApplicationApplicationErrors, BankApplicationApplicationResponses, BankApplicationDecideData, BankApplicationDecideErrors, BankApplicationDecideResponses, BankApplicationInboxData, BankApplicationInboxErrors, BankApplicationInboxResponses, BankApplicationListLoansData, BankApplicationListLoansErrors, BankApplicationListLoansResponses, BankApplicationLoanEventData, BankApplicationLoanEventErrors, BankApplicationLoanEventResponses, BankApplicationReviewData, BankApplicationReviewErrors, BankApplicationReviewResponses, BankClaimGetClaimData, BankClaimGetClaimErrors, BankClaimGetClaimResponses, BankClaimListClaimsData, BankClaimListClaimsErrors, BankClaimListClaimsResponses, BankClaimWithdrawData, BankClaimWithdrawErrors, BankClaimWithdrawResponses, BankClientListClientsData, BankClientListClientsErrors, BankClientListClientsResponses, BankClientRegisterData, BankClientRegisterErrors, BankClientRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankIntakeRemoveData, BankIntakeRemoveErrors, BankIntakeRemoveResponses, BankIntakeSetData, BankIntakeSetErrors, BankIntakeSetResponses, BankIntakeShowData, BankIntakeShowErrors, BankIntakeShowResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankProductCreateData, BankProductCreateErrors, BankProductCreateResponses, BankProductEditData, BankProductEditErrors, BankProductEditResponses, BankProductListProductsData, BankProductListProductsErrors, BankProductListProductsResponses, BankProductMoveData, BankProductMoveErrors, BankProductMoveResponses, BankProductVersionsData, BankProductVersionsErrors, BankProductVersionsResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, CatalogueCatalogueData, CatalogueCatalogueErrors, CatalogueCatalogueResponses, CatalogueProductData, CatalogueProductErrors, CatalogueProductResponses, CatalogueSchemaData, CatalogueSchemaErrors, CatalogueSchemaResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, HeldConsentHeldData, HeldConsentHeldErrors, HeldConsentHeldResponses, JwksData, JwksResponses, LoanWarningReadData, LoanWarningReadErrors, LoanWarningReadResponses, LoanWarningWarningsData, LoanWarningWarningsErrors, LoanWarningWarningsResponses, MatchMatchesData, MatchMatchesErrors, MatchMatchesResponses, NeedAcceptData, NeedAcceptErrors, NeedAcceptResponses, NeedClaimsData, NeedClaimsErrors, NeedClaimsResponses, NeedGetNeedData, NeedGetNeedErrors, NeedGetNeedResponses, NeedListNeedsData, NeedListNeedsErrors, NeedListNeedsResponses, NeedPostNeedData, NeedPostNeedErrors, NeedPostNeedResponses, NeedsPoolClaimData, NeedsPoolClaimErrors, NeedsPoolClaimResponses, NeedsPoolListingData, NeedsPoolListingErrors, NeedsPoolListingResponses, NeedsPoolPoolData, NeedsPoolPoolErrors, NeedsPoolPoolResponses, NeedWithdrawData, NeedWithdrawErrors, NeedWithdrawResponses, NotificationNotificationsData, NotificationNotificationsErrors, NotificationNotificationsResponses, NotificationReadAllData, NotificationReadAllErrors, NotificationReadAllResponses, NotificationReadData, NotificationReadErrors, NotificationReadResponses, OfficeDeliveryDeliveriesData, OfficeDeliveryDeliveriesErrors, OfficeDeliveryDeliveriesResponses, OfficeDeliveryRequeueData, OfficeDeliveryRequeueErrors, OfficeDeliveryRequeueResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses, WebhookDeliveriesData, WebhookDeliveriesErrors, WebhookDeliveriesResponses, WebhookRemoveWebhookData, WebhookRemoveWebhookErrors, WebhookRemoveWebhookResponses, WebhookSetWebhookData, WebhookSetWebhookErrors, WebhookSetWebhookResponses, WebhookWebhookData, WebhookWebhookErrors, WebhookWebhookResponses } from './types.gen';
+import type { ApiUsageUsageData, ApiUsageUsageErrors, ApiUsageUsageResponses, ApplicationGetApplicationData, ApplicationGetApplicationErrors, ApplicationGetApplicationResponses, ApplicationListApplicationsData, ApplicationListApplicationsErrors, ApplicationListApplicationsResponses, ApplicationSubmitData, ApplicationSubmitErrors, ApplicationSubmitResponses, ApplicationWithdrawData, ApplicationWithdrawErrors, ApplicationWithdrawResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankApplicationApplicantProfileData, BankApplicationApplicantProfileErrors, BankApplicationApplicantProfileResponses, BankApplicationApplicationData, BankApplicationApplicationErrors, BankApplicationApplicationResponses, BankApplicationDecideData, BankApplicationDecideErrors, BankApplicationDecideResponses, BankApplicationInboxData, BankApplicationInboxErrors, BankApplicationInboxResponses, BankApplicationListLoansData, BankApplicationListLoansErrors, BankApplicationListLoansResponses, BankApplicationLoanEventData, BankApplicationLoanEventErrors, BankApplicationLoanEventResponses, BankApplicationReviewData, BankApplicationReviewErrors, BankApplicationReviewResponses, BankClaimGetClaimData, BankClaimGetClaimErrors, BankClaimGetClaimResponses, BankClaimListClaimsData, BankClaimListClaimsErrors, BankClaimListClaimsResponses, BankClaimWithdrawData, BankClaimWithdrawErrors, BankClaimWithdrawResponses, BankClientListClientsData, BankClientListClientsErrors, BankClientListClientsResponses, BankClientRegisterData, BankClientRegisterErrors, BankClientRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankIntakeRemoveData, BankIntakeRemoveErrors, BankIntakeRemoveResponses, BankIntakeSetData, BankIntakeSetErrors, BankIntakeSetResponses, BankIntakeShowData, BankIntakeShowErrors, BankIntakeShowResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankPoolClaimData, BankPoolClaimErrors, BankPoolClaimResponses, BankPoolClaimsData, BankPoolClaimsErrors, BankPoolClaimsResponses, BankPoolFileClaimData, BankPoolFileClaimErrors, BankPoolFileClaimResponses, BankPoolRegistrationsData, BankPoolRegistrationsErrors, BankPoolRegistrationsResponses, BankProductCreateData, BankProductCreateErrors, BankProductCreateResponses, BankProductEditData, BankProductEditErrors, BankProductEditResponses, BankProductListProductsData, BankProductListProductsErrors, BankProductListProductsResponses, BankProductMoveData, BankProductMoveErrors, BankProductMoveResponses, BankProductVersionsData, BankProductVersionsErrors, BankProductVersionsResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, CatalogueCatalogueData, CatalogueCatalogueErrors, CatalogueCatalogueResponses, CatalogueProductData, CatalogueProductErrors, CatalogueProductResponses, CatalogueSchemaData, CatalogueSchemaErrors, CatalogueSchemaResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, HeldConsentHeldData, HeldConsentHeldErrors, HeldConsentHeldResponses, JwksData, JwksResponses, LoanWarningReadData, LoanWarningReadErrors, LoanWarningReadResponses, LoanWarningWarningsData, LoanWarningWarningsErrors, LoanWarningWarningsResponses, MatchMatchesData, MatchMatchesErrors, MatchMatchesResponses, NeedAcceptData, NeedAcceptErrors, NeedAcceptResponses, NeedClaimsData, NeedClaimsErrors, NeedClaimsResponses, NeedGetNeedData, NeedGetNeedErrors, NeedGetNeedResponses, NeedListNeedsData, NeedListNeedsErrors, NeedListNeedsResponses, NeedPostNeedData, NeedPostNeedErrors, NeedPostNeedResponses, NeedsPoolClaimData, NeedsPoolClaimErrors, NeedsPoolClaimResponses, NeedsPoolListingData, NeedsPoolListingErrors, NeedsPoolListingResponses, NeedsPoolPoolData, NeedsPoolPoolErrors, NeedsPoolPoolResponses, NeedWithdrawData, NeedWithdrawErrors, NeedWithdrawResponses, NotificationNotificationsData, NotificationNotificationsErrors, NotificationNotificationsResponses, NotificationReadAllData, NotificationReadAllErrors, NotificationReadAllResponses, NotificationReadData, NotificationReadErrors, NotificationReadResponses, OfficeDeliveryDeliveriesData, OfficeDeliveryDeliveriesErrors, OfficeDeliveryDeliveriesResponses, OfficeDeliveryRequeueData, OfficeDeliveryRequeueErrors, OfficeDeliveryRequeueResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficePoolAddPriorityFirmData, OfficePoolAddPriorityFirmErrors, OfficePoolAddPriorityFirmResponses, OfficePoolAddRuleSetData, OfficePoolAddRuleSetErrors, OfficePoolAddRuleSetResponses, OfficePoolApproveData, OfficePoolApproveErrors, OfficePoolApproveResponses, OfficePoolBalancesData, OfficePoolBalancesErrors, OfficePoolBalancesResponses, OfficePoolClaimsData, OfficePoolClaimsErrors, OfficePoolClaimsResponses, OfficePoolEndPriorityFirmData, OfficePoolEndPriorityFirmErrors, OfficePoolEndPriorityFirmResponses, OfficePoolLedgerEntriesData, OfficePoolLedgerEntriesErrors, OfficePoolLedgerEntriesResponses, OfficePoolPriorityFirmsData, OfficePoolPriorityFirmsErrors, OfficePoolPriorityFirmsResponses, OfficePoolRegistrationsData, OfficePoolRegistrationsErrors, OfficePoolRegistrationsResponses, OfficePoolRejectData, OfficePoolRejectErrors, OfficePoolRejectResponses, OfficePoolRuleSetsData, OfficePoolRuleSetsErrors, OfficePoolRuleSetsResponses, OfficePoolSetCapData, OfficePoolSetCapErrors, OfficePoolSetCapResponses, OfficePoolYearsData, OfficePoolYearsErrors, OfficePoolYearsResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses, WebhookDeliveriesData, WebhookDeliveriesErrors, WebhookDeliveriesResponses, WebhookRemoveWebhookData, WebhookRemoveWebhookErrors, WebhookRemoveWebhookResponses, WebhookSetWebhookData, WebhookSetWebhookErrors, WebhookSetWebhookResponses, WebhookWebhookData, WebhookWebhookErrors, WebhookWebhookResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -445,6 +445,62 @@ export const needsPoolClaim = <ThrowOnError extends boolean = false>(options: Op
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * The bank's claims, newest first
+ */
+export const bankPoolClaims = <ThrowOnError extends boolean = false>(options: Options<BankPoolClaimsData, ThrowOnError>) => (options.client ?? client).get<BankPoolClaimsResponses, BankPoolClaimsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/pool/claims',
+    ...options
+});
+
+/**
+ * File a claim on a defaulted registered loan (paused while the bank's loss rate exceeds the threshold)
+ */
+export const bankPoolFileClaim = <ThrowOnError extends boolean = false>(options: Options<BankPoolFileClaimData, ThrowOnError>) => (options.client ?? client).post<BankPoolFileClaimResponses, BankPoolFileClaimErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/pool/claims',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * One of the bank's claims
+ */
+export const bankPoolClaim = <ThrowOnError extends boolean = false>(options: Options<BankPoolClaimData, ThrowOnError>) => (options.client ?? client).get<BankPoolClaimResponses, BankPoolClaimErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/pool/claims/{pool_claim_id}',
+    ...options
+});
+
+/**
+ * The bank's loans as the pool decided on them
+ */
+export const bankPoolRegistrations = <ThrowOnError extends boolean = false>(options: Options<BankPoolRegistrationsData, ThrowOnError>) => (options.client ?? client).get<BankPoolRegistrationsResponses, BankPoolRegistrationsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/banks/{bank_id}/pool/registrations',
+    ...options
 });
 
 /**
@@ -1242,6 +1298,195 @@ export const officeScoringModels = <ThrowOnError extends boolean = false>(option
         }],
     url: '/api/v1/office/models',
     ...options
+});
+
+/**
+ * Every account's balance (sums of its lines) and the sum of all lines (0.00)
+ */
+export const officePoolBalances = <ThrowOnError extends boolean = false>(options?: Options<OfficePoolBalancesData, ThrowOnError>) => (options?.client ?? client).get<OfficePoolBalancesResponses, OfficePoolBalancesErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/balances',
+    ...options
+});
+
+/**
+ * Claims, newest first
+ */
+export const officePoolClaims = <ThrowOnError extends boolean = false>(options?: Options<OfficePoolClaimsData, ThrowOnError>) => (options?.client ?? client).get<OfficePoolClaimsResponses, OfficePoolClaimsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/claims',
+    ...options
+});
+
+/**
+ * Approve a claim: the compensation is a ledger entry (audit-logged); 409 while the bank's compensation is paused or past the year's cap
+ */
+export const officePoolApprove = <ThrowOnError extends boolean = false>(options: Options<OfficePoolApproveData, ThrowOnError>) => (options.client ?? client).post<OfficePoolApproveResponses, OfficePoolApproveErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/claims/{pool_claim_id}/approve',
+    ...options
+});
+
+/**
+ * Reject a claim with a reason (audit-logged)
+ */
+export const officePoolReject = <ThrowOnError extends boolean = false>(options: Options<OfficePoolRejectData, ThrowOnError>) => (options.client ?? client).post<OfficePoolRejectResponses, OfficePoolRejectErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/claims/{pool_claim_id}/reject',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Ledger entries with their lines, newest first; of a year, an account, a bank
+ */
+export const officePoolLedgerEntries = <ThrowOnError extends boolean = false>(options?: Options<OfficePoolLedgerEntriesData, ThrowOnError>) => (options?.client ?? client).get<OfficePoolLedgerEntriesResponses, OfficePoolLedgerEntriesErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/ledger',
+    ...options
+});
+
+/**
+ * The priority list (重点企业名单); only those listed on `on` if given
+ */
+export const officePoolPriorityFirms = <ThrowOnError extends boolean = false>(options?: Options<OfficePoolPriorityFirmsData, ThrowOnError>) => (options?.client ?? client).get<OfficePoolPriorityFirmsResponses, OfficePoolPriorityFirmsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/priority-firms',
+    ...options
+});
+
+/**
+ * Put a firm on the priority list for a period (audit-logged)
+ */
+export const officePoolAddPriorityFirm = <ThrowOnError extends boolean = false>(options: Options<OfficePoolAddPriorityFirmData, ThrowOnError>) => (options.client ?? client).post<OfficePoolAddPriorityFirmResponses, OfficePoolAddPriorityFirmErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/priority-firms',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * End a firm's listing on a date (audit-logged)
+ */
+export const officePoolEndPriorityFirm = <ThrowOnError extends boolean = false>(options: Options<OfficePoolEndPriorityFirmData, ThrowOnError>) => (options.client ?? client).post<OfficePoolEndPriorityFirmResponses, OfficePoolEndPriorityFirmErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/priority-firms/{firm_id}/end',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Disbursed loans as the pool decided on them: registered with their share, or not with the reasons
+ */
+export const officePoolRegistrations = <ThrowOnError extends boolean = false>(options?: Options<OfficePoolRegistrationsData, ThrowOnError>) => (options?.client ?? client).get<OfficePoolRegistrationsResponses, OfficePoolRegistrationsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/registrations',
+    ...options
+});
+
+/**
+ * The pool's rule sets with their validity dates and share bands
+ */
+export const officePoolRuleSets = <ThrowOnError extends boolean = false>(options?: Options<OfficePoolRuleSetsData, ThrowOnError>) => (options?.client ?? client).get<OfficePoolRuleSetsResponses, OfficePoolRuleSetsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/rule-sets',
+    ...options
+});
+
+/**
+ * Add a rule set from a date (audit-logged); validity periods never overlap
+ */
+export const officePoolAddRuleSet = <ThrowOnError extends boolean = false>(options: Options<OfficePoolAddRuleSetData, ThrowOnError>) => (options.client ?? client).post<OfficePoolAddRuleSetResponses, OfficePoolAddRuleSetErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/rule-sets',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Pool years, newest first: cap, approved, pending, remaining, exposure
+ */
+export const officePoolYears = <ThrowOnError extends boolean = false>(options?: Options<OfficePoolYearsData, ThrowOnError>) => (options?.client ?? client).get<OfficePoolYearsResponses, OfficePoolYearsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/years',
+    ...options
+});
+
+/**
+ * Set a year's cap: the difference is an allocation entry (audit-logged)
+ */
+export const officePoolSetCap = <ThrowOnError extends boolean = false>(options: Options<OfficePoolSetCapData, ThrowOnError>) => (options.client ?? client).put<OfficePoolSetCapResponses, OfficePoolSetCapErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/pool/years/{year}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

@@ -1214,6 +1214,10 @@ export type LoanEventIn = {
     kind: LoanEventKind;
     note?: string | null;
     occurred_on: string;
+    /**
+     * disbursed only: PBoC tools (relending, rediscount) fund the loan (a bonus in the risk-compensation pool)
+     */
+    pboc_funded?: boolean | null;
     prior_credit?: boolean | null;
 };
 
@@ -1222,7 +1226,7 @@ export type LoanEventIn = {
  *
  * What a bank reports about a loan (``POST /openapi/v1/loans/{id}/events``).
  */
-export type LoanEventKind = 'disbursed' | 'repayment' | 'overdue' | 'default' | 'settled';
+export type LoanEventKind = 'disbursed' | 'repayment' | 'overdue' | 'default' | 'settled' | 'recovery';
 
 /**
  * LoanEventOut
@@ -1273,7 +1277,15 @@ export type LoanOut = {
     outstanding: string;
     overdue_amount: string | null;
     overdue_since: string | null;
+    /**
+     * PBoC tools fund it (the bank said so)
+     */
+    pboc_funded: boolean;
     principal_repaid: string;
+    /**
+     * Principal recovered after the default
+     */
+    recovered_amount: string;
     settled_on: string | null;
     status: ApplicationStatus;
     term_months: number;
@@ -1563,6 +1575,391 @@ export type OutboxStatus = 'pending' | 'failed' | 'delivered' | 'dead' | 'poll';
  * Outcome
  */
 export type Outcome = 'approve' | 'reject';
+
+/**
+ * PoolBalanceOut
+ */
+export type PoolBalanceOut = {
+    account: string;
+    /**
+     * Debits less credits
+     */
+    balance: string;
+};
+
+/**
+ * PoolBalances
+ */
+export type PoolBalances = {
+    accounts: Array<PoolBalanceOut>;
+    /**
+     * Sum of every line: always 0.00
+     */
+    total: string;
+};
+
+/**
+ * PoolBandIn
+ */
+export type PoolBandIn = {
+    /**
+     * A fraction, 0 to 1, 4 decimals
+     */
+    share: string;
+    /**
+     * Largest principal, yuan (more than 0)
+     */
+    up_to: string;
+};
+
+/**
+ * PoolBandOut
+ */
+export type PoolBandOut = {
+    /**
+     * A fraction, 0 to 1 (0.40 is 40%)
+     */
+    share: string;
+    /**
+     * Yuan, 2 decimals
+     */
+    up_to: string;
+};
+
+/**
+ * PoolCapIn
+ */
+export type PoolCapIn = {
+    /**
+     * The year's new cap, yuan
+     */
+    cap: string;
+    note?: string | null;
+};
+
+/**
+ * PoolClaimIn
+ */
+export type PoolClaimIn = {
+    loan_id: string;
+};
+
+/**
+ * PoolClaimOut
+ */
+export type PoolClaimOut = {
+    bank_id: string;
+    bank_name: string;
+    /**
+     * share x (loss - recovered_before)
+     */
+    compensation: string;
+    decided_at: string | null;
+    enterprise_name: string;
+    filed_at: string;
+    id: string;
+    loan_id: string;
+    /**
+     * Principal lost, as the bank reported it
+     */
+    loss_amount: string;
+    /**
+     * The bank's loss rate in the pool year when filed
+     */
+    loss_rate: string | null;
+    /**
+     * Recoveries paid back to the pool since
+     */
+    paid_back: string;
+    /**
+     * Yuan, 2 decimals
+     */
+    principal: string;
+    reason: string | null;
+    /**
+     * Recovered before compensation
+     */
+    recovered_before: string;
+    registration_id: string;
+    /**
+     * A fraction, 0 to 1 (0.40 is 40%)
+     */
+    share: string;
+    status: PoolClaimStatus;
+    uscc: string;
+    year: number;
+};
+
+/**
+ * PoolClaimPage
+ */
+export type PoolClaimPage = {
+    items: Array<PoolClaimOut>;
+    limit: number;
+    offset: number;
+    total: number;
+};
+
+/**
+ * PoolClaimStatus
+ */
+export type PoolClaimStatus = 'pending' | 'paused' | 'approved' | 'rejected';
+
+/**
+ * PoolEntryKind
+ */
+export type PoolEntryKind = 'allocation' | 'compensation' | 'recovery';
+
+/**
+ * PoolEntryOut
+ */
+export type PoolEntryOut = {
+    at: string;
+    bank_id: string | null;
+    claim_id: string | null;
+    id: string;
+    kind: PoolEntryKind;
+    lines: Array<PoolLineOut>;
+    memo: string;
+    year: number;
+};
+
+/**
+ * PoolEntryPage
+ */
+export type PoolEntryPage = {
+    items: Array<PoolEntryOut>;
+    /**
+     * Pass as `cursor` for the next page
+     */
+    next_cursor: string | null;
+};
+
+/**
+ * PoolLineOut
+ */
+export type PoolLineOut = {
+    account: string;
+    /**
+     * Yuan, 2 decimals
+     */
+    credit: string | null;
+    /**
+     * Yuan, 2 decimals
+     */
+    debit: string | null;
+};
+
+/**
+ * PoolRegistrationOut
+ */
+export type PoolRegistrationOut = {
+    /**
+     * A fraction, 0 to 1 (0.40 is 40%)
+     */
+    band_share: string | null;
+    bank_id: string;
+    bank_name: string;
+    /**
+     * A fraction, 0 to 1 (0.40 is 40%)
+     */
+    bonus: string | null;
+    claim_id: string | null;
+    claim_status: PoolClaimStatus | null;
+    disbursed_on: string;
+    eligible: boolean;
+    enterprise_id: string;
+    enterprise_name: string;
+    id: string;
+    ip_pledge: boolean;
+    loan_id: string;
+    loan_status: string;
+    /**
+     * Yuan, 2 decimals
+     */
+    loss_amount: string | null;
+    pboc_funded: boolean;
+    /**
+     * Yuan, 2 decimals
+     */
+    principal: string;
+    priority_firm: boolean;
+    product_type: string | null;
+    /**
+     * Why it was not registered
+     */
+    reasons: Array<string>;
+    /**
+     * Yuan, 2 decimals
+     */
+    recovered_amount: string;
+    /**
+     * Band plus bonuses, at most the ceiling
+     */
+    share: string | null;
+    uscc: string;
+    year: number;
+};
+
+/**
+ * PoolRegistrationPage
+ */
+export type PoolRegistrationPage = {
+    items: Array<PoolRegistrationOut>;
+    limit: number;
+    offset: number;
+    total: number;
+};
+
+/**
+ * PoolRejectIn
+ */
+export type PoolRejectIn = {
+    reason: string;
+};
+
+/**
+ * PoolRuleSetIn
+ */
+export type PoolRuleSetIn = {
+    /**
+     * Yuan, 0 to 1,000,000,000,000, 2 decimals
+     */
+    annual_cap: string;
+    bands: Array<PoolBandIn>;
+    /**
+     * More than 0, at most 1
+     */
+    ceiling: string;
+    document?: string | null;
+    name: string;
+    /**
+     * More than 0, at most 1
+     */
+    pause_loss_rate: string;
+    /**
+     * A fraction, 0 to 1, 4 decimals
+     */
+    pboc_bonus: string;
+    /**
+     * A fraction, 0 to 1, 4 decimals
+     */
+    priority_bonus: string;
+    valid_from: string;
+    valid_to?: string | null;
+};
+
+/**
+ * PoolRuleSetOut
+ */
+export type PoolRuleSetOut = {
+    /**
+     * Yuan, 2 decimals
+     */
+    annual_cap: string;
+    bands: Array<PoolBandOut>;
+    /**
+     * A fraction, 0 to 1 (0.40 is 40%)
+     */
+    ceiling: string;
+    created_at: string;
+    document: string | null;
+    id: string;
+    name: string;
+    /**
+     * A fraction, 0 to 1 (0.40 is 40%)
+     */
+    pause_loss_rate: string;
+    /**
+     * A fraction, 0 to 1 (0.40 is 40%)
+     */
+    pboc_bonus: string;
+    /**
+     * A fraction, 0 to 1 (0.40 is 40%)
+     */
+    priority_bonus: string;
+    valid_from: string;
+    valid_to: string | null;
+};
+
+/**
+ * PoolYearOut
+ */
+export type PoolYearOut = {
+    /**
+     * Compensation approved, gross
+     */
+    approved: string;
+    /**
+     * The city's allocation: the ledger's balance
+     */
+    cap: string;
+    /**
+     * Approved net of recoveries, plus pending
+     */
+    exposure: string;
+    /**
+     * Exposure / cap
+     */
+    exposure_share: string | null;
+    near_cap: boolean;
+    /**
+     * Of `pending`, claims waiting as paused
+     */
+    paused: string;
+    /**
+     * Compensation claimed and not decided yet
+     */
+    pending: string;
+    /**
+     * Recoveries paid back to the pool
+     */
+    recovered: string;
+    registered_loans: number;
+    /**
+     * Yuan, 2 decimals
+     */
+    registered_principal: string;
+    /**
+     * Cap less approved plus recovered
+     */
+    remaining: string;
+    year: number;
+};
+
+/**
+ * PriorityFirmEnd
+ */
+export type PriorityFirmEnd = {
+    /**
+     * The last day the firm is on the list
+     */
+    valid_to: string;
+};
+
+/**
+ * PriorityFirmIn
+ */
+export type PriorityFirmIn = {
+    name: string;
+    note?: string | null;
+    uscc: string;
+    valid_from: string;
+    valid_to?: string | null;
+};
+
+/**
+ * PriorityFirmOut
+ */
+export type PriorityFirmOut = {
+    created_at: string;
+    id: string;
+    name: string;
+    note: string | null;
+    uscc: string;
+    valid_from: string;
+    valid_to: string | null;
+};
 
 /**
  * Problem
@@ -3659,6 +4056,216 @@ export type NeedsPoolClaimResponses = {
 };
 
 export type NeedsPoolClaimResponse = NeedsPoolClaimResponses[keyof NeedsPoolClaimResponses];
+
+export type BankPoolClaimsData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: {
+        status?: PoolClaimStatus | null;
+        /**
+         * A pool year
+         */
+        year?: number | null;
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/banks/{bank_id}/pool/claims';
+};
+
+export type BankPoolClaimsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankPoolClaimsError = BankPoolClaimsErrors[keyof BankPoolClaimsErrors];
+
+export type BankPoolClaimsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: PoolClaimPage;
+};
+
+export type BankPoolClaimsResponse = BankPoolClaimsResponses[keyof BankPoolClaimsResponses];
+
+export type BankPoolFileClaimData = {
+    body: PoolClaimIn;
+    path: {
+        bank_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/pool/claims';
+};
+
+export type BankPoolFileClaimErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankPoolFileClaimError = BankPoolFileClaimErrors[keyof BankPoolFileClaimErrors];
+
+export type BankPoolFileClaimResponses = {
+    /**
+     * Document created, URL follows
+     */
+    201: PoolClaimOut;
+};
+
+export type BankPoolFileClaimResponse = BankPoolFileClaimResponses[keyof BankPoolFileClaimResponses];
+
+export type BankPoolClaimData = {
+    body?: never;
+    path: {
+        bank_id: string;
+        pool_claim_id: string;
+    };
+    query?: never;
+    url: '/api/v1/banks/{bank_id}/pool/claims/{pool_claim_id}';
+};
+
+export type BankPoolClaimErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankPoolClaimError = BankPoolClaimErrors[keyof BankPoolClaimErrors];
+
+export type BankPoolClaimResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: PoolClaimOut;
+};
+
+export type BankPoolClaimResponse = BankPoolClaimResponses[keyof BankPoolClaimResponses];
+
+export type BankPoolRegistrationsData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: {
+        /**
+         * A pool year
+         */
+        year?: number | null;
+        eligible?: boolean | null;
+        defaulted?: boolean | null;
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/banks/{bank_id}/pool/registrations';
+};
+
+export type BankPoolRegistrationsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankPoolRegistrationsError = BankPoolRegistrationsErrors[keyof BankPoolRegistrationsErrors];
+
+export type BankPoolRegistrationsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: PoolRegistrationPage;
+};
+
+export type BankPoolRegistrationsResponse = BankPoolRegistrationsResponses[keyof BankPoolRegistrationsResponses];
 
 export type BankProductListProductsData = {
     body?: never;
@@ -6225,6 +6832,624 @@ export type OfficeScoringModelsResponses = {
 };
 
 export type OfficeScoringModelsResponse = OfficeScoringModelsResponses[keyof OfficeScoringModelsResponses];
+
+export type OfficePoolBalancesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * A pool year
+         */
+        year?: number | null;
+    };
+    url: '/api/v1/office/pool/balances';
+};
+
+export type OfficePoolBalancesErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolBalancesError = OfficePoolBalancesErrors[keyof OfficePoolBalancesErrors];
+
+export type OfficePoolBalancesResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: PoolBalances;
+};
+
+export type OfficePoolBalancesResponse = OfficePoolBalancesResponses[keyof OfficePoolBalancesResponses];
+
+export type OfficePoolClaimsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        status?: PoolClaimStatus | null;
+        /**
+         * A pool year
+         */
+        year?: number | null;
+        bank_id?: string | null;
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/office/pool/claims';
+};
+
+export type OfficePoolClaimsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolClaimsError = OfficePoolClaimsErrors[keyof OfficePoolClaimsErrors];
+
+export type OfficePoolClaimsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: PoolClaimPage;
+};
+
+export type OfficePoolClaimsResponse = OfficePoolClaimsResponses[keyof OfficePoolClaimsResponses];
+
+export type OfficePoolApproveData = {
+    body?: never;
+    path: {
+        pool_claim_id: string;
+    };
+    query?: never;
+    url: '/api/v1/office/pool/claims/{pool_claim_id}/approve';
+};
+
+export type OfficePoolApproveErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolApproveError = OfficePoolApproveErrors[keyof OfficePoolApproveErrors];
+
+export type OfficePoolApproveResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: PoolClaimOut;
+};
+
+export type OfficePoolApproveResponse = OfficePoolApproveResponses[keyof OfficePoolApproveResponses];
+
+export type OfficePoolRejectData = {
+    body: PoolRejectIn;
+    path: {
+        pool_claim_id: string;
+    };
+    query?: never;
+    url: '/api/v1/office/pool/claims/{pool_claim_id}/reject';
+};
+
+export type OfficePoolRejectErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolRejectError = OfficePoolRejectErrors[keyof OfficePoolRejectErrors];
+
+export type OfficePoolRejectResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: PoolClaimOut;
+};
+
+export type OfficePoolRejectResponse = OfficePoolRejectResponses[keyof OfficePoolRejectResponses];
+
+export type OfficePoolLedgerEntriesData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * A pool year
+         */
+        year?: number | null;
+        account?: string | null;
+        bank_id?: string | null;
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/office/pool/ledger';
+};
+
+export type OfficePoolLedgerEntriesErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolLedgerEntriesError = OfficePoolLedgerEntriesErrors[keyof OfficePoolLedgerEntriesErrors];
+
+export type OfficePoolLedgerEntriesResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: PoolEntryPage;
+};
+
+export type OfficePoolLedgerEntriesResponse = OfficePoolLedgerEntriesResponses[keyof OfficePoolLedgerEntriesResponses];
+
+export type OfficePoolPriorityFirmsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        on?: string | null;
+    };
+    url: '/api/v1/office/pool/priority-firms';
+};
+
+export type OfficePoolPriorityFirmsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolPriorityFirmsError = OfficePoolPriorityFirmsErrors[keyof OfficePoolPriorityFirmsErrors];
+
+export type OfficePoolPriorityFirmsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<PriorityFirmOut>;
+};
+
+export type OfficePoolPriorityFirmsResponse = OfficePoolPriorityFirmsResponses[keyof OfficePoolPriorityFirmsResponses];
+
+export type OfficePoolAddPriorityFirmData = {
+    body: PriorityFirmIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/office/pool/priority-firms';
+};
+
+export type OfficePoolAddPriorityFirmErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolAddPriorityFirmError = OfficePoolAddPriorityFirmErrors[keyof OfficePoolAddPriorityFirmErrors];
+
+export type OfficePoolAddPriorityFirmResponses = {
+    /**
+     * Document created, URL follows
+     */
+    201: PriorityFirmOut;
+};
+
+export type OfficePoolAddPriorityFirmResponse = OfficePoolAddPriorityFirmResponses[keyof OfficePoolAddPriorityFirmResponses];
+
+export type OfficePoolEndPriorityFirmData = {
+    body: PriorityFirmEnd;
+    path: {
+        firm_id: string;
+    };
+    query?: never;
+    url: '/api/v1/office/pool/priority-firms/{firm_id}/end';
+};
+
+export type OfficePoolEndPriorityFirmErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolEndPriorityFirmError = OfficePoolEndPriorityFirmErrors[keyof OfficePoolEndPriorityFirmErrors];
+
+export type OfficePoolEndPriorityFirmResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: PriorityFirmOut;
+};
+
+export type OfficePoolEndPriorityFirmResponse = OfficePoolEndPriorityFirmResponses[keyof OfficePoolEndPriorityFirmResponses];
+
+export type OfficePoolRegistrationsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * A pool year
+         */
+        year?: number | null;
+        bank_id?: string | null;
+        eligible?: boolean | null;
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/office/pool/registrations';
+};
+
+export type OfficePoolRegistrationsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolRegistrationsError = OfficePoolRegistrationsErrors[keyof OfficePoolRegistrationsErrors];
+
+export type OfficePoolRegistrationsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: PoolRegistrationPage;
+};
+
+export type OfficePoolRegistrationsResponse = OfficePoolRegistrationsResponses[keyof OfficePoolRegistrationsResponses];
+
+export type OfficePoolRuleSetsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/office/pool/rule-sets';
+};
+
+export type OfficePoolRuleSetsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolRuleSetsError = OfficePoolRuleSetsErrors[keyof OfficePoolRuleSetsErrors];
+
+export type OfficePoolRuleSetsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<PoolRuleSetOut>;
+};
+
+export type OfficePoolRuleSetsResponse = OfficePoolRuleSetsResponses[keyof OfficePoolRuleSetsResponses];
+
+export type OfficePoolAddRuleSetData = {
+    body: PoolRuleSetIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/office/pool/rule-sets';
+};
+
+export type OfficePoolAddRuleSetErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolAddRuleSetError = OfficePoolAddRuleSetErrors[keyof OfficePoolAddRuleSetErrors];
+
+export type OfficePoolAddRuleSetResponses = {
+    /**
+     * Document created, URL follows
+     */
+    201: PoolRuleSetOut;
+};
+
+export type OfficePoolAddRuleSetResponse = OfficePoolAddRuleSetResponses[keyof OfficePoolAddRuleSetResponses];
+
+export type OfficePoolYearsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/office/pool/years';
+};
+
+export type OfficePoolYearsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolYearsError = OfficePoolYearsErrors[keyof OfficePoolYearsErrors];
+
+export type OfficePoolYearsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Array<PoolYearOut>;
+};
+
+export type OfficePoolYearsResponse = OfficePoolYearsResponses[keyof OfficePoolYearsResponses];
+
+export type OfficePoolSetCapData = {
+    body: PoolCapIn;
+    path: {
+        year: number;
+    };
+    query?: never;
+    url: '/api/v1/office/pool/years/{year}';
+};
+
+export type OfficePoolSetCapErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficePoolSetCapError = OfficePoolSetCapErrors[keyof OfficePoolSetCapErrors];
+
+export type OfficePoolSetCapResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: PoolYearOut;
+};
+
+export type OfficePoolSetCapResponse = OfficePoolSetCapResponses[keyof OfficePoolSetCapResponses];
 
 export type OfficeRepairData = {
     body: RepairRequest;

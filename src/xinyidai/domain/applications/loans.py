@@ -15,6 +15,12 @@ same key is refused (422). Rules:
 * ``default`` (→ defaulted): ``amount`` is the principal lost, at most what is outstanding.
 * ``settled`` (→ settled): optionally the last principal in ``amount``; nothing may remain
   outstanding after it.
+* ``recovery`` (defaulted, no status change): ``amount`` of the lost principal recovered; all
+  recoveries together at most the loss.
+
+A ``disbursed`` event may say ``pboc_funded``. The risk-compensation pool hears of every new
+event in the same transaction (``monitoring.pool.hooks``): it registers a disbursed loan, and
+pays itself back from a recovery.
 
 An event is dated (``occurred_on``) no earlier than the approval (or the disbursement, for
 what follows it) and at most ``LOAN_EVENT_FUTURE_DAYS`` after today.
@@ -33,6 +39,7 @@ from xinyidai.dates import add_months_to_day, china_today
 from xinyidai.domain.applications import idempotency, lifecycle, views
 from xinyidai.domain.applications.schemas import LoanEventIn, LoanEventOut, LoanEventResult, LoanOut
 from xinyidai.domain.applications.vocabulary import Actor, ApplicationStatus, LoanEventKind
+from xinyidai.domain.monitoring.pool import hooks as pool_hooks
 from xinyidai.infra.errors import FieldError, InvalidInput, NotFound
 from xinyidai.models import Application, Loan, LoanEvent
 
@@ -49,8 +56,9 @@ _EVENT_MOVES: dict[LoanEventKind, tuple[frozenset[ApplicationStatus], Applicatio
     K.OVERDUE: (frozenset({S.DISBURSED, S.REPAYING}), None),
     K.DEFAULT: (frozenset({S.DISBURSED, S.REPAYING}), S.DEFAULTED),
     K.SETTLED: (frozenset({S.DISBURSED, S.REPAYING}), S.SETTLED),
+    K.RECOVERY: (frozenset({S.DEFAULTED}), None),
 }
-_NEEDS_AMOUNT = frozenset({K.DISBURSED, K.OVERDUE, K.DEFAULT})
+_NEEDS_AMOUNT = frozenset({K.DISBURSED, K.OVERDUE, K.DEFAULT, K.RECOVERY})
 _TAKES_INTEREST = frozenset({K.REPAYMENT})
 
 
@@ -94,6 +102,16 @@ def _shape_errors(data: LoanEventIn) -> list[FieldError]:
                 code="required" if data.kind is K.OVERDUE else "unexpected",
             )
         )
+    for name, what in (
+        ("pboc_funded", "how it is funded"),
+        ("prior_credit", "whether the borrower had earlier bank credit"),
+    ):
+        if getattr(data, name) is not None and data.kind is not K.DISBURSED:
+            errors.append(
+                FieldError(
+                    field=name, message=f"only a disbursement says {what}", code="unexpected"
+                )
+            )
     for name in ("amount", "interest"):
         value: Decimal | None = getattr(data, name)
         if value is not None and value.as_tuple().exponent < -2:  # type: ignore[operator]
@@ -187,6 +205,8 @@ class LoanService:
             reported_by=actor_id,
         )
         self.session.add(event)
+        await self.session.flush()
+        await pool_hooks.loan_event(self.session, loan, event)
         if to is not None and to != application.status:
             lifecycle.move(
                 self.session,
@@ -225,11 +245,12 @@ class LoanService:
 
     def _check_date(self, loan: Loan, data: LoanEventIn, future_days: int) -> None:
         latest = china_today() + dt.timedelta(days=future_days)
-        earliest = (
-            loan.approved_on
-            if data.kind is K.DISBURSED
-            else (loan.disbursed_on or loan.approved_on)
-        )
+        if data.kind is K.DISBURSED:
+            earliest = loan.approved_on
+        elif data.kind is K.RECOVERY:
+            earliest = loan.defaulted_on or loan.disbursed_on or loan.approved_on
+        else:
+            earliest = loan.disbursed_on or loan.approved_on
         if not earliest <= data.occurred_on <= latest:
             raise InvalidInput.field(
                 "occurred_on",
@@ -248,6 +269,7 @@ class LoanService:
                 )
             loan.disbursed_amount = amount
             loan.disbursed_on = data.occurred_on
+            loan.pboc_funded = bool(data.pboc_funded)
             loan.maturity_on = add_months_to_day(data.occurred_on, loan.term_months)
         elif data.kind is K.REPAYMENT:
             if amount > left:
@@ -272,6 +294,15 @@ class LoanService:
                 )
             loan.loss_amount = amount
             loan.defaulted_on = data.occurred_on
+        elif data.kind is K.RECOVERY:
+            unrecovered = (loan.loss_amount or Decimal(0)) - loan.recovered_amount
+            if amount > unrecovered:
+                raise InvalidInput.field(
+                    "amount",
+                    f"more than the {unrecovered} yuan lost and not yet recovered",
+                    "amount_over_loss",
+                )
+            loan.recovered_amount += amount
         else:  # settled
             if amount != left:
                 raise InvalidInput.field(

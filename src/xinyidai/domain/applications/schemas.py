@@ -106,6 +106,8 @@ class LoanOut(msgspec.Struct, kw_only=True):
     defaulted_on: dt.date | None
     loss_amount: Decimal | None
     settled_on: dt.date | None
+    recovered_amount: Annotated[Decimal, Meta(description="Principal recovered after the default")]
+    pboc_funded: Annotated[bool, Meta(description="PBoC tools fund it (the bank said so)")]
 
 
 class TimelineEntry(msgspec.Struct, kw_only=True):
@@ -183,9 +185,10 @@ class Decided(msgspec.Struct, kw_only=True):
 class LoanEventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """disbursed: `amount` paid out; repayment: principal repaid in `amount`, and `interest`;
     overdue: the overdue `amount` and `days_overdue`; default: `amount`, the principal lost;
-    settled: optionally the last principal in `amount` (nothing may remain outstanding).
-    With `disbursed`, `prior_credit` says whether the bank's credit report shows earlier bank
-    credit: a first loan on the platform without it is a first-time borrower's (首贷户)."""
+    settled: optionally the last principal in `amount` (nothing may remain outstanding);
+    recovery (after a default): the principal recovered in `amount`. With `disbursed`,
+    `prior_credit` says whether the bank's credit report shows earlier bank credit: a first loan
+    on the platform without it is a first-time borrower's (首贷户)."""
 
     kind: LoanEventKind
     occurred_on: dt.date
@@ -194,6 +197,13 @@ class LoanEventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     days_overdue: Annotated[int, Meta(ge=1, le=3650)] | None = None
     note: Note | None = None
     prior_credit: bool | None = None
+    pboc_funded: Annotated[
+        bool | None,
+        Meta(
+            description="disbursed only: PBoC tools (relending, rediscount) fund the loan "
+            "(a bonus in the risk-compensation pool)"
+        ),
+    ] = None
 
 
 class LoanEventOut(msgspec.Struct, kw_only=True):

@@ -83,6 +83,8 @@ def loan_out(loan: Loan, status: ApplicationStatus | str) -> LoanOut:
         defaulted_on=loan.defaulted_on,
         loss_amount=money(loan.loss_amount),
         settled_on=loan.settled_on,
+        recovered_amount=(loan.recovered_amount or Decimal(0)).quantize(CENT),
+        pboc_funded=bool(loan.pboc_funded),
     )
 
 

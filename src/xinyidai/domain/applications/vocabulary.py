@@ -81,6 +81,7 @@ class LoanEventKind(StrEnum):
     OVERDUE = "overdue"
     DEFAULT = "default"
     SETTLED = "settled"
+    RECOVERY = "recovery"  # principal recovered after a default
 
 
 class OutboxStatus(StrEnum):
