@@ -18,6 +18,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.conftest import World
+from xinyidai.dates import working_deadline
 from xinyidai.domain.accounts.sessions import CSRF_HEADER, SESSION_COOKIE, SessionStore
 from xinyidai.models import (
     Application,
@@ -123,6 +124,12 @@ class Scene:
             approved_amount=Decimal(amount),
             approved_rate=Decimal("0.04"),
             approved_term_months=12,
+            product_type=product_type,
+            industry_section=enterprise.industry_section,
+            district_code=enterprise.district_code,
+            response_days=3,
+            respond_by=working_deadline(now, 3),
+            response_working_days=Decimal("0.00"),
         )
         db.add(application)
         await db.flush()
@@ -136,6 +143,9 @@ class Scene:
             term_months=12,
             unsecured=guarantee == "none",
             approved_on=APPROVED_ON,
+            product_type=product_type,
+            industry_section=enterprise.industry_section,
+            district_code=enterprise.district_code,
         )
         db.add(loan)
         await db.commit()
