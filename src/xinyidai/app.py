@@ -37,6 +37,10 @@ from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
 from xinyidai.domain.matching.controllers import MatchController
+from xinyidai.domain.monitoring.service_controllers import (
+    BankServiceLevelController,
+    OfficeServiceLevelController,
+)
 from xinyidai.domain.needs.controllers import (
     BankClaimController,
     NeedController,
@@ -239,6 +243,8 @@ def create_app(settings: Settings) -> Litestar:
             OfficeScoringController,
             ClaimController,
             OfficeVerificationController,
+            OfficeServiceLevelController,
+            BankServiceLevelController,
             create_static_files_router(
                 path="/schema-assets",
                 directories=[swagger_ui_bundle.swagger_ui_path],
