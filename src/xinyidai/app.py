@@ -39,6 +39,7 @@ from xinyidai.domain.health.controllers import HealthController
 from xinyidai.domain.matching.controllers import MatchController
 from xinyidai.domain.monitoring.service_controllers import (
     BankServiceLevelController,
+    OfficeAlertController,
     OfficeServiceLevelController,
 )
 from xinyidai.domain.needs.controllers import (
@@ -244,6 +245,7 @@ def create_app(settings: Settings) -> Litestar:
             ClaimController,
             OfficeVerificationController,
             OfficeServiceLevelController,
+            OfficeAlertController,
             BankServiceLevelController,
             create_static_files_router(
                 path="/schema-assets",

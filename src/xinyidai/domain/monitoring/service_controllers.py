@@ -63,10 +63,7 @@ class OfficeServiceLevelController(Controller):
     path = "/api/v1/office"
     tags = ["credit office"]
     security = SESSION_SECURITY
-    dependencies = {
-        "service_levels": Provide(provide_service_levels, sync_to_thread=False),
-        "office_alerts": Provide(provide_alerts, sync_to_thread=False),
-    }
+    dependencies = {"service_levels": Provide(provide_service_levels, sync_to_thread=False)}
 
     @get(
         "/service-levels",
@@ -102,19 +99,6 @@ class OfficeServiceLevelController(Controller):
         return await service_levels.office_overdue(
             principal, bank_id=bank_id, sort=sort, limit=limit, offset=offset
         )
-
-    @get(
-        "/alerts",
-        summary="What waits for the credit office: each alert with its count, severity, labels "
-        "and the page to act on it (the credit office only)",
-        responses=problem_responses(401, 403, 503),
-    )
-    async def alerts(
-        self,
-        principal: NamedDependency[Principal],
-        office_alerts: NamedDependency[OfficeAlerts],
-    ) -> AlertList:
-        return await office_alerts.alerts(principal)
 
 
 class BankServiceLevelController(Controller):
@@ -156,3 +140,23 @@ class BankServiceLevelController(Controller):
         return await service_levels.bank_overdue(
             bank_id, principal, sort=sort, limit=limit, offset=offset
         )
+
+
+class OfficeAlertController(Controller):
+    path = "/api/v1/office/alerts"
+    tags = ["credit office"]
+    security = SESSION_SECURITY
+    dependencies = {"office_alerts": Provide(provide_alerts, sync_to_thread=False)}
+
+    @get(
+        "/",
+        summary="What waits for the credit office: each alert with its count, severity, labels "
+        "and the page to act on it (the credit office only)",
+        responses=problem_responses(401, 403, 503),
+    )
+    async def alerts(
+        self,
+        principal: NamedDependency[Principal],
+        office_alerts: NamedDependency[OfficeAlerts],
+    ) -> AlertList:
+        return await office_alerts.alerts(principal)
