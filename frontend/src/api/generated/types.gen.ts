@@ -4114,6 +4114,10 @@ export type BankServiceLevelServiceLevelsErrors = {
      */
     403: Problem;
     /**
+     * Not found
+     */
+    404: Problem;
+    /**
      * Invalid input
      */
     422: Problem;
@@ -4163,6 +4167,14 @@ export type BankServiceLevelOverdueErrors = {
      * Forbidden
      */
     403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
     /**
      * Service unavailable
      */
@@ -6764,6 +6776,10 @@ export type OfficeServiceLevelOverdueErrors = {
      * Forbidden
      */
     403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
     /**
      * Service unavailable
      */

@@ -85,7 +85,7 @@ class OfficeServiceLevelController(Controller):
         "/service-levels/overdue",
         summary="Applications waiting past their bank's committed response time now, every "
         "bank's or one's (the credit office only)",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 422, 503),
     )
     async def overdue(
         self,
@@ -111,7 +111,7 @@ class BankServiceLevelController(Controller):
         "/",
         summary="The bank's own service levels: committed response time against actual, "
         "decisions past commitment, applications waiting past it (its own users only)",
-        responses=problem_responses(400, 401, 403, 422, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def service_levels(
         self,
@@ -126,7 +126,7 @@ class BankServiceLevelController(Controller):
     @get(
         "/overdue",
         summary="The bank's own applications waiting past its committed response time now",
-        responses=problem_responses(400, 401, 403, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def overdue(
         self,

@@ -299,20 +299,25 @@ class ServiceLevelService:
                 func.count(),
                 func.count().filter(Application.decided_at <= Application.respond_by),
             )
-            .where(Application.decided_at >= start, Application.decided_at < end, *scope)
+            .where(
+                Application.decided_at >= start,
+                Application.decided_at < end,
+                Application.response_working_days.is_not(None),  # set with every decision
+                *scope,
+            )
             .group_by(Application.bank_id, Application.response_working_days)
         )
         answered: dict[UUID | None, Histogram] = {}
         for key, worked, n, within in decided:
             for bucket in (key, None):
-                answered.setdefault(bucket, Histogram()).add(worked, int(n))
+                answered.setdefault(bucket, Histogram()).add(Decimal(str(worked)), int(n))
                 at(bucket).within += int(within)
-        for key, histogram in promised.items():
-            f = at(key)
+        for owner, histogram in promised.items():
+            f = at(owner)
             f.submitted, f.committed_median = histogram.total, histogram.rank(1, 2)
             f.committed_min, f.committed_max = histogram.low(), histogram.high()
-        for key, histogram in answered.items():
-            f = at(key)
+        for owner, histogram in answered.items():
+            f = at(owner)
             f.decisions = histogram.total
             f.actual_median, f.actual_p90 = histogram.rank(1, 2), histogram.rank(9, 10)
         waiting = await self.session.execute(
