@@ -38,6 +38,11 @@ from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
 from xinyidai.domain.matching.controllers import MatchController
 from xinyidai.domain.monitoring.pool.controllers import BankPoolController, OfficePoolController
+from xinyidai.domain.monitoring.service_controllers import (
+    BankServiceLevelController,
+    OfficeAlertController,
+    OfficeServiceLevelController,
+)
 from xinyidai.domain.needs.controllers import (
     BankClaimController,
     NeedController,
@@ -242,6 +247,9 @@ def create_app(settings: Settings) -> Litestar:
             OfficeScoringController,
             ClaimController,
             OfficeVerificationController,
+            OfficeServiceLevelController,
+            OfficeAlertController,
+            BankServiceLevelController,
             create_static_files_router(
                 path="/schema-assets",
                 directories=[swagger_ui_bundle.swagger_ui_path],

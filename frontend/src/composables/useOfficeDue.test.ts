@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chinaToday, dueState, dueTagType, queueQuery } from './useOfficeDue'
+import { chinaToday, dueState, dueTagType, filterFromQuery, queueQuery } from './useOfficeDue'
 
 describe('due dates', () => {
   it('takes today in China time, which is ahead of UTC', () => {
@@ -32,5 +32,14 @@ describe('queueQuery', () => {
     expect(queueQuery('open')).toEqual({ status: 'open' })
     expect(queueQuery('overdue')).toEqual({ overdue: true })
     expect(queueQuery('all')).toEqual({})
+  })
+})
+
+describe('the filter a queue opens with', () => {
+  it('is the URL’s, when it names one, else the open items', () => {
+    expect(filterFromQuery('overdue')).toBe('overdue')
+    expect(filterFromQuery('all')).toBe('all')
+    expect(filterFromQuery(undefined)).toBe('open')
+    expect(filterFromQuery(['overdue'])).toBe('open')
   })
 })

@@ -37,6 +37,12 @@ export function dueTagType(kind: DueKind): 'danger' | 'warning' | 'info' {
 /** An office queue's filter: the open items (the desk's work), only overdue ones, or all. */
 export type QueueFilter = 'open' | 'overdue' | 'all'
 
+/** The filter a queue page opens with: `?filter=` of its URL (the office's alerts link to
+ * `?filter=overdue`), else open items. */
+export function filterFromQuery(value: unknown): QueueFilter {
+  return value === 'overdue' || value === 'all' ? value : 'open'
+}
+
 /** The queue endpoint's query for a filter (the disputes' and the score reviews' alike). */
 export function queueQuery(filter: QueueFilter): { status?: 'open'; overdue?: boolean } {
   if (filter === 'overdue') return { overdue: true }

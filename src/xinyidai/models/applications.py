@@ -78,6 +78,23 @@ class Application(Base):
         CheckConstraint("industry_section ~ '^[A-T]$'", name="industry_section_valid"),
         CheckConstraint("district_code ~ '^[0-9]{6}$'", name="district_code_valid"),
         CheckConstraint("response_working_days >= 0", name="response_working_days_nonnegative"),
+        # Service levels (domain/monitoring/service_levels.py, migration 0017): the period's
+        # submissions and decisions by range, and what waits past its commitment now.
+        Index(
+            "ix_applications_created", "created_at", postgresql_include=["bank_id", "response_days"]
+        ),
+        Index(
+            "ix_applications_decided",
+            "decided_at",
+            postgresql_where=text("decided_at IS NOT NULL"),
+            postgresql_include=["bank_id", "respond_by", "response_working_days"],
+        ),
+        Index(
+            "ix_applications_waiting",
+            "respond_by",
+            postgresql_where=text("status IN ('submitted', 'delivered', 'under_review')"),
+            postgresql_include=["bank_id"],
+        ),
     )
 
     enterprise_id: Mapped[UUID] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))

@@ -77,10 +77,69 @@ export type ActivationOut = {
 export type Actor = 'sme' | 'bank' | 'bank_api' | 'platform';
 
 /**
+ * Actual
+ */
+export type Actual = {
+    decisions: number;
+    /**
+     * p50, nearest rank, 0.01 day
+     */
+    median_days: string | null;
+    /**
+     * p90, nearest rank, 0.01 day
+     */
+    p90_days: string | null;
+    /**
+     * Decisions made after respond_by
+     */
+    past_commitment: number;
+    /**
+     * within_commitment / decisions (fraction, 6 places)
+     */
+    share_within: string | null;
+    /**
+     * Decisions made at or before the application's respond_by
+     */
+    within_commitment: number;
+};
+
+/**
+ * Alert
+ */
+export type Alert = {
+    count: number;
+    kind: AlertKind;
+    label_en: string;
+    label_zh: string;
+    /**
+     * The portal page where the office acts on it
+     */
+    route: string;
+    severity: AlertSeverity;
+};
+
+/**
  * AlertClose
  */
 export type AlertClose = {
     note: string;
+};
+
+/**
+ * AlertKind
+ */
+export type AlertKind = 'overdue_disputes' | 'score_reviews' | 'dead_letters' | 'banks_past_commitment' | 'pool_near_cap';
+
+/**
+ * AlertList
+ */
+export type AlertList = {
+    alerts: Array<Alert>;
+    as_of: string;
+    /**
+     * How many alerts have a non-zero count
+     */
+    open: number;
 };
 
 /**
@@ -110,6 +169,11 @@ export type AlertPage = {
     offset: number;
     total: number;
 };
+
+/**
+ * AlertSeverity
+ */
+export type AlertSeverity = 'ok' | 'info' | 'warning' | 'critical';
 
 /**
  * AlertStatus
@@ -341,6 +405,33 @@ export type BankConsentOut = {
 };
 
 /**
+ * BankLevel
+ */
+export type BankLevel = {
+    actual: Actual;
+    bank_code: string;
+    bank_id: string;
+    bank_name: string;
+    /**
+     * The actual median is above the committed median, or an application waits past its commitment now
+     */
+    behind: boolean;
+    /**
+     * Needs-pool claims the SME accepted whose application the bank left unanswered past its commitment until the SME withdrew it (withdrawn in the period)
+     */
+    claims_released_unanswered: number;
+    committed: Committed;
+    /**
+     * The earliest respond_by among those waiting
+     */
+    oldest_respond_by: string | null;
+    /**
+     * Now: applications undecided (submitted, delivered, under review), not withdrawn, whose respond_by has passed (whatever the period)
+     */
+    waiting_past_commitment: number;
+};
+
+/**
  * BankOut
  */
 export type BankOut = {
@@ -508,6 +599,22 @@ export type ClientOut = {
     redirect_uris: Array<string>;
     scope: string;
     token_endpoint_auth_method: string;
+};
+
+/**
+ * Committed
+ */
+export type Committed = {
+    /**
+     * Applications submitted in the period
+     */
+    applications: number;
+    max_days: number | null;
+    /**
+     * Median committed working days (nearest rank)
+     */
+    median_days: string | null;
+    min_days: number | null;
 };
 
 /**
@@ -1577,6 +1684,66 @@ export type OutboxStatus = 'pending' | 'failed' | 'delivered' | 'dead' | 'poll';
 export type Outcome = 'approve' | 'reject';
 
 /**
+ * OverdueApplication
+ */
+export type OverdueApplication = {
+    amount: string;
+    application_id: string;
+    bank_id: string;
+    bank_name: string;
+    enterprise_id: string;
+    enterprise_name: string;
+    product: OverdueProduct;
+    respond_by: string;
+    response_days: number;
+    status: ApplicationStatus;
+    submitted_at: string;
+    /**
+     * Working days from respond_by to now (0.01 day)
+     */
+    working_days_overdue: string;
+};
+
+/**
+ * OverduePage
+ */
+export type OverduePage = {
+    as_of: string;
+    items: Array<OverdueApplication>;
+    limit: number;
+    offset: number;
+    total: number;
+};
+
+/**
+ * OverdueProduct
+ */
+export type OverdueProduct = {
+    id: string | null;
+    name_en: string;
+    name_zh: string;
+    /**
+     * A product type, or needs_offer (a needs-pool claim)
+     */
+    type: string;
+};
+
+/**
+ * OverdueSort
+ *
+ * `-overdue`: longest past its commitment first; `overdue`: the reverse; `-submitted`: newest first
+ */
+export type OverdueSort = '-overdue' | 'overdue' | '-submitted';
+
+/**
+ * Period
+ */
+export type Period = {
+    from: string;
+    to: string;
+};
+
+/**
  * PoolBalanceOut
  */
 export type PoolBalanceOut = {
@@ -2391,6 +2558,19 @@ export type SeriesOut = {
     first: string;
     last: string;
     months: Array<SeriesMonth>;
+};
+
+/**
+ * ServiceLevels
+ */
+export type ServiceLevels = {
+    as_of: string;
+    banks: Array<BankLevel>;
+    period: Period;
+    /**
+     * Every bank together (the office's view only)
+     */
+    total?: BankLevel | null;
 };
 
 /**
@@ -4509,6 +4689,116 @@ export type BankProductMoveResponses = {
 
 export type BankProductMoveResponse = BankProductMoveResponses[keyof BankProductMoveResponses];
 
+export type BankServiceLevelServiceLevelsData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: {
+        /**
+         * First day of the period, YYYY-MM-DD (China date; default: 89 days before `to`)
+         */
+        from?: string | null;
+        /**
+         * Last day of the period, YYYY-MM-DD (China date; default today)
+         */
+        to?: string | null;
+    };
+    url: '/api/v1/banks/{bank_id}/service-levels';
+};
+
+export type BankServiceLevelServiceLevelsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankServiceLevelServiceLevelsError = BankServiceLevelServiceLevelsErrors[keyof BankServiceLevelServiceLevelsErrors];
+
+export type BankServiceLevelServiceLevelsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ServiceLevels;
+};
+
+export type BankServiceLevelServiceLevelsResponse = BankServiceLevelServiceLevelsResponses[keyof BankServiceLevelServiceLevelsResponses];
+
+export type BankServiceLevelOverdueData = {
+    body?: never;
+    path: {
+        bank_id: string;
+    };
+    query?: {
+        /**
+         * `-overdue`: longest past its commitment first; `overdue`: the reverse; `-submitted`: newest first
+         */
+        sort?: OverdueSort;
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/banks/{bank_id}/service-levels/overdue';
+};
+
+export type BankServiceLevelOverdueErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type BankServiceLevelOverdueError = BankServiceLevelOverdueErrors[keyof BankServiceLevelOverdueErrors];
+
+export type BankServiceLevelOverdueResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: OverduePage;
+};
+
+export type BankServiceLevelOverdueResponse = BankServiceLevelOverdueResponses[keyof BankServiceLevelOverdueResponses];
+
 export type BankUsersData = {
     body?: never;
     path: {
@@ -6415,6 +6705,39 @@ export type ConsentRequestAnswerResponses = {
 
 export type ConsentRequestAnswerResponse = ConsentRequestAnswerResponses[keyof ConsentRequestAnswerResponses];
 
+export type OfficeAlertAlertsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/office/alerts';
+};
+
+export type OfficeAlertAlertsErrors = {
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeAlertAlertsError = OfficeAlertAlertsErrors[keyof OfficeAlertAlertsErrors];
+
+export type OfficeAlertAlertsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: AlertList;
+};
+
+export type OfficeAlertAlertsResponse = OfficeAlertAlertsResponses[keyof OfficeAlertAlertsResponses];
+
 export type OfficeDeliveryDeliveriesData = {
     body?: never;
     path?: never;
@@ -7599,6 +7922,105 @@ export type OfficeScoringResolveResponses = {
 };
 
 export type OfficeScoringResolveResponse = OfficeScoringResolveResponses[keyof OfficeScoringResolveResponses];
+
+export type OfficeServiceLevelServiceLevelsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * First day of the period, YYYY-MM-DD (China date; default: 89 days before `to`)
+         */
+        from?: string | null;
+        /**
+         * Last day of the period, YYYY-MM-DD (China date; default today)
+         */
+        to?: string | null;
+    };
+    url: '/api/v1/office/service-levels';
+};
+
+export type OfficeServiceLevelServiceLevelsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeServiceLevelServiceLevelsError = OfficeServiceLevelServiceLevelsErrors[keyof OfficeServiceLevelServiceLevelsErrors];
+
+export type OfficeServiceLevelServiceLevelsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ServiceLevels;
+};
+
+export type OfficeServiceLevelServiceLevelsResponse = OfficeServiceLevelServiceLevelsResponses[keyof OfficeServiceLevelServiceLevelsResponses];
+
+export type OfficeServiceLevelOverdueData = {
+    body?: never;
+    path?: never;
+    query?: {
+        bank_id?: string | null;
+        /**
+         * `-overdue`: longest past its commitment first; `overdue`: the reverse; `-submitted`: newest first
+         */
+        sort?: OverdueSort;
+        limit?: number;
+        offset?: number;
+    };
+    url: '/api/v1/office/service-levels/overdue';
+};
+
+export type OfficeServiceLevelOverdueErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeServiceLevelOverdueError = OfficeServiceLevelOverdueErrors[keyof OfficeServiceLevelOverdueErrors];
+
+export type OfficeServiceLevelOverdueResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: OverduePage;
+};
+
+export type OfficeServiceLevelOverdueResponse = OfficeServiceLevelOverdueResponses[keyof OfficeServiceLevelOverdueResponses];
 
 export type OfficeVerificationAlertsData = {
     body?: never;

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from xinyidai.dates import utc_now
 from xinyidai.domain.accounts.guards import require_role
@@ -74,6 +74,16 @@ def _out(
         requeued_by=delivery.requeued_by,
         attempt_log=attempt_log(delivery.attempt_log),
     )
+
+
+async def dead_letter_count(session: AsyncSession) -> int:
+    """Deliveries the relay gave up on, waiting for the office (the office's alerts)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(ApplicationDelivery)
+        .where(ApplicationDelivery.status == OutboxStatus.DEAD.value)
+    )
+    return int(count or 0)
 
 
 class DeadLetters:

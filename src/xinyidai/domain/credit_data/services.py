@@ -17,7 +17,7 @@ from uuid import UUID
 import msgspec
 import structlog
 from msgspec import UNSET
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from xinyidai.dates import china_today, month_index, utc_now
 from xinyidai.domain.accounts.guards import (
@@ -310,6 +310,17 @@ class RecordService:
         await snapshots.rebuild_for_usccs(self.session, [record.uscc], "record_repaired")
         log.info("record_repaired", record_id=str(record_id))
         return record_out(record)
+
+
+async def overdue_dispute_count(session: AsyncSession, today: dt.date | None = None) -> int:
+    """Open disputes past their 20-day answer limit (the office's alerts; the same rule as the
+    queue's ``overdue``)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(Dispute)
+        .where(Dispute.status == DisputeStatus.OPEN, Dispute.due_on < (today or china_today()))
+    )
+    return int(count or 0)
 
 
 def _correct(record: PublicRecord, data: DisputeResolve) -> None:

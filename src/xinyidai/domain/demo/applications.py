@@ -84,6 +84,10 @@ GRADES = [g.value for g in Grade]  # best first
 _GRADE_WEIGHTS = (4, 10, 18, 24, 20, 12, 8, 4)
 _APPROVAL = dict(zip(GRADES, (0.97, 0.95, 0.92, 0.85, 0.74, 0.58, 0.35, 0.18), strict=True))
 _WITHDRAWN_SHARE = 0.05
+_LATE_SHARE = 0.08
+"""Decisions a bank makes after its committed response time (and, near now, applications still
+waiting past it): what the office's service levels are for. Drawn from a stream of their own
+(seeded by the application), so the rest of the history is the same with or without them."""
 _PRIOR_CREDIT_SHARE = 0.35  # firms whose first loan here was not their first bank credit
 _DECLINES = (
     (RejectReason.DEBT_CAPACITY, 5),
@@ -477,6 +481,10 @@ class _History:
     def _decide(self, firm: _Firm, product: _Product, submitted: dt.datetime) -> None:
         rng, terms = self.rng, product.terms
         decided = submitted + dt.timedelta(days=rng.uniform(0.3, terms.response_days))
+        late = random.Random(f"{HISTORY_SEED}:late:{self.app['idempotency_key']}")
+        if late.random() < _LATE_SHARE:
+            overrun = dt.timedelta(days=late.uniform(0.1, 1.0) * terms.response_days)
+            decided = self.app["respond_by"] + overrun
         reviewed = self.at + (decided - self.at) * rng.uniform(0.1, 0.6)
         withdrawn = (
             self.at + (decided - self.at) * rng.uniform(0.05, 0.95)

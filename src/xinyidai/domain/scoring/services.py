@@ -687,6 +687,19 @@ class ScoreService:
         return review_out(review, enterprise.name, score, result, china_today())
 
 
+async def overdue_review_count(session: AsyncSession, today: dt.date | None = None) -> int:
+    """Open human-review requests past their due date (the office's alerts; the same rule as
+    the queue's ``overdue``)."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(ScoreReview)
+        .where(
+            ScoreReview.status == ReviewStatus.OPEN, ScoreReview.due_on < (today or china_today())
+        )
+    )
+    return int(count or 0)
+
+
 async def latest_score(
     session: AsyncSession, enterprise_id: UUID
 ) -> tuple[ScoreSummary, list[ScoreReason]] | None:
