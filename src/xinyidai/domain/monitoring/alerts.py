@@ -5,8 +5,8 @@ where the office acts on it.
 Alerts come from a registry of *sources*: async functions of the session answering a list of
 :class:`Alert` (usually one). A capability adds its source with one line in :data:`SOURCES`
 (or in :func:`sources` when it needs a setting, as the risk-compensation pool's does). Every
-alert is listed, a zero count too (severity ``ok``): the office sees that each watched duty is clear,
-and the navigation badge counts what is not.
+alert is listed, a zero count too (severity ``ok``): the office sees that each watched duty is
+clear, and the navigation badge counts what is not.
 """
 
 from __future__ import annotations
