@@ -150,7 +150,7 @@ async def _products(session: AsyncSession) -> list[tuple[Product, ProductIn]]:
 
 async def _drive(
     session: AsyncSession, rng: random.Random, smes: list[Principal]
-) -> tuple[int, int]:
+) -> tuple[int, int, list[tuple[UUID, UUID, LoanEventIn, str]]]:
     """Applications and loan events through the services; some loan events sent twice."""
     products = await _products(session)
     applications = ApplicationService(session)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -95,7 +96,7 @@ def _nearest_rank(values: list[Decimal], percent: int) -> str | None:
 
 
 def _key(row: dict[str, Any], day: dt.date, group: list[str]) -> tuple[str, ...]:
-    names = {
+    names: dict[str, Callable[[], str]] = {
         "bank": lambda: str(row["bank_id"]),
         "product_type": lambda: row["product_type"],
         "industry": lambda: row["industry_section"],

@@ -120,6 +120,7 @@ async def rebuild(session: AsyncSession) -> Rebuilt:
     """Recompute every rollup from the base tables, in the caller's transaction (not
     committed)."""
     await session.execute(text("LOCK TABLE stat_daily, stat_response IN EXCLUSIVE MODE"))
+    await session.execute(text("SET LOCAL work_mem = '256MB'"))  # grouping sets hash in memory
     for statement in REBUILD_STATEMENTS:
         await session.execute(text(statement))
     daily = await session.scalar(text("SELECT count(*) FROM stat_daily"))
