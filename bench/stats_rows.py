@@ -262,7 +262,12 @@ def _sessions(url: str) -> Any:
     from xinyidai.infra.db import create_engine, session_factory
     from xinyidai.settings import Env, Settings
 
-    settings = Settings(env=Env.TEST, database_url=url, redis_url="redis://127.0.0.1:1/0")
+    settings = Settings(
+        env=Env.TEST,
+        database_url=url,
+        redis_url="redis://127.0.0.1:1/0",
+        db_command_timeout=3600.0,  # the rebuild of a million loans takes a while
+    )
     engine = create_engine(settings, url)
     return engine, session_factory(engine)
 

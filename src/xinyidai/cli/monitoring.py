@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -11,6 +12,10 @@ from xinyidai.infra.engines import engines
 
 if TYPE_CHECKING:
     from xinyidai.domain.monitoring.rebuild import Rebuilt
+
+
+REBUILD_TIMEOUT = 3600.0
+"""Seconds a statement of the rebuild may take."""
 
 
 @click.group("monitoring")
@@ -24,7 +29,11 @@ def rebuild_command() -> None:
     a bulk load, or as a repair); one transaction, events wait while it runs."""
     from xinyidai.domain.monitoring.rebuild import rebuild
 
-    with engines(load_settings(), need_redis=False) as settings:
+    with engines(load_settings(), need_redis=False) as started:
+        # At city scale its statements take minutes, not a request's few seconds.
+        settings = dataclasses.replace(
+            started, db_command_timeout=max(started.db_command_timeout, REBUILD_TIMEOUT)
+        )
 
         async def work(session: Any, _: Any) -> Rebuilt:
             return await rebuild(session)
