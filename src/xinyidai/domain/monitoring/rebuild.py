@@ -120,6 +120,8 @@ REBUILD_STATEMENTS: tuple[str, ...] = (
     "DROP TABLE IF EXISTS stat_rebuild_daily, stat_rebuild_response",
     _FULL,
     _FULL_RESPONSE,
+    "ANALYZE stat_rebuild_daily",
+    "ANALYZE stat_rebuild_response",
     *(_projection(mask) for mask in PROJECTIONS),
     *(_response_projection(mask) for mask in PROJECTIONS),
     "DROP TABLE stat_rebuild_daily, stat_rebuild_response",
