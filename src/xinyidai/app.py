@@ -43,6 +43,7 @@ from xinyidai.domain.monitoring.service_controllers import (
     OfficeAlertController,
     OfficeServiceLevelController,
 )
+from xinyidai.domain.monitoring.controllers import OfficeStatsController
 from xinyidai.domain.needs.controllers import (
     BankClaimController,
     NeedController,
@@ -226,6 +227,7 @@ def create_app(settings: Settings) -> Litestar:
             OfficeDeliveryController,
             OfficePoolController,
             BankPoolController,
+            OfficeStatsController,
             ApiUsageController,
             BankProductController,
             CatalogueController,

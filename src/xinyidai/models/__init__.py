@@ -36,6 +36,7 @@ from xinyidai.models.enterprises import (
     EnterpriseStatus,
     VerificationAlert,
 )
+from xinyidai.models.monitoring import StatDaily, StatResponse
 from xinyidai.models.needs import Need, NeedClaim
 from xinyidai.models.notifications import Notification, NotificationKind, Qualification
 from xinyidai.models.oauth import ClientAuthMethod, OAuthClient, RefreshToken, SigningKey
@@ -126,6 +127,8 @@ __all__ = [
     "ScoreReview",
     "SigningKey",
     "SocialInsuranceMonthly",
+    "StatDaily",
+    "StatResponse",
     "SyncRun",
     "SyncStatus",
     "TaxMonthly",

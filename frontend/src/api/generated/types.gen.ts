@@ -602,6 +602,16 @@ export type ClientOut = {
 };
 
 /**
+ * ColumnOut
+ */
+export type ColumnOut = {
+    key: string;
+    label_en: string;
+    label_zh: string;
+    unit: Unit;
+};
+
+/**
  * Committed
  */
 export type Committed = {
@@ -818,6 +828,13 @@ export type DeliveryPage = {
  * DeliveryStatus
  */
 export type DeliveryStatus = 'pending' | 'failed' | 'delivered' | 'dead';
+
+/**
+ * Dimension
+ *
+ * A dimension's key in the API (``group_by`` and the filters).
+ */
+export type Dimension = 'bank' | 'product_type' | 'industry' | 'district' | 'grade' | 'month';
 
 /**
  * DisputeCreate
@@ -1251,6 +1268,36 @@ export type JwkSet = {
 };
 
 /**
+ * KpiCard
+ */
+export type KpiCard = {
+    key: string;
+    label_en: string;
+    label_zh: string;
+    previous_month: number | string | null;
+    same_month_last_year: number | string | null;
+    unit: Unit;
+    value: number | string | null;
+};
+
+/**
+ * Kpis
+ */
+export type Kpis = {
+    as_of: string;
+    cards: Array<KpiCard>;
+    month: string;
+};
+
+/**
+ * Label
+ */
+export type Label = {
+    en: string;
+    zh: string;
+};
+
+/**
  * LimitBasis
  */
 export type LimitBasis = 'revenue' | 'product_maximum';
@@ -1472,6 +1519,11 @@ export type Me = {
     organisation: Organisation;
     role: Role;
 };
+
+/**
+ * Metric
+ */
+export type Metric = 'registered_smes' | 'coverage' | 'needs_published' | 'needs_claimed_share' | 'applications' | 'approvals' | 'approval_rate' | 'loans' | 'disbursed_amount' | 'credit_loan_share' | 'first_time_borrowers' | 'average_rate' | 'response_time' | 'overdue_rate' | 'default_rate';
 
 /**
  * ModelVersionOut
@@ -2628,6 +2680,37 @@ export type SmeIdentity = {
 };
 
 /**
+ * StatRow
+ */
+export type StatRow = {
+    keys: {
+        [key: string]: string;
+    };
+    labels: {
+        [key: string]: Label;
+    };
+    values: {
+        [key: string]: number | string | null;
+    };
+};
+
+/**
+ * StatTable
+ */
+export type StatTable = {
+    as_of: string;
+    columns: Array<ColumnOut>;
+    from: string;
+    group_by: Array<Dimension>;
+    metric: Metric;
+    rows: Array<StatRow>;
+    to: string;
+    total: {
+        [key: string]: number | string | null;
+    };
+};
+
+/**
  * SyncRunOut
  */
 export type SyncRunOut = {
@@ -2665,6 +2748,11 @@ export type TimelineEntry = {
     from_status: ApplicationStatus | null;
     to_status: ApplicationStatus;
 };
+
+/**
+ * Unit
+ */
+export type Unit = 'count' | 'yuan' | 'ratio' | 'annual_rate' | 'working_days';
 
 /**
  * Unmet
@@ -7078,6 +7166,52 @@ export type OfficeImportStatusResponses = {
 
 export type OfficeImportStatusResponse = OfficeImportStatusResponses[keyof OfficeImportStatusResponses];
 
+export type OfficeStatsKpiSummaryData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * YYYY-MM (default: this China month)
+         */
+        month?: string | null;
+    };
+    url: '/api/v1/office/kpis';
+};
+
+export type OfficeStatsKpiSummaryErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeStatsKpiSummaryError = OfficeStatsKpiSummaryErrors[keyof OfficeStatsKpiSummaryErrors];
+
+export type OfficeStatsKpiSummaryResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Kpis;
+};
+
+export type OfficeStatsKpiSummaryResponse = OfficeStatsKpiSummaryResponses[keyof OfficeStatsKpiSummaryResponses];
+
 export type OfficeScoringDriftData = {
     body?: never;
     path?: never;
@@ -8021,6 +8155,75 @@ export type OfficeServiceLevelOverdueResponses = {
 };
 
 export type OfficeServiceLevelOverdueResponse = OfficeServiceLevelOverdueResponses[keyof OfficeServiceLevelOverdueResponses];
+
+export type OfficeStatsStatsTableData = {
+    body?: never;
+    path?: never;
+    query: {
+        metric: Metric;
+        /**
+         * Up to two dimensions, comma-separated (bank, product_type, industry, district, grade, month); none for the total
+         */
+        group_by?: string | null;
+        /**
+         * First day (China calendar); default: the first day of the month eleven months before `to`
+         */
+        from?: string | null;
+        /**
+         * Last day, included (default: today); at most 10 years after `from`
+         */
+        to?: string | null;
+        bank?: string | null;
+        product_type?: string | null;
+        /**
+         * GB/T 4754 section A–T
+         */
+        industry?: string | null;
+        /**
+         * 6-digit division code
+         */
+        district?: string | null;
+        /**
+         * AAA … C, or `ungraded`
+         */
+        grade?: string | null;
+    };
+    url: '/api/v1/office/stats';
+};
+
+export type OfficeStatsStatsTableErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeStatsStatsTableError = OfficeStatsStatsTableErrors[keyof OfficeStatsStatsTableErrors];
+
+export type OfficeStatsStatsTableResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: StatTable;
+};
+
+export type OfficeStatsStatsTableResponse = OfficeStatsStatsTableResponses[keyof OfficeStatsStatsTableResponses];
 
 export type OfficeVerificationAlertsData = {
     body?: never;

@@ -40,6 +40,7 @@ from xinyidai.domain.applications import idempotency, lifecycle, views
 from xinyidai.domain.applications.schemas import LoanEventIn, LoanEventOut, LoanEventResult, LoanOut
 from xinyidai.domain.applications.vocabulary import Actor, ApplicationStatus, LoanEventKind
 from xinyidai.domain.monitoring.pool import hooks as pool_hooks
+from xinyidai.domain.monitoring import rollups
 from xinyidai.infra.errors import FieldError, InvalidInput, NotFound
 from xinyidai.models import Application, Loan, LoanEvent
 
@@ -217,6 +218,7 @@ class LoanService:
                 detail={"event": data.kind.value, "occurred_on": data.occurred_on.isoformat()},
             )
         await self.session.flush()
+        await rollups.loan_event(self.session, loan, event)
         return LoanEventResult(
             event=event_out(event), loan=views.loan_out(loan, application.status)
         ), False
