@@ -37,13 +37,13 @@ from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
 from xinyidai.domain.matching.controllers import MatchController
+from xinyidai.domain.monitoring.controllers import OfficeStatsController
 from xinyidai.domain.monitoring.pool.controllers import BankPoolController, OfficePoolController
 from xinyidai.domain.monitoring.service_controllers import (
     BankServiceLevelController,
     OfficeAlertController,
     OfficeServiceLevelController,
 )
-from xinyidai.domain.monitoring.controllers import OfficeStatsController
 from xinyidai.domain.needs.controllers import (
     BankClaimController,
     NeedController,

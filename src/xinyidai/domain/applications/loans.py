@@ -39,8 +39,8 @@ from xinyidai.dates import add_months_to_day, china_today
 from xinyidai.domain.applications import idempotency, lifecycle, views
 from xinyidai.domain.applications.schemas import LoanEventIn, LoanEventOut, LoanEventResult, LoanOut
 from xinyidai.domain.applications.vocabulary import Actor, ApplicationStatus, LoanEventKind
-from xinyidai.domain.monitoring.pool import hooks as pool_hooks
 from xinyidai.domain.monitoring import rollups
+from xinyidai.domain.monitoring.pool import hooks as pool_hooks
 from xinyidai.infra.errors import FieldError, InvalidInput, NotFound
 from xinyidai.models import Application, Loan, LoanEvent
 
