@@ -36,6 +36,13 @@ from xinyidai.models.enterprises import (
     EnterpriseStatus,
     VerificationAlert,
 )
+from xinyidai.models.exports import (
+    Export,
+    ExportChunk,
+    ExportFormat,
+    ExportKind,
+    ExportStatus,
+)
 from xinyidai.models.needs import Need, NeedClaim
 from xinyidai.models.notifications import Notification, NotificationKind, Qualification
 from xinyidai.models.oauth import ClientAuthMethod, OAuthClient, RefreshToken, SigningKey
@@ -80,6 +87,11 @@ __all__ = [
     "Dispute",
     "DisputeStatus",
     "ElectricityMonthly",
+    "Export",
+    "ExportChunk",
+    "ExportFormat",
+    "ExportKind",
+    "ExportStatus",
     "Enterprise",
     "EnterpriseClaim",
     "EnterpriseStatus",

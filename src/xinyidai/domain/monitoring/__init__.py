@@ -1,0 +1,1 @@
+"""Credit office monitoring: statistics, rollups, exports, service levels, the pool."""
