@@ -127,9 +127,7 @@ async def book(world: World, n: int, *, first: dt.date, days: int = 180, seed: i
             loan["overdue_amount"] = (amount / 10).quantize(Decimal("0.01"))
         loans.append(loan)
     for start in range(0, n, 2000):
-        await world.session.execute(
-            insert(Application.__table__), applications[start : start + 2000]
-        )
-        await world.session.execute(insert(Loan.__table__), loans[start : start + 2000])
+        await world.session.execute(insert(Application), applications[start : start + 2000])
+        await world.session.execute(insert(Loan), loans[start : start + 2000])
     await world.session.commit()
     return Book(banks, shops, loans)
