@@ -37,6 +37,7 @@ from xinyidai.domain.credit_data.office_controllers import OfficeController
 from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
 from xinyidai.domain.matching.controllers import MatchController
+from xinyidai.domain.monitoring.controllers import OfficeStatsController
 from xinyidai.domain.monitoring.export_controllers import OfficeExportController
 from xinyidai.domain.needs.controllers import (
     BankClaimController,
@@ -219,6 +220,7 @@ def create_app(settings: Settings) -> Litestar:
             WebhookController,
             BankIntakeController,
             OfficeDeliveryController,
+            OfficeStatsController,
             ApiUsageController,
             BankProductController,
             CatalogueController,

@@ -43,6 +43,7 @@ from xinyidai.models.exports import (
     ExportKind,
     ExportStatus,
 )
+from xinyidai.models.monitoring import StatDaily, StatResponse
 from xinyidai.models.needs import Need, NeedClaim
 from xinyidai.models.notifications import Notification, NotificationKind, Qualification
 from xinyidai.models.oauth import ClientAuthMethod, OAuthClient, RefreshToken, SigningKey
@@ -87,14 +88,14 @@ __all__ = [
     "Dispute",
     "DisputeStatus",
     "ElectricityMonthly",
+    "Enterprise",
+    "EnterpriseClaim",
+    "EnterpriseStatus",
     "Export",
     "ExportChunk",
     "ExportFormat",
     "ExportKind",
     "ExportStatus",
-    "Enterprise",
-    "EnterpriseClaim",
-    "EnterpriseStatus",
     "GasMonthly",
     "HousingFundMonthly",
     "ImportStatus",
@@ -120,6 +121,8 @@ __all__ = [
     "ScoreReview",
     "SigningKey",
     "SocialInsuranceMonthly",
+    "StatDaily",
+    "StatResponse",
     "SyncRun",
     "SyncStatus",
     "TaxMonthly",

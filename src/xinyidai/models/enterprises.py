@@ -48,6 +48,12 @@ class Enterprise(EnterpriseDetails, Base):
     __table_args__ = (
         enum_check("status", EnterpriseStatus, "status_valid"),
         Index("ix_enterprises_district_industry", "district_code", "industry_section"),
+        # The credit office counts the SMEs registered (verified) by a date.
+        Index(
+            "ix_enterprises_verified_at",
+            "verified_at",
+            postgresql_where=text("verified_at IS NOT NULL"),
+        ),
     )
 
     uscc: Mapped[str] = mapped_column(String(18), unique=True)

@@ -35,6 +35,7 @@ class LedgerFilter:
     industry_section: str | None = None
     district_code: str | None = None
     grade: str | None = None
+    ungraded: bool = False  # only loans to applicants without a grade
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,8 @@ def _conditions(f: LedgerFilter) -> list[ColumnElement[bool]]:
         conditions.append(Loan.district_code == f.district_code)
     if f.grade is not None:
         conditions.append(Loan.grade == f.grade)
+    if f.ungraded:
+        conditions.append(Loan.grade.is_(None))
     return conditions
 
 

@@ -33,6 +33,7 @@ from xinyidai.dates import add_months_to_day, china_today
 from xinyidai.domain.applications import idempotency, lifecycle, views
 from xinyidai.domain.applications.schemas import LoanEventIn, LoanEventOut, LoanEventResult, LoanOut
 from xinyidai.domain.applications.vocabulary import Actor, ApplicationStatus, LoanEventKind
+from xinyidai.domain.monitoring import rollups
 from xinyidai.infra.errors import FieldError, InvalidInput, NotFound
 from xinyidai.models import Application, Loan, LoanEvent
 
@@ -197,6 +198,7 @@ class LoanService:
                 detail={"event": data.kind.value, "occurred_on": data.occurred_on.isoformat()},
             )
         await self.session.flush()
+        await rollups.loan_event(self.session, loan, event)
         return LoanEventResult(
             event=event_out(event), loan=views.loan_out(loan, application.status)
         ), False

@@ -42,6 +42,7 @@ from xinyidai.domain.consents.bank_consents import BankConsentService
 from xinyidai.domain.consents.schemas import BankConsentCreate
 from xinyidai.domain.matching.engine import Catalogue, CatalogueItem
 from xinyidai.domain.matching.match import match_snapshot
+from xinyidai.domain.monitoring import rollups
 from xinyidai.domain.products.catalogue import product_out
 from xinyidai.domain.products.schemas import Guarantee, ProductIn, ProductStatus
 from xinyidai.domain.profiles import snapshots
@@ -170,6 +171,7 @@ class ApplicationService:
         )
         delivery = outbox_row(self.session, application)
         await self.session.flush()
+        await rollups.application_submitted(self.session, application)
         queue_delivery(self.session, delivery.id)
 
     async def from_claim(
@@ -433,6 +435,7 @@ class ApplicationService:
                 detail={"reason": data.reason.value},
             )
         await self.session.flush()
+        await rollups.application_decided(self.session, application)
         return Decided(
             application=await views.detail(self.session, application),
             loan_id=loan.id if loan is not None else None,

@@ -142,10 +142,9 @@ async def _write_stat(
         bank_name = await _bank_name(session, query)
     rows = list(tables.stat_rows(data))
     await _progress(sessions, export_id, 0, len(rows))
-    columns: dict[str, Any] = next(iter(data["columns"]), {})
-    title = f"{columns.get('label_zh', query.metric)} ({query.metric}) 统计"
+    assert query.metric is not None
     preamble = Preamble(
-        title=f"{title} {query.from_.isoformat()} 至 {query.to.isoformat()}",
+        title=f"{tables.metric_title(query.metric)} {table.from_} 至 {table.to}",
         as_of=table.as_of,
         filters=tables.describe(query, bank_name),
         notes=UNIT_NOTES,

@@ -9,34 +9,27 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from xinyidai.domain.monitoring.dimensions import Dimension
+from xinyidai.domain.monitoring.metrics import Metric
 from xinyidai.models import ExportFormat, ExportKind, ExportStatus
-
-Dimension = Annotated[
-    str,
-    Meta(
-        pattern="^(bank|product_type|industry|district|month|grade)$",
-        description="A dimension to group by",
-    ),
-]
 
 
 class ExportQuery(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
     """What to export. ``stat``: a statistics query as ``GET /api/v1/office/stats`` takes it
     (``metric`` required, ``group_by`` at most two dimensions). ``loans``: the loans disbursed
     from ``from`` to ``to`` (China dates, both included), one row each (no ``metric`` or
-    ``group_by``). The dimension filters narrow either."""
+    ``group_by``). The dimension filters (their values as the statistics take them) narrow
+    either."""
 
-    metric: Annotated[str, Meta(min_length=1, max_length=40, pattern="^[a-z_]+$")] | None = None
-    group_by: Annotated[list[Dimension], Meta(max_length=2)] = []
+    metric: Metric | None = None
+    group_by: Annotated[list[Dimension], Meta(max_length=2)] = msgspec.field(default_factory=list)
     from_: dt.date = msgspec.field(name="from")
     to: dt.date
     bank: UUID | None = None
-    product_type: Annotated[str, Meta(min_length=1, max_length=32, pattern="^[a-z_]+$")] | None = (
-        None
-    )
-    industry: Annotated[str, Meta(pattern="^[A-T]$", description="GB/T 4754 section")] | None = None
-    district: Annotated[str, Meta(pattern="^[0-9]{6}$")] | None = None
-    grade: Annotated[str, Meta(pattern="^(AAA|AA|A|BBB|BB|B|CCC|CC|C)$")] | None = None
+    product_type: Annotated[str, Meta(max_length=32)] | None = None
+    industry: Annotated[str, Meta(max_length=1)] | None = None
+    district: Annotated[str, Meta(max_length=6)] | None = None
+    grade: Annotated[str, Meta(max_length=8)] | None = None
 
 
 class ExportIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

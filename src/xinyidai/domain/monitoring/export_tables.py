@@ -10,18 +10,29 @@ from typing import Any
 
 from xinyidai.domain.applications.ledger import LedgerFilter, LedgerRow
 from xinyidai.domain.enterprises.codes import SECTION_BY_CODE
+from xinyidai.domain.monitoring.dimensions import UNGRADED
 from xinyidai.domain.monitoring.export_files import Column
 from xinyidai.domain.monitoring.export_schemas import ExportQuery
+from xinyidai.domain.monitoring.labels import DISTRICTS, PRODUCT_TYPES
+from xinyidai.domain.monitoring.metrics import Metric
+from xinyidai.domain.monitoring.schemas import StatQuery
 
-PRODUCT_TYPES_ZH = {
-    "credit": "信用贷",
-    "tax_based": "税易贷（银税互动）",
-    "utility_based": "水电气贷",
-    "first_loan": "首贷",
-    "renewal": "续贷",
-    "receivables": "应收账款融资",
-    "ip_pledge": "知识产权质押贷",
-    "needs_offer": "融资需求抢单",
+METRIC_TITLES_ZH: dict[Metric, str] = {
+    Metric.REGISTERED_SMES: "注册企业数",
+    Metric.COVERAGE: "数据授权覆盖",
+    Metric.NEEDS_PUBLISHED: "发布融资需求数",
+    Metric.NEEDS_CLAIMED_SHARE: "融资需求对接率",
+    Metric.APPLICATIONS: "贷款申请数",
+    Metric.APPROVALS: "审批通过数",
+    Metric.APPROVAL_RATE: "审批通过率",
+    Metric.LOANS: "放款笔数",
+    Metric.DISBURSED_AMOUNT: "放款金额",
+    Metric.CREDIT_LOAN_SHARE: "信用贷款占比",
+    Metric.FIRST_TIME_BORROWERS: "首贷户",
+    Metric.AVERAGE_RATE: "平均年利率",
+    Metric.RESPONSE_TIME: "银行响应时间",
+    Metric.OVERDUE_RATE: "逾期率",
+    Metric.DEFAULT_RATE: "违约率（按放款月份）",
 }
 DIMENSIONS_ZH = {
     "bank": "银行",
@@ -41,6 +52,10 @@ STAT_UNITS: dict[str, tuple[str, str]] = {
 }
 
 
+def _zh(names: Mapping[str, tuple[str, str]], value: str) -> str:
+    return names.get(value, (value, value))[0]
+
+
 def ledger_filter(query: ExportQuery) -> LedgerFilter:
     return LedgerFilter(
         first=query.from_,
@@ -49,7 +64,8 @@ def ledger_filter(query: ExportQuery) -> LedgerFilter:
         product_type=query.product_type,
         industry_section=query.industry,
         district_code=query.district,
-        grade=query.grade,
+        grade=None if query.grade == UNGRADED else query.grade,
+        ungraded=query.grade == UNGRADED,
     )
 
 
@@ -57,18 +73,18 @@ def describe(query: ExportQuery, bank_name: str | None = None) -> str:
     """The query's filters in words (the file's third row)."""
     parts = [f"期间 {query.from_.isoformat()} 至 {query.to.isoformat()}"]
     if query.group_by:
-        parts.append("分组 " + "、".join(DIMENSIONS_ZH[d] for d in query.group_by))
+        parts.append("分组 " + "、".join(DIMENSIONS_ZH[str(d)] for d in query.group_by))
     if query.bank is not None:
         parts.append(f"银行 {bank_name or query.bank}")
     if query.product_type is not None:
-        parts.append(f"产品类型 {PRODUCT_TYPES_ZH.get(query.product_type, query.product_type)}")
+        parts.append(f"产品类型 {_zh(PRODUCT_TYPES, query.product_type)}")
     if query.industry is not None:
         section = SECTION_BY_CODE.get(query.industry)
         parts.append(f"行业门类 {query.industry} {section.zh if section else ''}".rstrip())
     if query.district is not None:
-        parts.append(f"区县 {query.district}")
+        parts.append(f"区县 {query.district} {_zh(DISTRICTS, query.district)}")
     if query.grade is not None:
-        parts.append(f"信用等级 {query.grade}")
+        parts.append(f"信用等级 {'未评级' if query.grade == UNGRADED else query.grade}")
     return "；".join(parts)
 
 
@@ -80,6 +96,7 @@ LOAN_COLUMNS: tuple[Column, ...] = (
     Column("产品类型"),
     Column("行业门类"),
     Column("区县代码"),
+    Column("区县"),
     Column("信用等级"),
     Column("信用贷款", "flag"),
     Column("首贷户", "flag"),
@@ -108,9 +125,10 @@ def loan_cells(row: LedgerRow) -> list[Any]:
         row.bank_name,
         row.enterprise_name,
         row.uscc,
-        PRODUCT_TYPES_ZH.get(row.product_type, row.product_type),
+        _zh(PRODUCT_TYPES, row.product_type),
         f"{row.industry_section} {section.zh}" if section else row.industry_section,
         row.district_code,
+        _zh(DISTRICTS, row.district_code),
         row.grade,
         row.unsecured,
         row.first_time,
@@ -131,13 +149,13 @@ def loan_cells(row: LedgerRow) -> list[Any]:
     ]
 
 
-def stat_query(query: ExportQuery) -> Any:
-    """The statistics service's query for an export's (its own checks raise 422)."""
-    from xinyidai.domain.monitoring.stats import StatQuery
-
+def stat_query(query: ExportQuery, metric: Metric | None = None) -> StatQuery:
+    """The statistics' query for an export's (``metric`` in place of the export's own)."""
+    chosen = metric or query.metric
+    assert chosen is not None
     return StatQuery(
-        metric=query.metric,
-        group_by=tuple(query.group_by),
+        metric=chosen,
+        group_by=list(query.group_by),
         from_=query.from_,
         to=query.to,
         bank=query.bank,
@@ -146,6 +164,10 @@ def stat_query(query: ExportQuery) -> Any:
         district=query.district,
         grade=query.grade,
     )
+
+
+def metric_title(metric: Metric) -> str:
+    return f"{METRIC_TITLES_ZH[metric]} ({metric.value})"
 
 
 # --- statistics tables (the contract's JSON shape of ``StatTable``) ------------------------------

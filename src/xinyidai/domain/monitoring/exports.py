@@ -22,6 +22,7 @@ from xinyidai.domain.banks.services import BankService
 from xinyidai.domain.monitoring.export_jobs import queue_export
 from xinyidai.domain.monitoring.export_schemas import ExportIn, ExportOut, ExportPage, ExportQuery
 from xinyidai.domain.monitoring.export_tables import stat_query
+from xinyidai.domain.monitoring.metrics import Metric
 from xinyidai.infra.errors import Conflict, Forbidden, InvalidInput, NotFound
 from xinyidai.models import (
     ActorKind,
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
     from xinyidai.domain.accounts.guards import Principal
 
-MAX_SPAN_DAYS = 3700  # about ten years: the longest period one export covers
 MEDIA_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -100,29 +100,34 @@ class ExportService:
         )
 
     async def _check(self, data: ExportIn) -> None:
+        """The query's period and filters checked as the statistics check theirs (422), and
+        for a ``stat`` export its metric and grouping too."""
+        from xinyidai.domain.monitoring import stats
+
         query = data.query
-        if query.to < query.from_:
-            raise InvalidInput.field("query.to", "`to` is before `from`", "period_reversed")
-        if (query.to - query.from_).days > MAX_SPAN_DAYS:
+        if data.kind is ExportKind.LOANS and (query.metric is not None or query.group_by):
             raise InvalidInput.field(
-                "query.to", f"one export covers at most {MAX_SPAN_DAYS} days", "period_too_long"
+                "query.metric",
+                "a loans export is the loan ledger: no `metric` or `group_by`",
+                "not_for_loans",
             )
+        if data.kind is ExportKind.STAT and query.metric is None:
+            raise InvalidInput.field("query.metric", "a stat export needs a metric", "required")
+        probe = stat_query(query, query.metric or Metric.LOANS)
+        stats._period(probe)  # the statistics own these checks
+        filters = stats._filters(probe)
         if query.bank is not None:
             try:
                 await BankService(self.session).get(query.bank)
             except NotFound:
                 raise InvalidInput.field("query.bank", "no such bank", "bank_unknown") from None
-        if data.kind is ExportKind.LOANS:
-            if query.metric is not None or query.group_by:
+        if data.kind is ExportKind.STAT:
+            group = list(probe.group_by)
+            if len(set(group)) != len(group):
                 raise InvalidInput.field(
-                    "query.metric",
-                    "a loans export is the loan ledger: no `metric` or `group_by`",
-                    "not_for_loans",
+                    "query.group_by", "a dimension named twice", "repeated_dimension"
                 )
-            return
-        if query.metric is None:
-            raise InvalidInput.field("query.metric", "a stat export needs a metric", "required")
-        stat_query(query)  # the statistics' own checks (metric, grouping) answer 422
+            stats._check_dimensions(probe.metric, group, filters)
 
     async def request(self, data: ExportIn, principal: Principal) -> ExportOut:
         """Record the export and queue its job once the transaction commits (audit-logged)."""
