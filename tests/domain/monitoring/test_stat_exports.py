@@ -67,7 +67,8 @@ async def test_a_stat_export_holds_the_apis_numbers(
     assert str(top[1][1]).startswith(as_of.strftime("%Y-%m-%d %H:%M:%S"))
     header = list(top[4])
     width = len(group_by) + sum(1 for d in group_by if d in CODED)
-    units = {"yuan": "（元）", "ratio": "（%）", "annual_rate": "（%）", "working_days": "（工作日）"}
+    units = {"yuan": "（元）", "ratio": "（%）", "annual_rate": "（%）"}
+    units["working_days"] = "（工作日）"
     assert header[width:] == [c["label_zh"] + units.get(c["unit"], "") for c in api["columns"]]
     expected_rows = len(api["rows"]) + (1 if group_by else 0)
     assert len(rows) == expected_rows
