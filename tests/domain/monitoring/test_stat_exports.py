@@ -25,7 +25,7 @@ CODED = ("industry", "district")
 def _same(unit: str, api: Any, cell: Any) -> bool:
     """Whether a file's cell holds the API's value (``None``: an empty cell)."""
     if api is None:
-        return bool(cell in (None, ""))
+        return cell is None or cell == ""
     if unit == "count":
         return int(cell) == api
     number = Decimal(str(cell))
