@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Schema,
+)
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from xinyidai.domain.accounts.guards import Principal
 from xinyidai.domain.monitoring.export_schemas import ExportIn, ExportOut, ExportPage
-from xinyidai.domain.monitoring.exports import ExportService, file_chunks
+from xinyidai.domain.monitoring.exports import MEDIA_TYPES, ExportService, file_chunks
 from xinyidai.infra.http import SESSION_SECURITY, problem_responses
 from xinyidai.models import ExportStatus
 
@@ -26,12 +34,17 @@ def provide_exports(
     return ExportService(db, request.app.state.settings.export_retention_days)
 
 
-_FILE = ResponseSpec(
-    data_container=bytes,
-    description="The file: CSV (UTF-8 with BOM) or XLSX",
-    media_type="application/octet-stream",
-    generate_examples=False,
-)
+@dataclass
+class FileOperation(Operation):
+    """The download's 200 in the document: a CSV or an XLSX file, as the export's format."""
+
+    def __post_init__(self) -> None:
+        binary = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+        assert self.responses is not None
+        self.responses["200"] = OpenAPIResponse(
+            description="The file: CSV (UTF-8 with a BOM) or XLSX, as the export's format",
+            content={media: OpenAPIMediaType(schema=binary) for media in MEDIA_TYPES.values()},
+        )
 
 
 class OfficeExportController(Controller):
@@ -88,7 +101,8 @@ class OfficeExportController(Controller):
     @get(
         "/{export_id:uuid}/file",
         summary="Download a finished export's file (audit-logged)",
-        responses={200: _FILE, **problem_responses(400, 401, 403, 404, 409, 503)},
+        responses=problem_responses(400, 401, 403, 404, 409, 503),
+        operation_class=FileOperation,
     )
     async def export_file(
         self,
