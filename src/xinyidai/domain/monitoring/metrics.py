@@ -209,6 +209,18 @@ ROLLUP_COLUMNS: dict[Metric, tuple[Column, ...]] = {
 }
 
 
+BASIS: dict[Metric, str] = {
+    Metric.APPLICATIONS: "applications",
+    Metric.APPROVALS: "decisions",
+    Metric.APPROVAL_RATE: "decisions",
+}
+"""What a group must have counted to be a row of a rollup metric (default: loans)."""
+
+
+def basis(metric: Metric) -> str:
+    return BASIS.get(metric, "loans")
+
+
 def _no_value(_: Sums) -> Value:  # percentiles are computed from the histogram
     return None
 

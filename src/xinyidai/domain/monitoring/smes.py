@@ -41,7 +41,7 @@ def _columns(group: list[Dimension], moment: str) -> list[str]:
         D.DISTRICT: "e.district_code",
         D.MONTH: f"to_char({_DAY % moment}, 'YYYY-MM')",
     }
-    return [f"{exprs[d]} AS g{i}" for i, d in enumerate(group)]
+    return [f"{exprs[d]} AS dim_{i}" for i, d in enumerate(group)]
 
 
 def _filters(filters: dict[Dimension, Any]) -> tuple[str, dict[str, Any]]:
@@ -64,13 +64,13 @@ async def _grouped(
     moment: str,
 ) -> dict[GroupKey, dict[str, int]]:
     keys = _columns(group, moment)
-    by = f" GROUP BY {', '.join(f'g{i}' for i in range(len(group)))}" if group else ""
+    by = f" GROUP BY {', '.join(f'dim_{i}' for i in range(len(group)))}" if group else ""
     statement = f"SELECT {', '.join([*keys, measures])} {select_from}{by}"
     result: dict[GroupKey, dict[str, int]] = {}
     for row in await session.execute(text(statement), params):
         mapping = row._mapping
-        key = tuple(str(mapping[f"g{i}"]) for i in range(len(group)))
-        figures = {k: int(v or 0) for k, v in mapping.items() if not k.startswith("g")}
+        key = tuple(str(mapping[f"dim_{i}"]) for i in range(len(group)))
+        figures = {k: int(v or 0) for k, v in mapping.items() if not k.startswith("dim_")}
         if group or any(figures.values()):
             result[key] = figures
     return result

@@ -29,6 +29,7 @@ from xinyidai.domain.monitoring.metrics import (
     Metric,
     Sums,
     Value,
+    basis,
     columns,
     dimensions,
 )
@@ -79,7 +80,7 @@ def percentile(histogram: Counter[int], percent: int) -> str | None:
     for bucket in sorted(histogram):
         seen += histogram[bucket]
         if seen * 100 >= percent * total:
-            return str(Decimal(bucket) / 100)
+            return str(Decimal(bucket).scaleb(-2))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -179,6 +180,8 @@ class StatsService:
             groups, total = await self._responses(group, filters, start, end)
         elif metric in ROLLUP_COLUMNS:
             groups, total = await self._sums(group, filters, start, end)
+            if group:  # a group is a row of this metric when it counted what the metric counts
+                groups = {k: v for k, v in groups.items() if v[basis(metric)]}
         else:
             groups, total = await smes.figures(self.session, metric, group, filters, start, end)
         banks = await self._bank_names(group, groups)
