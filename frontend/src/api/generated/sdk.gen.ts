@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { ApiUsageUsageData, ApiUsageUsageErrors, ApiUsageUsageResponses, ApplicationGetApplicationData, ApplicationGetApplicationErrors, ApplicationGetApplicationResponses, ApplicationListApplicationsData, ApplicationListApplicationsErrors, ApplicationListApplicationsResponses, ApplicationSubmitData, ApplicationSubmitErrors, ApplicationSubmitResponses, ApplicationWithdrawData, ApplicationWithdrawErrors, ApplicationWithdrawResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankApplicationApplicantProfileData, BankApplicationApplicantProfileErrors, BankApplicationApplicantProfileResponses, BankApplicationApplicationData, BankApplicationApplicationErrors, BankApplicationApplicationResponses, BankApplicationDecideData, BankApplicationDecideErrors, BankApplicationDecideResponses, BankApplicationInboxData, BankApplicationInboxErrors, BankApplicationInboxResponses, BankApplicationListLoansData, BankApplicationListLoansErrors, BankApplicationListLoansResponses, BankApplicationLoanEventData, BankApplicationLoanEventErrors, BankApplicationLoanEventResponses, BankApplicationReviewData, BankApplicationReviewErrors, BankApplicationReviewResponses, BankClaimGetClaimData, BankClaimGetClaimErrors, BankClaimGetClaimResponses, BankClaimListClaimsData, BankClaimListClaimsErrors, BankClaimListClaimsResponses, BankClaimWithdrawData, BankClaimWithdrawErrors, BankClaimWithdrawResponses, BankClientListClientsData, BankClientListClientsErrors, BankClientListClientsResponses, BankClientRegisterData, BankClientRegisterErrors, BankClientRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankIntakeRemoveData, BankIntakeRemoveErrors, BankIntakeRemoveResponses, BankIntakeSetData, BankIntakeSetErrors, BankIntakeSetResponses, BankIntakeShowData, BankIntakeShowErrors, BankIntakeShowResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankProductCreateData, BankProductCreateErrors, BankProductCreateResponses, BankProductEditData, BankProductEditErrors, BankProductEditResponses, BankProductListProductsData, BankProductListProductsErrors, BankProductListProductsResponses, BankProductMoveData, BankProductMoveErrors, BankProductMoveResponses, BankProductVersionsData, BankProductVersionsErrors, BankProductVersionsResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, CatalogueCatalogueData, CatalogueCatalogueErrors, CatalogueCatalogueResponses, CatalogueProductData, CatalogueProductErrors, CatalogueProductResponses, CatalogueSchemaData, CatalogueSchemaErrors, CatalogueSchemaResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, HeldConsentHeldData, HeldConsentHeldErrors, HeldConsentHeldResponses, JwksData, JwksResponses, LoanWarningReadData, LoanWarningReadErrors, LoanWarningReadResponses, LoanWarningWarningsData, LoanWarningWarningsErrors, LoanWarningWarningsResponses, MatchMatchesData, MatchMatchesErrors, MatchMatchesResponses, NeedAcceptData, NeedAcceptErrors, NeedAcceptResponses, NeedClaimsData, NeedClaimsErrors, NeedClaimsResponses, NeedGetNeedData, NeedGetNeedErrors, NeedGetNeedResponses, NeedListNeedsData, NeedListNeedsErrors, NeedListNeedsResponses, NeedPostNeedData, NeedPostNeedErrors, NeedPostNeedResponses, NeedsPoolClaimData, NeedsPoolClaimErrors, NeedsPoolClaimResponses, NeedsPoolListingData, NeedsPoolListingErrors, NeedsPoolListingResponses, NeedsPoolPoolData, NeedsPoolPoolErrors, NeedsPoolPoolResponses, NeedWithdrawData, NeedWithdrawErrors, NeedWithdrawResponses, NotificationNotificationsData, NotificationNotificationsErrors, NotificationNotificationsResponses, NotificationReadAllData, NotificationReadAllErrors, NotificationReadAllResponses, NotificationReadData, NotificationReadErrors, NotificationReadResponses, OfficeDeliveryDeliveriesData, OfficeDeliveryDeliveriesErrors, OfficeDeliveryDeliveriesResponses, OfficeDeliveryRequeueData, OfficeDeliveryRequeueErrors, OfficeDeliveryRequeueResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses, WebhookDeliveriesData, WebhookDeliveriesErrors, WebhookDeliveriesResponses, WebhookRemoveWebhookData, WebhookRemoveWebhookErrors, WebhookRemoveWebhookResponses, WebhookSetWebhookData, WebhookSetWebhookErrors, WebhookSetWebhookResponses, WebhookWebhookData, WebhookWebhookErrors, WebhookWebhookResponses } from './types.gen';
+import type { ApiUsageUsageData, ApiUsageUsageErrors, ApiUsageUsageResponses, ApplicationGetApplicationData, ApplicationGetApplicationErrors, ApplicationGetApplicationResponses, ApplicationListApplicationsData, ApplicationListApplicationsErrors, ApplicationListApplicationsResponses, ApplicationSubmitData, ApplicationSubmitErrors, ApplicationSubmitResponses, ApplicationWithdrawData, ApplicationWithdrawErrors, ApplicationWithdrawResponses, AuthLoginData, AuthLoginErrors, AuthLoginResponses, AuthLogoutData, AuthLogoutErrors, AuthLogoutResponses, AuthMeData, AuthMeErrors, AuthMeResponses, AuthorizationGrantData, AuthorizationGrantErrors, AuthorizationGrantResponses, AuthorizationListAuthorizationsData, AuthorizationListAuthorizationsErrors, AuthorizationListAuthorizationsResponses, AuthorizationRevokeData, AuthorizationRevokeErrors, AuthorizationRevokeResponses, AuthRegisterData, AuthRegisterErrors, AuthRegisterResponses, BankApplicationApplicantProfileData, BankApplicationApplicantProfileErrors, BankApplicationApplicantProfileResponses, BankApplicationApplicationData, BankApplicationApplicationErrors, BankApplicationApplicationResponses, BankApplicationDecideData, BankApplicationDecideErrors, BankApplicationDecideResponses, BankApplicationInboxData, BankApplicationInboxErrors, BankApplicationInboxResponses, BankApplicationListLoansData, BankApplicationListLoansErrors, BankApplicationListLoansResponses, BankApplicationLoanEventData, BankApplicationLoanEventErrors, BankApplicationLoanEventResponses, BankApplicationReviewData, BankApplicationReviewErrors, BankApplicationReviewResponses, BankClaimGetClaimData, BankClaimGetClaimErrors, BankClaimGetClaimResponses, BankClaimListClaimsData, BankClaimListClaimsErrors, BankClaimListClaimsResponses, BankClaimWithdrawData, BankClaimWithdrawErrors, BankClaimWithdrawResponses, BankClientListClientsData, BankClientListClientsErrors, BankClientListClientsResponses, BankClientRegisterData, BankClientRegisterErrors, BankClientRegisterResponses, BankConsentGrantData, BankConsentGrantErrors, BankConsentGrantResponses, BankConsentListConsentsData, BankConsentListConsentsErrors, BankConsentListConsentsResponses, BankConsentRevokeData, BankConsentRevokeErrors, BankConsentRevokeResponses, BankIntakeRemoveData, BankIntakeRemoveErrors, BankIntakeRemoveResponses, BankIntakeSetData, BankIntakeSetErrors, BankIntakeSetResponses, BankIntakeShowData, BankIntakeShowErrors, BankIntakeShowResponses, BankListBanksData, BankListBanksErrors, BankListBanksResponses, BankProductCreateData, BankProductCreateErrors, BankProductCreateResponses, BankProductEditData, BankProductEditErrors, BankProductEditResponses, BankProductListProductsData, BankProductListProductsErrors, BankProductListProductsResponses, BankProductMoveData, BankProductMoveErrors, BankProductMoveResponses, BankProductVersionsData, BankProductVersionsErrors, BankProductVersionsResponses, BankReadData, BankReadErrors, BankReadResponses, BankUpdateData, BankUpdateErrors, BankUpdateResponses, BankUsersData, BankUsersErrors, BankUsersResponses, CatalogueCatalogueData, CatalogueCatalogueErrors, CatalogueCatalogueResponses, CatalogueProductData, CatalogueProductErrors, CatalogueProductResponses, CatalogueSchemaData, CatalogueSchemaErrors, CatalogueSchemaResponses, ClaimCallbackData, ClaimCallbackErrors, ClaimCallbackResponses, ClaimReplaceData, ClaimReplaceErrors, ClaimReplaceResponses, ClaimShowData, ClaimShowErrors, ClaimShowResponses, ClaimStartData, ClaimStartErrors, ClaimStartResponses, ConsentRequestAnswerData, ConsentRequestAnswerErrors, ConsentRequestAnswerResponses, ConsentRequestShowData, ConsentRequestShowErrors, ConsentRequestShowResponses, CreditDataDisputeData, CreditDataDisputeErrors, CreditDataDisputeResponses, CreditDataDisputesData, CreditDataDisputesErrors, CreditDataDisputesResponses, CreditDataRecordsData, CreditDataRecordsErrors, CreditDataRecordsResponses, CreditDataSeriesData, CreditDataSeriesErrors, CreditDataSeriesResponses, CreditDataSyncData, CreditDataSyncErrors, CreditDataSyncResponses, CreditDataSyncStatusData, CreditDataSyncStatusErrors, CreditDataSyncStatusResponses, EnterpriseReadData, EnterpriseReadErrors, EnterpriseReadResponses, EnterpriseSearchData, EnterpriseSearchErrors, EnterpriseSearchResponses, EnterpriseUpdateData, EnterpriseUpdateErrors, EnterpriseUpdateResponses, HealthLiveData, HealthLiveResponses, HealthReadyData, HealthReadyErrors, HealthReadyResponses, HeldConsentHeldData, HeldConsentHeldErrors, HeldConsentHeldResponses, JwksData, JwksResponses, LoanWarningReadData, LoanWarningReadErrors, LoanWarningReadResponses, LoanWarningWarningsData, LoanWarningWarningsErrors, LoanWarningWarningsResponses, MatchMatchesData, MatchMatchesErrors, MatchMatchesResponses, NeedAcceptData, NeedAcceptErrors, NeedAcceptResponses, NeedClaimsData, NeedClaimsErrors, NeedClaimsResponses, NeedGetNeedData, NeedGetNeedErrors, NeedGetNeedResponses, NeedListNeedsData, NeedListNeedsErrors, NeedListNeedsResponses, NeedPostNeedData, NeedPostNeedErrors, NeedPostNeedResponses, NeedsPoolClaimData, NeedsPoolClaimErrors, NeedsPoolClaimResponses, NeedsPoolListingData, NeedsPoolListingErrors, NeedsPoolListingResponses, NeedsPoolPoolData, NeedsPoolPoolErrors, NeedsPoolPoolResponses, NeedWithdrawData, NeedWithdrawErrors, NeedWithdrawResponses, NotificationNotificationsData, NotificationNotificationsErrors, NotificationNotificationsResponses, NotificationReadAllData, NotificationReadAllErrors, NotificationReadAllResponses, NotificationReadData, NotificationReadErrors, NotificationReadResponses, OfficeDeliveryDeliveriesData, OfficeDeliveryDeliveriesErrors, OfficeDeliveryDeliveriesResponses, OfficeDeliveryRequeueData, OfficeDeliveryRequeueErrors, OfficeDeliveryRequeueResponses, OfficeDisputesData, OfficeDisputesErrors, OfficeDisputesResponses, OfficeExportExportFileData, OfficeExportExportFileErrors, OfficeExportExportFileResponses, OfficeExportExportStatusData, OfficeExportExportStatusErrors, OfficeExportExportStatusResponses, OfficeExportListExportsData, OfficeExportListExportsErrors, OfficeExportListExportsResponses, OfficeExportRequestExportData, OfficeExportRequestExportErrors, OfficeExportRequestExportResponses, OfficeImportStatusData, OfficeImportStatusErrors, OfficeImportStatusResponses, OfficeRepairData, OfficeRepairErrors, OfficeRepairResponses, OfficeResolveData, OfficeResolveErrors, OfficeResolveResponses, OfficeScoringDriftData, OfficeScoringDriftErrors, OfficeScoringDriftResponses, OfficeScoringModelsData, OfficeScoringModelsErrors, OfficeScoringModelsResponses, OfficeScoringResolveData, OfficeScoringResolveErrors, OfficeScoringResolveResponses, OfficeScoringReviewsData, OfficeScoringReviewsErrors, OfficeScoringReviewsResponses, OfficeStatsKpiSummaryData, OfficeStatsKpiSummaryErrors, OfficeStatsKpiSummaryResponses, OfficeStatsStatsTableData, OfficeStatsStatsTableErrors, OfficeStatsStatsTableResponses, OfficeUploadData, OfficeUploadErrors, OfficeUploadResponses, OfficeVerificationAlertsData, OfficeVerificationAlertsErrors, OfficeVerificationAlertsResponses, OfficeVerificationCloseAlertData, OfficeVerificationCloseAlertErrors, OfficeVerificationCloseAlertResponses, OfficeVerificationRevokeData, OfficeVerificationRevokeErrors, OfficeVerificationRevokeResponses, ProfileAccessLogData, ProfileAccessLogErrors, ProfileAccessLogResponses, ProfileProfileData, ProfileProfileErrors, ProfileProfileResponses, ScoreReviewData, ScoreReviewErrors, ScoreReviewResponses, ScoreScoreData, ScoreScoreErrors, ScoreScoreResponses, WebhookDeliveriesData, WebhookDeliveriesErrors, WebhookDeliveriesResponses, WebhookRemoveWebhookData, WebhookRemoveWebhookErrors, WebhookRemoveWebhookResponses, WebhookSetWebhookData, WebhookSetWebhookErrors, WebhookSetWebhookResponses, WebhookWebhookData, WebhookWebhookErrors, WebhookWebhookResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -1186,6 +1186,62 @@ export const officeVerificationRevoke = <ThrowOnError extends boolean = false>(o
 });
 
 /**
+ * The office's exports, newest first
+ */
+export const officeExportListExports = <ThrowOnError extends boolean = false>(options?: Options<OfficeExportListExportsData, ThrowOnError>) => (options?.client ?? client).get<OfficeExportListExportsResponses, OfficeExportListExportsErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/exports',
+    ...options
+});
+
+/**
+ * Ask for an export (a statistics table or the loan ledger, CSV or XLSX); a job writes it (the credit office only; audit-logged)
+ */
+export const officeExportRequestExport = <ThrowOnError extends boolean = false>(options: Options<OfficeExportRequestExportData, ThrowOnError>) => (options.client ?? client).post<OfficeExportRequestExportResponses, OfficeExportRequestExportErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/exports',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * One export and its job's progress
+ */
+export const officeExportExportStatus = <ThrowOnError extends boolean = false>(options: Options<OfficeExportExportStatusData, ThrowOnError>) => (options.client ?? client).get<OfficeExportExportStatusResponses, OfficeExportExportStatusErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/exports/{export_id}',
+    ...options
+});
+
+/**
+ * Download a finished export's file (audit-logged)
+ */
+export const officeExportExportFile = <ThrowOnError extends boolean = false>(options: Options<OfficeExportExportFileData, ThrowOnError>) => (options.client ?? client).get<OfficeExportExportFileResponses, OfficeExportExportFileErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/exports/{export_id}/file',
+    ...options
+});
+
+/**
  * Upload public credit records (CSV or JSON Lines)
  */
 export const officeUpload = <ThrowOnError extends boolean = false>(options: Options<OfficeUploadData, ThrowOnError>) => (options.client ?? client).post<OfficeUploadResponses, OfficeUploadErrors, ThrowOnError>({
@@ -1213,6 +1269,19 @@ export const officeImportStatus = <ThrowOnError extends boolean = false>(options
             type: 'apiKey'
         }],
     url: '/api/v1/office/imports/{import_id}',
+    ...options
+});
+
+/**
+ * The month's key figures against the month before and the same month last year (the credit office only)
+ */
+export const officeStatsKpiSummary = <ThrowOnError extends boolean = false>(options?: Options<OfficeStatsKpiSummaryData, ThrowOnError>) => (options?.client ?? client).get<OfficeStatsKpiSummaryResponses, OfficeStatsKpiSummaryErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/kpis',
     ...options
 });
 
@@ -1291,6 +1360,19 @@ export const officeScoringResolve = <ThrowOnError extends boolean = false>(optio
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * A statistic of applications, loans, SMEs or needs over a period, grouped by up to two dimensions (bank, product_type, industry, district, grade, month), from the daily rollups (the credit office only)
+ */
+export const officeStatsStatsTable = <ThrowOnError extends boolean = false>(options: Options<OfficeStatsStatsTableData, ThrowOnError>) => (options.client ?? client).get<OfficeStatsStatsTableResponses, OfficeStatsStatsTableErrors, ThrowOnError>({
+    security: [{
+            in: 'cookie',
+            name: 'xyd_session',
+            type: 'apiKey'
+        }],
+    url: '/api/v1/office/stats',
+    ...options
 });
 
 /**

@@ -511,6 +511,16 @@ export type ClientOut = {
 };
 
 /**
+ * ColumnOut
+ */
+export type ColumnOut = {
+    key: string;
+    label_en: string;
+    label_zh: string;
+    unit: Unit;
+};
+
+/**
  * ConsentAnswer
  */
 export type ConsentAnswer = {
@@ -711,6 +721,13 @@ export type DeliveryPage = {
  * DeliveryStatus
  */
 export type DeliveryStatus = 'pending' | 'failed' | 'delivered' | 'dead';
+
+/**
+ * Dimension
+ *
+ * A dimension's key in the API (``group_by`` and the filters).
+ */
+export type Dimension = 'bank' | 'product_type' | 'industry' | 'district' | 'grade' | 'month';
 
 /**
  * DisputeCreate
@@ -990,6 +1007,92 @@ export type EstimateOut = {
 export type Exclusion = 'serious_dishonesty' | 'dishonest_debtor' | 'abnormal_operation';
 
 /**
+ * ExportFormat
+ */
+export type ExportFormat = 'csv' | 'xlsx';
+
+/**
+ * ExportIn
+ */
+export type ExportIn = {
+    format: ExportFormat;
+    kind: ExportKind;
+    query: ExportQuery;
+};
+
+/**
+ * ExportKind
+ */
+export type ExportKind = 'stat' | 'loans';
+
+/**
+ * ExportOut
+ */
+export type ExportOut = {
+    /**
+     * The time the data was read at
+     */
+    as_of: string | null;
+    byte_size: number | null;
+    created_at: string;
+    /**
+     * Why a failed export failed
+     */
+    error: string | null;
+    /**
+     * When the export and its file go
+     */
+    expires_at: string;
+    filename: string | null;
+    finished_at: string | null;
+    format: ExportFormat;
+    id: string;
+    kind: ExportKind;
+    /**
+     * Percent of the rows written; 100 once done
+     */
+    progress: number;
+    query: ExportQuery;
+    requested_by: string;
+    /**
+     * Known once the job has counted
+     */
+    rows_total: number | null;
+    rows_written: number;
+    started_at: string | null;
+    status: ExportStatus;
+};
+
+/**
+ * ExportPage
+ */
+export type ExportPage = {
+    items: Array<ExportOut>;
+    limit: number;
+    next_cursor: string | null;
+};
+
+/**
+ * ExportQuery
+ */
+export type ExportQuery = {
+    bank?: string | null;
+    district?: string | null;
+    from: string;
+    grade?: string | null;
+    group_by?: Array<Dimension>;
+    industry?: string | null;
+    metric?: Metric | null;
+    product_type?: string | null;
+    to: string;
+};
+
+/**
+ * ExportStatus
+ */
+export type ExportStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/**
  * Family
  *
  * A family of authorized monthly series (one table each).
@@ -1141,6 +1244,36 @@ export type IntakeOut = {
  */
 export type JwkSet = {
     keys: Array<PublicJwk>;
+};
+
+/**
+ * KpiCard
+ */
+export type KpiCard = {
+    key: string;
+    label_en: string;
+    label_zh: string;
+    previous_month: number | string | null;
+    same_month_last_year: number | string | null;
+    unit: Unit;
+    value: number | string | null;
+};
+
+/**
+ * Kpis
+ */
+export type Kpis = {
+    as_of: string;
+    cards: Array<KpiCard>;
+    month: string;
+};
+
+/**
+ * Label
+ */
+export type Label = {
+    en: string;
+    zh: string;
 };
 
 /**
@@ -1353,6 +1486,11 @@ export type Me = {
     organisation: Organisation;
     role: Role;
 };
+
+/**
+ * Metric
+ */
+export type Metric = 'registered_smes' | 'coverage' | 'needs_published' | 'needs_claimed_share' | 'applications' | 'approvals' | 'approval_rate' | 'loans' | 'disbursed_amount' | 'credit_loan_share' | 'first_time_borrowers' | 'average_rate' | 'response_time' | 'overdue_rate' | 'default_rate';
 
 /**
  * ModelVersionOut
@@ -2051,6 +2189,37 @@ export type SmeIdentity = {
 };
 
 /**
+ * StatRow
+ */
+export type StatRow = {
+    keys: {
+        [key: string]: string;
+    };
+    labels: {
+        [key: string]: Label;
+    };
+    values: {
+        [key: string]: number | string | null;
+    };
+};
+
+/**
+ * StatTable
+ */
+export type StatTable = {
+    as_of: string;
+    columns: Array<ColumnOut>;
+    from: string;
+    group_by: Array<Dimension>;
+    metric: Metric;
+    rows: Array<StatRow>;
+    to: string;
+    total: {
+        [key: string]: number | string | null;
+    };
+};
+
+/**
  * SyncRunOut
  */
 export type SyncRunOut = {
@@ -2088,6 +2257,11 @@ export type TimelineEntry = {
     from_status: ApplicationStatus | null;
     to_status: ApplicationStatus;
 };
+
+/**
+ * Unit
+ */
+export type Unit = 'count' | 'yuan' | 'ratio' | 'annual_rate' | 'working_days';
 
 /**
  * Unmet
@@ -6060,6 +6234,185 @@ export type OfficeVerificationRevokeResponses = {
 
 export type OfficeVerificationRevokeResponse = OfficeVerificationRevokeResponses[keyof OfficeVerificationRevokeResponses];
 
+export type OfficeExportListExportsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        status?: ExportStatus | null;
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/office/exports';
+};
+
+export type OfficeExportListExportsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeExportListExportsError = OfficeExportListExportsErrors[keyof OfficeExportListExportsErrors];
+
+export type OfficeExportListExportsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ExportPage;
+};
+
+export type OfficeExportListExportsResponse = OfficeExportListExportsResponses[keyof OfficeExportListExportsResponses];
+
+export type OfficeExportRequestExportData = {
+    body: ExportIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/office/exports';
+};
+
+export type OfficeExportRequestExportErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeExportRequestExportError = OfficeExportRequestExportErrors[keyof OfficeExportRequestExportErrors];
+
+export type OfficeExportRequestExportResponses = {
+    /**
+     * Request accepted, processing continues off-line
+     */
+    202: ExportOut;
+};
+
+export type OfficeExportRequestExportResponse = OfficeExportRequestExportResponses[keyof OfficeExportRequestExportResponses];
+
+export type OfficeExportExportStatusData = {
+    body?: never;
+    path: {
+        export_id: string;
+    };
+    query?: never;
+    url: '/api/v1/office/exports/{export_id}';
+};
+
+export type OfficeExportExportStatusErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeExportExportStatusError = OfficeExportExportStatusErrors[keyof OfficeExportExportStatusErrors];
+
+export type OfficeExportExportStatusResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ExportOut;
+};
+
+export type OfficeExportExportStatusResponse = OfficeExportExportStatusResponses[keyof OfficeExportExportStatusResponses];
+
+export type OfficeExportExportFileData = {
+    body?: never;
+    path: {
+        export_id: string;
+    };
+    query?: never;
+    url: '/api/v1/office/exports/{export_id}/file';
+};
+
+export type OfficeExportExportFileErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeExportExportFileError = OfficeExportExportFileErrors[keyof OfficeExportExportFileErrors];
+
+export type OfficeExportExportFileResponses = {
+    /**
+     * The file: CSV (UTF-8 with a BOM) or XLSX, as the export's format
+     */
+    200: Blob | File;
+};
+
+export type OfficeExportExportFileResponse = OfficeExportExportFileResponses[keyof OfficeExportExportFileResponses];
+
 export type OfficeUploadData = {
     body: ImportUpload;
     path?: never;
@@ -6147,6 +6500,52 @@ export type OfficeImportStatusResponses = {
 };
 
 export type OfficeImportStatusResponse = OfficeImportStatusResponses[keyof OfficeImportStatusResponses];
+
+export type OfficeStatsKpiSummaryData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * YYYY-MM (default: this China month)
+         */
+        month?: string | null;
+    };
+    url: '/api/v1/office/kpis';
+};
+
+export type OfficeStatsKpiSummaryErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeStatsKpiSummaryError = OfficeStatsKpiSummaryErrors[keyof OfficeStatsKpiSummaryErrors];
+
+export type OfficeStatsKpiSummaryResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: Kpis;
+};
+
+export type OfficeStatsKpiSummaryResponse = OfficeStatsKpiSummaryResponses[keyof OfficeStatsKpiSummaryResponses];
 
 export type OfficeScoringDriftData = {
     body?: never;
@@ -6374,6 +6773,75 @@ export type OfficeScoringResolveResponses = {
 };
 
 export type OfficeScoringResolveResponse = OfficeScoringResolveResponses[keyof OfficeScoringResolveResponses];
+
+export type OfficeStatsStatsTableData = {
+    body?: never;
+    path?: never;
+    query: {
+        metric: Metric;
+        /**
+         * Up to two dimensions, comma-separated (bank, product_type, industry, district, grade, month); none for the total
+         */
+        group_by?: string | null;
+        /**
+         * First day (China calendar); default: the first day of the month eleven months before `to`
+         */
+        from?: string | null;
+        /**
+         * Last day, included (default: today); at most 10 years after `from`
+         */
+        to?: string | null;
+        bank?: string | null;
+        product_type?: string | null;
+        /**
+         * GB/T 4754 section A–T
+         */
+        industry?: string | null;
+        /**
+         * 6-digit division code
+         */
+        district?: string | null;
+        /**
+         * AAA … C, or `ungraded`
+         */
+        grade?: string | null;
+    };
+    url: '/api/v1/office/stats';
+};
+
+export type OfficeStatsStatsTableErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeStatsStatsTableError = OfficeStatsStatsTableErrors[keyof OfficeStatsStatsTableErrors];
+
+export type OfficeStatsStatsTableResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: StatTable;
+};
+
+export type OfficeStatsStatsTableResponse = OfficeStatsStatsTableResponses[keyof OfficeStatsStatsTableResponses];
 
 export type OfficeVerificationAlertsData = {
     body?: never;
