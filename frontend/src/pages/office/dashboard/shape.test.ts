@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { StatTable } from '@/api'
-import { CHARTS, cardChanges, change, chartOption, defaultFilters, direction, exportQuery, periodOfMonths, plotted, shape, statQuery, tableView } from './shape'
+import { CHARTS, cardChanges, chinaToday, change, chartOption, defaultFilters, direction, exportQuery, periodOfMonths, plotted, shape, statQuery, tableView } from './shape'
 
 const label = (zh: string, en = zh) => ({ zh, en })
 
@@ -24,6 +24,10 @@ const byMonth = table({
 describe('the filters', () => {
   it('default to the last twelve months', () => {
     expect(defaultFilters(new Date(2026, 11, 4))).toMatchObject({ from: '2026-01-01', to: '2026-12-04', bank: '' })
+  })
+  it('take today on the China calendar', () => {
+    const d = chinaToday(new Date('2026-12-04T20:30:00Z')) // 04:30 on the 5th in Guangzhou
+    expect([d.getFullYear(), d.getMonth() + 1, d.getDate()]).toEqual([2026, 12, 5])
   })
   it('turn a month range into its first and last day', () => {
     expect(periodOfMonths('2026-01', '2026-02')).toEqual({ from: '2026-01-01', to: '2026-02-28' })

@@ -20,6 +20,13 @@ export const PRODUCT_TYPES = ['credit', 'tax_based', 'utility_based', 'first_loa
 const pad = (n: number) => String(n).padStart(2, '0')
 const isoDay = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`
 
+/** Today on the China calendar (the statistics' calendar), as a local date. */
+export function chinaToday(now: Date): Date {
+  const text = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now)
+  const [y, m, d] = text.split('-').map(Number)
+  return new Date(y, m - 1, d)
+}
+
 /** The last twelve months: from the first day of the month eleven months back, to today. */
 export function defaultFilters(today: Date): Filters {
   const first = new Date(today.getFullYear(), today.getMonth() - 11, 1)
