@@ -69,7 +69,10 @@ async def test_a_stat_export_holds_the_apis_numbers(
     width = len(group_by) + sum(1 for d in group_by if d in CODED)
     units = {"yuan": "（元）", "ratio": "（%）", "annual_rate": "（%）"}
     units["working_days"] = "（工作日）"
-    assert header[width:] == [c["label_zh"] + units.get(c["unit"], "") for c in api["columns"]]
+    named = [c["label_zh"] for c in api["columns"]]
+    suffixes = [units.get(c["unit"], "") for c in api["columns"]]
+    assert header[width:] == [n if s in n else n + s for n, s in zip(named, suffixes, strict=True)]
+    assert all(h.count(s) <= 1 for h, s in zip(header[width:], suffixes, strict=True) if s)
     expected_rows = len(api["rows"]) + (1 if group_by else 0)
     assert len(rows) == expected_rows
     assert done["rows_written"] == expected_rows

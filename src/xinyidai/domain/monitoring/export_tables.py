@@ -183,7 +183,8 @@ def stat_columns(table: Mapping[str, Any]) -> list[Column]:
             columns.append(Column(f"{DIMENSIONS_ZH[dim]}代码"))
     for column in table["columns"]:
         suffix, unit = STAT_UNITS.get(column["unit"], ("", "text"))
-        columns.append(Column(f"{column['label_zh']}{suffix}", unit))
+        name = column["label_zh"]  # the statistics' labels may name the unit already
+        columns.append(Column(name if suffix in name else f"{name}{suffix}", unit))
     return columns
 
 
