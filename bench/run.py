@@ -48,6 +48,7 @@ from bench.scenarios import (
     RelayScenario,
     Scenario,
     ScoringScenario,
+    StatsScenario,
     SyncScenario,
     duration,
     selected_scenarios,
@@ -85,6 +86,10 @@ def measure_rows(
             from bench.scoring import run_scoring_scenario
 
             results.scoring_rows.append(run_scoring_scenario(ctx, scenario, database_url))
+        elif isinstance(scenario, StatsScenario):
+            from bench.stats_rows import run_stats_scenario
+
+            results.scoring_rows.append(run_stats_scenario(scenario.name, database_url))
         elif isinstance(scenario, ImportScenario):
             results.rows.append(run_import_scenario(ctx, scenario))
         elif isinstance(scenario, BundleScenario | MatchingScenario):

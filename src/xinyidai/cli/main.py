@@ -11,6 +11,7 @@ from xinyidai.cli.db import db_group
 from xinyidai.cli.demo import demo_group
 from xinyidai.cli.imports import import_group
 from xinyidai.cli.model import model_group
+from xinyidai.cli.monitoring import monitoring_group
 from xinyidai.cli.oauth import oauth_group
 from xinyidai.cli.plugins import model_commands
 from xinyidai.cli.run import run
@@ -39,6 +40,7 @@ main.add_command(import_group)
 main.add_command(model_group)
 main.add_command(score_group)
 main.add_command(audit_group)
+main.add_command(monitoring_group)
 # The offline commands (`model train`, `model evaluate`) come from the ML project, when installed.
 for name, command in model_commands().items():
     model_group.add_command(command, name)

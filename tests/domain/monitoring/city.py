@@ -17,7 +17,6 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -59,7 +58,7 @@ from xinyidai.settings import Settings
 
 K = LoanEventKind
 HISTORY = 3000
-DRIVEN = 240
+DRIVEN = 200
 ROLLUP_TABLES = ("stat_daily", "stat_response")
 
 
@@ -70,17 +69,34 @@ class City:
     sent: list[tuple[UUID, UUID, LoanEventIn, str]]  # (bank, loan, body, key) as recorded
 
 
-async def rollup_rows(session: AsyncSession) -> dict[str, list[tuple[Any, ...]]]:
-    """Every rollup row, in key order (for comparing two states)."""
-    return {
-        table: [
-            tuple(row)
-            for row in await session.execute(
-                text(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4, 5, 6, 7, 8")
-            )  # noqa: S608
-        ]
-        for table in ROLLUP_TABLES
-    }
+async def snapshot_rollups(session: AsyncSession) -> None:
+    """Keep a copy of the rollups as they are (temporary tables, for ``rollups_differ``)."""
+    for table in ROLLUP_TABLES:
+        await session.execute(text(f"CREATE TEMPORARY TABLE kept_{table} AS TABLE {table}"))
+
+
+async def rollups_differ(session: AsyncSession) -> int:
+    """How many rollup rows differ from the copy ``snapshot_rollups`` kept (either way)."""
+    differ = 0
+    for table in ROLLUP_TABLES:
+        differ += int(
+            await session.scalar(
+                text(
+                    f"SELECT count(*) FROM ((TABLE kept_{table} EXCEPT ALL TABLE {table}) "  # noqa: S608
+                    f"UNION ALL (TABLE {table} EXCEPT ALL TABLE kept_{table})) AS d"
+                )
+            )
+            or 0
+        )
+    return differ
+
+
+async def rollup_count(session: AsyncSession) -> int:
+    total = 0
+    for table in ROLLUP_TABLES:
+        statement = text(f"SELECT count(*) FROM {table}")  # noqa: S608
+        total += int(await session.scalar(statement) or 0)
+    return total
 
 
 async def build(session: AsyncSession, redis: Redis, settings: Settings) -> City:
@@ -134,7 +150,7 @@ async def _products(session: AsyncSession) -> list[tuple[Product, ProductIn]]:
 
 async def _drive(
     session: AsyncSession, rng: random.Random, smes: list[Principal]
-) -> tuple[int, int]:
+) -> tuple[int, int, list[tuple[UUID, UUID, LoanEventIn, str]]]:
     """Applications and loan events through the services; some loan events sent twice."""
     products = await _products(session)
     applications = ApplicationService(session)
@@ -248,7 +264,8 @@ async def _smes_side(session: AsyncSession, rng: random.Random) -> None:
         if rng.random() < 0.8:
             await session.execute(
                 text(
-                    "UPDATE enterprises SET verified_at = :at WHERE id = :id AND verified_at IS NULL"
+                    "UPDATE enterprises SET verified_at = :at "
+                    "WHERE id = :id AND verified_at IS NULL"
                 ),
                 {"id": enterprise_id, "at": now - dt.timedelta(days=rng.uniform(0, 730))},
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -95,7 +96,7 @@ def _nearest_rank(values: list[Decimal], percent: int) -> str | None:
 
 
 def _key(row: dict[str, Any], day: dt.date, group: list[str]) -> tuple[str, ...]:
-    names = {
+    names: dict[str, Callable[[], str]] = {
         "bank": lambda: str(row["bank_id"]),
         "product_type": lambda: row["product_type"],
         "industry": lambda: row["industry_section"],
@@ -235,73 +236,88 @@ def expected(
 def _sme(
     base: Base, metric: str, group: list[str], filters: dict[str, str], start: dt.date, end: dt.date
 ) -> Answer:
-    kept = [e for e in base.enterprises if _keep(e, filters)]
     end_instant = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), CHINA)
-    if metric == "needs_published" or metric == "needs_claimed_share":
-        needs = [
-            n
-            for n in base.needs
-            if _keep(n, filters) and start <= china_day(n["created_at"]) <= end
-        ]
-        grouped: dict[tuple[str, ...], list[Any]] = defaultdict(list)
-        for n in needs:
-            grouped[_key(n, china_day(n["created_at"]), group)].append(n)
-
-        def values(listed: list[Any]) -> dict[str, Any]:
-            published = len(listed)
-            if metric == "needs_published":
-                return {"needs_published": published}
-            claimed = sum(1 for n in listed if n["claims"])
-            return {
-                "needs_published": published,
-                "needs_claimed": claimed,
-                "claimed_share": _ratio(claimed, published),
-            }
-
-        rows = {k: values(v) for k, v in grouped.items()}
-        return (rows if group else {(): values(needs)}), values(needs)
+    if metric in {"needs_published", "needs_claimed_share"}:
+        return _needs(base, metric, group, filters, start, end)
     registered = [
-        e for e in kept if e["verified_at"] is not None and e["verified_at"] < end_instant
+        e
+        for e in base.enterprises
+        if _keep(e, filters) and e["verified_at"] is not None and e["verified_at"] < end_instant
     ]
     if metric == "coverage":
-        live: dict[Any, set[str]] = defaultdict(set)
-        for a in base.authorizations:
-            if (
-                a["created_at"] < end_instant
-                and (a["revoked_at"] is None or a["revoked_at"] > end_instant)
-                and a["expires_at"] > end_instant
-            ):
-                live[a["enterprise_id"]].update(a["families"])
+        return _coverage(base, registered, group, end, end_instant)
+    return _registered(registered, group, start, end)
 
-        def coverage(listed: list[Any]) -> dict[str, Any]:
-            values: dict[str, Any] = {"registered_total": len(listed)}
-            for family in FAMILIES:
-                holding = sum(1 for e in listed if family in live[e["id"]])
-                values[family] = holding
-                values[f"{family}_share"] = _ratio(holding, len(listed))
-            return values
 
-        grouped = defaultdict(list)
-        for e in registered:
-            grouped[_key(e, end, group)].append(e)
-        rows = {k: coverage(v) for k, v in grouped.items()}
-        return (rows if group else {(): coverage(registered)}), coverage(registered)
-    # registered_smes: new in the period; the total at the end of the period (or of the row's
-    # month, when grouped by month)
+def _needs(
+    base: Base, metric: str, group: list[str], filters: dict[str, str], start: dt.date, end: dt.date
+) -> Answer:
+    needs = [
+        n for n in base.needs if _keep(n, filters) and start <= china_day(n["created_at"]) <= end
+    ]
+    grouped: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    for n in needs:
+        grouped[_key(n, china_day(n["created_at"]), group)].append(n)
+
+    def values(listed: list[Any]) -> dict[str, Any]:
+        published = len(listed)
+        if metric == "needs_published":
+            return {"needs_published": published}
+        claimed = sum(1 for n in listed if n["claims"])
+        return {
+            "needs_published": published,
+            "needs_claimed": claimed,
+            "claimed_share": _ratio(claimed, published),
+        }
+
+    rows = {k: values(v) for k, v in grouped.items()}
+    return (rows if group else {(): values(needs)}), values(needs)
+
+
+def _coverage(
+    base: Base, registered: list[Any], group: list[str], end: dt.date, end_instant: dt.datetime
+) -> Answer:
+    live: dict[Any, set[str]] = defaultdict(set)
+    for a in base.authorizations:
+        if (
+            a["created_at"] < end_instant
+            and (a["revoked_at"] is None or a["revoked_at"] > end_instant)
+            and a["expires_at"] > end_instant
+        ):
+            live[a["enterprise_id"]].update(a["families"])
+
+    def coverage(listed: list[Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {"registered_total": len(listed)}
+        for family in FAMILIES:
+            holding = sum(1 for e in listed if family in live[e["id"]])
+            values[family] = holding
+            values[f"{family}_share"] = _ratio(holding, len(listed))
+        return values
+
+    grouped: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    for e in registered:
+        grouped[_key(e, end, group)].append(e)
+    rows = {k: coverage(v) for k, v in grouped.items()}
+    return (rows if group else {(): coverage(registered)}), coverage(registered)
+
+
+def _month_end(month: str, end: dt.date) -> dt.date:
+    year, number = map(int, month.split("-"))
+    following = (dt.date(year, number, 28) + dt.timedelta(days=4)).replace(day=1)
+    return min(end, following - dt.timedelta(days=1))
+
+
+def _registered(registered: list[Any], group: list[str], start: dt.date, end: dt.date) -> Answer:
+    """New registrations in the period; the total at the end of the period (or of the row's
+    month, when grouped by month)."""
     new = [e for e in registered if china_day(e["verified_at"]) >= start]
-    rows = {}
+    rows: dict[tuple[str, ...], dict[str, Any]] = {}
     if "month" in group:
-        keys = {_key(e, china_day(e["verified_at"]), group) for e in new}
         at = group.index("month")
-        for key in keys:
-            year, month = map(int, key[at].split("-"))
-            month_end = min(
-                end,
-                (dt.date(year, month, 28) + dt.timedelta(days=4)).replace(day=1)
-                - dt.timedelta(days=1),
-            )
-            others = [g for g in group if g != "month"]
+        others = [g for g in group if g != "month"]
+        for key in {_key(e, china_day(e["verified_at"]), group) for e in new}:
             lasting = tuple(k for g, k in zip(group, key, strict=True) if g != "month")
+            until = _month_end(key[at], end)
             rows[key] = {
                 "registered_smes": sum(
                     1 for e in new if _key(e, china_day(e["verified_at"]), group) == key
@@ -309,7 +325,7 @@ def _sme(
                 "registered_total": sum(
                     1
                     for e in registered
-                    if china_day(e["verified_at"]) <= month_end and _key(e, end, others) == lasting
+                    if china_day(e["verified_at"]) <= until and _key(e, end, others) == lasting
                 ),
             }
     else:

@@ -46,6 +46,7 @@ from xinyidai.domain.applications.vocabulary import (
     OutboxStatus,
     RejectReason,
 )
+from xinyidai.domain.monitoring.rebuild import rebuild
 from xinyidai.domain.needs.vocabulary import NeedPurpose
 from xinyidai.domain.products.schemas import Grade, Guarantee, ProductIn, ProductStatus
 from xinyidai.infra.db import driver_connection
@@ -180,6 +181,7 @@ async def seed_demo_applications(
         (LoanEvent, rows.loan_events),
     ):
         await _copy(driver, model.__tablename__, batch)
+    await rebuild(session)  # the statistics' rollups of what was just loaded
     return HistoryReport(len(rows.applications), len(rows.loans), len(rows.loan_events))
 
 

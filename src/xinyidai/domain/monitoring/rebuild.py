@@ -23,36 +23,29 @@ if TYPE_CHECKING:
 _CHINA_DAY = "((%s AT TIME ZONE INTERVAL '+08:00')::date)"
 _KEYS = ", ".join(COLUMNS[d] for d in KEY_DIMENSIONS)
 _GRADE = "coalesce(grade, 'ungraded') AS grade"
-_DIMS = " | ".join(
-    f"(CASE WHEN GROUPING({COLUMNS[d]}) = 0 THEN {BITS[d]} ELSE 0 END)" for d in KEY_DIMENSIONS
+_NAMES = (
+    "applications",
+    "decisions",
+    "approvals",
+    "approved_amount",
+    "loans",
+    "disbursed_amount",
+    "unsecured_loans",
+    "unsecured_amount",
+    "first_time_loans",
+    "first_time_amount",
+    "rate_amount",
+    "overdue_loans",
+    "overdue_amount",
+    "defaulted_loans",
+    "defaulted_amount",
 )
+_MEASURES = ", ".join(_NAMES)
+_SUMS = ", ".join(f"sum({m}) AS {m}" for m in _NAMES)
 
-
-def _grouping_sets() -> str:
-    sets = []
-    for mask in PROJECTIONS:
-        kept = [COLUMNS[d] for d in KEY_DIMENSIONS if mask & BITS[d]]
-        sets.append("(" + ", ".join(kept) + ")")
-    return ", ".join(sets)
-
-
-def _placeheld() -> str:
-    parts = []
-    for d in KEY_DIMENSIONS:
-        column = COLUMNS[d]
-        placeholder = f"CAST('{NIL}' AS uuid)" if column == "bank_id" else "''"
-        parts.append(f"coalesce({column}, {placeholder})")
-    return ", ".join(parts)
-
-
-_MEASURES = (
-    "applications, decisions, approvals, approved_amount, loans, disbursed_amount, "
-    "unsecured_loans, unsecured_amount, first_time_loans, first_time_amount, rate_amount, "
-    "overdue_loans, overdue_amount, defaulted_loans, defaulted_amount"
-)
-
-_DAILY = f"""
-INSERT INTO stat_daily (dims, day, {_KEYS}, {_MEASURES})
+# 1. The figures of each full key and day, from the base tables (one pass each).
+_FULL = f"""
+CREATE TEMPORARY TABLE stat_rebuild_daily ON COMMIT DROP AS
 WITH base AS (
     SELECT {_KEYS.replace("grade", _GRADE)}, {_CHINA_DAY % "created_at"} AS day,
         1 AS applications, 0 AS decisions, 0 AS approvals, 0 AS approved_amount,
@@ -75,39 +68,65 @@ WITH base AS (
         overdue::int, CASE WHEN overdue THEN disbursed_amount ELSE 0 END,
         (defaulted_on IS NOT NULL)::int, coalesce(loss_amount, 0)
     FROM (
-        SELECT l.*, EXISTS (
-            SELECT 1 FROM loan_events e WHERE e.loan_id = l.id AND e.kind = 'overdue'
-        ) AS overdue
+        SELECT l.*, l.id IN (SELECT loan_id FROM loan_events WHERE kind = 'overdue') AS overdue
         FROM loans l WHERE l.disbursed_on IS NOT NULL
     ) AS paid
 )
-SELECT {_DIMS}, day, {_placeheld()},
-    sum(applications), sum(decisions), sum(approvals), sum(approved_amount),
-    sum(loans), sum(disbursed_amount), sum(unsecured_loans), sum(unsecured_amount),
-    sum(first_time_loans), sum(first_time_amount), sum(rate_amount),
-    sum(overdue_loans), sum(overdue_amount), sum(defaulted_loans), sum(defaulted_amount)
-FROM base
-GROUP BY day, GROUPING SETS ({_grouping_sets()})
+SELECT {_KEYS}, day, {_SUMS} FROM base GROUP BY {_KEYS}, day
 """  # noqa: S608 - constants
 
-_RESPONSE = f"""
-INSERT INTO stat_response (dims, day, {_KEYS}, bucket, decisions)
-WITH base AS (
-    SELECT {_KEYS.replace("grade", _GRADE)}, {_CHINA_DAY % "decided_at"} AS day,
-        (response_working_days * 100)::int AS bucket
-    FROM applications WHERE decided_at IS NOT NULL
-)
-SELECT {_DIMS}, day, {_placeheld()}, bucket, count(*)
-FROM base
-GROUP BY day, bucket, GROUPING SETS ({_grouping_sets()})
+_FULL_RESPONSE = f"""
+CREATE TEMPORARY TABLE stat_rebuild_response ON COMMIT DROP AS
+SELECT {_KEYS.replace("grade", _GRADE)}, {_CHINA_DAY % "decided_at"} AS day,
+    (response_working_days * 100)::int AS bucket, count(*) AS decisions
+FROM applications WHERE decided_at IS NOT NULL
+GROUP BY {_KEYS.replace(", grade", "")}, 5, day, bucket
 """  # noqa: S608 - constants
+
+
+def _kept(mask: int) -> tuple[str, str]:
+    """The key columns of projection ``mask`` (placeholders for the others), and those kept."""
+    values, kept = [], []
+    for d in KEY_DIMENSIONS:
+        column = COLUMNS[d]
+        if mask & BITS[d]:
+            values.append(column)
+            kept.append(column)
+        else:
+            values.append(f"CAST('{NIL}' AS uuid)" if column == "bank_id" else "''")
+    return ", ".join(values), "".join(f", {c}" for c in kept)
+
+
+def _projection(mask: int) -> str:
+    """2. One projection's rows, from the full rows."""
+    values, kept = _kept(mask)
+    return (
+        f"INSERT INTO stat_daily (dims, day, {_KEYS}, {_MEASURES}) "  # noqa: S608 - constants
+        f"SELECT {mask}, day, {values}, {_SUMS} FROM stat_rebuild_daily GROUP BY day{kept}"
+    )
+
+
+def _response_projection(mask: int) -> str:
+    values, kept = _kept(mask)
+    return (
+        f"INSERT INTO stat_response (dims, day, {_KEYS}, bucket, decisions) "  # noqa: S608
+        f"SELECT {mask}, day, {values}, bucket, sum(decisions) FROM stat_rebuild_response "
+        f"GROUP BY day, bucket{kept}"
+    )
+
 
 REBUILD_STATEMENTS: tuple[str, ...] = (
     "TRUNCATE stat_daily, stat_response",
-    _DAILY,
-    _RESPONSE,
+    "DROP TABLE IF EXISTS stat_rebuild_daily, stat_rebuild_response",
+    _FULL,
+    _FULL_RESPONSE,
+    *(_projection(mask) for mask in PROJECTIONS),
+    *(_response_projection(mask) for mask in PROJECTIONS),
+    "DROP TABLE stat_rebuild_daily, stat_rebuild_response",
 )
-"""What the rebuild runs, in order (the migration that made the tables runs them too)."""
+"""What the rebuild runs, in order (the migration that made the tables runs them too): the full
+rows of each key and day from the base tables into a temporary table, then every projection
+from those (a small grouping each)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +139,7 @@ async def rebuild(session: AsyncSession) -> Rebuilt:
     """Recompute every rollup from the base tables, in the caller's transaction (not
     committed)."""
     await session.execute(text("LOCK TABLE stat_daily, stat_response IN EXCLUSIVE MODE"))
+    await session.execute(text("SET LOCAL work_mem = '256MB'"))  # grouping sets hash in memory
     for statement in REBUILD_STATEMENTS:
         await session.execute(text(statement))
     daily = await session.scalar(text("SELECT count(*) FROM stat_daily"))
