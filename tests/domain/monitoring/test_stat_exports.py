@@ -25,9 +25,9 @@ CODED = ("industry", "district")
 def _same(unit: str, api: Any, cell: Any) -> bool:
     """Whether a file's cell holds the API's value (``None``: an empty cell)."""
     if api is None:
-        return cell is None or cell == ""
+        return cell is None or str(cell) == ""
     if unit == "count":
-        return int(cell) == api
+        return bool(int(cell) == api)
     number = Decimal(str(cell))
     if unit in ("ratio", "annual_rate"):
         return number == Decimal(api) * 100
