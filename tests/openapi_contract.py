@@ -232,7 +232,26 @@ async def _arrange(world: World, bundle_dir: Any) -> tuple[dict[Role, Any], dict
     done = CreditImport(filename="done.csv", status=ImportStatus.DONE, rejected=[])
     db.add_all([run, done])
     await db.commit()
+    # A finished office export (issue 17) with its one-piece file.
+    from xinyidai.models import Export, ExportChunk
+
+    export = Export(
+        kind="loans",
+        format="csv",
+        status="done",
+        query={"from": "2026-01-01", "to": "2026-01-31"},
+        requested_by=users[Role.OFFICE].id,
+        rows_written=0,
+        rows_total=0,
+        filename="xinyidai-loans.csv",
+        byte_size=3,
+    )
+    db.add(export)
+    await db.flush()
+    db.add(ExportChunk(export_id=export.id, seq=0, data=b"\xef\xbb\xbf"))
+    await db.commit()
     known = {
+        "export_id": str(export.id),
         "enterprise_id": str(ent.id),
         "bank_id": str(bank.id),
         "authorization_id": str(auth.id),

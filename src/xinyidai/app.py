@@ -38,6 +38,7 @@ from xinyidai.domain.enterprises.controllers import EnterpriseController
 from xinyidai.domain.health.controllers import HealthController
 from xinyidai.domain.matching.controllers import MatchController
 from xinyidai.domain.monitoring.controllers import OfficeStatsController
+from xinyidai.domain.monitoring.export_controllers import OfficeExportController
 from xinyidai.domain.monitoring.pool.controllers import BankPoolController, OfficePoolController
 from xinyidai.domain.monitoring.service_controllers import (
     BankServiceLevelController,
@@ -246,6 +247,7 @@ def create_app(settings: Settings) -> Litestar:
             ProfileController,
             ScoreController,
             OfficeController,
+            OfficeExportController,
             OfficeScoringController,
             ClaimController,
             OfficeVerificationController,

@@ -240,6 +240,28 @@ WARNING_CRON_JOBS = [(check_all_loan_warnings, "40 2 * * *")]  # daily, after th
 # --- end of post-loan warnings -------------------------------------------------------------------
 
 
+# --- the credit office's exports (issue 17) -------------------------------------------------------
+async def run_export(ctx: dict[str, Any], *, export_id: str) -> dict[str, Any]:
+    """Write one office export's file (queued after the commit that asked for it)."""
+    from xinyidai.domain.monitoring.export_jobs import execute_export
+
+    return await execute_export(ctx["sessions"], UUID(export_id))
+
+
+async def sweep_exports(ctx: dict[str, Any]) -> dict[str, int]:
+    """Every 10 minutes: exports whose job never came are queued again, those whose job died
+    are failed, and those past ``EXPORT_RETENTION_DAYS`` are deleted with their files."""
+    from xinyidai.domain.monitoring.export_jobs import sweep_exports as sweep
+
+    settings: Settings = ctx["settings"]
+    return await sweep(ctx["sessions"], ctx["worker"].queue.enqueue, settings.export_retention_days)
+
+
+EXPORT_FUNCTIONS = [run_export, sweep_exports]
+EXPORT_CRON_JOBS = [(sweep_exports, "*/10 * * * *")]
+# --- end of the credit office's exports ----------------------------------------------------------
+
+
 FUNCTIONS = [
     sync_enterprise,
     sync_all,
@@ -256,6 +278,7 @@ FUNCTIONS = [
     expire_needs,
     *RELAY_FUNCTIONS,
     *WARNING_FUNCTIONS,
+    *EXPORT_FUNCTIONS,
 ]
 CRON_JOBS = [
     (sync_all, "0 3 1 * *"),  # 03:00 on the 1st: last month's figures
@@ -269,4 +292,5 @@ CRON_JOBS = [
     (expire_needs, "*/15 * * * *"),  # needs past their deadline, claims past their time
     *RELAY_CRON_JOBS,
     *WARNING_CRON_JOBS,
+    *EXPORT_CRON_JOBS,
 ]

@@ -547,6 +547,17 @@ class Settings:
         ),
     )
 
+    # --- the credit office's exports (issue 17) ----------------------------------------------
+    export_retention_days: int = field(
+        default=7,
+        metadata=_meta(
+            "EXPORT_RETENTION_DAYS",
+            "Days an office export and its file are kept (in PostgreSQL) before the sweeper "
+            "deletes them",
+            int,
+        ),
+    )
+
     # --- the demo loop (issue 16): the sandbox banks `xinyidai run` starts ---------------------
     sandbox_bank_ports: str = field(
         default="8102,8103",
@@ -642,6 +653,10 @@ class Settings:
         if not 1 <= self.relay_max_attempts <= 100:
             raise SettingsError("RELAY_MAX_ATTEMPTS must be between 1 and 100")
 
+    def _check_exports(self) -> None:
+        if not 1 <= self.export_retention_days <= 366:
+            raise SettingsError("EXPORT_RETENTION_DAYS must be between 1 and 366")
+
     def check(self) -> None:
         if self.env is not Env.DEVELOPMENT and self.env is not Env.TEST:
             if self.secret_key == _DEV_SECRET or len(self.secret_key) < 32:
@@ -664,6 +679,7 @@ class Settings:
         self._check_audit()
         self._check_webhooks()
         self._check_relay()
+        self._check_exports()
         self.sandbox_bank_port_list  # noqa: B018 - raises on a malformed value
 
         if self.provider_concurrency < 1 or self.sync_concurrency < 1:

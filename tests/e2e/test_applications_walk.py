@@ -4,7 +4,9 @@ the bank, what it may read, the purpose, the expiry), a double click on "submit"
 application; the demo bank's user finds it in the inbox, opens it with the consented profile,
 marks it under review and approves it in the decision form; the SME sees the decision and the
 loan on its timeline, and the bank officer's read in its access log; the bank reports the
-disbursement; the office's dead-letter page shows (empty is fine). Every page is checked with
+disbursement; the loan shows up in the office's dashboard (this month's loans and amount
+grow by it) and the chart's export, downloaded and opened, holds it; the office's dead-letter
+page shows (empty is fine). Every page is checked with
 axe at both widths and photographed, in Chinese and in English."""
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +22,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.browser import PageProblems, login, photograph, settle
 from tests.e2e.conftest import Pages
+from tests.e2e.dashboard import export_month, month_figures
 from tests.e2e.live import DEMO_LOGINS, LiveServer
 from xinyidai.domain.demo.city import BANKS
 
@@ -54,7 +58,7 @@ def _product_to_apply_for(server: LiveServer, bank_name: str) -> dict[str, Any]:
 
 
 def test_an_sme_applies_with_its_consent_and_the_bank_decides_in_the_portal(
-    pages: Pages, live_server: LiveServer, problems: PageProblems
+    pages: Pages, live_server: LiveServer, problems: PageProblems, tmp_path: Path
 ) -> None:
     bank_name = BANKS[0][1]
     product = _product_to_apply_for(live_server, bank_name)
@@ -189,6 +193,12 @@ def test_an_sme_applies_with_its_consent_and_the_bank_decides_in_the_portal(
     settle(sme)
     expect(sme.get_by_text("信用画像（银行工作人员审批贷款申请时查看）").first).to_be_visible()
 
+    # --- the office's dashboard before the disbursement -----------------------------------------
+    desk = pages.open()
+    desk.goto("/login")
+    login(desk, live_server, DEMO_LOGINS["office"])
+    loans_before, amount_before = month_figures(desk)
+
     # --- the bank reports the disbursement --------------------------------------------------
     bank.goto("/bank/loans")
     settle(bank)
@@ -226,6 +236,16 @@ def test_an_sme_applies_with_its_consent_and_the_bank_decides_in_the_portal(
     sme.goto(f"/sme/applications/{application_id}")
     settle(sme)
     expect(sme.get_by_test_id("application-step-disbursed")).to_contain_text("贷款事件：放款")
+
+    # --- the loan shows up in the office's charts, and in the chart's export ------------------
+    # (The sandbox banks lend by themselves meanwhile: the figures grow by at least this loan.)
+    loans_after, amount_after = month_figures(desk)
+    assert loans_after >= loans_before + 1, (loans_before, loans_after)
+    assert amount_after >= amount_before + amount, (amount_before, amount_after)
+    photograph(desk, "office-dashboard", fits=True)
+    exported_loans, exported_amount = export_month(desk, tmp_path)
+    assert exported_loans >= loans_after
+    assert exported_amount >= amount_after
 
     # --- the office's dead letters ------------------------------------------------------------
     office = pages.open()

@@ -36,6 +36,13 @@ from xinyidai.models.enterprises import (
     EnterpriseStatus,
     VerificationAlert,
 )
+from xinyidai.models.exports import (
+    Export,
+    ExportChunk,
+    ExportFormat,
+    ExportKind,
+    ExportStatus,
+)
 from xinyidai.models.monitoring import StatDaily, StatResponse
 from xinyidai.models.needs import Need, NeedClaim
 from xinyidai.models.notifications import Notification, NotificationKind, Qualification
@@ -94,6 +101,11 @@ __all__ = [
     "Enterprise",
     "EnterpriseClaim",
     "EnterpriseStatus",
+    "Export",
+    "ExportChunk",
+    "ExportFormat",
+    "ExportKind",
+    "ExportStatus",
     "GasMonthly",
     "HousingFundMonthly",
     "ImportStatus",

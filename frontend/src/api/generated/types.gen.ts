@@ -1114,6 +1114,92 @@ export type EstimateOut = {
 export type Exclusion = 'serious_dishonesty' | 'dishonest_debtor' | 'abnormal_operation';
 
 /**
+ * ExportFormat
+ */
+export type ExportFormat = 'csv' | 'xlsx';
+
+/**
+ * ExportIn
+ */
+export type ExportIn = {
+    format: ExportFormat;
+    kind: ExportKind;
+    query: ExportQuery;
+};
+
+/**
+ * ExportKind
+ */
+export type ExportKind = 'stat' | 'loans';
+
+/**
+ * ExportOut
+ */
+export type ExportOut = {
+    /**
+     * The time the data was read at
+     */
+    as_of: string | null;
+    byte_size: number | null;
+    created_at: string;
+    /**
+     * Why a failed export failed
+     */
+    error: string | null;
+    /**
+     * When the export and its file go
+     */
+    expires_at: string;
+    filename: string | null;
+    finished_at: string | null;
+    format: ExportFormat;
+    id: string;
+    kind: ExportKind;
+    /**
+     * Percent of the rows written; 100 once done
+     */
+    progress: number;
+    query: ExportQuery;
+    requested_by: string;
+    /**
+     * Known once the job has counted
+     */
+    rows_total: number | null;
+    rows_written: number;
+    started_at: string | null;
+    status: ExportStatus;
+};
+
+/**
+ * ExportPage
+ */
+export type ExportPage = {
+    items: Array<ExportOut>;
+    limit: number;
+    next_cursor: string | null;
+};
+
+/**
+ * ExportQuery
+ */
+export type ExportQuery = {
+    bank?: string | null;
+    district?: string | null;
+    from: string;
+    grade?: string | null;
+    group_by?: Array<Dimension>;
+    industry?: string | null;
+    metric?: Metric | null;
+    product_type?: string | null;
+    to: string;
+};
+
+/**
+ * ExportStatus
+ */
+export type ExportStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/**
  * Family
  *
  * A family of authorized monthly series (one table each).
@@ -7077,6 +7163,185 @@ export type OfficeVerificationRevokeResponses = {
 };
 
 export type OfficeVerificationRevokeResponse = OfficeVerificationRevokeResponses[keyof OfficeVerificationRevokeResponses];
+
+export type OfficeExportListExportsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        status?: ExportStatus | null;
+        limit?: number;
+        /**
+         * `next_cursor` of the previous page
+         */
+        cursor?: string | null;
+    };
+    url: '/api/v1/office/exports';
+};
+
+export type OfficeExportListExportsErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeExportListExportsError = OfficeExportListExportsErrors[keyof OfficeExportListExportsErrors];
+
+export type OfficeExportListExportsResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ExportPage;
+};
+
+export type OfficeExportListExportsResponse = OfficeExportListExportsResponses[keyof OfficeExportListExportsResponses];
+
+export type OfficeExportRequestExportData = {
+    body: ExportIn;
+    path?: never;
+    query?: never;
+    url: '/api/v1/office/exports';
+};
+
+export type OfficeExportRequestExportErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Invalid input
+     */
+    422: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeExportRequestExportError = OfficeExportRequestExportErrors[keyof OfficeExportRequestExportErrors];
+
+export type OfficeExportRequestExportResponses = {
+    /**
+     * Request accepted, processing continues off-line
+     */
+    202: ExportOut;
+};
+
+export type OfficeExportRequestExportResponse = OfficeExportRequestExportResponses[keyof OfficeExportRequestExportResponses];
+
+export type OfficeExportExportStatusData = {
+    body?: never;
+    path: {
+        export_id: string;
+    };
+    query?: never;
+    url: '/api/v1/office/exports/{export_id}';
+};
+
+export type OfficeExportExportStatusErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeExportExportStatusError = OfficeExportExportStatusErrors[keyof OfficeExportExportStatusErrors];
+
+export type OfficeExportExportStatusResponses = {
+    /**
+     * Request fulfilled, document follows
+     */
+    200: ExportOut;
+};
+
+export type OfficeExportExportStatusResponse = OfficeExportExportStatusResponses[keyof OfficeExportExportStatusResponses];
+
+export type OfficeExportExportFileData = {
+    body?: never;
+    path: {
+        export_id: string;
+    };
+    query?: never;
+    url: '/api/v1/office/exports/{export_id}/file';
+};
+
+export type OfficeExportExportFileErrors = {
+    /**
+     * Bad request
+     */
+    400: Problem;
+    /**
+     * Not authenticated
+     */
+    401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
+     * Not found
+     */
+    404: Problem;
+    /**
+     * Conflict
+     */
+    409: Problem;
+    /**
+     * Service unavailable
+     */
+    503: Problem;
+};
+
+export type OfficeExportExportFileError = OfficeExportExportFileErrors[keyof OfficeExportExportFileErrors];
+
+export type OfficeExportExportFileResponses = {
+    /**
+     * The file: CSV (UTF-8 with a BOM) or XLSX, as the export's format
+     */
+    200: Blob | File;
+};
+
+export type OfficeExportExportFileResponse = OfficeExportExportFileResponses[keyof OfficeExportExportFileResponses];
 
 export type OfficeUploadData = {
     body: ImportUpload;
