@@ -138,5 +138,5 @@ async def test_a_session_whose_version_moved_reads_its_user_again(
     await db.commit()
     await bump_versions(redis, [user_id])
 
-    assert (await client.get("/api/v1/office/disputes")).status_code == 404
+    assert (await client.get("/api/v1/office/disputes")).status_code == 403
     assert (await _stored(client, redis, world.settings)).data.role == "admin"

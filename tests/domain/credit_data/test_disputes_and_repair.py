@@ -185,18 +185,18 @@ async def test_disputes_are_closed_to_other_parties(
     dispute_id = await _dispute(client, sme, record)
     for email in ("owner@example.com", "banker@example.com"):
         await _as(client, email)
-        assert (await client.get("/api/v1/office/disputes")).status_code == 404
+        assert (await client.get("/api/v1/office/disputes")).status_code == 403
         assert (
             await client.post(
                 f"/api/v1/office/disputes/{dispute_id}/resolve",
                 json={"outcome": "withdrawn", "resolution": "自己撤销自己的记录"},
             )
-        ).status_code == 404
+        ).status_code == 403
         assert (
             await client.post(
                 f"/api/v1/office/records/{record.id}/repair", json={"note": "自己修复自己的记录"}
             )
-        ).status_code == 404
+        ).status_code == 403
     await _as(client, "banker@example.com")
     assert (await client.get(f"/api/v1/enterprises/{sme.id}/records")).status_code == 404
 

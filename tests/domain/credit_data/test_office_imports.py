@@ -72,9 +72,9 @@ async def test_only_the_office_uploads_and_reads_imports(
     refused = await client.post(
         "/api/v1/office/imports", files={"file": ("r.csv", HEADER.encode(), "text/csv")}
     )
-    assert refused.status_code == 404
+    assert refused.status_code == 403
     missing = await client.get("/api/v1/office/imports/01900000-0000-7000-8000-000000000000")
-    assert missing.status_code == 404
+    assert missing.status_code == 403
 
 
 async def test_bad_uploads_get_clear_errors(

@@ -43,7 +43,7 @@ def _urls(sme_id: UUID) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("email", ["other@example.com", "banker@example.com"])
-async def test_other_smes_and_banks_get_404(
+async def test_other_smes_and_banks_get_404_and_the_office_desk_403(
     client: AsyncTestClient[Litestar], scored: tuple[Enterprise, CreditScore], email: str
 ) -> None:
     sme, _ = scored
@@ -57,12 +57,12 @@ async def test_other_smes_and_banks_get_404(
         "/api/v1/office/model/drift",
         "/api/v1/office/models",
     ):
-        assert (await client.get(url)).status_code == 404, url
+        assert (await client.get(url)).status_code == 403, url
     review = await client.post(
         "/api/v1/office/score-reviews/01900000-0000-7000-8000-000000000000/resolve",
         json={"resolution": "upheld", "note": "评分维持不变"},
     )
-    assert review.status_code == 404
+    assert review.status_code == 403
 
 
 async def test_the_owner_reads_the_score_with_reasons_and_history(

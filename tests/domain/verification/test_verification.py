@@ -321,11 +321,11 @@ async def test_claims_and_the_office_queue_are_each_their_owners_only(
     for email in ("sme@example.com", "bank@example.com"):
         client.cookies.clear()
         await login(client, email)
-        assert (await client.get("/api/v1/office/verification-alerts")).status_code == 404
+        assert (await client.get("/api/v1/office/verification-alerts")).status_code == 403
         revoke = await client.post(
             f"/api/v1/office/enterprises/{ent.id}/verification/revoke", json={"reason": "试图撤销"}
         )
-        assert revoke.status_code == 404
+        assert revoke.status_code == 403
     for email in ("bank@example.com", "office@example.com"):
         client.cookies.clear()
         await login(client, email)

@@ -5455,6 +5455,10 @@ export type EnterpriseSearchErrors = {
      */
     401: Problem;
     /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
      * Not found
      */
     404: Problem;
@@ -7038,6 +7042,10 @@ export type OfficeDisputesErrors = {
      */
     401: Problem;
     /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
      * Not found
      */
     404: Problem;
@@ -7411,6 +7419,10 @@ export type OfficeImportStatusErrors = {
      */
     401: Problem;
     /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
      * Not found
      */
     404: Problem;
@@ -7494,6 +7506,10 @@ export type OfficeScoringDriftErrors = {
      */
     401: Problem;
     /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
      * Not found
      */
     404: Problem;
@@ -7534,6 +7550,10 @@ export type OfficeScoringModelsErrors = {
      * Not authenticated
      */
     401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
     /**
      * Not found
      */
@@ -8247,6 +8267,10 @@ export type OfficeScoringReviewsErrors = {
      */
     401: Problem;
     /**
+     * Forbidden
+     */
+    403: Problem;
+    /**
      * Not found
      */
     404: Problem;
@@ -8510,6 +8534,10 @@ export type OfficeVerificationAlertsErrors = {
      * Not authenticated
      */
     401: Problem;
+    /**
+     * Forbidden
+     */
+    403: Problem;
     /**
      * Not found
      */

@@ -227,9 +227,11 @@ def require_bank_user(principal: Principal, bank_id: UUID, action: str) -> None:
 
 
 def require_office(principal: Principal) -> None:
-    """The credit office's desk: to anyone else it does not exist."""
+    """The credit office's desk: anyone else is refused (403). Its endpoints are listed in the
+    public API document, so answering 404 would hide nothing; a bank or an SME is told plainly
+    that the desk is not theirs, as on every office endpoint."""
     if principal.role is not Role.OFFICE:
-        raise NotFound("no such resource")
+        raise Forbidden("only the credit office may do this")
 
 
 def require_role(principal: Principal, *roles: Role) -> None:

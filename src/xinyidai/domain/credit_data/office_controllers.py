@@ -71,7 +71,7 @@ class OfficeController(Controller):
     @get(
         "/imports/{import_id:uuid}",
         summary="State and report of an import",
-        responses=problem_responses(400, 401, 404, 503),
+        responses=problem_responses(400, 401, 403, 404, 503),
     )
     async def import_status(
         self,
@@ -84,7 +84,7 @@ class OfficeController(Controller):
     @get(
         "/disputes",
         summary="Dispute queue, soonest due first",
-        responses=problem_responses(400, 401, 404, 422, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def disputes(
         self,

@@ -31,7 +31,7 @@ class EnterpriseController(Controller):
     @get(
         "/",
         summary="Search the SME registry (credit office)",
-        responses=problem_responses(400, 401, 404, 422, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def search(
         self,

@@ -26,7 +26,7 @@ class OfficeScoringController(Controller):
     @get(
         "/score-reviews",
         summary="Score review queue, soonest due first, with the reasons under review",
-        responses=problem_responses(400, 401, 404, 422, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def reviews(
         self,
@@ -59,7 +59,7 @@ class OfficeScoringController(Controller):
         summary="PSI of the active model's last 30 days of scores and top features",
         description="Against the training sample's distributions in the model's manifest; "
         "a PSI above 0.25 is flagged. 409 when no model is active.",
-        responses=problem_responses(400, 401, 404, 409, 503),
+        responses=problem_responses(400, 401, 403, 404, 409, 503),
     )
     async def drift(
         self, principal: NamedDependency[Principal], scores: NamedDependency[ScoreService]
@@ -69,7 +69,7 @@ class OfficeScoringController(Controller):
     @get(
         "/models",
         summary="Registered model versions, the active one and the activation history",
-        responses=problem_responses(400, 401, 404, 503),
+        responses=problem_responses(400, 401, 403, 404, 503),
     )
     async def models(
         self, principal: NamedDependency[Principal], scores: NamedDependency[ScoreService]

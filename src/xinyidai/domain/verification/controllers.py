@@ -112,7 +112,7 @@ class OfficeVerificationController(Controller):
     @get(
         "/verification-alerts",
         summary="Claims on enterprises someone already verified (possible squatting)",
-        responses=problem_responses(400, 401, 404, 422, 503),
+        responses=problem_responses(400, 401, 403, 404, 422, 503),
     )
     async def alerts(
         self,
