@@ -10,9 +10,9 @@ every other one was refused with a 503 problem and wrote nothing (each applicati
 consent and its outbox row, and there are no others).
 
 The module's tests share one platform (a database, a Redis of its own that a test may restart,
-the web process and the worker, bank A wired as ``xinyidai run`` wires it); each test has an
-SME of its own and a sandbox bank process of its own on bank A's port, so each one's counts are
-its own."""
+the web process and the worker, bank A and its product); each test has an SME of its own and a
+sandbox bank process of its own, to which bank A is wired again as ``xinyidai run`` wires it at
+each start, so each test's counts are its own."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -190,20 +190,22 @@ async def _applicant(world: World, db: AsyncSession, email: str) -> Enterprise:
     return sme
 
 
-async def _wire_bank(
-    world: World, db: AsyncSession, directory: Path, bank_port: int
-) -> tuple[str, Path, str, str]:
-    """Bank A with a product, wired to a sandbox bank on ``bank_port`` as ``xinyidai run``
-    wires it. Returns (product id, key file, client id, intake secret)."""
+async def _bank_a(world: World, db: AsyncSession) -> str:
+    """Bank A with a product; returns the product's id."""
     bank = await world.bank("BANK_A")
     product = await ProductService(db, world.redis).publish(
         bank.id, msgspec.convert(simple_product(), ProductIn)
     )
-    key = ECKey.generate_key("P-256", private=True)
-    key.ensure_kid()
-    key_file = directory / "bank-a.jwk.json"
-    key_file.write_text(json.dumps(key.as_dict(private=True)))
-    secret = secrets.token_urlsafe(24)
+    await db.commit()
+    return str(product.id)
+
+
+async def _wire_bank_a(
+    world: World, db: AsyncSession, key: ECKey, secret: str, bank_port: int
+) -> str:
+    """Bank A wired to a sandbox bank on ``bank_port`` as ``xinyidai run`` wires it (at each
+    start: its client with the sandbox's key, its intake at the sandbox). Returns the client
+    id."""
     wired = await wire_sandbox_bank(
         db,
         world.cipher,
@@ -216,7 +218,7 @@ async def _wire_bank(
     )
     await db.commit()
     assert wired is not None and wired.external is None
-    return str(product.id), key_file, wired.client_id, secret
+    return wired.client_id
 
 
 def _loop_env(settings: Settings) -> dict[str, str]:
@@ -280,16 +282,16 @@ class PrivateRedis:
 @dataclass
 class Loop:
     """The module's platform: its settings, the web process (the worker beside it), the
-    private Redis, and bank A as wired (its sandbox bank's port, key and secrets)."""
+    private Redis, and bank A's product and what its sandbox bank is given (its client's key,
+    the relay's secret at its intake)."""
 
     settings: Settings
     web: WebProcess
     redis: PrivateRedis
     logs: Path
-    bank_port: int
     product_id: str
+    key: ECKey
     key_file: Path
-    client_id: str
     secret: str
 
 
@@ -340,21 +342,22 @@ async def loop(
     loop_settings: Settings,
     private_redis: PrivateRedis,
 ) -> AsyncIterator[Loop]:
-    """Bank A wired, then the web process and a worker, until the module ends."""
+    """Bank A and its sandbox bank's key and secret, then the web process and a worker, until
+    the module ends."""
     logs = private_redis.directory
-    bank_port = free_port()
     assert loop_settings.database_url
     engine = create_engine(loop_settings, loop_settings.database_url)
     client = Redis.from_url(private_redis.url)
     try:
         async with session_factory(engine)() as session:
-            arranged = await _wire_bank(
-                World(session, client, loop_settings), session, logs, bank_port
-            )
+            product_id = await _bank_a(World(session, client, loop_settings), session)
     finally:
         await client.aclose()
         await engine.dispose()
-    product_id, key_file, client_id, secret = arranged
+    key = ECKey.generate_key("P-256", private=True)
+    key.ensure_kid()
+    key_file = logs / "bank-a.jwk.json"
+    key_file.write_text(json.dumps(key.as_dict(private=True)))
     env = _loop_env(loop_settings)
     with ExitStack() as stack:
         web = stack.enter_context(web_process("web", env, logs))
@@ -364,31 +367,34 @@ async def loop(
             web,
             private_redis,
             logs,
-            bank_port,
             product_id,
+            key,
             key_file,
-            client_id,
-            secret,
+            secrets.token_urlsafe(24),
         )
 
 
-@contextmanager
-def _bank(loop: Loop, email: str, *, automated: bool) -> Iterator[Platform]:
-    """This test's sandbox bank on bank A's port (deciding by itself when ``automated``), and
-    the platform as the SME ``email`` sees it, logged in."""
+@asynccontextmanager
+async def _bank(
+    loop: Loop, world: World, db: AsyncSession, email: str, *, automated: bool
+) -> AsyncIterator[Platform]:
+    """This test's sandbox bank (deciding by itself when ``automated``) on a port of its own,
+    bank A wired to it, and the platform as the SME ``email`` sees it, logged in."""
+    bank_port = free_port()
+    client_id = await _wire_bank_a(world, db, loop.key, loop.secret, bank_port)
     options: dict[str, Any] = {}
     if automated:
         options = {
             "platform_url": loop.web.url,
             "issuer": PUBLIC_URL,
-            "client_id": loop.client_id,
+            "client_id": client_id,
             "key_file": str(loop.key_file),
             # Ten demo months a second; each loan's calendar starts at its approval, so its
             # dates run ahead by its term at most (within LOAN_EVENT_FUTURE_DAYS).
             "months_per_minute": 600.0,
         }
     with sandbox_bank(
-        loop.bank_port,
+        bank_port,
         platform_jwks_uri=f"{loop.web.url}/.well-known/jwks.json",
         intake_client_id=INTAKE_CLIENT,
         intake_client_secret=loop.secret,
@@ -412,7 +418,7 @@ async def test_an_application_is_delivered_decided_and_disbursed_by_the_sandbox_
     loop: Loop, world: World, db: AsyncSession
 ) -> None:
     await _applicant(world, db, "decided@example.com")
-    with _bank(loop, "decided@example.com", automated=True) as platform:
+    async with _bank(loop, world, db, "decided@example.com", automated=True) as platform:
         made = platform.apply(amount="500000.00", term_months=12)
         assert made.status_code == 201, made.text
         app_id = made.json()["id"]
@@ -482,7 +488,7 @@ async def test_redis_restarted_during_a_burst_loses_no_application_and_writes_no
     settings, private_redis = loop.settings, loop.redis
     sme = await _applicant(world, db, "burst@example.com")
     answers: list[httpx.Response] = []
-    with _bank(loop, "burst@example.com", automated=False) as platform:
+    async with _bank(loop, world, db, "burst@example.com", automated=False) as platform:
         answers += _burst(platform, 8)
         with ThreadPoolExecutor(1) as pool:
             halfway = threading.Event()
