@@ -390,15 +390,23 @@ async def arranged(engines: SuiteEngines, bundle_dir: Any) -> AsyncIterator[Arra
         await engines.drop_database(name)
 
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 class Caller:
     """An in-process client as one role (or nobody), that stays logged in whatever the
-    generated calls do (a generated logout ends the session; a new one is made)."""
+    generated calls do (a generated logout ends the session; a new one is made).
+
+    Whether the session still holds is asked (``GET /api/v1/me``) after a call that could have
+    ended it, any but a safe method's: a GET changes nothing, so asking after one would only
+    double the requests."""
 
     def __init__(self, world: Arranged, role: Role | None) -> None:
         self.world = world
         self.role = role
         self.client = get_client(world.app)
         self.token: str | None = None
+        self.unsure = True  # whether the last call may have ended the session
 
     def _new_session(self) -> None:
         assert self.role is not None
@@ -422,11 +430,13 @@ class Caller:
         if self.role is None:
             self.client.cookies.clear()
             self.client.headers.pop(CSRF_HEADER, None)
-        elif (
-            SESSION_COOKIE not in self.client.cookies
-            or self.client.get(f"{BASE_URL}/api/v1/me").status_code != 200
+        elif SESSION_COOKIE not in self.client.cookies or (
+            self.unsure and self.client.get(f"{BASE_URL}/api/v1/me").status_code != 200
         ):
             self._new_session()
+
+    def called(self, method: str) -> None:
+        self.unsure = method.upper() not in SAFE_METHODS
 
 
 def _strategy(
@@ -471,7 +481,10 @@ def _exercise(
         caller.prepare()
         if caller.token is not None:
             case.cookies[SESSION_COOKIE] = caller.token
-        case.call_and_validate(base_url=BASE_URL, session=caller.client, checks=checks)
+        try:
+            case.call_and_validate(base_url=BASE_URL, session=caller.client, checks=checks)
+        finally:
+            caller.called(case.method)
 
     exercise()
 

@@ -117,6 +117,13 @@ async def test_run_serves_without_a_model_when_no_trainer_is_installed(
     assert await registry.active_bundle(db) is None
 
 
+def test_run_trains_its_demo_model_with_the_ml_projects_quick_trainer() -> None:
+    from xinyidai.cli.plugins import demo_model_trainer
+    from xinyidai_ml.train import train_quick_bundle
+
+    assert demo_model_trainer() is train_quick_bundle
+
+
 def test_the_ml_project_lends_the_model_commands() -> None:
     result = CliRunner().invoke(main, ["model", "--help"])
     assert result.exit_code == 0

@@ -1,8 +1,14 @@
 """`xinyidai run` (what `make run` calls): on a fresh data directory it starts embedded
-PostgreSQL and Redis and the sandbox data provider, migrates, seeds the demo city with its
-authorized data and its 24 months of applications and loans, starts two sandbox banks wired to
-the platform (their clients and intakes) and serves; Ctrl-C stops all it started, and a second
-run reuses the data, the banks' keys and their clients."""
+PostgreSQL and Redis and the sandbox data provider, migrates, installs a scoring model (none is
+active), seeds the demo city with its authorized data and its 24 months of applications and
+loans, starts two sandbox banks wired to the platform (their clients and intakes) and serves;
+Ctrl-C stops all it started, and a second run reuses the data, the model, the banks' keys and
+their clients.
+
+The first run is ``xinyidai run`` as the browser tests start it (``tests/e2e/server.py``): the
+model it installs is the suite's quick bundle, trained once per test run, rather than one more
+training of the same quick model (that ``xinyidai run`` finds the ML project's trainer is
+tested in ``tests/test_cli.py``). The second run is ``xinyidai run`` itself."""
 
 from __future__ import annotations
 
@@ -30,7 +36,13 @@ def _free_port() -> int:
         return port
 
 
-def _start(data_dir: Path, port: int, bank_ports: tuple[int, int]) -> subprocess.Popen[bytes]:
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _start(
+    data_dir: Path, port: int, bank_ports: tuple[int, int], bundle: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """``xinyidai run``; with ``bundle``, installing that model if none is active."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -46,8 +58,12 @@ def _start(data_dir: Path, port: int, bank_ports: tuple[int, int]) -> subprocess
             "SANDBOX_BANK_PORTS": ",".join(map(str, bank_ports)),
         }
     )
-    return subprocess.Popen(
-        [sys.executable, "-m", "xinyidai", "run"],
+    command = (
+        ["-m", "xinyidai", "run"] if bundle is None else ["-m", "tests.e2e.server", str(bundle)]
+    )
+    return subprocess.Popen(  # noqa: S603 - our own command line
+        [sys.executable, *command],
+        cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -117,14 +133,14 @@ def _stop(proc: subprocess.Popen[bytes], signum: int = signal.SIGINT) -> str:
 
 
 def test_run_serves_the_demo_city_and_ctrl_c_stops_everything(
-    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path_factory: pytest.TempPathFactory, bundle_dir: Path
 ) -> None:
     data_dir = Path(tmp_path_factory.mktemp("run")) / "data"
     port = _free_port()
     bank_ports = (_free_port(), _free_port())
-    proc = _start(data_dir, port, bank_ports)
+    proc = _start(data_dir, port, bank_ports, bundle_dir)
     try:
-        # The first run also trains a quick scoring model (no model is active yet).
+        # The first run also installs a scoring model (no model is active yet).
         assert _wait_ready(port, proc, timeout=300) == {"database": "ok", "redis": "ok"}
         login = httpx.post(
             f"http://127.0.0.1:{port}/api/v1/auth/login",
@@ -149,6 +165,7 @@ def test_run_serves_the_demo_city_and_ctrl_c_stops_everything(
         output = _stop(proc)
     assert proc.returncode == 0, output
     assert "demo logins" in output
+    assert "active scoring model: " in output  # installed: none was active
     # The sandbox provider released the demo's data: it verified the platform's receipts.
     assert re.search(r"demo city: [1-9][0-9]* monthly records", output), output
     assert re.search(r"demo history: [1-9][0-9]{3} applications", output), output
@@ -164,6 +181,7 @@ def test_run_serves_the_demo_city_and_ctrl_c_stops_everything(
         second_output = _stop(again, signal.SIGTERM)  # as a process manager stops it
     assert "demo city:" not in second_output  # the data was reused, not seeded afresh
     assert "demo history:" not in second_output
+    assert "active scoring model" not in second_output  # the first run's is still active
     time.sleep(0.5)
     assert _engine_processes(data_dir) == []
     assert _sandbox_banks(data_dir) == []

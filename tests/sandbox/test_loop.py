@@ -7,7 +7,12 @@ SME sees the decision, and on the bank's demo clock the disbursement.
 And the acceptance fault: Redis restarted during a burst of submissions. Every submission
 answered 201 is delivered to the bank exactly once (the sweeper queues again what Redis lost);
 every other one was refused with a 503 problem and wrote nothing (each application has its
-consent and its outbox row, and there are no others)."""
+consent and its outbox row, and there are no others).
+
+The module's tests share one platform (a database, a Redis of its own that a test may restart,
+the web process and the worker, bank A and its product); each test has an SME of its own and a
+sandbox bank process of its own, to which bank A is wired again as ``xinyidai run`` wires it at
+each start, so each test's counts are its own."""
 
 from __future__ import annotations
 
@@ -19,9 +24,9 @@ import secrets
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -32,12 +37,14 @@ import msgspec
 import pytest
 import redis as sync_redis
 from joserfc.jwk import ECKey
+from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import PASSWORD, World
 from tests.domain.applications.arrange import application_payload, simple_product
 from tests.domain.applications.test_relay_worker import worker_process
+from tests.engines import SuiteEngines, with_database
 from tests.serving import free_port
 from tests.test_processes import PUBLIC_URL, WebProcess, _environment, web_process
 from xinyidai.dates import add_months, china_today, utc_now
@@ -64,7 +71,7 @@ from xinyidai.models import (
     TaxMonthly,
 )
 from xinyidai.sandbox.process import sandbox_bank
-from xinyidai.settings import Settings
+from xinyidai.settings import Env, Settings
 
 pytestmark = pytest.mark.slow  # web, worker, bank (and Redis) processes of its own
 
@@ -81,14 +88,14 @@ class Platform:
     bank: str
     product_id: str
     logs: Path
-    env: dict[str, str]
+    email: str
     cookies: dict[str, str] = field(default_factory=dict)
     csrf: str = ""
 
     def login(self) -> httpx.Response:
         response = httpx.post(
             f"{self.web.url}/api/v1/auth/login",
-            json={"email": "owner@example.com", "password": PASSWORD},
+            json={"email": self.email, "password": PASSWORD},
             timeout=30,
         )
         if response.status_code == 200:
@@ -126,11 +133,11 @@ class Platform:
         )
 
 
-async def _applicant(world: World, db: AsyncSession) -> Enterprise:
-    """SME A: a verified owner, tax authorised with a year of healthy figures, a profile and a
-    score of A: what the sandbox bank's policy approves."""
+async def _applicant(world: World, db: AsyncSession, email: str) -> Enterprise:
+    """An SME with a verified owner (``email``), tax authorised with a year of healthy
+    figures, a profile and a score of A: what the sandbox bank's policy approves."""
     sme = await world.enterprise()
-    owner = await world.user("owner@example.com", Role.SME, sme.uscc)
+    owner = await world.user(email, Role.SME, sme.uscc)
     authorization: DataAuthorization = await world.authorize(sme.id, ["tax"], owner.id)
     this_month = china_today().replace(day=1)
     for back in range(1, 13):
@@ -152,9 +159,10 @@ async def _applicant(world: World, db: AsyncSession) -> Enterprise:
     await db.flush()
     snapshot = await snapshots.rebuild(db, sme.id, "test")
     assert snapshot is not None
+    version = f"loop-{sme.uscc}"
     db.add(
         ModelVersion(
-            version="loop-test",
+            version=version,
             manifest={},
             model_text="",
             manifest_sha256="0" * 64,
@@ -170,7 +178,7 @@ async def _applicant(world: World, db: AsyncSession) -> Enterprise:
             enterprise_id=sme.id,
             snapshot_id=snapshot.id,
             snapshot_version=snapshot.version,
-            model_version="loop-test",
+            model_version=version,
             pd=Decimal("0.01"),
             score=720,
             grade="A",
@@ -182,20 +190,22 @@ async def _applicant(world: World, db: AsyncSession) -> Enterprise:
     return sme
 
 
-async def _wire_bank(
-    world: World, db: AsyncSession, tmp_path: Path, bank_port: int
-) -> tuple[str, Path, str, str]:
-    """Bank A with a product, wired to a sandbox bank on ``bank_port`` as ``xinyidai run``
-    wires it. Returns (product id, key file, client id, intake secret)."""
+async def _bank_a(world: World, db: AsyncSession) -> str:
+    """Bank A with a product; returns the product's id."""
     bank = await world.bank("BANK_A")
     product = await ProductService(db, world.redis).publish(
         bank.id, msgspec.convert(simple_product(), ProductIn)
     )
-    key = ECKey.generate_key("P-256", private=True)
-    key.ensure_kid()
-    key_file = tmp_path / "bank-a.jwk.json"
-    key_file.write_text(json.dumps(key.as_dict(private=True)))
-    secret = secrets.token_urlsafe(24)
+    await db.commit()
+    return str(product.id)
+
+
+async def _wire_bank_a(
+    world: World, db: AsyncSession, key: ECKey, secret: str, bank_port: int
+) -> str:
+    """Bank A wired to a sandbox bank on ``bank_port`` as ``xinyidai run`` wires it (at each
+    start: its client with the sandbox's key, its intake at the sandbox). Returns the client
+    id."""
     wired = await wire_sandbox_bank(
         db,
         world.cipher,
@@ -208,10 +218,10 @@ async def _wire_bank(
     )
     await db.commit()
     assert wired is not None and wired.external is None
-    return str(product.id), key_file, wired.client_id, secret
+    return wired.client_id
 
 
-def _loop_env(settings: Settings, redis_url: str | None = None) -> dict[str, str]:
+def _loop_env(settings: Settings) -> dict[str, str]:
     env = _environment(settings)
     env.update(
         WEBHOOK_ALLOW_HTTP="true",  # the sandbox bank: http on loopback
@@ -223,106 +233,7 @@ def _loop_env(settings: Settings, redis_url: str | None = None) -> dict[str, str
         RELAY_BACKOFF_CAP="1",
         RELAY_MAX_ATTEMPTS="100",
     )
-    if redis_url is not None:
-        env["REDIS_URL"] = redis_url
     return env
-
-
-@contextmanager
-def _processes(
-    env: dict[str, str],
-    logs: Path,
-    bank_port: int,
-    product_id: str,
-    automation: tuple[Path, str, str] | None,
-    secret: str,
-) -> Iterator[Platform]:
-    """The web process, a worker, and the sandbox bank (deciding by itself with
-    ``automation`` = (key file, client id, issuer))."""
-    with ExitStack() as stack:
-        web = stack.enter_context(web_process("web", env, logs))
-        stack.enter_context(worker_process(env, logs / "worker.log"))
-        options: dict[str, Any] = {}
-        if automation is not None:
-            key_file, client_id, issuer = automation
-            options = {
-                "platform_url": web.url,
-                "issuer": issuer,
-                "client_id": client_id,
-                "key_file": str(key_file),
-                # Ten demo months a second; each loan's calendar starts at its approval, so its
-                # dates run ahead by its term at most (within LOAN_EVENT_FUTURE_DAYS).
-                "months_per_minute": 600.0,
-            }
-        bank = stack.enter_context(
-            sandbox_bank(
-                bank_port,
-                platform_jwks_uri=f"{web.url}/.well-known/jwks.json",
-                intake_client_id=INTAKE_CLIENT,
-                intake_client_secret=secret,
-                **options,
-            )
-        )
-        platform = Platform(web, bank, product_id, logs, env)
-        assert platform.login().status_code == 200
-        yield platform
-
-
-async def _until(check: Any, what: str, platform: Platform) -> Any:
-    for _ in range(BOUND):
-        found = await asyncio.to_thread(check)
-        if found:
-            return found
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"never: {what}\n{platform.tail()}")
-
-
-async def test_an_application_is_delivered_decided_and_disbursed_by_the_sandbox_bank(
-    settings: Settings, world: World, db: AsyncSession, tmp_path: Path
-) -> None:
-    await _applicant(world, db)
-    bank_port = free_port()
-    product_id, key_file, client_id, secret = await _wire_bank(world, db, tmp_path, bank_port)
-    env = _loop_env(settings)
-    with _processes(
-        env, tmp_path, bank_port, product_id, (key_file, client_id, PUBLIC_URL), secret
-    ) as platform:
-        made = platform.apply(amount="500000.00", term_months=12)
-        assert made.status_code == 201, made.text
-        app_id = made.json()["id"]
-
-        def decided() -> dict[str, Any] | None:
-            shown = platform.application(app_id)
-            return shown if shown["status"] not in UNDECIDED else None
-
-        shown = await _until(decided, "the bank's decision", platform)
-        assert shown["status"] != "rejected", shown  # the policy approves this SME
-        story = platform.intake()["processing"][app_id]
-        assert story["profile_status"] == 200  # it pulled the profile first
-        assert story["decision"]["outcome"] == "approve"
-
-        def lent() -> dict[str, Any] | None:
-            story = platform.intake()["processing"][app_id]
-            assert story["stage"] in {"lending", "done"}, story.get("stopped")  # refused: stops
-            shown = platform.application(app_id)
-            return shown if shown["status"] in {"disbursed", "repaying", "settled"} else None
-
-        shown = await _until(lent, "the disbursement on the bank's demo clock", platform)
-        counts = platform.intake()
-        assert counts["by_application"] == {app_id: 1}
-        assert counts["accepted"] == 1 and counts["violations"] == []
-    steps = [(e["to_status"], e["actor"]) for e in shown["timeline"]]
-    # Delivered by whichever came first: the relay recording the intake's 2xx, or the bank's
-    # review (which acknowledges an application still marked submitted).
-    assert steps[1] in {("delivered", "platform"), ("delivered", "bank_api")}
-    assert steps[:5] == [
-        ("submitted", "sme"),
-        steps[1],
-        ("under_review", "bank_api"),
-        ("approved", "bank_api"),
-        ("disbursed", "bank_api"),
-    ]
-    assert shown["loan"]["disbursed_amount"] == shown["loan"]["amount"]
 
 
 class PrivateRedis:
@@ -368,14 +279,182 @@ class PrivateRedis:
             self.process.wait(30)
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
+@dataclass
+class Loop:
+    """The module's platform: its settings, the web process (the worker beside it), the
+    private Redis, and bank A's product and what its sandbox bank is given (its client's key,
+    the relay's secret at its intake)."""
+
+    settings: Settings
+    web: WebProcess
+    redis: PrivateRedis
+    logs: Path
+    product_id: str
+    key: ECKey
+    key_file: Path
+    secret: str
+
+
+@pytest.fixture(scope="module")
+def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path_factory.mktemp("loop"))  # its log beside the others
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+async def loop_settings(
+    engines: SuiteEngines, private_redis: PrivateRedis
+) -> AsyncIterator[Settings]:
+    """One database for the module (from the migrated template), on the private Redis."""
+    name = await engines.fresh_database()
+    try:
+        yield Settings(
+            env=Env.TEST,
+            database_url=with_database(engines.database_url, name),
+            redis_url=private_redis.url,
+            worker_in_process=False,
+        )
+    finally:
+        await engines.drop_database(name)
+
+
+@pytest.fixture
+def settings(loop_settings: Settings) -> Settings:
+    """The module's settings: ``db``, ``world`` and ``sessions`` work in its database."""
+    return loop_settings
+
+
+@pytest.fixture
+async def redis(loop_settings: Settings) -> AsyncIterator[Redis]:
+    """A client of the module's (private) Redis, which the platform uses."""
+    assert loop_settings.redis_url
+    client = Redis.from_url(loop_settings.redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="module")
+async def loop(
+    loop_settings: Settings,
+    private_redis: PrivateRedis,
+) -> AsyncIterator[Loop]:
+    """Bank A and its sandbox bank's key and secret, then the web process and a worker, until
+    the module ends."""
+    logs = private_redis.directory
+    assert loop_settings.database_url
+    engine = create_engine(loop_settings, loop_settings.database_url)
+    client = Redis.from_url(private_redis.url)
+    try:
+        async with session_factory(engine)() as session:
+            product_id = await _bank_a(World(session, client, loop_settings), session)
+    finally:
+        await client.aclose()
+        await engine.dispose()
+    key = ECKey.generate_key("P-256", private=True)
+    key.ensure_kid()
+    key_file = logs / "bank-a.jwk.json"
+    key_file.write_text(json.dumps(key.as_dict(private=True)))
+    env = _loop_env(loop_settings)
+    with ExitStack() as stack:
+        web = stack.enter_context(web_process("web", env, logs))
+        stack.enter_context(worker_process(env, logs / "worker.log"))
+        yield Loop(
+            loop_settings,
+            web,
+            private_redis,
+            logs,
+            product_id,
+            key,
+            key_file,
+            secrets.token_urlsafe(24),
+        )
+
+
+@asynccontextmanager
+async def _bank(
+    loop: Loop, world: World, db: AsyncSession, email: str, *, automated: bool
+) -> AsyncIterator[Platform]:
+    """This test's sandbox bank (deciding by itself when ``automated``) on a port of its own,
+    bank A wired to it, and the platform as the SME ``email`` sees it, logged in."""
+    bank_port = free_port()
+    client_id = await _wire_bank_a(world, db, loop.key, loop.secret, bank_port)
+    options: dict[str, Any] = {}
+    if automated:
+        options = {
+            "platform_url": loop.web.url,
+            "issuer": PUBLIC_URL,
+            "client_id": client_id,
+            "key_file": str(loop.key_file),
+            # Ten demo months a second; each loan's calendar starts at its approval, so its
+            # dates run ahead by its term at most (within LOAN_EVENT_FUTURE_DAYS).
+            "months_per_minute": 600.0,
+        }
+    with sandbox_bank(
+        bank_port,
+        platform_jwks_uri=f"{loop.web.url}/.well-known/jwks.json",
+        intake_client_id=INTAKE_CLIENT,
+        intake_client_secret=loop.secret,
+        **options,
+    ) as bank:
+        platform = Platform(loop.web, bank, loop.product_id, loop.logs, email)
+        assert platform.login().status_code == 200
+        yield platform
+
+
+async def _until(check: Any, what: str, platform: Platform) -> Any:
+    for _ in range(BOUND):
+        found = await asyncio.to_thread(check)
+        if found:
+            return found
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"never: {what}\n{platform.tail()}")
+
+
+async def test_an_application_is_delivered_decided_and_disbursed_by_the_sandbox_bank(
+    loop: Loop, world: World, db: AsyncSession
+) -> None:
+    await _applicant(world, db, "decided@example.com")
+    async with _bank(loop, world, db, "decided@example.com", automated=True) as platform:
+        made = platform.apply(amount="500000.00", term_months=12)
+        assert made.status_code == 201, made.text
+        app_id = made.json()["id"]
+
+        def decided() -> dict[str, Any] | None:
+            shown = platform.application(app_id)
+            return shown if shown["status"] not in UNDECIDED else None
+
+        shown = await _until(decided, "the bank's decision", platform)
+        assert shown["status"] != "rejected", shown  # the policy approves this SME
+        story = platform.intake()["processing"][app_id]
+        assert story["profile_status"] == 200  # it pulled the profile first
+        assert story["decision"]["outcome"] == "approve"
+
+        def lent() -> dict[str, Any] | None:
+            story = platform.intake()["processing"][app_id]
+            assert story["stage"] in {"lending", "done"}, story.get("stopped")  # refused: stops
+            shown = platform.application(app_id)
+            return shown if shown["status"] in {"disbursed", "repaying", "settled"} else None
+
+        shown = await _until(lent, "the disbursement on the bank's demo clock", platform)
+        counts = platform.intake()
+        assert counts["by_application"] == {app_id: 1}
+        assert counts["accepted"] == 1 and counts["violations"] == []
+    steps = [(e["to_status"], e["actor"]) for e in shown["timeline"]]
+    # Delivered by whichever came first: the relay recording the intake's 2xx, or the bank's
+    # review (which acknowledges an application still marked submitted).
+    assert steps[1] in {("delivered", "platform"), ("delivered", "bank_api")}
+    assert steps[:5] == [
+        ("submitted", "sme"),
+        steps[1],
+        ("under_review", "bank_api"),
+        ("approved", "bank_api"),
+        ("disbursed", "bank_api"),
+    ]
+    assert shown["loan"]["disbursed_amount"] == shown["loan"]["amount"]
 
 
 def _burst(
@@ -404,18 +483,12 @@ def _assert_refusal(response: httpx.Response) -> None:
 
 
 async def test_redis_restarted_during_a_burst_loses_no_application_and_writes_no_half(
-    settings: Settings,
-    world: World,
-    db: AsyncSession,
-    tmp_path: Path,
-    private_redis: PrivateRedis,
+    loop: Loop, world: World, db: AsyncSession
 ) -> None:
-    await _applicant(world, db)
-    bank_port = free_port()
-    product_id, _, _, secret = await _wire_bank(world, db, tmp_path, bank_port)
-    env = _loop_env(settings, private_redis.url)
+    settings, private_redis = loop.settings, loop.redis
+    sme = await _applicant(world, db, "burst@example.com")
     answers: list[httpx.Response] = []
-    with _processes(env, tmp_path, bank_port, product_id, None, secret) as platform:
+    async with _bank(loop, world, db, "burst@example.com", automated=False) as platform:
         answers += _burst(platform, 8)
         with ThreadPoolExecutor(1) as pool:
             halfway = threading.Event()
@@ -465,32 +538,44 @@ async def test_redis_restarted_during_a_burst_loses_no_application_and_writes_no
             assert set(counts["by_application"].values()) == {1}  # each processed once
             assert counts["accepted"] == len(created)
             async with sessions() as session:
-                await _assert_whole(session, created)
+                await _assert_whole(session, sme, created)
         finally:
             await engine.dispose()
             await queue.disconnect()
 
 
-async def _assert_whole(session: AsyncSession, created: set[str]) -> None:
-    """Every accepted application with its consent, its outbox row (delivered) and its first
-    timeline step; nothing else: the refused requests left no row behind."""
-    apps = (await session.scalars(select(Application))).all()
+async def _assert_whole(session: AsyncSession, sme: Enterprise, created: set[str]) -> None:
+    """Every accepted application of the SME (it made every request of the test) with its
+    consent, its outbox row (delivered) and its first timeline step; nothing else: the refused
+    requests left no row behind."""
+    apps = (
+        await session.scalars(select(Application).where(Application.enterprise_id == sme.id))
+    ).all()
     assert {str(a.id) for a in apps} == created
-    consents = (await session.scalars(select(BankConsent))).all()
+    consents = (
+        await session.scalars(select(BankConsent).where(BankConsent.enterprise_id == sme.id))
+    ).all()
     assert {c.id for c in consents} == {a.consent_id for a in apps}
-    deliveries = (await session.scalars(select(ApplicationDelivery))).all()
+    its = select(Application.id).where(Application.enterprise_id == sme.id)
+    deliveries = (
+        await session.scalars(
+            select(ApplicationDelivery).where(ApplicationDelivery.application_id.in_(its))
+        )
+    ).all()
     assert sorted(str(d.application_id) for d in deliveries) == sorted(created)
     assert {d.status for d in deliveries} == {"delivered"}
     firsts = await session.scalar(
         select(func.count())
         .select_from(ApplicationEvent)
-        .where(ApplicationEvent.to_status == "submitted")
+        .where(ApplicationEvent.to_status == "submitted", ApplicationEvent.application_id.in_(its))
     )
     assert firsts == len(created)
     delivered = (
         await session.execute(
             select(ApplicationEvent.application_id, func.count())
-            .where(ApplicationEvent.to_status == "delivered")
+            .where(
+                ApplicationEvent.to_status == "delivered", ApplicationEvent.application_id.in_(its)
+            )
             .group_by(ApplicationEvent.application_id)
         )
     ).all()

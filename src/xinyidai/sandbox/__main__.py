@@ -18,12 +18,8 @@ import sys
 
 import uvicorn
 
-from xinyidai.sandbox.provider import (
-    DEFAULT_CLIENT_ID,
-    DEFAULT_CLIENT_SECRET,
-    DEFAULT_SEED,
-    create_app,
-)
+# Each service imports only its own modules: the provider's (the city simulator, scipy) cost
+# the bank and the identity service a good part of their start-up.
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,6 +30,13 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["bank"]:
         bank_main(argv[1:])
         return
+    from xinyidai.sandbox.provider import (
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        DEFAULT_SEED,
+        create_app,
+    )
+
     parser = argparse.ArgumentParser(prog="python -m xinyidai.sandbox")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
@@ -68,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
 def identity_main(argv: list[str]) -> None:
     """Serve the sandbox identity service (the electronic business licence stand-in)."""
     from xinyidai.sandbox.identity import DEFAULT_IDENTITY_CLIENT_SECRET, create_identity_app
+    from xinyidai.sandbox.provider import DEFAULT_SEED
 
     parser = argparse.ArgumentParser(prog="python -m xinyidai.sandbox identity")
     parser.add_argument("--host", default="127.0.0.1")

@@ -38,13 +38,15 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import msgspec
 import numpy as np
 
 from xinyidai.domain.scoring import features as fx
+
+if TYPE_CHECKING:
+    import lightgbm as lgb
 
 FORMAT = "xinyidai.model/1"
 MODEL_FILE = "model.txt"
@@ -136,6 +138,10 @@ class ModelBundle:
             raise BundleError(f"bundle {manifest['version']} lists other features")
         if len(manifest.get("reason_reference", ())) != len(fx.FEATURE_NAMES):
             raise BundleError(f"bundle {manifest['version']} has no reason reference")
+        # Imported with the first bundle loaded (off the event loop, as loading is): LightGBM
+        # brings scikit-learn and SciPy, a third of a web process's or a worker's start-up.
+        import lightgbm as lgb
+
         try:
             booster = lgb.Booster(model_str=model_text)
         except lgb.basic.LightGBMError as exc:
