@@ -164,6 +164,7 @@ async def test_each_alert_counts_what_waits_past_its_limit(
         "score_reviews": 1,
         "dead_letters": 3,
         "banks_past_commitment": 2,
+        "pool_near_cap": 0,
     }
     assert alerts["overdue_disputes"]["severity"] == "critical"
     assert alerts["dead_letters"]["severity"] == "warning"
