@@ -21,7 +21,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.conftest import run_shared
@@ -35,6 +35,11 @@ from tests.e2e.browser import (
     PageProblems,
 )
 from tests.e2e.live import LiveServer, shared_live_server
+
+# Assertions wait as long as actions do (the contexts' default below): on this 2-core machine
+# a page's list read may take more than Playwright's 5 s while other test workers are busy
+# (a walk timed out waiting for a queue to load in a loaded CI run).
+expect.set_options(timeout=15_000)
 
 _E2E = Path(__file__).parent
 _OUTCOME = pytest.StashKey[pytest.TestReport]()
