@@ -6,7 +6,7 @@
    rebuilt from it;
 2. on top, a few hundred applications and loan events driven through the real services
    (``ApplicationService.submit`` / ``decide``, ``LoanService.record``), which keep the rollups
-   incrementally, with replays of loan events;
+   incrementally, with replays of loan events and recoveries after defaults;
 3. the SMEs' side arranged as rows: registrations (verification days spread over two years),
    authorizations (live, revoked, expired), needs and claims.
 """
@@ -221,6 +221,9 @@ async def _drive(
                 LoanEventIn(kind=K.OVERDUE, occurred_on=today, amount=amount / 5, days_overdue=45),
                 LoanEventIn(kind=K.DEFAULT, occurred_on=today, amount=amount / 2),
             ]
+            if rng.random() < 0.5:  # part of the loss recovered (no statistic moves)
+                recovered = (amount / 8).quantize(Decimal("0.01"))
+                story.append(LoanEventIn(kind=K.RECOVERY, occurred_on=today, amount=recovered))
         elif trouble < 0.5:  # overdue, cured by a repayment, overdue again
             story += [
                 LoanEventIn(kind=K.OVERDUE, occurred_on=today, amount=amount / 10, days_overdue=20),

@@ -55,7 +55,7 @@ async def load(session: AsyncSession) -> Base:
         ),
         loans=await rows(
             f"SELECT {dims}, disbursed_on, disbursed_amount, unsecured, first_time, annual_rate, "  # noqa: S608
-            "loss_amount, defaulted_on, "
+            "loss_amount, defaulted_on, recovered_amount, "
             "(SELECT count(*) FROM loan_events e WHERE e.loan_id = l.id AND e.kind = 'overdue') "
             "AS overdue_reports FROM loans l"
         ),

@@ -155,6 +155,7 @@ def test_the_generated_city_is_big_and_varied_enough(generated: Generated) -> No
     paid = [loan for loan in base.loans if loan["disbursed_on"]]
     assert len(paid) >= 1000
     assert sum(1 for loan in paid if loan["defaulted_on"]) >= 20
+    assert sum(1 for loan in paid if loan["recovered_amount"]) >= 3  # recoveries after default
     assert sum(1 for loan in paid if loan["overdue_reports"]) >= 50
     assert len({loan["disbursed_on"].strftime("%Y-%m") for loan in paid}) >= 20
     for column in ("bank_id", "product_type", "industry_section", "district_code", "grade"):
