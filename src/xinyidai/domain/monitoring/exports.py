@@ -114,8 +114,8 @@ class ExportService:
         if data.kind is ExportKind.STAT and query.metric is None:
             raise InvalidInput.field("query.metric", "a stat export needs a metric", "required")
         probe = stat_query(query, query.metric or Metric.LOANS)
-        stats._period(probe)  # the statistics own these checks
-        filters = stats._filters(probe)
+        stats.checked_period(probe)  # the statistics own these checks
+        filters = stats.checked_filters(probe)
         if query.bank is not None:
             try:
                 await BankService(self.session).get(query.bank)
@@ -127,7 +127,7 @@ class ExportService:
                 raise InvalidInput.field(
                     "query.group_by", "a dimension named twice", "repeated_dimension"
                 )
-            stats._check_dimensions(probe.metric, group, filters)
+            stats.check_dimensions(probe.metric, group, filters)
 
     async def request(self, data: ExportIn, principal: Principal) -> ExportOut:
         """Record the export and queue its job once the transaction commits (audit-logged)."""

@@ -84,7 +84,7 @@ def percentile(histogram: Counter[int], percent: int) -> str | None:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _period(query: StatQuery) -> tuple[dt.date, dt.date]:
+def checked_period(query: StatQuery) -> tuple[dt.date, dt.date]:
     end = check_date("to", query.to) if query.to is not None else china_today()
     start = (
         check_date("from", query.from_)
@@ -100,7 +100,7 @@ def _period(query: StatQuery) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def _filters(query: StatQuery) -> dict[Dimension, Any]:
+def checked_filters(query: StatQuery) -> dict[Dimension, Any]:
     """The filters given, each checked against its dimension's values (else 422)."""
     given: dict[Dimension, Any] = {
         d: v
@@ -129,9 +129,7 @@ def _filters(query: StatQuery) -> dict[Dimension, Any]:
     return given
 
 
-def _check_dimensions(
-    metric: Metric, group: list[Dimension], filters: dict[Dimension, Any]
-) -> None:
+def check_dimensions(metric: Metric, group: list[Dimension], filters: dict[Dimension, Any]) -> None:
     allowed = dimensions(metric)
     for field, named in (("group_by", group), ("filter", list(filters))):
         for dimension in named:
@@ -166,12 +164,12 @@ class StatsService:
 
     async def table(self, query: StatQuery) -> StatTable:
         """The statistic ``query`` asks for (422 for a query that cannot be answered)."""
-        start, end = _period(query)
+        start, end = checked_period(query)
         group = list(query.group_by)
         if len(set(group)) != len(group):
             raise InvalidInput.field("group_by", "a dimension named twice", "repeated_dimension")
-        filters = _filters(query)
-        _check_dimensions(query.metric, group, filters)
+        filters = checked_filters(query)
+        check_dimensions(query.metric, group, filters)
         as_of = utc_now()
         metric = query.metric
         groups: dict[GroupKey, Any]
